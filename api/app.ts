@@ -1,0 +1,55 @@
+/** The HTTP API as an Express app, built from its dependencies (tests build it the same way). */
+import type { Client } from '@temporalio/client';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from '../config/logger.js';
+import type { Database } from '../db/client.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { Problem, problemHandler } from './problem.js';
+import { catalogRoutes } from './routes/catalog.js';
+import { orderRoutes } from './routes/orders.js';
+import { systemRoutes } from './routes/system.js';
+import { mountRoutes, type AnyRoute } from './routing.js';
+
+export interface AppDeps {
+  readonly db: Database;
+  readonly temporal: Client;
+  readonly taskQueue: string;
+  readonly log: Logger;
+  readonly publicBaseUrl: string;
+  readonly readinessChecks: Readonly<Record<string, () => Promise<void>>>;
+  readonly registrationTimeoutMs?: number;
+}
+
+export function createRoutes(deps: AppDeps, openApiDocument: () => unknown): AnyRoute[] {
+  return [
+    ...systemRoutes({ readinessChecks: deps.readinessChecks, openApiDocument }),
+    ...catalogRoutes(),
+    ...orderRoutes({
+      db: deps.db,
+      temporal: deps.temporal,
+      taskQueue: deps.taskQueue,
+      registrationTimeoutMs: deps.registrationTimeoutMs ?? 10_000,
+    }),
+  ];
+}
+
+export function createApp(deps: AppDeps): Express {
+  let document: unknown;
+  const routes = createRoutes(deps, () => document);
+  document = buildOpenApiDocument(routes, deps.publicBaseUrl);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(express.json({ limit: '256kb' }));
+  app.use(helmet());
+  app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  const router = express.Router();
+  mountRoutes(router, routes, deps.db);
+  app.use(router);
+  app.use((req, _res, next) => next(Problem.notFound(`No route ${req.method} ${req.path}.`)));
+  app.use(problemHandler(deps.log));
+  return app;
+}

@@ -1,0 +1,45 @@
+/** Production entry point: only the HTTP API, against TEMPORAL_ADDRESS and DATABASE_URL. */
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config/index.js';
+import { createLogger } from '../config/logger.js';
+import { openDatabase } from '../db/client.js';
+import { createApp } from './app.js';
+import { closeServer, listen } from './server.js';
+
+const config = loadConfig();
+const log = createLogger(config.LOG_LEVEL, 'certflow-api');
+if (config.TEMPORAL_ADDRESS === undefined || config.DATABASE_URL === undefined) {
+  log.fatal('the standalone API needs TEMPORAL_ADDRESS and DATABASE_URL (use `npm start` for the embedded stack)');
+  process.exit(2);
+}
+const database = await openDatabase(config);
+const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+const app = createApp({
+  db: database.db,
+  temporal,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  log,
+  publicBaseUrl: config.publicBaseUrl,
+  readinessChecks: {
+    database: () => database.ping(),
+    temporal: async () => {
+      await connection.workflowService.getSystemInfo({});
+    },
+  },
+});
+const server = await listen(app, config.HOST, config.PORT);
+log.info({ url: config.publicBaseUrl }, 'API listening');
+
+let stopping = false;
+const stop = async (signal: string): Promise<void> => {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'stopping');
+  await closeServer(server);
+  await connection.close();
+  await database.close();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));

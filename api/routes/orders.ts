@@ -1,0 +1,317 @@
+/** Orders: creation (starts the order workflow), reading one, listing. */
+import { createHash } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { v7 as uuidv7 } from 'uuid';
+import { z } from 'zod';
+import { getOrganisation, getUser, type User } from '../../db/accounts.js';
+import type { Database } from '../../db/client.js';
+import { claimIdempotencyKey, getOrderRow, listOrderRows } from '../../db/orders.js';
+import {
+  CATALOG,
+  DURATIONS_YEARS,
+  OPERATING_SYSTEMS,
+  ORDERABLE_PRODUCTS,
+  PAYMENT_METHODS,
+  PRODUCT_CODES,
+  priceOf,
+} from '../../domain/catalog.js';
+import { ORDER_STATUSES, WAITING_ON, type OrderInput, type OrderView } from '../../domain/order.js';
+import { isE164 } from '../../domain/rules/phone.js';
+import { checkSiret } from '../../domain/rules/siret.js';
+import { canSeeOrder, ROLES, STAFF_ROLES, type Principal } from '../../domain/roles.js';
+import { orderWorkflowId, registeredUpdate, SEARCH_ATTRIBUTES } from '../../workflows/definitions.js';
+import type { orderWorkflow } from '../../workflows/order.js';
+import { Problem } from '../problem.js';
+import { defineRoute, type AnyRoute } from '../routing.js';
+import { OrderViewSchema, problemResponse } from '../schemas.js';
+
+export interface OrdersDeps {
+  readonly db: Database;
+  readonly temporal: Client;
+  readonly taskQueue: string;
+  /** How long a creation waits for the workflow to confirm the order before answering 202. */
+  readonly registrationTimeoutMs: number;
+}
+
+const CreateOrderBody = z
+  .object({
+    product: z.enum(PRODUCT_CODES),
+    durationYears: z.union(DURATIONS_YEARS.map((d) => z.literal(d))),
+    os: z.enum(OPERATING_SYSTEMS),
+    partnerCode: z.string().trim().min(1).max(64).optional(),
+    holderUserId: z.uuid().optional(),
+    payment: z.object({
+      method: z.enum(PAYMENT_METHODS),
+      purchaseOrderNumber: z.string().trim().min(1).max(64).optional(),
+    }),
+    termsAccepted: z.boolean(),
+    csr: z.string().max(32_768).optional(),
+    extraSans: z.array(z.string().max(253)).max(100).optional(),
+    domainOwner: z.string().max(200).optional(),
+  })
+  .strict()
+  .meta({ id: 'CreateOrder' });
+type CreateOrderBody = z.infer<typeof CreateOrderBody>;
+
+const IdParams = z.object({ id: z.uuid() });
+
+const ListQuery = z.object({
+  status: z.enum(ORDER_STATUSES).optional(),
+  product: z.enum(PRODUCT_CODES).optional(),
+  waitingOn: z.enum(WAITING_ON).optional(),
+  organisationId: z.uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+const IdempotencyHeader = z.object({
+  'idempotency-key': z.string().min(1).max(255).optional().meta({ description: 'Retrying with the same key returns the same order' }),
+});
+
+/** Canonical JSON (sorted keys) so that the same request always hashes the same. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The holder of a new order: the caller, or, for an agent, a user of the agent's organisation. */
+async function resolveHolder(db: Database, caller: Principal, body: CreateOrderBody): Promise<User> {
+  if (body.holderUserId === undefined || body.holderUserId === caller.userId) {
+    const self = await getUser(db, caller.userId);
+    if (self === undefined) throw Problem.unauthorized('The account behind this key no longer exists.');
+    return self;
+  }
+  if (caller.role !== 'agent') {
+    throw Problem.forbidden('Only a certification agent (mandataire) may order for another person.', 'agent-mandate-required');
+  }
+  const holder = await getUser(db, body.holderUserId);
+  // Same answer for an unknown user and a user of another organisation: ids of other tenants are not disclosed.
+  if (holder === undefined || holder.organisationId !== caller.organisationId) {
+    throw Problem.unprocessable('holder-not-in-organisation', 'The holder must be a user of your organisation.');
+  }
+  return holder;
+}
+
+/** Every rule of an order that can be checked before the workflow exists (SPEC §3, creation). */
+async function buildOrderInput(db: Database, caller: Principal, body: CreateOrderBody, orderId: string): Promise<OrderInput> {
+  const product = CATALOG[body.product];
+  if (!ORDERABLE_PRODUCTS.has(body.product)) {
+    throw Problem.unprocessable('product-not-orderable', `${body.product} cannot be ordered through the API yet.`, {
+      orderable: [...ORDERABLE_PRODUCTS],
+    });
+  }
+  if (!body.termsAccepted) throw Problem.unprocessable('terms-not-accepted', 'The terms and conditions must be accepted.');
+  if (body.csr !== undefined || body.extraSans !== undefined || body.domainOwner !== undefined) {
+    throw Problem.unprocessable(
+      'csr-not-supported',
+      `${body.product} is ordered with a key generated for the token; csr, extraSans and domainOwner are not accepted.`,
+    );
+  }
+  const holder = await resolveHolder(db, caller, body);
+  if (holder.organisationId === null) {
+    throw Problem.unprocessable('holder-without-organisation', 'The holder must belong to an organisation.');
+  }
+  const organisation = await getOrganisation(db, holder.organisationId);
+  if (organisation === undefined) throw Problem.unprocessable('holder-without-organisation', 'The holder must belong to an organisation.');
+  const siret = checkSiret(organisation.siret);
+  if (!siret.ok) throw Problem.unprocessable('invalid-siret', `The organisation's SIRET is not valid: ${siret.reason}.`);
+
+  const { method } = body.payment;
+  const purchaseOrderNumber = body.payment.purchaseOrderNumber ?? null;
+  if (organisation.publicAdministration && method !== 'purchase_order') {
+    throw Problem.unprocessable('payment-method-not-allowed', 'A public administration pays by purchase order only.');
+  }
+  if (method === 'purchase_order' && purchaseOrderNumber === null) {
+    throw Problem.unprocessable('purchase-order-number-required', 'Payment by purchase order needs the purchase order number.');
+  }
+  if (product.smsUnlock && (holder.phone === null || !isE164(holder.phone))) {
+    throw Problem.unprocessable(
+      'mobile-phone-required',
+      `${body.product} is unlocked by SMS: the holder's account needs a mobile number in E.164 form (+33612345678).`,
+    );
+  }
+  return {
+    orderId,
+    product: body.product,
+    durationYears: body.durationYears,
+    os: body.os,
+    partnerCode: body.partnerCode ?? null,
+    holder: {
+      userId: holder.id,
+      email: holder.email,
+      givenName: holder.givenName,
+      surname: holder.surname,
+      phone: holder.phone,
+      language: holder.language === 'en' ? 'en' : 'fr',
+    },
+    orderedByUserId: caller.userId,
+    organisation: { id: organisation.id, siret: organisation.siret, name: organisation.name },
+    payment: { method, purchaseOrderNumber },
+    priceCents: priceOf(body.product, body.durationYears),
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** Starts the order's workflow, or finds it already started by an earlier attempt of the same idempotent request. */
+async function startOrder(deps: OrdersDeps, input: OrderInput, replay: boolean): Promise<void> {
+  try {
+    await deps.temporal.workflow.start<typeof orderWorkflow>('orderWorkflow', {
+      taskQueue: deps.taskQueue,
+      workflowId: orderWorkflowId(input.orderId),
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdConflictPolicy: 'FAIL',
+      typedSearchAttributes: [
+        { key: SEARCH_ATTRIBUTES.status, value: 'created' },
+        { key: SEARCH_ATTRIBUTES.waitingOn, value: 'nobody' },
+        { key: SEARCH_ATTRIBUTES.product, value: input.product },
+        { key: SEARCH_ATTRIBUTES.organisation, value: input.organisation.id },
+      ],
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    if (!replay) throw Problem.conflict('order-exists', `An order with id ${input.orderId} already exists.`);
+  }
+}
+
+/** Waits until the workflow has recorded the order; undefined when it did not within the timeout (no worker yet). */
+async function awaitRegistration(deps: OrdersDeps, orderId: string): Promise<OrderView | undefined> {
+  const handle = deps.temporal.workflow.getHandle(orderWorkflowId(orderId));
+  try {
+    return await deps.temporal.withAbortSignal(AbortSignal.timeout(deps.registrationTimeoutMs), () =>
+      handle.executeUpdate(registeredUpdate),
+    );
+  } catch (err) {
+    if ((err as { name?: string }).name === 'AbortError' || (err as { code?: number }).code === 1) return undefined;
+    throw err;
+  }
+}
+
+const encodeCursor = (row: { createdAt: Date; id: string }): string =>
+  Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
+    const date = new Date(createdAt);
+    if (Number.isNaN(date.getTime()) || !z.uuid().safeParse(id).success) throw new Error('bad cursor');
+    return { createdAt: date, id };
+  } catch {
+    throw Problem.badRequest('The cursor is not one this API returned.');
+  }
+}
+
+export function orderRoutes(deps: OrdersDeps): AnyRoute[] {
+  const { db } = deps;
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/orders',
+      summary: 'Create an order; its workflow starts at once',
+      tags: ['orders'],
+      access: ['customer', 'agent'],
+      body: CreateOrderBody,
+      headers: IdempotencyHeader,
+      responses: {
+        201: { description: 'The order, recorded and waiting for evidence', content: { 'application/json': { schema: OrderViewSchema } } },
+        202: { description: 'The order is started; the workflow has not confirmed it yet' },
+        400: problemResponse('Bad input'),
+        401: problemResponse('No or bad API key'),
+        403: problemResponse('Role not allowed'),
+        409: problemResponse('An order with that id exists'),
+        422: problemResponse('A rule is not met, or the Idempotency-Key was used with another body'),
+        503: problemResponse('Temporal or the database is down'),
+      },
+      async handle({ req, res, body, principal }) {
+        const idempotencyKey = req.get('Idempotency-Key');
+        if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
+          throw Problem.badRequest('Idempotency-Key must be 1 to 255 characters.');
+        }
+        let orderId = uuidv7();
+        let replay = false;
+        // Rules first: a refused request does not consume its key.
+        const input = await buildOrderInput(db, principal, body, orderId);
+        if (idempotencyKey !== undefined) {
+          const requestHash = createHash('sha256').update(canonical(body)).digest('hex');
+          const claim = await claimIdempotencyKey(db, { userId: principal.userId, key: idempotencyKey, requestHash, resourceId: orderId });
+          if (claim.kind === 'conflict') {
+            throw Problem.unprocessable('idempotency-key-reused', 'This Idempotency-Key was already used with a different request body.');
+          }
+          replay = claim.kind === 'replay';
+          orderId = claim.resourceId;
+        }
+        const started: OrderInput = { ...input, orderId };
+        await startOrder(deps, started, replay);
+        const location = `/v1/orders/${orderId}`;
+        if (replay) res.setHeader('Idempotent-Replayed', 'true');
+        const view = await awaitRegistration(deps, orderId);
+        if (view === undefined) {
+          res.status(202).location(location).json({ id: orderId, status: 'created' });
+          return;
+        }
+        res.status(201).location(location).json(view);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/orders/{id}',
+      summary: 'An order: state, checklist, deadlines, payment, who it waits on',
+      tags: ['orders'],
+      access: ROLES,
+      params: IdParams,
+      responses: {
+        200: { description: 'The order', content: { 'application/json': { schema: OrderViewSchema } } },
+        401: problemResponse('No or bad API key'),
+        404: problemResponse('No such order, or not yours'),
+      },
+      async handle({ res, params, principal }) {
+        const row = await getOrderRow(db, params.id);
+        if (row === undefined || !canSeeOrder(principal, row)) throw Problem.notFound('No such order.');
+        res.json(row.view);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/orders',
+      summary: 'Orders visible to the caller, newest first',
+      tags: ['orders'],
+      access: ROLES,
+      query: ListQuery,
+      responses: {
+        200: {
+          description: 'A page of orders',
+          content: {
+            'application/json': { schema: z.object({ items: z.array(OrderViewSchema), nextCursor: z.string().nullable() }) },
+          },
+        },
+        400: problemResponse('Bad filter or cursor'),
+        401: problemResponse('No or bad API key'),
+      },
+      async handle({ res, query, principal }) {
+        const scope = STAFF_ROLES.has(principal.role)
+          ? {}
+          : principal.role === 'agent' || principal.role === 'org_admin'
+            ? { organisationId: principal.organisationId ?? '00000000-0000-0000-0000-000000000000' }
+            : { userId: principal.userId };
+        const rows = await listOrderRows(db, {
+          scope,
+          status: query.status,
+          product: query.product,
+          waitingOn: query.waitingOn,
+          organisationId: query.organisationId,
+          after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+          limit: query.limit + 1,
+        });
+        const page = rows.slice(0, query.limit);
+        const last = page.at(-1);
+        res.json({ items: page.map((r) => r.view), nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last) : null });
+      },
+    }),
+  ];
+}

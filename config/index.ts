@@ -1,0 +1,57 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every environment variable CertFlow reads, in one place. The defaults are the embedded mode of `npm start`:
+ * a Temporal dev server started as a child process, PGlite under DATA_DIR, outboxes instead of providers.
+ * docker-compose.yml and the README's table are checked against `CONFIG_VARIABLES` by the test suite.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+export const configSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1').describe('Address the HTTP API binds to'),
+  PORT: port.default(3000).describe('Port of the HTTP API'),
+  PUBLIC_BASE_URL: optionalText.describe('Base URL clients use to reach the API (Location headers, links); defaults to http://HOST:PORT'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
+  DATA_DIR: z.string().min(1).default('data').describe('Folder for embedded data: PGlite, the Temporal dev server SQLite file, outboxes'),
+  DATABASE_URL: optionalText.describe('postgres:// URL; unset means embedded PGlite under DATA_DIR/pglite'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10).describe('postgres.js pool size per process'),
+  PGLITE_PORT: port.default(54329).describe('Embedded mode: loopback port where the running stack shares its PGlite with the admin CLI'),
+  TEMPORAL_ADDRESS: optionalText.describe('host:port of the Temporal frontend; unset means `npm start` runs a dev server'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default').describe('Temporal namespace'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('certflow-orders').describe('Task queue of the order workflows and activities'),
+  TEMPORAL_DEV_PORT: port.default(7233).describe('Embedded mode: frontend port of the dev server'),
+  TEMPORAL_UI_PORT: port.default(8233).describe('Embedded mode: port of the Temporal Web UI'),
+  TEMPORAL_CLI_PATH: optionalText.describe('Path to a `temporal` CLI to use instead of the one installed under .temporal/'),
+  TEMPORAL_TEST_SERVER_PATH: optionalText.describe('Path to a `temporal-test-server` to use instead of the one installed under .temporal/'),
+});
+
+export type Config = z.infer<typeof configSchema> & { readonly embeddedDatabase: boolean; readonly publicBaseUrl: string };
+
+/** Names of every variable the config module reads. */
+export const CONFIG_VARIABLES = Object.keys(configSchema.shape) as (keyof typeof configSchema.shape)[];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses an environment (process.env by default); throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  const shownHost = c.HOST === '0.0.0.0' || c.HOST === '::' ? '127.0.0.1' : c.HOST;
+  return {
+    ...c,
+    DATA_DIR: resolve(c.DATA_DIR),
+    embeddedDatabase: c.DATABASE_URL === undefined,
+    publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://${shownHost}:${c.PORT}`).replace(/\/+$/, ''),
+  };
+}

@@ -1,0 +1,98 @@
+/** Organisations, users and their API keys. */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { v7 as uuidv7 } from 'uuid';
+import type { Principal, Role } from '../domain/roles.js';
+import type { Database } from './client.js';
+import { apiKeys, organisations, users } from './schema.js';
+
+export type Organisation = typeof organisations.$inferSelect;
+export type User = typeof users.$inferSelect;
+
+const API_KEY_PREFIX = 'cfk';
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Finds an organisation by SIRET or creates it; the name of an existing one is kept. */
+export async function upsertOrganisation(
+  db: Database,
+  org: { siret: string; name: string; publicAdministration?: boolean },
+): Promise<Organisation> {
+  const [row] = await db
+    .insert(organisations)
+    .values({ id: uuidv7(), siret: org.siret, name: org.name, publicAdministration: org.publicAdministration ?? false })
+    .onConflictDoUpdate({ target: organisations.siret, set: { siret: sql`excluded.siret` } })
+    .returning();
+  if (row === undefined) throw new Error('organisation upsert returned nothing');
+  return row;
+}
+
+export async function findUserByEmail(db: Database, email: string): Promise<User | undefined> {
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(sql`lower(${users.email}) = ${email.toLowerCase()}`);
+  return row;
+}
+
+export async function getUser(db: Database, id: string): Promise<User | undefined> {
+  const [row] = await db.select().from(users).where(eq(users.id, id));
+  return row;
+}
+
+export async function getOrganisation(db: Database, id: string): Promise<Organisation | undefined> {
+  const [row] = await db.select().from(organisations).where(eq(organisations.id, id));
+  return row;
+}
+
+export async function createUser(
+  db: Database,
+  u: {
+    email: string;
+    role: Role;
+    organisationId: string | null;
+    givenName?: string;
+    surname?: string;
+    phone?: string | null;
+    language?: 'fr' | 'en';
+  },
+): Promise<User> {
+  const [row] = await db
+    .insert(users)
+    .values({
+      id: uuidv7(),
+      email: u.email,
+      role: u.role,
+      organisationId: u.organisationId,
+      givenName: u.givenName ?? '',
+      surname: u.surname ?? '',
+      phone: u.phone ?? null,
+      language: u.language ?? 'fr',
+    })
+    .returning();
+  if (row === undefined) throw new Error('user insert returned nothing');
+  return row;
+}
+
+/** Creates a key for a user and returns it in clear: the only time it is ever shown. */
+export async function issueApiKey(db: Database, userId: string, label?: string): Promise<string> {
+  const id = randomBytes(8).toString('hex');
+  const key = `${API_KEY_PREFIX}_${id}_${randomBytes(32).toString('base64url')}`;
+  await db.insert(apiKeys).values({ id, userId, secretHash: sha256(key), label: label ?? null });
+  return key;
+}
+
+/** The principal behind a presented key, or undefined for a malformed, unknown, revoked or wrong key. */
+export async function principalForApiKey(db: Database, presented: string): Promise<Principal | undefined> {
+  const match = /^cfk_([0-9a-f]{16})_[A-Za-z0-9_-]{43}$/.exec(presented);
+  if (match === null) return undefined;
+  const [row] = await db
+    .select({ secretHash: apiKeys.secretHash, userId: users.id, role: users.role, organisationId: users.organisationId })
+    .from(apiKeys)
+    .innerJoin(users, eq(apiKeys.userId, users.id))
+    .where(and(eq(apiKeys.id, match[1] as string), isNull(apiKeys.revokedAt)));
+  if (row === undefined) return undefined;
+  const expected = Buffer.from(row.secretHash, 'hex');
+  const actual = Buffer.from(sha256(presented), 'hex');
+  if (!timingSafeEqual(expected, actual)) return undefined;
+  return { userId: row.userId, role: row.role as Role, organisationId: row.organisationId };
+}

@@ -1,0 +1,131 @@
+/** The order as every layer sees it: what the workflow starts from and what a query answers. */
+import {
+  checklistFor,
+  type DocumentType,
+  type DurationYears,
+  type OperatingSystem,
+  type PaymentMethod,
+  type ProductCode,
+} from './catalog.js';
+
+export const ORDER_STATUSES = [
+  'created',
+  'awaiting_evidence',
+  'under_review',
+  'approved',
+  'awaiting_face_to_face',
+  'awaiting_originals',
+  'originals_overdue',
+  'awaiting_domain_validation',
+  'awaiting_payment',
+  'issuing',
+  'awaiting_acceptance',
+  'awaiting_unlock',
+  'on_hold',
+  'completed',
+  'cancelled',
+  'abandoned',
+  'refused',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const WAITING_ON = ['customer', 'ra', 'dra', 'post', 'payment', 'ca', 'nobody'] as const;
+export type WaitingOn = (typeof WAITING_ON)[number];
+
+export type DocumentStatus = 'missing' | 'uploaded' | 'accepted' | 'rejected';
+
+export interface ChecklistItem {
+  readonly documentType: DocumentType;
+  readonly status: DocumentStatus;
+  readonly documentId?: string;
+  readonly rejectionReason?: string;
+}
+
+export interface Deadline {
+  readonly kind: string;
+  readonly at: string;
+}
+
+export type PaymentStatus = 'pending' | 'received' | 'failed' | 'purchase_order_accepted';
+
+export interface Holder {
+  readonly userId: string;
+  readonly email: string;
+  readonly givenName: string;
+  readonly surname: string;
+  readonly phone: string | null;
+  readonly language: 'fr' | 'en';
+}
+
+/** Everything the order workflow starts from; checked by the API before the workflow exists. */
+export interface OrderInput {
+  readonly orderId: string;
+  readonly product: ProductCode;
+  readonly durationYears: DurationYears;
+  readonly os: OperatingSystem;
+  readonly partnerCode: string | null;
+  readonly holder: Holder;
+  readonly orderedByUserId: string;
+  readonly organisation: { readonly id: string; readonly siret: string; readonly name: string };
+  readonly payment: { readonly method: PaymentMethod; readonly purchaseOrderNumber: string | null };
+  readonly priceCents: number;
+  readonly createdAt: string;
+}
+
+export interface OrderView {
+  readonly id: string;
+  readonly product: ProductCode;
+  readonly durationYears: DurationYears;
+  readonly os: OperatingSystem;
+  readonly partnerCode: string | null;
+  readonly status: OrderStatus;
+  readonly waitingOn: WaitingOn;
+  readonly holderUserId: string;
+  readonly orderedByUserId: string;
+  readonly organisationId: string;
+  readonly checklist: readonly ChecklistItem[];
+  readonly deadlines: readonly Deadline[];
+  readonly payment: {
+    readonly method: PaymentMethod;
+    readonly status: PaymentStatus;
+    readonly purchaseOrderNumber: string | null;
+    readonly priceCents: number;
+  };
+  readonly certificateSerial: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Grows with every change, so that a late write of an older view never overwrites a newer one. */
+  readonly version: number;
+}
+
+/** The view of a new order once it is recorded: it waits for the customer's supporting documents. */
+export function newOrderView(input: OrderInput): OrderView {
+  const checklist = checklistFor(input.product, {
+    orderedForSomeoneElse: input.orderedByUserId !== input.holder.userId,
+    paymentMethod: input.payment.method,
+  }).map((documentType): ChecklistItem => ({ documentType, status: 'missing' }));
+  return {
+    id: input.orderId,
+    product: input.product,
+    durationYears: input.durationYears,
+    os: input.os,
+    partnerCode: input.partnerCode,
+    status: 'awaiting_evidence',
+    waitingOn: 'customer',
+    holderUserId: input.holder.userId,
+    orderedByUserId: input.orderedByUserId,
+    organisationId: input.organisation.id,
+    checklist,
+    deadlines: [],
+    payment: {
+      method: input.payment.method,
+      status: 'pending',
+      purchaseOrderNumber: input.payment.purchaseOrderNumber,
+      priceCents: input.priceCents,
+    },
+    certificateSerial: null,
+    createdAt: input.createdAt,
+    updatedAt: input.createdAt,
+    version: 1,
+  };
+}

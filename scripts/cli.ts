@@ -1,0 +1,122 @@
+/**
+ * Admin command line. `npm run cli -- users create --role <role> --email <email> [--org-siret <siret> --org-name <name>]
+ * [--phone <e164>]` creates an account and prints its API key, once.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { z } from 'zod';
+import { loadConfig } from '../config/index.js';
+import { createUser, findUserByEmail, issueApiKey, upsertOrganisation } from '../db/accounts.js';
+import { openDatabase, openPostgres, type DatabaseHandle } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { isE164 } from '../domain/rules/phone.js';
+import { checkSiret } from '../domain/rules/siret.js';
+import { isRole, ORGANISATION_ROLES, ROLES, type Role } from '../domain/roles.js';
+import { pgliteSocketUrl, runningStack } from './embedded-stack.js';
+
+/** The database as the running stack shares it, or opened directly when nothing else holds it. */
+async function connect(): Promise<DatabaseHandle> {
+  const config = loadConfig();
+  if (config.DATABASE_URL === undefined) {
+    const stack = runningStack(config.DATA_DIR);
+    if (stack?.pglitePort != null) return openPostgres(pgliteSocketUrl(stack.pglitePort), 1);
+  }
+  const handle = await openDatabase(config);
+  await migrateDatabase(handle);
+  return handle;
+}
+
+const role = (value: string): Role => {
+  if (!isRole(value)) throw new InvalidArgumentError(`one of ${ROLES.join(', ')}`);
+  return value;
+};
+const email = (value: string): string => {
+  if (!z.email().safeParse(value).success) throw new InvalidArgumentError('not an email address');
+  return value.trim();
+};
+const siret = (value: string): string => {
+  const check = checkSiret(value.replace(/\s/g, ''));
+  if (!check.ok) throw new InvalidArgumentError(check.reason);
+  return value.replace(/\s/g, '');
+};
+const phone = (value: string): string => {
+  if (!isE164(value)) throw new InvalidArgumentError('E.164 form, e.g. +33612345678');
+  return value;
+};
+const language = (value: string): 'fr' | 'en' => {
+  if (value !== 'fr' && value !== 'en') throw new InvalidArgumentError('fr or en');
+  return value;
+};
+
+interface CreateOptions {
+  role: Role;
+  email: string;
+  orgSiret?: string;
+  orgName?: string;
+  publicAdministration?: boolean;
+  phone?: string;
+  givenName?: string;
+  surname?: string;
+  language: 'fr' | 'en';
+  json?: boolean;
+}
+
+async function createAccount(o: CreateOptions): Promise<void> {
+  if (ORGANISATION_ROLES.has(o.role) && (o.orgSiret === undefined || o.orgName === undefined)) {
+    throw new Error(`a ${o.role} belongs to an organisation: give --org-siret and --org-name`);
+  }
+  if (!ORGANISATION_ROLES.has(o.role) && o.orgSiret !== undefined) {
+    throw new Error(`${o.role} is a CA role: it belongs to no customer organisation, drop --org-siret`);
+  }
+  const handle = await connect();
+  try {
+    if ((await findUserByEmail(handle.db, o.email)) !== undefined) throw new Error(`an account with email ${o.email} exists`);
+    const org =
+      o.orgSiret !== undefined && o.orgName !== undefined
+        ? await upsertOrganisation(handle.db, { siret: o.orgSiret, name: o.orgName, publicAdministration: o.publicAdministration ?? false })
+        : undefined;
+    const user = await createUser(handle.db, {
+      email: o.email,
+      role: o.role,
+      organisationId: org?.id ?? null,
+      phone: o.phone ?? null,
+      givenName: o.givenName ?? '',
+      surname: o.surname ?? '',
+      language: o.language,
+    });
+    const apiKey = await issueApiKey(handle.db, user.id, 'cli');
+    if (o.json === true) {
+      console.log(JSON.stringify({ userId: user.id, organisationId: org?.id ?? null, role: user.role, email: user.email, apiKey }));
+    } else {
+      console.log(`created ${user.role} ${user.email} (user ${user.id}${org ? `, organisation ${org.name} ${org.siret}` : ''})`);
+      console.log(`API key, shown once — keep it now:\n${apiKey}`);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+const program = new Command('certflow').description('CertFlow administration');
+const users = program.command('users').description('accounts and their API keys');
+users
+  .command('create')
+  .description('create an account and print its API key once')
+  .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`, role)
+  .requiredOption('--email <email>', 'the account email', email)
+  .option('--org-siret <siret>', 'SIRET of the organisation (created if new)', siret)
+  .option('--org-name <name>', 'name of the organisation')
+  .option('--public-administration', 'the organisation is a public administration (pays by purchase order)')
+  .option('--phone <e164>', 'mobile number for SMS codes', phone)
+  .option('--given-name <name>', 'given name')
+  .option('--surname <name>', 'surname')
+  .option('--language <fr|en>', 'language of mails and SMS', language, 'fr')
+  .option('--json', 'print the result as JSON')
+  .action(async (o: CreateOptions) => {
+    await createAccount(o);
+  });
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  console.error(`error: ${(err as Error).message}`);
+  process.exitCode = 1;
+}

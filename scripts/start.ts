@@ -1,0 +1,142 @@
+/**
+ * `npm start`: the whole system in one process on its embedded defaults — a Temporal dev server as a child process,
+ * PGlite (unless DATABASE_URL), migrations, the worker and the API. Ctrl-C stops all of it, the dev server included;
+ * everything lives under DATA_DIR, so a restart finds every order again.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { createApp } from '../api/app.js';
+import { closeServer, listen } from '../api/server.js';
+import { loadConfig } from '../config/index.js';
+import { createLogger } from '../config/logger.js';
+import { openDatabase } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.js';
+import { createWorker } from '../worker/worker.js';
+import { startDevServer, type DevServer } from './dev-server.js';
+import { forgetStack, recordStack, runningStack } from './embedded-stack.js';
+import { resolveBinary } from './temporal-binaries.js';
+
+const startedAt = Date.now();
+const config = loadConfig();
+const log = createLogger(config.LOG_LEVEL);
+mkdirSync(config.DATA_DIR, { recursive: true });
+
+const other = runningStack(config.DATA_DIR);
+if (other !== undefined) {
+  log.fatal({ pid: other.pid, api: other.apiUrl }, `a CertFlow stack already runs on ${config.DATA_DIR}`);
+  process.exit(1);
+}
+
+// This process decides the shutdown order itself (API, worker, database, then the dev server).
+Runtime.install({ shutdownSignals: [] });
+
+const cleanups: (() => Promise<void>)[] = [];
+let stopping: Promise<void> | undefined;
+
+function stop(reason: string, code: number): Promise<void> {
+  stopping ??= (async () => {
+    log.info({ reason }, 'stopping CertFlow');
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (err) {
+        log.error({ err }, 'error while stopping');
+      }
+    }
+    forgetStack(config.DATA_DIR);
+    log.info('stopped');
+    process.exit(code);
+  })();
+  return stopping;
+}
+process.on('SIGINT', () => void stop('SIGINT', 0));
+process.on('SIGTERM', () => void stop('SIGTERM', 0));
+
+try {
+  let temporalAddress = config.TEMPORAL_ADDRESS;
+  if (temporalAddress === undefined) {
+    const cli = resolveBinary('cli');
+    const devServer: DevServer = await startDevServer({
+      cliPath: cli.path,
+      ip: '127.0.0.1',
+      port: config.TEMPORAL_DEV_PORT,
+      uiPort: config.TEMPORAL_UI_PORT,
+      dbFile: join(config.DATA_DIR, 'temporal', 'temporal.db'),
+      namespace: config.TEMPORAL_NAMESPACE,
+      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+      logFile: join(config.DATA_DIR, 'temporal', 'server.log'),
+    });
+    cleanups.push(() => devServer.stop());
+    temporalAddress = devServer.address;
+    log.info({ address: temporalAddress, ui: `http://127.0.0.1:${config.TEMPORAL_UI_PORT}` }, 'Temporal dev server ready');
+  }
+
+  const database = await openDatabase(config);
+  cleanups.push(() => database.close());
+  await migrateDatabase(database);
+  log.info({ driver: database.driver }, 'database ready');
+
+  let pglitePort: number | null = null;
+  if (database.pglite !== undefined) {
+    // Lets `npm run cli` work while the stack runs: PGlite allows one process on its files, this one.
+    const share = new PGLiteSocketServer({ db: database.pglite, host: '127.0.0.1', port: config.PGLITE_PORT, maxConnections: 4 });
+    await share.start();
+    cleanups.push(() => share.stop());
+    pglitePort = config.PGLITE_PORT;
+  }
+
+  const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+  cleanups.push(() => workerConnection.close());
+  const worker = await createWorker({
+    connection: workerConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    db: database.db,
+  });
+  const workerDone = worker.run();
+  cleanups.push(async () => {
+    worker.shutdown();
+    await workerDone;
+  });
+  workerDone.catch((err: unknown) => {
+    log.fatal({ err }, 'worker failed');
+    void stop('worker failed', 1);
+  });
+
+  const connection = await Connection.connect({ address: temporalAddress });
+  cleanups.push(() => connection.close());
+  const app = createApp({
+    db: database.db,
+    temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    log,
+    publicBaseUrl: config.publicBaseUrl,
+    readinessChecks: {
+      database: () => database.ping(),
+      temporal: async () => {
+        await connection.workflowService.getSystemInfo({});
+      },
+    },
+  });
+  const server = await listen(app, config.HOST, config.PORT);
+  cleanups.push(() => closeServer(server));
+
+  recordStack(config.DATA_DIR, {
+    pid: process.pid,
+    pglitePort,
+    apiUrl: config.publicBaseUrl,
+    temporalAddress,
+    startedAt: new Date(startedAt).toISOString(),
+  });
+  log.info(
+    { api: config.publicBaseUrl, dataDir: config.DATA_DIR, readyInMs: Date.now() - startedAt },
+    `CertFlow is up: API ${config.publicBaseUrl}, Temporal UI http://127.0.0.1:${config.TEMPORAL_UI_PORT} (Ctrl-C stops everything)`,
+  );
+} catch (err) {
+  log.fatal({ err }, 'CertFlow could not start');
+  await stop('start-up failed', 1);
+}

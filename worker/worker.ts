@@ -1,0 +1,29 @@
+/** Builds the Temporal worker that runs the order workflows and their activities. */
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities/index.js';
+
+/** The workflows' entry module, resolved from here so that it works from the sources and from dist/. */
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index' + extensionOfThisModule(), import.meta.url));
+
+function extensionOfThisModule(): string {
+  return import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+}
+
+export interface WorkerOptions extends ActivityDeps {
+  readonly connection: NativeConnection;
+  readonly namespace: string;
+  readonly taskQueue: string;
+  /** A prebuilt bundle (tests build it once for the whole run); without it the worker bundles the sources itself. */
+  readonly workflowBundle?: WorkflowBundleOption;
+}
+
+export function createWorker(opts: WorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    activities: createActivities(opts),
+    ...(opts.workflowBundle !== undefined ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+  });
+}
