@@ -36,9 +36,9 @@ export function createRoutes(deps: AppDeps, openApiDocument: () => unknown): Any
 }
 
 export function createApp(deps: AppDeps): Express {
-  let document: unknown;
-  const routes = createRoutes(deps, () => document);
-  document = buildOpenApiDocument(routes, deps.publicBaseUrl);
+  // The document describes the routes and is itself served by one of them; it is read only when requested.
+  const routes = createRoutes(deps, () => openApiDocument);
+  const openApiDocument = buildOpenApiDocument(routes, deps.publicBaseUrl);
 
   const app = express();
   app.disable('x-powered-by');

@@ -50,7 +50,7 @@ export function sendProblem(res: Response, p: Problem, instance?: string): void 
 /** Errors thrown by body parsers carry a `type` and a `status`; map them to problems. */
 function fromParserError(err: unknown): Problem | undefined {
   if (typeof err !== 'object' || err === null || !('type' in err)) return undefined;
-  switch ((err as { type: unknown }).type) {
+  switch (err.type) {
     case 'entity.parse.failed':
       return Problem.badRequest('The body is not valid JSON.');
     case 'entity.too.large':

@@ -1,6 +1,6 @@
 /** Builds the Temporal worker that runs the order workflows and their activities. */
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 
 /** The workflows' entry module, resolved from here so that it works from the sources and from dist/. */

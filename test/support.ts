@@ -1,0 +1,140 @@
+/**
+ * A real stack for API tests: the run's Temporal dev server and Postgres database, a worker on a task queue of the
+ * test file's own, and the API listening on a free loopback port, spoken to over HTTP.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createApp, type AppDeps } from '../api/app.js';
+import { closeServer, listen } from '../api/server.js';
+import { createLogger } from '../config/logger.js';
+import { createUser, issueApiKey, upsertOrganisation, type User } from '../db/accounts.js';
+import { openPostgres, type Database, type DatabaseHandle } from '../db/client.js';
+import type { Role } from '../domain/roles.js';
+import { createWorker } from '../worker/worker.js';
+
+// Workers of the tests log warnings and errors only (a process installs its runtime once).
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // already installed in this process
+}
+
+export interface Account {
+  readonly user: User;
+  readonly key: string;
+}
+
+export interface HttpResult<T = unknown> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: T;
+}
+
+export interface TestStack {
+  readonly db: Database;
+  readonly client: Client;
+  readonly taskQueue: string;
+  readonly baseUrl: string;
+  account(role: Role, opts?: { siret?: string; orgName?: string; phone?: string | null; publicAdministration?: boolean }): Promise<Account>;
+  http<T = unknown>(method: string, path: string, opts?: { key?: string; json?: unknown; headers?: Record<string, string>; rawBody?: string }): Promise<HttpResult<T>>;
+  close(): Promise<void>;
+}
+
+/** Valid SIRETs (Luhn) for test organisations. */
+export const SIRETS = { acme: '73282932000074', globex: '44306184100047', laPoste: '35600000000001' } as const;
+
+export async function startTestStack(overrides: Partial<Pick<AppDeps, 'readinessChecks' | 'registrationTimeoutMs'>> = {}): Promise<TestStack> {
+  const address = inject('temporalAddress');
+  const taskQueue = `test-${randomUUID()}`;
+  const database: DatabaseHandle = openPostgres(inject('databaseUrl'), 5);
+  const nativeConnection = await NativeConnection.connect({ address });
+  const worker: Worker = await createWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    db: database.db,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  });
+  const workerDone = worker.run();
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: 'default' });
+  const app = createApp({
+    db: database.db,
+    temporal: client,
+    taskQueue,
+    log: createLogger('silent'),
+    publicBaseUrl: 'http://127.0.0.1',
+    readinessChecks: overrides.readinessChecks ?? {
+      database: () => database.ping(),
+      temporal: async () => {
+        await connection.workflowService.getSystemInfo({});
+      },
+    },
+    ...(overrides.registrationTimeoutMs !== undefined ? { registrationTimeoutMs: overrides.registrationTimeoutMs } : {}),
+  });
+  const server: Server = await listen(app, '127.0.0.1', 0);
+  const port = (server.address() as { port: number }).port;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  let emails = 0;
+
+  return {
+    db: database.db,
+    client,
+    taskQueue,
+    baseUrl,
+    async account(role, opts = {}) {
+      const inOrganisation = role === 'customer' || role === 'agent' || role === 'org_admin';
+      const org = inOrganisation
+        ? await upsertOrganisation(database.db, {
+            siret: opts.siret ?? SIRETS.acme,
+            name: opts.orgName ?? 'ACME',
+            publicAdministration: opts.publicAdministration ?? false,
+          })
+        : undefined;
+      const user = await createUser(database.db, {
+        email: `${role}-${++emails}-${randomUUID().slice(0, 8)}@example.test`,
+        role,
+        organisationId: org?.id ?? null,
+        givenName: 'Camille',
+        surname: 'Durand',
+        phone: opts.phone === undefined ? '+33612345678' : opts.phone,
+      });
+      return { user, key: await issueApiKey(database.db, user.id) };
+    },
+    async http(method, path, opts = {}) {
+      const headers: Record<string, string> = { ...opts.headers };
+      if (opts.key !== undefined) headers.authorization = `Bearer ${opts.key}`;
+      let body: string | undefined = opts.rawBody;
+      if (opts.json !== undefined) {
+        headers['content-type'] ??= 'application/json';
+        body = JSON.stringify(opts.json);
+      }
+      const res = await fetch(baseUrl + path, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = text;
+      if (/json/.test(res.headers.get('content-type') ?? '') && text !== '') parsed = JSON.parse(text);
+      return { status: res.status, headers: res.headers, body: parsed as never };
+    },
+    async close() {
+      await closeServer(server);
+      worker.shutdown();
+      await workerDone;
+      await connection.close();
+      await nativeConnection.close();
+      await database.close();
+    },
+  };
+}
+
+/** A valid creation body for the walking-skeleton product. */
+export const rgsStarOrder = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+  product: 'ID_RGS_STAR',
+  durationYears: 3,
+  os: 'windows',
+  payment: { method: 'transfer' },
+  termsAccepted: true,
+  ...overrides,
+});
