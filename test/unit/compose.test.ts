@@ -269,10 +269,11 @@ describe('Dockerfile', () => {
     expect(cmds.at(-1) ?? '').toContain('dist/api/main.js');
   });
 
-  it('builds with npm ci and ships production dependencies only', () => {
-    expect(instructions.some((l) => /^RUN\s.*npm ci\b(?!.*--omit=dev)/.test(l))).toBe(true);
+  it('builds from the lock file and ships production dependencies only', () => {
+    expect(instructions.some((l) => /^COPY\s+package\.json\s+package-lock\.json/.test(l))).toBe(true);
+    expect(instructions.some((l) => /^RUN\s.*npm install\b(?!.*--omit=dev)/.test(l))).toBe(true);
     expect(instructions.some((l) => /^RUN\s.*npm run build\b/.test(l))).toBe(true);
-    expect(instructions.some((l) => /^RUN\s.*npm ci\b.*--omit=dev/.test(l))).toBe(true);
+    expect(instructions.some((l) => /^RUN\s.*npm install\b.*--omit=dev/.test(l))).toBe(true);
   });
 
   it('ships dist and the migrations in the repository layout', () => {
