@@ -12,10 +12,10 @@ import { createApp } from '../api/app.js';
 import { closeServer, listen } from '../api/server.js';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
-import { openDatabase } from '../db/client.js';
+import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.js';
-import { createWorker } from '../worker/worker.js';
+import { bundleWorkflows, createWorker } from '../worker/worker.js';
 import { startDevServer, type DevServer } from './dev-server.js';
 import { forgetStack, recordStack, runningStack } from './embedded-stack.js';
 import { resolveBinary } from './temporal-binaries.js';
@@ -56,34 +56,41 @@ function stop(reason: string, code: number): Promise<void> {
 process.on('SIGINT', () => void stop('SIGINT', 0));
 process.on('SIGTERM', () => void stop('SIGTERM', 0));
 
-try {
-  let temporalAddress = config.TEMPORAL_ADDRESS;
-  if (temporalAddress === undefined) {
-    const cli = resolveBinary('cli');
-    const devServer: DevServer = await startDevServer({
-      cliPath: cli.path,
-      ip: '127.0.0.1',
-      port: config.TEMPORAL_DEV_PORT,
-      uiPort: config.TEMPORAL_UI_PORT,
-      dbFile: join(config.DATA_DIR, 'temporal', 'temporal.db'),
-      namespace: config.TEMPORAL_NAMESPACE,
-      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
-      logFile: join(config.DATA_DIR, 'temporal', 'server.log'),
-    });
-    cleanups.push(() => devServer.stop());
-    temporalAddress = devServer.address;
-    log.info({ address: temporalAddress, ui: `http://127.0.0.1:${config.TEMPORAL_UI_PORT}` }, 'Temporal dev server ready');
-  }
+/** The dev server, unless TEMPORAL_ADDRESS names a Temporal to use. */
+async function temporalFrontend(): Promise<string> {
+  if (config.TEMPORAL_ADDRESS !== undefined) return config.TEMPORAL_ADDRESS;
+  const cli = resolveBinary('cli');
+  const devServer: DevServer = await startDevServer({
+    cliPath: cli.path,
+    ip: '127.0.0.1',
+    port: config.TEMPORAL_DEV_PORT,
+    uiPort: config.TEMPORAL_UI_PORT,
+    dbFile: join(config.DATA_DIR, 'temporal', 'temporal.db'),
+    namespace: config.TEMPORAL_NAMESPACE,
+    searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+    logFile: join(config.DATA_DIR, 'temporal', 'server.log'),
+  });
+  cleanups.push(() => devServer.stop());
+  log.info({ address: devServer.address, ui: `http://127.0.0.1:${config.TEMPORAL_UI_PORT}` }, 'Temporal dev server ready');
+  return devServer.address;
+}
 
-  const database = await openDatabase(config);
-  cleanups.push(() => database.close());
-  await migrateDatabase(database);
-  log.info({ driver: database.driver }, 'database ready');
+async function database(): Promise<DatabaseHandle> {
+  const handle = await openDatabase(config);
+  cleanups.push(() => handle.close());
+  await migrateDatabase(handle);
+  log.info({ driver: handle.driver }, 'database ready');
+  return handle;
+}
+
+try {
+  // Independent and each a few seconds on a small machine: the dev server, the database, the workflow bundle.
+  const [temporalAddress, db, workflowCode] = await Promise.all([temporalFrontend(), database(), bundleWorkflows(log)]);
 
   let pglitePort: number | null = null;
-  if (database.pglite !== undefined) {
+  if (db.pglite !== undefined) {
     // Lets `npm run cli` work while the stack runs: PGlite allows one process on its files, this one.
-    const share = new PGLiteSocketServer({ db: database.pglite, host: '127.0.0.1', port: config.PGLITE_PORT, maxConnections: 4 });
+    const share = new PGLiteSocketServer({ db: db.pglite, host: '127.0.0.1', port: config.PGLITE_PORT, maxConnections: 4 });
     await share.start();
     cleanups.push(() => share.stop());
     pglitePort = config.PGLITE_PORT;
@@ -95,7 +102,8 @@ try {
     connection: workerConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    db: database.db,
+    db: db.db,
+    workflowBundle: { code: workflowCode },
   });
   const workerDone = worker.run();
   cleanups.push(async () => {
@@ -110,13 +118,13 @@ try {
   const connection = await Connection.connect({ address: temporalAddress });
   cleanups.push(() => connection.close());
   const app = createApp({
-    db: database.db,
+    db: db.db,
     temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     log,
     publicBaseUrl: config.publicBaseUrl,
     readinessChecks: {
-      database: () => database.ping(),
+      database: () => db.ping(),
       temporal: async () => {
         await connection.workflowService.getSystemInfo({});
       },
@@ -134,7 +142,9 @@ try {
   });
   log.info(
     { api: config.publicBaseUrl, dataDir: config.DATA_DIR, readyInMs: Date.now() - startedAt },
-    `CertFlow is up: API ${config.publicBaseUrl}, Temporal UI http://127.0.0.1:${config.TEMPORAL_UI_PORT} (Ctrl-C stops everything)`,
+    `CertFlow is up: API ${config.publicBaseUrl}` +
+      (config.TEMPORAL_ADDRESS === undefined ? `, Temporal UI http://127.0.0.1:${config.TEMPORAL_UI_PORT}` : '') +
+      ' (Ctrl-C stops everything)',
   );
 } catch (err) {
   log.fatal({ err }, 'CertFlow could not start');

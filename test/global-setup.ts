@@ -7,14 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { openPostgres } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { resolveBinary } from '../scripts/temporal-binaries.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.js';
-import { WORKFLOWS_PATH } from '../worker/worker.js';
+import { bundleWorkflows } from '../worker/worker.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -50,10 +49,10 @@ async function startTemporal(cliPath: string): Promise<TestWorkflowEnvironment> 
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const cli = resolveBinary('cli');
-  const [env, databaseUrl, bundle] = await Promise.all([startTemporal(cli.path), createDatabase(), bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger })]);
+  const [env, databaseUrl, bundle] = await Promise.all([startTemporal(cli.path), createDatabase(), bundleWorkflows(console)]);
   const bundleDir = mkdtempSync(join(tmpdir(), 'certflow-bundle-'));
   const workflowBundlePath = join(bundleDir, 'workflows.js');
-  writeFileSync(workflowBundlePath, bundle.code);
+  writeFileSync(workflowBundlePath, bundle);
 
   project.provide('temporalAddress', env.address);
   project.provide('databaseUrl', databaseUrl);
@@ -66,15 +65,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     rmSync(bundleDir, { recursive: true, force: true });
   };
 }
-
-const quietLogger = {
-  log: () => {},
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
 
 async function createDatabase(): Promise<string> {
   const name = `certflow_test_${randomBytes(6).toString('hex')}`;

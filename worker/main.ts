@@ -1,5 +1,5 @@
 /** Production entry point: only the worker, against TEMPORAL_ADDRESS and DATABASE_URL. */
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
 import { openDatabase } from '../db/client.js';
@@ -11,6 +11,9 @@ if (config.TEMPORAL_ADDRESS === undefined || config.DATABASE_URL === undefined) 
   log.fatal('the standalone worker needs TEMPORAL_ADDRESS and DATABASE_URL (use `npm start` for the embedded stack)');
   process.exit(2);
 }
+// Signals are handled here, not by the SDK's one-shot hook: under npm or tsx the same Ctrl-C or SIGTERM can arrive
+// twice (once from the terminal's process group, once relayed by the wrapper), and the second must not kill the drain.
+Runtime.install({ shutdownSignals: [] });
 const database = await openDatabase(config);
 const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
 const worker = await createWorker({
@@ -19,7 +22,14 @@ const worker = await createWorker({
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   db: database.db,
 });
-// The SDK installs SIGINT/SIGTERM handlers that drain the worker; run() resolves once it has stopped.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    // Only the first one counts: the worker finishes the tasks in hand, then run() resolves.
+    if (worker.getState() !== 'RUNNING') return;
+    log.info({ signal }, 'stopping');
+    worker.shutdown();
+  });
+}
 log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
 await worker.run();
 await connection.close();

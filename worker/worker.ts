@@ -1,6 +1,6 @@
 /** Builds the Temporal worker that runs the order workflows and their activities. */
 import { fileURLToPath } from 'node:url';
-import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 
 /** The workflows' entry module, resolved from here so that it works from the sources and from dist/. */
@@ -26,4 +26,14 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     activities: createActivities(opts),
     ...(opts.workflowBundle !== undefined ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
+}
+
+/** Bundles the workflows once (webpack; seconds), reporting only the bundler's warnings and errors. */
+export async function bundleWorkflows(report: { warn(message: string): void; error(message: string): void }): Promise<string> {
+  const ignore = (): void => {};
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: { log: ignore, trace: ignore, debug: ignore, info: ignore, warn: (m) => report.warn(m), error: (m) => report.error(m) },
+  });
+  return bundle.code;
 }

@@ -1,0 +1,119 @@
+/**
+ * The production entry points: the worker alone and the API alone, as separate processes against TEMPORAL_ADDRESS
+ * and DATABASE_URL (the run's dev server and Postgres database), with the admin CLI on the same database.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { OrderView } from '../../domain/order.js';
+import { rgsStarOrder, SIRETS } from '../support.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+interface Proc {
+  child: ChildProcess;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+function run(script: string, env: NodeJS.ProcessEnv): Proc {
+  let output = '';
+  const child = spawn('npm', ['run', '--silent', script], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return {
+    child,
+    output: () => output,
+    async stop() {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      await closed;
+    },
+  };
+}
+
+const procs: Proc[] = [];
+afterAll(async () => {
+  await Promise.all(procs.map((p) => p.stop()));
+});
+
+function cli(env: NodeJS.ProcessEnv, ...args: string[]) {
+  return spawnSync('npm', ['run', '--silent', 'cli', '--', ...args], { cwd: ROOT, env, encoding: 'utf8' });
+}
+
+describe('API and worker as separate processes', () => {
+  it('need TEMPORAL_ADDRESS and DATABASE_URL, and say so', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info' };
+    delete env.DATABASE_URL;
+    delete env.TEMPORAL_ADDRESS;
+    const api = spawnSync('npm', ['run', '--silent', 'start:api'], { cwd: ROOT, env, encoding: 'utf8' });
+    expect(api.status).toBe(2);
+    expect(api.stdout + api.stderr).toMatch(/needs TEMPORAL_ADDRESS and DATABASE_URL/);
+  });
+
+  it('serve an order end to end, with a key from the admin CLI on the same database', async () => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: inject('databaseUrl'),
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: `prod-${randomUUID()}`,
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
+    };
+    const worker = run('start:worker', env);
+    const api = run('start:api', env);
+    procs.push(worker, api);
+
+    const email = `prod-${randomUUID().slice(0, 8)}@example.test`;
+    const bad = cli(env, 'users', 'create', '--role', 'customer', '--email', email, '--org-siret', '73282932000075', '--org-name', 'ACME');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/Luhn/);
+    const orphan = cli(env, 'users', 'create', '--role', 'customer', '--email', email);
+    expect(orphan.status).not.toBe(0);
+    expect(orphan.stderr).toMatch(/--org-siret and --org-name/);
+
+    const made = cli(env, 'users', 'create', '--role', 'customer', '--email', email, '--org-siret', SIRETS.acme, '--org-name', 'ACME', '--phone', '+33612345678', '--json');
+    expect(made.status, made.stderr).toBe(0);
+    const { apiKey } = JSON.parse(made.stdout.trim()) as { apiKey: string };
+    const again = cli(env, 'users', 'create', '--role', 'customer', '--email', email.toUpperCase(), '--org-siret', SIRETS.acme, '--org-name', 'ACME');
+    expect(again.status).not.toBe(0);
+    expect(again.stderr).toMatch(/exists/);
+
+    const base = `http://127.0.0.1:${env.PORT}`;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const ready = await fetch(`${base}/readyz`).catch(() => undefined);
+      if (ready?.status === 200) break;
+      if (Date.now() > deadline) throw new Error(`API not ready:\n${api.output()}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const res = await fetch(`${base}/v1/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(rgsStarOrder()),
+    });
+    // 201 and not 202: the separate worker picked the workflow up and recorded the order.
+    expect(res.status, worker.output()).toBe(201);
+    expect(((await res.json()) as OrderView).status).toBe('awaiting_evidence');
+
+    await Promise.all([api.stop(), worker.stop()]);
+    expect(worker.output()).toMatch(/worker stopped/);
+    expect(api.output()).toMatch(/"signal":"SIGTERM"/);
+  }, 120_000);
+});
