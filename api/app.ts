@@ -1,5 +1,5 @@
 /** The HTTP API as an Express app, built from its dependencies (tests build it the same way). */
-import type { Client } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
@@ -20,6 +20,16 @@ export interface AppDeps {
   readonly publicBaseUrl: string;
   readonly readinessChecks: Readonly<Record<string, () => Promise<void>>>;
   readonly registrationTimeoutMs?: number;
+}
+
+/** What /readyz checks in a running process: a database round trip and the Temporal frontend's answer. */
+export function readinessChecks(database: { ping(): Promise<void> }, connection: Connection): AppDeps['readinessChecks'] {
+  return {
+    database: () => database.ping(),
+    temporal: async () => {
+      await connection.workflowService.getSystemInfo({});
+    },
+  };
 }
 
 export function createRoutes(deps: AppDeps, openApiDocument: () => unknown): AnyRoute[] {

@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
 import { openDatabase } from '../db/client.js';
-import { createApp } from './app.js';
+import { createApp, readinessChecks } from './app.js';
 import { closeServer, listen } from './server.js';
 
 const config = loadConfig();
@@ -21,12 +21,7 @@ const app = createApp({
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   log,
   publicBaseUrl: config.publicBaseUrl,
-  readinessChecks: {
-    database: () => database.ping(),
-    temporal: async () => {
-      await connection.workflowService.getSystemInfo({});
-    },
-  },
+  readinessChecks: readinessChecks(database, connection),
 });
 const server = await listen(app, config.HOST, config.PORT);
 log.info({ url: config.publicBaseUrl }, 'API listening');

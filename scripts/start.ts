@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { createApp } from '../api/app.js';
+import { createApp, readinessChecks } from '../api/app.js';
 import { closeServer, listen } from '../api/server.js';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
@@ -123,12 +123,7 @@ try {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     log,
     publicBaseUrl: config.publicBaseUrl,
-    readinessChecks: {
-      database: () => db.ping(),
-      temporal: async () => {
-        await connection.workflowService.getSystemInfo({});
-      },
-    },
+    readinessChecks: readinessChecks(db, connection),
   });
   const server = await listen(app, config.HOST, config.PORT);
   cleanups.push(() => closeServer(server));

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { createApp, type AppDeps } from '../api/app.js';
+import { createApp, readinessChecks, type AppDeps } from '../api/app.js';
 import { closeServer, listen } from '../api/server.js';
 import { createLogger } from '../config/logger.js';
 import { createUser, issueApiKey, upsertOrganisation, type User } from '../db/accounts.js';
@@ -67,12 +67,7 @@ export async function startTestStack(overrides: Partial<Pick<AppDeps, 'readiness
     taskQueue,
     log: createLogger('silent'),
     publicBaseUrl: 'http://127.0.0.1',
-    readinessChecks: overrides.readinessChecks ?? {
-      database: () => database.ping(),
-      temporal: async () => {
-        await connection.workflowService.getSystemInfo({});
-      },
-    },
+    readinessChecks: overrides.readinessChecks ?? readinessChecks(database, connection),
     ...(overrides.registrationTimeoutMs !== undefined ? { registrationTimeoutMs: overrides.registrationTimeoutMs } : {}),
   });
   const server: Server = await listen(app, '127.0.0.1', 0);
