@@ -28,6 +28,16 @@ export const configSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233).describe('Embedded mode: port of the Temporal Web UI'),
   TEMPORAL_CLI_PATH: optionalText.describe('Path to a `temporal` CLI to use instead of the one installed under .temporal/'),
   TEMPORAL_TEST_SERVER_PATH: optionalText.describe('Path to a `temporal-test-server` to use instead of the one installed under .temporal/'),
+  MASTER_KEY: optionalText.describe('Base64 of 32 bytes: encrypts CA keys and token PINs at rest; unset in embedded mode means DATA_DIR/secrets/master.key, made at first start'),
+  SMTP_URL: optionalText.describe('smtp:// or smtps:// URL of the mail relay; unset means mails go to DATA_DIR/outbox/mail as .eml files'),
+  MAIL_FROM: z.string().min(3).default('CertFlow <no-reply@certflow.localhost>').describe('Sender of every mail'),
+  STAFF_EMAIL: z.string().min(3).default('ra@certflow.localhost').describe('Where staff alerts go (originals overdue, …)'),
+  TWILIO_ACCOUNT_SID: optionalText.describe("Twilio account SID; unset means SMS go to DATA_DIR/outbox/sms.jsonl"),
+  TWILIO_AUTH_TOKEN: optionalText.describe('Twilio auth token'),
+  TWILIO_FROM: optionalText.describe('Sender number (E.164) or messaging service of the SMS'),
+  TWILIO_API_URL: optionalText.describe("Base URL of Twilio's REST API (a regional edge, or a local server speaking its API in tests)"),
+  PAYMENT_WEBHOOK_SECRET: optionalText.describe("Shared secret of the payment provider's HMAC signature; unset in embedded mode means one derived from the master key"),
+  ORDER_DEADLINES: optionalText.describe('JSON object overriding order deadlines, e.g. {"originalsDue":"7 days"} (see domain/deadlines.ts)'),
 });
 
 export type Config = z.infer<typeof configSchema> & { readonly embeddedDatabase: boolean; readonly publicBaseUrl: string };

@@ -96,6 +96,18 @@ export const documents = pgTable(
   (t) => [index('documents_order_idx').on(t.orderId)],
 );
 
+export const certificateAuthorities = pgTable('certificate_authorities', {
+  /** Stable name, e.g. `persons-root`, `persons-issuing`. */
+  id: text('id').primaryKey(),
+  family: text('family').notNull(),
+  parentId: text('parent_id'),
+  subject: text('subject').notNull(),
+  certificatePem: text('certificate_pem').notNull(),
+  /** PKCS#8 private key encrypted at rest (AES-256-GCM under the master key), never stored in clear. */
+  encryptedPrivateKey: text('encrypted_private_key').notNull(),
+  createdAt: createdAt(),
+});
+
 export const certificates = pgTable(
   'certificates',
   {
@@ -104,20 +116,44 @@ export const certificates = pgTable(
     orderId: uuid('order_id')
       .notNull()
       .references(() => orders.id),
-    /** Workflow id and step: a retried issuance finds the certificate it already made instead of signing again. */
+    /**
+     * Workflow id and step. The row is reserved (serial, subject, validity, key) under this unique key before anything
+     * is signed, so a retried or concurrent issuance finds the reservation and never signs a second certificate.
+     */
     issuanceKey: text('issuance_key').notNull().unique(),
     issuingCa: text('issuing_ca').notNull(),
+    profile: text('profile').notNull(),
     subject: text('subject').notNull(),
+    /** Base64 DER SubjectPublicKeyInfo of the certified key. */
+    publicKeySpki: text('public_key_spki').notNull(),
     notBefore: timestamp('not_before', { withTimezone: true }).notNull(),
     notAfter: timestamp('not_after', { withTimezone: true }).notNull(),
-    pem: text('pem').notNull(),
-    status: text('status').notNull().default('valid'),
+    /** Null while only reserved. */
+    pem: text('pem'),
+    /** reserved → valid → revoked. */
+    status: text('status').notNull().default('reserved'),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
     revocationReason: text('revocation_reason'),
     createdAt: createdAt(),
   },
   (t) => [index('certificates_order_idx').on(t.orderId)],
 );
+
+/** The (mock) hardware token personalised for a holder: its key pair and unlock PIN, both encrypted at rest. */
+export const tokens = pgTable('tokens', {
+  id: uuid('id').primaryKey(),
+  orderId: uuid('order_id')
+    .notNull()
+    .references(() => orders.id),
+  /** Workflow id and step: one token per order however often personalisation is retried. */
+  personalisationKey: text('personalisation_key').notNull().unique(),
+  publicKeySpki: text('public_key_spki').notNull(),
+  encryptedPrivateKey: text('encrypted_private_key').notNull(),
+  encryptedPin: text('encrypted_pin').notNull(),
+  /** Set once, atomically, when the PIN is shown: it is shown only once. */
+  pinRevealedAt: timestamp('pin_revealed_at', { withTimezone: true }),
+  createdAt: createdAt(),
+});
 
 export const sentMessages = pgTable(
   'sent_messages',
@@ -130,11 +166,30 @@ export const sentMessages = pgTable(
     template: text('template').notNull(),
     language: text('language').notNull(),
     orderId: uuid('order_id').references(() => orders.id),
+    /** pending until the provider (or the outbox) took it, then sent. */
+    status: text('status').notNull().default('pending'),
+    subject: text('subject'),
     providerId: text('provider_id'),
     sentAt: timestamp('sent_at', { withTimezone: true }),
     createdAt: createdAt(),
   },
   (t) => [index('sent_messages_order_idx').on(t.orderId)],
+);
+
+/** Every attempt on an order, accepted or refused, with who made it: the audit trail's raw material. */
+export const orderEvents = pgTable(
+  'order_events',
+  {
+    id: uuid('id').primaryKey(),
+    orderId: uuid('order_id').notNull(),
+    actorUserId: uuid('actor_user_id'),
+    actorRole: text('actor_role').notNull(),
+    action: text('action').notNull(),
+    outcome: text('outcome').notNull(),
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [index('order_events_order_idx').on(t.orderId, t.createdAt)],
 );
 
 export const idempotencyKeys = pgTable(
