@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '../config/logger.js';
 import type { Database } from '../db/client.js';
+import { DEFAULT_DEADLINES, type Deadlines } from '../domain/deadlines.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { Problem, problemHandler } from './problem.js';
 import { catalogRoutes } from './routes/catalog.js';
@@ -20,6 +21,7 @@ export interface AppDeps {
   readonly publicBaseUrl: string;
   readonly readinessChecks: Readonly<Record<string, () => Promise<void>>>;
   readonly registrationTimeoutMs?: number;
+  readonly deadlines?: Deadlines;
 }
 
 /** What /readyz checks in a running process: a database round trip and the Temporal frontend's answer. */
@@ -41,6 +43,7 @@ export function createRoutes(deps: AppDeps, openApiDocument: () => unknown): Any
       temporal: deps.temporal,
       taskQueue: deps.taskQueue,
       registrationTimeoutMs: deps.registrationTimeoutMs ?? 10_000,
+      deadlines: deps.deadlines ?? DEFAULT_DEADLINES,
     }),
   ];
 }

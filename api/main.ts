@@ -21,6 +21,7 @@ const app = createApp({
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   log,
   publicBaseUrl: config.publicBaseUrl,
+  deadlines: config.orderDeadlines,
   readinessChecks: readinessChecks(database, connection),
 });
 const server = await listen(app, config.HOST, config.PORT);

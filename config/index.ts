@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_DEADLINES, withOverrides, type Deadlines } from '../domain/deadlines.js';
 
 /**
  * Every environment variable CertFlow reads, in one place. The defaults are the embedded mode of `npm start`:
@@ -40,7 +41,12 @@ export const configSchema = z.object({
   ORDER_DEADLINES: optionalText.describe('JSON object overriding order deadlines, e.g. {"originalsDue":"7 days"} (see domain/deadlines.ts)'),
 });
 
-export type Config = z.infer<typeof configSchema> & { readonly embeddedDatabase: boolean; readonly publicBaseUrl: string };
+export type Config = z.infer<typeof configSchema> & {
+  readonly embeddedDatabase: boolean;
+  readonly publicBaseUrl: string;
+  /** The defaults of domain/deadlines.ts with ORDER_DEADLINES applied. */
+  readonly orderDeadlines: Deadlines;
+};
 
 /** Names of every variable the config module reads. */
 export const CONFIG_VARIABLES = Object.keys(configSchema.shape) as (keyof typeof configSchema.shape)[];
@@ -57,11 +63,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  let orderDeadlines: Deadlines = DEFAULT_DEADLINES;
+  if (c.ORDER_DEADLINES !== undefined) {
+    try {
+      orderDeadlines = withOverrides(JSON.parse(c.ORDER_DEADLINES) as Record<string, unknown>);
+    } catch (err) {
+      throw new ConfigError(`invalid configuration:\n  ORDER_DEADLINES: ${(err as Error).message}`);
+    }
+  }
   const shownHost = c.HOST === '0.0.0.0' || c.HOST === '::' ? '127.0.0.1' : c.HOST;
   return {
     ...c,
     DATA_DIR: resolve(c.DATA_DIR),
     embeddedDatabase: c.DATABASE_URL === undefined,
+    orderDeadlines,
     publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://${shownHost}:${c.PORT}`).replace(/\/+$/, ''),
   };
 }

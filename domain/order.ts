@@ -1,5 +1,7 @@
 /** The order as every layer sees it: what the workflow starts from and what a query answers. */
+import type { Deadlines } from './deadlines.js';
 import {
+  CATALOG,
   checklistFor,
   type DocumentType,
   type DurationYears,
@@ -70,6 +72,8 @@ export interface OrderInput {
   readonly payment: { readonly method: PaymentMethod; readonly purchaseOrderNumber: string | null };
   readonly priceCents: number;
   readonly createdAt: string;
+  /** Fixed at creation, so that a running order keeps the deadlines it started with. */
+  readonly deadlines: Deadlines;
 }
 
 export interface OrderView {
@@ -90,8 +94,21 @@ export interface OrderView {
     readonly status: PaymentStatus;
     readonly purchaseOrderNumber: string | null;
     readonly priceCents: number;
+    /** The bank, cheque or card reference once paid (or failed). */
+    readonly reference: string | null;
   };
   readonly certificateSerial: string | null;
+  /** What the order still needs besides the review, and where each stands. */
+  readonly faceToFace: { readonly required: boolean; readonly done: boolean; readonly meetingDate: string | null };
+  readonly originals: { readonly required: boolean; readonly received: boolean; readonly overdue: boolean };
+  readonly acceptance: 'not_issued' | 'pending' | 'accepted' | 'refused';
+  readonly unlock: { readonly required: boolean; readonly done: boolean };
+  /** The status to return to when released; set only while on hold. */
+  readonly heldStatus: OrderStatus | null;
+  readonly holdComment: string | null;
+  readonly reviewRounds: number;
+  /** Why the order ended, for cancelled, abandoned and refused orders. */
+  readonly closedReason: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** Grows with every change, so that a late write of an older view never overwrites a newer one. */
@@ -100,6 +117,7 @@ export interface OrderView {
 
 /** The view of a new order once it is recorded: it waits for the customer's supporting documents. */
 export function newOrderView(input: OrderInput): OrderView {
+  const product = CATALOG[input.product];
   const checklist = checklistFor(input.product, {
     orderedForSomeoneElse: input.orderedByUserId !== input.holder.userId,
     paymentMethod: input.payment.method,
@@ -122,8 +140,17 @@ export function newOrderView(input: OrderInput): OrderView {
       status: 'pending',
       purchaseOrderNumber: input.payment.purchaseOrderNumber,
       priceCents: input.priceCents,
+      reference: null,
     },
     certificateSerial: null,
+    faceToFace: { required: product.proofing === 'face_to_face', done: false, meetingDate: null },
+    originals: { required: product.originalsByPost, received: false, overdue: false },
+    acceptance: 'not_issued',
+    unlock: { required: product.smsUnlock, done: false },
+    heldStatus: null,
+    holdComment: null,
+    reviewRounds: 0,
+    closedReason: null,
     createdAt: input.createdAt,
     updatedAt: input.createdAt,
     version: 1,

@@ -123,6 +123,7 @@ try {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     log,
     publicBaseUrl: config.publicBaseUrl,
+    deadlines: config.orderDeadlines,
     readinessChecks: readinessChecks(db, connection),
   });
   const server = await listen(app, config.HOST, config.PORT);

@@ -15,6 +15,7 @@ import {
   PRODUCT_CODES,
   priceOf,
 } from '../../domain/catalog.js';
+import type { Deadlines } from '../../domain/deadlines.js';
 import { ORDER_STATUSES, WAITING_ON, type OrderInput, type OrderView } from '../../domain/order.js';
 import { isE164 } from '../../domain/rules/phone.js';
 import { checkSiret } from '../../domain/rules/siret.js';
@@ -31,6 +32,7 @@ export interface OrdersDeps {
   readonly taskQueue: string;
   /** How long a creation waits for the workflow to confirm the order before answering 202. */
   readonly registrationTimeoutMs: number;
+  readonly deadlines: Deadlines;
 }
 
 const CreateOrderBody = z
@@ -99,7 +101,8 @@ async function resolveHolder(db: Database, caller: Principal, body: CreateOrderB
 }
 
 /** Every rule of an order that can be checked before the workflow exists (SPEC §3, creation). */
-async function buildOrderInput(db: Database, caller: Principal, body: CreateOrderBody, orderId: string): Promise<OrderInput> {
+async function buildOrderInput(deps: OrdersDeps, caller: Principal, body: CreateOrderBody, orderId: string): Promise<OrderInput> {
+  const { db } = deps;
   const product = CATALOG[body.product];
   if (!ORDERABLE_PRODUCTS.has(body.product)) {
     throw Problem.unprocessable('product-not-orderable', `${body.product} cannot be ordered through the API yet.`, {
@@ -155,6 +158,7 @@ async function buildOrderInput(db: Database, caller: Principal, body: CreateOrde
     payment: { method, purchaseOrderNumber },
     priceCents: priceOf(body.product, body.durationYears),
     createdAt: new Date().toISOString(),
+    deadlines: deps.deadlines,
   };
 }
 
@@ -236,7 +240,7 @@ export function orderRoutes(deps: OrdersDeps): AnyRoute[] {
         let orderId = uuidv7();
         let replay = false;
         // Rules first: a refused request does not consume its key.
-        const input = await buildOrderInput(db, principal, body, orderId);
+        const input = await buildOrderInput(deps, principal, body, orderId);
         if (idempotencyKey !== undefined) {
           const requestHash = createHash('sha256').update(canonical(body)).digest('hex');
           const claim = await claimIdempotencyKey(db, { userId: principal.userId, key: idempotencyKey, requestHash, resourceId: orderId });

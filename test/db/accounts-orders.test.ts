@@ -6,6 +6,7 @@ import { createUser, issueApiKey, principalForApiKey, upsertOrganisation } from 
 import { openPglite, openPostgres, type DatabaseHandle } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { claimIdempotencyKey, getOrderRow, upsertOrderView } from '../../db/orders.js';
+import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
 import { newOrderView } from '../../domain/order.js';
 
 describe.each(['postgres', 'pglite'] as const)('database layer on %s', (driver) => {
@@ -62,6 +63,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (driver) 
       payment: { method: 'card', purchaseOrderNumber: null },
       priceCents: 5500,
       createdAt: new Date().toISOString(),
+      deadlines: DEFAULT_DEADLINES,
     });
     await upsertOrderView(handle.db, `order-${id}`, view);
     await upsertOrderView(handle.db, `order-${id}`, view);

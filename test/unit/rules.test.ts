@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOG, checklistFor, DOCUMENT_LABELS, DURATIONS_YEARS, PRODUCT_CODES, priceOf } from '../../domain/catalog.js';
+import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
 import { newOrderView, type OrderInput } from '../../domain/order.js';
 import { canSeeOrder, ROLES, type Principal } from '../../domain/roles.js';
 import { isE164 } from '../../domain/rules/phone.js';
@@ -74,6 +75,7 @@ describe('order view', () => {
     payment: { method: 'card', purchaseOrderNumber: null },
     priceCents: 5500,
     createdAt: '2026-11-22T10:00:00.000Z',
+    deadlines: DEFAULT_DEADLINES,
   };
   it('starts awaiting the customer with every document missing', () => {
     const view = newOrderView(input);

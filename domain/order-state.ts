@@ -1,0 +1,269 @@
+/**
+ * The order as a pure state machine: `decide(state, event)` answers the next state or a refusal, and nothing else.
+ * The workflow runs it in its Update validators (the caller learns at once whether an action is allowed) and
+ * handlers; the tests run it for every state × event pair.
+ */
+import type { DocumentType, PaymentMethod } from './catalog.js';
+import type { ChecklistItem, OrderStatus, OrderView, PaymentStatus, WaitingOn } from './order.js';
+
+export type OrderState = OrderView;
+
+/** Who did it: the workflow records it, the rules need it (a holder may not record their own face-to-face). */
+export interface Actor {
+  readonly userId: string | null;
+  readonly role: string;
+}
+
+export type OrderEvent =
+  | { readonly type: 'evidence_uploaded'; readonly documentType: DocumentType; readonly documentId: string }
+  | { readonly type: 'submitted' }
+  | { readonly type: 'approved' }
+  | { readonly type: 'rejected'; readonly reasons: readonly { readonly documentType: DocumentType; readonly reason: string }[] }
+  | { readonly type: 'face_to_face_recorded'; readonly interventionFormDocumentId: string; readonly meetingDate: string }
+  | { readonly type: 'originals_received' }
+  | { readonly type: 'originals_overdue' }
+  | { readonly type: 'payment_received'; readonly reference: string; readonly method?: PaymentMethod }
+  | { readonly type: 'payment_failed'; readonly reference: string }
+  | { readonly type: 'held'; readonly comment: string }
+  | { readonly type: 'released' }
+  | { readonly type: 'cancelled'; readonly reason: string }
+  | { readonly type: 'certificate_issued'; readonly serial: string }
+  | { readonly type: 'accepted' }
+  | { readonly type: 'refused' }
+  | { readonly type: 'unlock_code_requested' }
+  | { readonly type: 'unlocked' }
+  | { readonly type: 'abandoned'; readonly reason: string };
+
+export type OrderEventType = OrderEvent['type'];
+
+/** `state`: not in this state (409); `rule`: the request breaks a rule (422); `forbidden`: not this caller (403). */
+export interface Refusal {
+  readonly kind: 'state' | 'rule' | 'forbidden';
+  readonly code: string;
+  readonly message: string;
+}
+
+export type Decision = { readonly ok: true; readonly state: OrderState } | { readonly ok: false; readonly refusal: Refusal };
+
+export const TERMINAL: ReadonlySet<OrderStatus> = new Set<OrderStatus>(['completed', 'cancelled', 'abandoned', 'refused']);
+
+/** Stages where the file can still change: before the CA starts issuing. */
+const PRE_ISSUANCE: ReadonlySet<OrderStatus> = new Set<OrderStatus>([
+  'awaiting_evidence',
+  'under_review',
+  'approved',
+  'awaiting_face_to_face',
+  'awaiting_originals',
+  'originals_overdue',
+  'awaiting_payment',
+  'on_hold',
+]);
+
+/** After approval: what the order still waits for, in the order a person would chase it. */
+const GATES: readonly OrderStatus[] = ['awaiting_face_to_face', 'awaiting_originals', 'originals_overdue', 'awaiting_payment'];
+
+export const WAITING_ON_BY_STATUS: Readonly<Record<OrderStatus, WaitingOn>> = {
+  created: 'nobody',
+  awaiting_evidence: 'customer',
+  under_review: 'ra',
+  approved: 'nobody',
+  awaiting_face_to_face: 'dra',
+  awaiting_originals: 'post',
+  originals_overdue: 'post',
+  awaiting_domain_validation: 'customer',
+  awaiting_payment: 'payment',
+  issuing: 'ca',
+  awaiting_acceptance: 'customer',
+  awaiting_unlock: 'customer',
+  on_hold: 'ra',
+  completed: 'nobody',
+  cancelled: 'nobody',
+  abandoned: 'nobody',
+  refused: 'nobody',
+};
+
+const refuse = (kind: Refusal['kind'], code: string, message: string): Decision => ({ ok: false, refusal: { kind, code, message } });
+const notNow = (state: OrderState, action: string): Decision =>
+  refuse('state', 'not-allowed-in-state', `${action} is not possible while the order is ${state.status}.`);
+
+export const paymentSettled = (s: OrderState): boolean => s.payment.status === 'received' || s.payment.status === 'purchase_order_accepted';
+
+/** The first unmet requirement after approval, or `issuing` when nothing is missing. */
+export function nextAfterApproval(s: OrderState): OrderStatus {
+  if (s.faceToFace.required && !s.faceToFace.done) return 'awaiting_face_to_face';
+  if (s.originals.required && !s.originals.received) return s.originals.overdue ? 'originals_overdue' : 'awaiting_originals';
+  if (!paymentSettled(s)) return 'awaiting_payment';
+  return 'issuing';
+}
+
+function moveTo(s: OrderState, status: OrderStatus): OrderState {
+  return { ...s, status, waitingOn: WAITING_ON_BY_STATUS[status] };
+}
+
+/** Re-derives the stage after a change to one of the parallel tracks; on hold stays on hold. */
+function settle(s: OrderState): OrderState {
+  if (s.status === 'approved' || GATES.includes(s.status)) return moveTo(s, nextAfterApproval(s));
+  return s;
+}
+
+const checklistWith = (items: readonly ChecklistItem[], documentType: DocumentType, item: ChecklistItem): ChecklistItem[] =>
+  items.some((c) => c.documentType === documentType) ? items.map((c) => (c.documentType === documentType ? item : c)) : [...items, item];
+
+function decideChange(s: OrderState, e: OrderEvent, actor: Actor): Decision {
+  const live = !TERMINAL.has(s.status);
+  const preIssuance = PRE_ISSUANCE.has(s.status);
+  const onHold = s.status === 'on_hold';
+
+  switch (e.type) {
+    case 'evidence_uploaded': {
+      // The intervention form comes with the face-to-face meeting, at any stage before issuance; the file's own
+      // documents only while the customer prepares it.
+      if (e.documentType === 'intervention_form') {
+        if (!preIssuance) return notNow(s, 'Uploading the intervention form');
+        return { ok: true, state: s };
+      }
+      if (s.status !== 'awaiting_evidence') return notNow(s, 'Uploading supporting documents');
+      if (!s.checklist.some((c) => c.documentType === e.documentType)) {
+        return refuse('rule', 'document-not-in-checklist', `${e.documentType} is not a document this order needs.`);
+      }
+      return { ok: true, state: { ...s, checklist: checklistWith(s.checklist, e.documentType, { documentType: e.documentType, status: 'uploaded', documentId: e.documentId }) } };
+    }
+
+    case 'submitted': {
+      if (s.status !== 'awaiting_evidence') return notNow(s, 'Submitting the file');
+      const missing = s.checklist.filter((c) => c.status === 'missing' || c.status === 'rejected').map((c) => c.documentType);
+      if (missing.length > 0) return refuse('rule', 'checklist-incomplete', `Documents still missing or rejected: ${missing.join(', ')}.`);
+      return { ok: true, state: moveTo(s, 'under_review') };
+    }
+
+    case 'approved': {
+      if (s.status !== 'under_review') return notNow(s, 'Approving the file');
+      const approved: OrderState = {
+        ...s,
+        reviewRounds: s.reviewRounds + 1,
+        checklist: s.checklist.map((c) => ({ documentType: c.documentType, status: 'accepted', ...(c.documentId ? { documentId: c.documentId } : {}) })),
+      };
+      return { ok: true, state: moveTo(approved, nextAfterApproval(approved)) };
+    }
+
+    case 'rejected': {
+      if (s.status !== 'under_review') return notNow(s, 'Rejecting the file');
+      if (e.reasons.length === 0) return refuse('rule', 'reasons-required', 'A rejection gives a reason for each rejected document.');
+      for (const r of e.reasons) {
+        if (!s.checklist.some((c) => c.documentType === r.documentType)) {
+          return refuse('rule', 'document-not-in-checklist', `${r.documentType} is not a document of this order.`);
+        }
+        if (r.reason.trim() === '') return refuse('rule', 'reasons-required', `The reason for ${r.documentType} is empty.`);
+      }
+      // Rejection is temporary: what is not rejected is accepted and kept.
+      const checklist = s.checklist.map((c): ChecklistItem => {
+        const reason = e.reasons.find((r) => r.documentType === c.documentType);
+        if (reason !== undefined) return { documentType: c.documentType, status: 'rejected', rejectionReason: reason.reason, ...(c.documentId ? { documentId: c.documentId } : {}) };
+        return c.status === 'uploaded' ? { ...c, status: 'accepted' } : c;
+      });
+      return { ok: true, state: moveTo({ ...s, checklist, reviewRounds: s.reviewRounds + 1 }, 'awaiting_evidence') };
+    }
+
+    case 'face_to_face_recorded': {
+      if (!s.faceToFace.required) return refuse('state', 'not-required', 'This product has no face-to-face check.');
+      if (s.faceToFace.done) return refuse('state', 'already-done', 'The face-to-face check is already recorded.');
+      if (!preIssuance || onHold) return notNow(s, 'Recording the face-to-face check');
+      if (actor.userId !== null && actor.userId === s.holderUserId) {
+        return refuse('forbidden', 'operator-is-holder', 'The holder cannot record their own face-to-face check.');
+      }
+      return { ok: true, state: settle({ ...s, faceToFace: { required: true, done: true, meetingDate: e.meetingDate } }) };
+    }
+
+    case 'originals_received': {
+      if (!s.originals.required) return refuse('state', 'not-required', 'This product needs no originals by post.');
+      if (s.originals.received) return refuse('state', 'already-done', 'The originals are already recorded as received.');
+      if (!preIssuance) return notNow(s, 'Recording the originals');
+      return { ok: true, state: settle({ ...s, originals: { ...s.originals, received: true, overdue: false } }) };
+    }
+
+    case 'originals_overdue': {
+      if (!s.originals.required || s.originals.received || !live || !preIssuance) return notNow(s, 'Marking the originals overdue');
+      return { ok: true, state: settle({ ...s, originals: { ...s.originals, overdue: true } }) };
+    }
+
+    case 'payment_received': {
+      if (!preIssuance) return notNow(s, 'Recording a payment');
+      if (paymentSettled(s)) return refuse('state', 'already-paid', 'The payment is already recorded.');
+      const method = e.method ?? s.payment.method;
+      // A failed card payment cannot be retried: the customer switches to transfer or cheque.
+      if (s.payment.status === 'failed' && method === 'card') {
+        return refuse('rule', 'card-retry-not-possible', 'A failed card payment cannot be retried: pay by transfer or cheque.');
+      }
+      if (method === 'purchase_order' && s.payment.method !== 'purchase_order') {
+        return refuse('rule', 'payment-method-not-allowed', 'A purchase order is chosen when ordering, with its number.');
+      }
+      const status: PaymentStatus = method === 'purchase_order' ? 'purchase_order_accepted' : 'received';
+      return { ok: true, state: settle({ ...s, payment: { ...s.payment, method, status, reference: e.reference } }) };
+    }
+
+    case 'payment_failed': {
+      if (!preIssuance) return notNow(s, 'Recording a failed payment');
+      if (s.payment.method !== 'card' || s.payment.status !== 'pending') {
+        return refuse('state', 'no-card-payment-pending', 'Only a pending card payment can fail.');
+      }
+      return { ok: true, state: { ...s, payment: { ...s.payment, status: 'failed', reference: e.reference } } };
+    }
+
+    case 'held': {
+      if (onHold) return refuse('state', 'already-on-hold', 'The order is already on hold.');
+      if (!preIssuance) return notNow(s, 'Putting the order on hold');
+      return { ok: true, state: { ...moveTo(s, 'on_hold'), heldStatus: s.status, holdComment: e.comment } };
+    }
+
+    case 'released': {
+      if (!onHold || s.heldStatus === null) return refuse('state', 'not-on-hold', 'The order is not on hold.');
+      const back = { ...moveTo(s, s.heldStatus), heldStatus: null, holdComment: null };
+      return { ok: true, state: settle(back) };
+    }
+
+    case 'cancelled': {
+      if (!preIssuance) return notNow(s, 'Cancelling the order');
+      return { ok: true, state: { ...moveTo(s, 'cancelled'), heldStatus: null, closedReason: e.reason } };
+    }
+
+    case 'certificate_issued': {
+      if (s.status !== 'issuing') return notNow(s, 'Recording an issued certificate');
+      return { ok: true, state: { ...moveTo(s, 'awaiting_acceptance'), certificateSerial: e.serial, acceptance: 'pending' } };
+    }
+
+    case 'accepted': {
+      if (s.status !== 'awaiting_acceptance') return notNow(s, 'Accepting the certificate');
+      const accepted: OrderState = { ...s, acceptance: 'accepted' };
+      return { ok: true, state: moveTo(accepted, s.unlock.required ? 'awaiting_unlock' : 'completed') };
+    }
+
+    case 'refused': {
+      if (s.status !== 'awaiting_acceptance') return notNow(s, 'Refusing the certificate');
+      return { ok: true, state: { ...moveTo(s, 'refused'), acceptance: 'refused', closedReason: 'certificate refused by the holder' } };
+    }
+
+    case 'unlock_code_requested': {
+      if (s.status !== 'awaiting_unlock') return notNow(s, 'Asking for an unlock code');
+      return { ok: true, state: s };
+    }
+
+    case 'unlocked': {
+      if (s.status !== 'awaiting_unlock') return notNow(s, 'Unlocking the token');
+      return { ok: true, state: { ...moveTo(s, 'completed'), unlock: { required: true, done: true } } };
+    }
+
+    case 'abandoned': {
+      if (!live || s.status === 'issuing') return notNow(s, 'Abandoning the order');
+      return { ok: true, state: { ...moveTo(s, 'abandoned'), heldStatus: null, closedReason: e.reason } };
+    }
+  }
+}
+
+/** The next state after an event, or why not. A refusal leaves the order as it was. */
+export function decide(state: OrderState, event: OrderEvent, actor: Actor, now: string): Decision {
+  const d = decideChange(state, event, actor);
+  if (!d.ok || d.state === state) return d;
+  return { ok: true, state: { ...d.state, version: state.version + 1, updatedAt: now } };
+}
+
+export const isTerminal = (s: OrderState): boolean => TERMINAL.has(s.status);

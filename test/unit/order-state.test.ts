@@ -1,0 +1,229 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
+import { newOrderView, ORDER_STATUSES, type OrderInput, type OrderStatus } from '../../domain/order.js';
+import { decide, WAITING_ON_BY_STATUS, type Actor, type OrderEvent, type OrderEventType, type OrderState } from '../../domain/order-state.js';
+
+const NOW = '2026-11-22T10:00:00.000Z';
+const HOLDER = 'holder-id';
+const holder: Actor = { userId: HOLDER, role: 'customer' };
+const ra: Actor = { userId: 'ra-id', role: 'ra_operator' };
+const dra: Actor = { userId: 'dra-id', role: 'dra_operator' };
+
+const input = (over: Partial<OrderInput> = {}): OrderInput => ({
+  orderId: '01a2014a-7938-7031-a035-f304dea359c7',
+  product: 'ID_RGS_3STAR',
+  durationYears: 3,
+  os: 'windows',
+  partnerCode: null,
+  holder: { userId: HOLDER, email: 'h@example.test', givenName: 'Hélène', surname: 'Roux', phone: '+33612345678', language: 'fr' },
+  orderedByUserId: HOLDER,
+  organisation: { id: 'org', siret: '73282932000074', name: 'ACME' },
+  payment: { method: 'card', purchaseOrderNumber: null },
+  priceCents: 30000,
+  createdAt: NOW,
+  deadlines: DEFAULT_DEADLINES,
+  ...over,
+});
+
+/** An RGS*** order (face-to-face, originals, SMS unlock) paid by card, at every status, as it would be there. */
+function sample(status: OrderStatus): OrderState {
+  const base = newOrderView(input());
+  const uploaded = base.checklist.map((c, i) => ({ ...c, status: 'uploaded' as const, documentId: `doc-${i}` }));
+  const accepted = uploaded.map((c) => ({ ...c, status: 'accepted' as const }));
+  const at = (s: Partial<OrderState>): OrderState => ({ ...base, ...s, status, waitingOn: WAITING_ON_BY_STATUS[status] });
+  const f2fDone = { required: true, done: true, meetingDate: '2026-11-20' };
+  const paid = { ...base.payment, status: 'received' as const, reference: 'CB-1' };
+  switch (status) {
+    case 'awaiting_evidence':
+      return at({ checklist: uploaded });
+    case 'under_review':
+      return at({ checklist: uploaded });
+    case 'approved':
+    case 'awaiting_face_to_face':
+      return at({ checklist: accepted });
+    case 'awaiting_originals':
+      return at({ checklist: accepted, faceToFace: f2fDone });
+    case 'originals_overdue':
+      return at({ checklist: accepted, faceToFace: f2fDone, originals: { required: true, received: false, overdue: true } });
+    case 'awaiting_payment':
+      return at({ checklist: accepted, faceToFace: f2fDone, originals: { required: true, received: true, overdue: false } });
+    case 'issuing':
+      return at({ checklist: accepted, faceToFace: f2fDone, originals: { required: true, received: true, overdue: false }, payment: paid });
+    case 'awaiting_acceptance':
+    case 'awaiting_unlock':
+    case 'completed':
+    case 'refused':
+      return at({
+        checklist: accepted,
+        faceToFace: f2fDone,
+        originals: { required: true, received: true, overdue: false },
+        payment: paid,
+        certificateSerial: '7f3a',
+        acceptance: status === 'awaiting_acceptance' ? 'pending' : status === 'refused' ? 'refused' : 'accepted',
+      });
+    case 'on_hold':
+      return { ...at({ checklist: uploaded }), heldStatus: 'awaiting_evidence', holdComment: 'checking' };
+    default:
+      return at({});
+  }
+}
+
+const EVENTS: Record<OrderEventType, { event: OrderEvent; actor: Actor }> = {
+  evidence_uploaded: { event: { type: 'evidence_uploaded', documentType: 'holder_identity', documentId: 'doc-new' }, actor: holder },
+  submitted: { event: { type: 'submitted' }, actor: holder },
+  approved: { event: { type: 'approved' }, actor: ra },
+  rejected: { event: { type: 'rejected', reasons: [{ documentType: 'holder_identity', reason: 'expired' }] }, actor: ra },
+  face_to_face_recorded: { event: { type: 'face_to_face_recorded', interventionFormDocumentId: 'form', meetingDate: '2026-11-21' }, actor: dra },
+  originals_received: { event: { type: 'originals_received' }, actor: ra },
+  originals_overdue: { event: { type: 'originals_overdue' }, actor: { userId: null, role: 'system' } },
+  payment_received: { event: { type: 'payment_received', reference: 'VIR-1', method: 'transfer' }, actor: ra },
+  payment_failed: { event: { type: 'payment_failed', reference: 'CB-9' }, actor: { userId: null, role: 'payment_provider' } },
+  held: { event: { type: 'held', comment: 'call the holder' }, actor: ra },
+  released: { event: { type: 'released' }, actor: ra },
+  cancelled: { event: { type: 'cancelled', reason: 'customer request' }, actor: holder },
+  certificate_issued: { event: { type: 'certificate_issued', serial: '7f3a' }, actor: { userId: null, role: 'system' } },
+  accepted: { event: { type: 'accepted' }, actor: holder },
+  refused: { event: { type: 'refused' }, actor: holder },
+  unlock_code_requested: { event: { type: 'unlock_code_requested' }, actor: holder },
+  unlocked: { event: { type: 'unlocked' }, actor: holder },
+  abandoned: { event: { type: 'abandoned', reason: 'no activity' }, actor: { userId: null, role: 'system' } },
+};
+
+const PRE_ISSUANCE: OrderStatus[] = ['awaiting_evidence', 'under_review', 'approved', 'awaiting_face_to_face', 'awaiting_originals', 'originals_overdue', 'awaiting_payment', 'on_hold'];
+
+/** Where each event is accepted, for the sample order at each status; everywhere else it is refused. */
+const ALLOWED: Record<OrderEventType, OrderStatus[]> = {
+  evidence_uploaded: ['awaiting_evidence'],
+  submitted: ['awaiting_evidence'],
+  approved: ['under_review'],
+  rejected: ['under_review'],
+  // Already done from awaiting_originals on; never while on hold.
+  face_to_face_recorded: ['awaiting_evidence', 'under_review', 'approved', 'awaiting_face_to_face'],
+  originals_received: ['awaiting_evidence', 'under_review', 'approved', 'awaiting_face_to_face', 'awaiting_originals', 'originals_overdue', 'on_hold'],
+  originals_overdue: ['awaiting_evidence', 'under_review', 'approved', 'awaiting_face_to_face', 'awaiting_originals', 'originals_overdue', 'on_hold'],
+  payment_received: PRE_ISSUANCE,
+  payment_failed: PRE_ISSUANCE,
+  held: PRE_ISSUANCE.filter((s) => s !== 'on_hold'),
+  released: ['on_hold'],
+  cancelled: PRE_ISSUANCE,
+  certificate_issued: ['issuing'],
+  accepted: ['awaiting_acceptance'],
+  refused: ['awaiting_acceptance'],
+  unlock_code_requested: ['awaiting_unlock'],
+  unlocked: ['awaiting_unlock'],
+  abandoned: ORDER_STATUSES.filter((s) => !['issuing', 'completed', 'cancelled', 'abandoned', 'refused'].includes(s)),
+};
+
+describe('every state × event', () => {
+  for (const status of ORDER_STATUSES) {
+    for (const [type, { event, actor }] of Object.entries(EVENTS) as [OrderEventType, (typeof EVENTS)[OrderEventType]][]) {
+      const allowed = ALLOWED[type].includes(status);
+      it(`${type} in ${status}: ${allowed ? 'accepted' : 'refused'}`, () => {
+        const before = sample(status);
+        const frozen = JSON.stringify(before);
+        const d = decide(before, event, actor, '2026-11-23T00:00:00.000Z');
+        expect(d.ok).toBe(allowed);
+        expect(JSON.stringify(before)).toBe(frozen);
+        if (d.ok) {
+          expect(d.state.waitingOn).toBe(WAITING_ON_BY_STATUS[d.state.status]);
+          if (d.state !== before) {
+            expect(d.state.version).toBe(before.version + 1);
+            expect(d.state.updatedAt).toBe('2026-11-23T00:00:00.000Z');
+          }
+        } else {
+          expect(['state', 'rule', 'forbidden']).toContain(d.refusal.kind);
+          expect(d.refusal.message.length).toBeGreaterThan(10);
+        }
+      });
+    }
+  }
+});
+
+const step = (s: OrderState, e: OrderEvent, actor: Actor = ra): OrderState => {
+  const d = decide(s, e, actor, NOW);
+  if (!d.ok) throw new Error(`${e.type} refused: ${d.refusal.message}`);
+  return d.state;
+};
+
+describe('the order procedure', () => {
+  it('loops through rejections keeping the accepted documents', () => {
+    let s = newOrderView(input({ product: 'ID_RGS_STAR' }));
+    for (const c of s.checklist) s = step(s, { type: 'evidence_uploaded', documentType: c.documentType, documentId: `${c.documentType}-1` }, holder);
+    for (let round = 1; round <= 3; round++) {
+      s = step(s, { type: 'submitted' }, holder);
+      expect(s.waitingOn).toBe('ra');
+      s = step(s, { type: 'rejected', reasons: [{ documentType: 'holder_identity', reason: `blurred scan ${round}` }] });
+      expect(s.status).toBe('awaiting_evidence');
+      expect(s.checklist.find((c) => c.documentType === 'holder_identity')).toMatchObject({ status: 'rejected', rejectionReason: `blurred scan ${round}` });
+      expect(s.checklist.filter((c) => c.status === 'accepted').map((c) => c.documentType)).toEqual(['organisation_registration', 'signed_order_form']);
+      const refused = decide(s, { type: 'submitted' }, holder, NOW);
+      expect(refused.ok).toBe(false);
+      if (!refused.ok) expect(refused.refusal).toMatchObject({ kind: 'rule', code: 'checklist-incomplete' });
+      s = step(s, { type: 'evidence_uploaded', documentType: 'holder_identity', documentId: `id-${round + 1}` }, holder);
+    }
+    expect(s.reviewRounds).toBe(3);
+    s = step(s, { type: 'submitted' }, holder);
+    s = step(s, { type: 'approved' });
+    // RGS*: no face-to-face, no originals; the card payment is still pending.
+    expect(s.status).toBe('awaiting_payment');
+    expect(s.checklist.every((c) => c.status === 'accepted')).toBe(true);
+  });
+
+  it('waits for face-to-face, originals and payment in parallel, then issues', () => {
+    let s = sample('under_review');
+    s = step(s, { type: 'payment_received', reference: 'VIR-7', method: 'transfer' });
+    expect(s.status).toBe('under_review');
+    s = step(s, { type: 'approved' });
+    expect(s).toMatchObject({ status: 'awaiting_face_to_face', waitingOn: 'dra' });
+    s = step(s, { type: 'originals_received' });
+    expect(s.status).toBe('awaiting_face_to_face');
+    s = step(s, { type: 'face_to_face_recorded', interventionFormDocumentId: 'form', meetingDate: '2026-11-21' }, dra);
+    expect(s).toMatchObject({ status: 'issuing', waitingOn: 'ca' });
+  });
+
+  it('never lets the holder record their own face-to-face', () => {
+    const d = decide(sample('awaiting_face_to_face'), EVENTS.face_to_face_recorded.event, holder, NOW);
+    expect(d).toMatchObject({ ok: false, refusal: { kind: 'forbidden', code: 'operator-is-holder' } });
+  });
+
+  it('refuses to retry a failed card, and takes a transfer instead', () => {
+    let s = step(sample('awaiting_payment'), { type: 'payment_failed', reference: 'CB-9' }, { userId: null, role: 'payment_provider' });
+    expect(s.payment.status).toBe('failed');
+    expect(decide(s, { type: 'payment_received', reference: 'CB-10', method: 'card' }, ra, NOW)).toMatchObject({ ok: false, refusal: { code: 'card-retry-not-possible' } });
+    s = step(s, { type: 'payment_received', reference: 'VIR-1', method: 'transfer' });
+    expect(s.payment).toMatchObject({ method: 'transfer', status: 'received', reference: 'VIR-1' });
+    expect(s.status).toBe('issuing');
+  });
+
+  it('marks originals overdue, then takes them late', () => {
+    let s = step(sample('awaiting_originals'), { type: 'originals_overdue' });
+    expect(s).toMatchObject({ status: 'originals_overdue', waitingOn: 'post', originals: { overdue: true } });
+    s = step(s, { type: 'originals_received' });
+    expect(s.status).toBe('awaiting_payment');
+  });
+
+  it('holds and releases to where the order was', () => {
+    let s = step(sample('awaiting_face_to_face'), { type: 'held', comment: 'identity doubt' });
+    expect(s).toMatchObject({ status: 'on_hold', waitingOn: 'ra', heldStatus: 'awaiting_face_to_face', holdComment: 'identity doubt' });
+    expect(decide(s, EVENTS.face_to_face_recorded.event, dra, NOW).ok).toBe(false);
+    s = step(s, { type: 'originals_received' });
+    s = step(s, { type: 'released' });
+    expect(s).toMatchObject({ status: 'awaiting_face_to_face', heldStatus: null, holdComment: null });
+  });
+
+  it('ends refused after a refusal, and completed after acceptance and unlock', () => {
+    expect(step(sample('awaiting_acceptance'), { type: 'refused' }, holder)).toMatchObject({ status: 'refused', acceptance: 'refused' });
+    const accepted = step(sample('awaiting_acceptance'), { type: 'accepted' }, holder);
+    expect(accepted).toMatchObject({ status: 'awaiting_unlock', waitingOn: 'customer' });
+    expect(step(accepted, { type: 'unlocked' }, holder)).toMatchObject({ status: 'completed', unlock: { done: true } });
+  });
+
+  it('accepts a purchase order only when it was chosen at ordering', () => {
+    const po = newOrderView(input({ payment: { method: 'purchase_order', purchaseOrderNumber: 'BC-1' } }));
+    expect(step(po, { type: 'payment_received', reference: 'BC-1' }).payment.status).toBe('purchase_order_accepted');
+    expect(decide(sample('awaiting_payment'), { type: 'payment_received', reference: 'BC-2', method: 'purchase_order' }, ra, NOW)).toMatchObject({
+      ok: false,
+      refusal: { code: 'payment-method-not-allowed' },
+    });
+  });
+});
