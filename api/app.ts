@@ -4,11 +4,13 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '../config/logger.js';
+import type { Services } from '../activities/services.js';
 import type { Database } from '../db/client.js';
 import { DEFAULT_DEADLINES, type Deadlines } from '../domain/deadlines.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { Problem, problemHandler } from './problem.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { orderActionRoutes } from './routes/order-actions.js';
 import { orderRoutes } from './routes/orders.js';
 import { systemRoutes } from './routes/system.js';
 import { mountRoutes, type AnyRoute } from './routing.js';
@@ -16,6 +18,7 @@ import { mountRoutes, type AnyRoute } from './routing.js';
 export interface AppDeps {
   readonly db: Database;
   readonly temporal: Client;
+  readonly services: Pick<Services, 'blobs' | 'ca' | 'unlockKey' | 'secrets'>;
   readonly taskQueue: string;
   readonly log: Logger;
   readonly publicBaseUrl: string;
@@ -45,6 +48,15 @@ export function createRoutes(deps: AppDeps, openApiDocument: () => unknown): Any
       registrationTimeoutMs: deps.registrationTimeoutMs ?? 10_000,
       deadlines: deps.deadlines ?? DEFAULT_DEADLINES,
     }),
+    ...orderActionRoutes({
+      db: deps.db,
+      temporal: deps.temporal,
+      blobs: deps.services.blobs,
+      unlockKey: deps.services.unlockKey,
+      paymentWebhookSecret: deps.services.secrets.paymentWebhookSecret,
+      revealPinOnce: (orderId) => deps.services.ca.revealPinOnce({ orderId }),
+      chainPem: () => deps.services.ca.chainPem(),
+    }),
   ];
 }
 
@@ -56,7 +68,15 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use(express.json({ limit: '256kb' }));
+  // The raw bytes are kept for signature checks (the payment webhook's HMAC is over the body as sent).
+  app.use(
+    express.json({
+      limit: '256kb',
+      verify: (req, _res, buf) => {
+        (req as { rawBody?: Buffer }).rawBody = buf;
+      },
+    }),
+  );
   app.use(helmet());
   app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
   const router = express.Router();

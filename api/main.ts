@@ -2,6 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
+import { createServices } from '../activities/services.js';
 import { openDatabase } from '../db/client.js';
 import { createApp, readinessChecks } from './app.js';
 import { closeServer, listen } from './server.js';
@@ -15,8 +16,10 @@ if (config.TEMPORAL_ADDRESS === undefined || config.DATABASE_URL === undefined) 
 const database = await openDatabase(config);
 const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
 const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+const services = await createServices(config, database.db);
 const app = createApp({
   db: database.db,
+  services,
   temporal,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   log,
@@ -34,6 +37,7 @@ const stop = async (signal: string): Promise<void> => {
   log.info({ signal }, 'stopping');
   await closeServer(server);
   await connection.close();
+  await services.close();
   await database.close();
   process.exit(0);
 };

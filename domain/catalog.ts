@@ -159,7 +159,9 @@ export const priceOf = (code: ProductCode, years: DurationYears): number =>
   CATALOG[code].priceCents[years] + CATALOG[code].faceToFaceFeeCents;
 
 /**
- * Products the order workflow can take today. The lifecycle and server-product issues widen this set; the catalog
- * itself already lists every product so callers see the whole offer.
+ * Products the order workflow can take today: the personal ones. The server products (customer CSR, domain control)
+ * come with the CA work; the catalog already lists every product so callers see the whole offer.
  */
-export const ORDERABLE_PRODUCTS: ReadonlySet<ProductCode> = new Set<ProductCode>(['ID_RGS_STAR']);
+export const ORDERABLE_PRODUCTS: ReadonlySet<ProductCode> = new Set<ProductCode>(
+  PRODUCT_CODES.filter((code) => CATALOG[code].kind === 'person'),
+);

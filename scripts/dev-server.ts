@@ -102,7 +102,9 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   mkdirSync(dirname(o.logFile), { recursive: true });
   const log = createWriteStream(o.logFile, { flags: 'a' });
   await new Promise((r) => log.once('open', r));
-  const child = spawn(o.cliPath, devServerArgs(o), { stdio: ['ignore', log, log] });
+  // Its own process group: a Ctrl-C in the terminal reaches only CertFlow, which stops the server last, after the
+  // worker has drained (a server gone first leaves the worker unable to report what it finished).
+  const child = spawn(o.cliPath, devServerArgs(o), { stdio: ['ignore', log, log], detached: true });
   // If this process dies without stopping it, do not leave the server running.
   const reap = (): void => {
     child.kill('SIGKILL');

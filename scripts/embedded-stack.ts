@@ -10,6 +10,8 @@ export interface StackRecord {
   readonly pglitePort: number | null;
   readonly apiUrl: string;
   readonly temporalAddress: string;
+  /** The dev server runs in its own process group; a stack killed outright (SIGKILL) leaves it behind. */
+  readonly devServerPid: number | null;
   readonly startedAt: string;
 }
 
@@ -31,6 +33,18 @@ export function runningStack(dataDir: string): StackRecord | undefined {
     return record.pid !== process.pid && alive(record.pid) ? record : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Stops a dev server left running by a stack that was killed outright, so that its ports and files are free. */
+export function reapOrphanedDevServer(dataDir: string): number | null {
+  try {
+    const record = JSON.parse(readFileSync(stackFile(dataDir), 'utf8')) as StackRecord;
+    if (alive(record.pid) || record.devServerPid === null || !alive(record.devServerPid)) return null;
+    process.kill(record.devServerPid, 'SIGKILL');
+    return record.devServerPid;
+  } catch {
+    return null;
   }
 }
 

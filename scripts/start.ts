@@ -12,12 +12,13 @@ import { createApp, readinessChecks } from '../api/app.js';
 import { closeServer, listen } from '../api/server.js';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
+import { createServices } from '../activities/services.js';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.js';
 import { bundleWorkflows, createWorker } from '../worker/worker.js';
 import { startDevServer, type DevServer } from './dev-server.js';
-import { forgetStack, recordStack, runningStack } from './embedded-stack.js';
+import { forgetStack, reapOrphanedDevServer, recordStack, runningStack } from './embedded-stack.js';
 import { resolveBinary } from './temporal-binaries.js';
 
 const startedAt = Date.now();
@@ -30,6 +31,9 @@ if (other !== undefined) {
   log.fatal({ pid: other.pid, api: other.apiUrl }, `a CertFlow stack already runs on ${config.DATA_DIR}`);
   process.exit(1);
 }
+
+const orphan = reapOrphanedDevServer(config.DATA_DIR);
+if (orphan !== null) log.warn({ pid: orphan }, 'stopped a dev server left behind by a stack that was killed');
 
 // This process decides the shutdown order itself (API, worker, database, then the dev server).
 Runtime.install({ shutdownSignals: [] });
@@ -56,6 +60,8 @@ function stop(reason: string, code: number): Promise<void> {
 process.on('SIGINT', () => void stop('SIGINT', 0));
 process.on('SIGTERM', () => void stop('SIGTERM', 0));
 
+let devServerPid: number | null = null;
+
 /** The dev server, unless TEMPORAL_ADDRESS names a Temporal to use. */
 async function temporalFrontend(): Promise<string> {
   if (config.TEMPORAL_ADDRESS !== undefined) return config.TEMPORAL_ADDRESS;
@@ -71,6 +77,7 @@ async function temporalFrontend(): Promise<string> {
     logFile: join(config.DATA_DIR, 'temporal', 'server.log'),
   });
   cleanups.push(() => devServer.stop());
+  devServerPid = devServer.pid;
   log.info({ address: devServer.address, ui: `http://127.0.0.1:${config.TEMPORAL_UI_PORT}` }, 'Temporal dev server ready');
   return devServer.address;
 }
@@ -96,6 +103,9 @@ try {
     pglitePort = config.PGLITE_PORT;
   }
 
+  const services = await createServices(config, db.db);
+  cleanups.push(() => services.close());
+
   const workerConnection = await NativeConnection.connect({ address: temporalAddress });
   cleanups.push(() => workerConnection.close());
   const worker = await createWorker({
@@ -103,6 +113,7 @@ try {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     db: db.db,
+    ...services,
     workflowBundle: { code: workflowCode },
   });
   const workerDone = worker.run();
@@ -119,6 +130,7 @@ try {
   cleanups.push(() => connection.close());
   const app = createApp({
     db: db.db,
+    services,
     temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     log,
@@ -134,6 +146,7 @@ try {
     pglitePort,
     apiUrl: config.publicBaseUrl,
     temporalAddress,
+    devServerPid,
     startedAt: new Date(startedAt).toISOString(),
   });
   log.info(

@@ -21,6 +21,8 @@ declare module 'vitest' {
     databaseUrl: string;
     workflowBundlePath: string;
     temporalCliPath: string;
+    /** One master key for the run: every test stack shares the database, hence the CA keys sealed under it. */
+    masterKey: string;
   }
 }
 
@@ -58,6 +60,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('databaseUrl', databaseUrl);
   project.provide('workflowBundlePath', workflowBundlePath);
   project.provide('temporalCliPath', cli.path);
+  project.provide('masterKey', randomBytes(32).toString('base64'));
 
   return async () => {
     await env.teardown();

@@ -3,12 +3,17 @@
  * test file's own, and the API listening on a free loopback port, spoken to over HTTP.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createApp, readinessChecks, type AppDeps } from '../api/app.js';
 import { closeServer, listen } from '../api/server.js';
+import { createServices, type Services } from '../activities/services.js';
+import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
 import { createUser, issueApiKey, upsertOrganisation, type User } from '../db/accounts.js';
 import { openPostgres, type Database, type DatabaseHandle } from '../db/client.js';
@@ -35,6 +40,8 @@ export interface HttpResult<T = unknown> {
 
 export interface TestStack {
   readonly db: Database;
+  readonly services: Services;
+  readonly dataDir: string;
   readonly client: Client;
   readonly taskQueue: string;
   readonly baseUrl: string;
@@ -46,16 +53,25 @@ export interface TestStack {
 /** Valid SIRETs (Luhn) for test organisations. */
 export const SIRETS = { acme: '73282932000074', globex: '44306184100047', laPoste: '35600000000001' } as const;
 
-export async function startTestStack(overrides: Partial<Pick<AppDeps, 'readinessChecks' | 'registrationTimeoutMs'>> = {}): Promise<TestStack> {
+export interface TestStackOptions extends Partial<Pick<AppDeps, 'readinessChecks' | 'registrationTimeoutMs' | 'deadlines'>> {
+  /** Extra environment (SMTP_URL, TWILIO_*, ORDER_DEADLINES…); without providers, messages go to the outbox. */
+  readonly env?: Record<string, string>;
+}
+
+export async function startTestStack(overrides: TestStackOptions = {}): Promise<TestStack> {
   const address = inject('temporalAddress');
   const taskQueue = `test-${randomUUID()}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'certflow-stack-'));
+  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: inject('databaseUrl'), MASTER_KEY: inject('masterKey'), ...overrides.env });
   const database: DatabaseHandle = openPostgres(inject('databaseUrl'), 5);
+  const services = await createServices(config, database.db);
   const nativeConnection = await NativeConnection.connect({ address });
   const worker: Worker = await createWorker({
     connection: nativeConnection,
     namespace: 'default',
     taskQueue,
     db: database.db,
+    ...services,
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
   const workerDone = worker.run();
@@ -63,6 +79,8 @@ export async function startTestStack(overrides: Partial<Pick<AppDeps, 'readiness
   const client = new Client({ connection, namespace: 'default' });
   const app = createApp({
     db: database.db,
+    services,
+    deadlines: overrides.deadlines ?? config.orderDeadlines,
     temporal: client,
     taskQueue,
     log: createLogger('silent'),
@@ -77,6 +95,8 @@ export async function startTestStack(overrides: Partial<Pick<AppDeps, 'readiness
 
   return {
     db: database.db,
+    services,
+    dataDir,
     client,
     taskQueue,
     baseUrl,
@@ -119,7 +139,9 @@ export async function startTestStack(overrides: Partial<Pick<AppDeps, 'readiness
       await workerDone;
       await connection.close();
       await nativeConnection.close();
+      await services.close();
       await database.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -2,6 +2,7 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
+import { createServices } from '../activities/services.js';
 import { openDatabase } from '../db/client.js';
 import { createWorker } from './worker.js';
 
@@ -16,11 +17,13 @@ if (config.TEMPORAL_ADDRESS === undefined || config.DATABASE_URL === undefined) 
 Runtime.install({ shutdownSignals: [] });
 const database = await openDatabase(config);
 const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+const services = await createServices(config, database.db);
 const worker = await createWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   db: database.db,
+  ...services,
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
@@ -33,5 +36,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
 await worker.run();
 await connection.close();
+await services.close();
 await database.close();
 log.info('worker stopped');

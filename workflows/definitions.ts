@@ -1,10 +1,12 @@
 /**
- * The contract between the API, the worker and the workflows: ids, task queue defaults, search attributes,
- * updates and queries. Pure: importable by the workflow bundle and by the client side alike.
+ * The contract between the API, the worker and the workflows: ids, search attributes, updates and queries.
+ * Pure: importable by the workflow bundle and by the client side alike.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { DocumentType, PaymentMethod } from '../domain/catalog.js';
 import type { OrderView } from '../domain/order.js';
+import type { Actor, Refusal } from '../domain/order-state.js';
 
 export const orderWorkflowId = (orderId: string): string => `order-${orderId}`;
 
@@ -18,7 +20,37 @@ export const SEARCH_ATTRIBUTES = {
 /** Every search attribute the project registers on its Temporal namespace (dev server, compose, tests). */
 export const SEARCH_ATTRIBUTE_KEYS = Object.values(SEARCH_ATTRIBUTES);
 
+/** The failure type of a refused action; its details carry the refusal, the state and what the order waits on. */
+export const ORDER_REFUSAL = 'OrderRefusal';
+export interface RefusalDetails {
+  readonly refusal: Refusal;
+  readonly status: OrderView['status'];
+  readonly waitingOn: OrderView['waitingOn'];
+}
+
 /** Answers once the order is recorded in the read model, with its view; the API waits on it after a start. */
 export const registeredUpdate = defineUpdate<OrderView>('registered');
 /** The whole state of the order, at any moment. */
 export const stateQuery = defineQuery<OrderView>('state');
+
+/** Every state-changing action is an Update: its validator refuses at once (409/422/403), its handler records. */
+export const uploadEvidenceUpdate = defineUpdate<OrderView, [{ actor: Actor; documentType: DocumentType; documentId: string }]>('uploadEvidence');
+export const submitUpdate = defineUpdate<OrderView, [{ actor: Actor }]>('submit');
+export const reviewUpdate = defineUpdate<
+  OrderView,
+  [{ actor: Actor; decision: 'approve' } | { actor: Actor; decision: 'reject'; reasons: { documentType: DocumentType; reason: string }[] }]
+>('review');
+export const faceToFaceUpdate = defineUpdate<OrderView, [{ actor: Actor; interventionFormDocumentId: string; meetingDate: string }]>('recordFaceToFace');
+export const originalsUpdate = defineUpdate<OrderView, [{ actor: Actor }]>('recordOriginals');
+export const paymentUpdate = defineUpdate<
+  OrderView,
+  [{ actor: Actor; status: 'received' | 'failed'; reference: string; method?: PaymentMethod }]
+>('recordPayment');
+export const holdUpdate = defineUpdate<OrderView, [{ actor: Actor; comment: string }]>('hold');
+export const releaseUpdate = defineUpdate<OrderView, [{ actor: Actor }]>('release');
+export const cancelUpdate = defineUpdate<OrderView, [{ actor: Actor; reason: string }]>('cancel');
+export const acceptanceUpdate = defineUpdate<OrderView, [{ actor: Actor; decision: 'accept' | 'refuse' }]>('respondToCertificate');
+/** Sends a new SMS code; the code itself never enters the history. */
+export const unlockCodeUpdate = defineUpdate<{ expiresAt: string; codesLeftToday: number }, [{ actor: Actor }]>('requestUnlockCode');
+/** Carries only a keyed digest of the code the holder typed (HMAC under a server key), never the code. */
+export const verifyUnlockUpdate = defineUpdate<{ verified: boolean; attemptsLeft: number }, [{ actor: Actor; digest: string }]>('verifyUnlockCode');

@@ -1,22 +1,92 @@
 /**
- * One certificate order, from creation to its end. Each stage of the seeds' procedure is one function here; this
- * first cut records the order and waits for the customer's supporting documents (the evidence, review, proofing,
- * payment, issuance and acceptance stages follow in the lifecycle work).
+ * One certificate order, from creation to its end, as the seeds describe it: evidence, review (with as many
+ * rejection rounds as it takes), face-to-face and originals by post where the product needs them, payment in
+ * parallel, issuance by the CA, the holder's acceptance, the SMS unlock of the token.
+ *
+ * Every action arrives as an Update whose validator runs the pure model (domain/order-state.ts): a refused action
+ * never enters the history. Deadlines are timers on anchors kept in the state, so they survive continue-as-new.
  */
-import { condition, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import { newOrderView, type OrderInput, type OrderView } from '../domain/order.js';
-import { registeredUpdate, SEARCH_ATTRIBUTES, stateQuery } from './definitions.js';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { OrderActivities, OrderMailTemplate } from '../activities/types.js';
+import { durationMs } from '../domain/deadlines.js';
+import { newOrderView, type Deadline, type OrderInput, type OrderView } from '../domain/order.js';
+import { decide, isTerminal, type Actor, type OrderEvent } from '../domain/order-state.js';
+import {
+  acceptanceUpdate,
+  cancelUpdate,
+  faceToFaceUpdate,
+  holdUpdate,
+  ORDER_REFUSAL,
+  originalsUpdate,
+  paymentUpdate,
+  registeredUpdate,
+  releaseUpdate,
+  reviewUpdate,
+  SEARCH_ATTRIBUTES,
+  stateQuery,
+  submitUpdate,
+  unlockCodeUpdate,
+  uploadEvidenceUpdate,
+  verifyUnlockUpdate,
+  type RefusalDetails,
+} from './definitions.js';
 
-const db = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  // The database may be away for a while: keep trying, the order waits rather than fails.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+// Side effects wait out outages (database, SMTP, SMS, CA): the order pauses rather than fails.
+const patient = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' } as const;
+const act = proxyActivities<OrderActivities>({ startToCloseTimeout: '1 minute', retry: patient });
 
-export async function orderWorkflow(input: OrderInput): Promise<OrderView> {
-  let view = newOrderView(input);
-  let registered = false;
+/** What continue-as-new carries over besides the input: the state, the deadline anchors, the unlock bookkeeping. */
+export interface OrderCarryOver {
+  readonly view: OrderView;
+  readonly clock: Clock;
+}
+
+interface Clock {
+  /** Last customer action: inactivity reminders and abandonment count from it. */
+  lastCustomerActionAt: string;
+  /** Online validation of a file whose originals go by post: their 7 days count from it. */
+  originalsStartAt: string | null;
+  /** Issuance: acceptance reminders and the 30 days of silence count from it. */
+  acceptanceStartAt: string | null;
+  /** Deadline steps already acted on (a reminder mail is sent once). */
+  fired: string[];
+  /** SMS codes sent (times), for the daily limit; the active code's digest, expiry and wrong tries. */
+  codesSentAt: string[];
+  activeCode: { digest: string; expiresAt: string; wrongAttempts: number } | null;
+  /** Who cancelled, for the mail: the customer or staff. */
+  cancelledBy: 'customer' | 'staff' | null;
+}
+
+const MAX_WRONG_CODE_ATTEMPTS = 3;
+const MAX_CODES_PER_DAY = 5;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver): Promise<OrderView> {
+  const wf = workflowInfo().workflowId;
+  const nowIso = (): string => new Date().toISOString();
+  let view: OrderView = carried?.view ?? newOrderView(input);
+  const clock: Clock = carried?.clock ?? {
+    lastCustomerActionAt: input.createdAt,
+    originalsStartAt: null,
+    acceptanceStartAt: null,
+    fired: [],
+    codesSentAt: [],
+    activeCode: null,
+    cancelledBy: null,
+  };
+  let registered = carried !== undefined;
+  const d = input.deadlines;
+
+  // ---- queries and updates -------------------------------------------------------------------------------------
 
   setHandler(stateQuery, () => view);
   setHandler(registeredUpdate, async () => {
@@ -24,19 +94,338 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderView> {
     return view;
   });
 
-  await record(view);
-  registered = true;
+  /** Throws the refusal the API turns into 409/422/403; runs in validators, so refused attempts change nothing. */
+  const check = (event: OrderEvent, actor: Actor): void => {
+    const decision = decide(view, event, actor, nowIso());
+    if (!decision.ok) {
+      const details: RefusalDetails = { refusal: decision.refusal, status: view.status, waitingOn: view.waitingOn };
+      throw ApplicationFailure.nonRetryable(decision.refusal.message, ORDER_REFUSAL, details);
+    }
+  };
 
-  // The evidence stage starts here: nothing moves until the customer acts (lifecycle work).
-  await condition(() => false);
-  return view;
+  /** Applies an accepted event and records the new view before the caller hears back. */
+  const apply = async (event: OrderEvent, actor: Actor): Promise<OrderView> => {
+    const decision = decide(view, event, actor, nowIso());
+    if (!decision.ok) {
+      // The state moved between validation and handling (another update won): refuse the same way.
+      const details: RefusalDetails = { refusal: decision.refusal, status: view.status, waitingOn: view.waitingOn };
+      throw ApplicationFailure.nonRetryable(decision.refusal.message, ORDER_REFUSAL, details);
+    }
+    const before = view;
+    view = decision.state;
+    if (actor.role === 'customer' || actor.role === 'agent') clock.lastCustomerActionAt = nowIso();
+    if (before.status === 'on_hold' && view.status !== 'on_hold') clock.lastCustomerActionAt = nowIso();
+    if (event.type === 'cancelled') clock.cancelledBy = actor.role === 'customer' || actor.role === 'agent' ? 'customer' : 'staff';
+    if (view.originals.required && clock.originalsStartAt === null && before.status === 'under_review' && event.type === 'approved') {
+      clock.originalsStartAt = nowIso();
+    }
+    await record();
+    return view;
+  };
 
-  async function record(next: OrderView): Promise<void> {
-    view = next;
+  const guarded = <A extends { actor: Actor }>(toEvent: (a: A) => OrderEvent) => ({
+    validator: (a: A) => check(toEvent(a), a.actor),
+    handler: (a: A) => apply(toEvent(a), a.actor),
+  });
+
+  const evidence = guarded((a: { actor: Actor; documentType: OrderView['checklist'][number]['documentType']; documentId: string }) => ({
+    type: 'evidence_uploaded',
+    documentType: a.documentType,
+    documentId: a.documentId,
+  }));
+  setHandler(uploadEvidenceUpdate, evidence.handler, { validator: evidence.validator });
+  const submit = guarded((): OrderEvent => ({ type: 'submitted' }));
+  setHandler(submitUpdate, submit.handler, { validator: submit.validator });
+  const review = guarded((a: ReviewArgs): OrderEvent =>
+    a.decision === 'approve' ? { type: 'approved' } : { type: 'rejected', reasons: a.reasons },
+  );
+  setHandler(reviewUpdate, review.handler, { validator: review.validator });
+  const f2f = guarded((a: { actor: Actor; interventionFormDocumentId: string; meetingDate: string }): OrderEvent => ({
+    type: 'face_to_face_recorded',
+    interventionFormDocumentId: a.interventionFormDocumentId,
+    meetingDate: a.meetingDate,
+  }));
+  setHandler(faceToFaceUpdate, f2f.handler, { validator: f2f.validator });
+  const originals = guarded((): OrderEvent => ({ type: 'originals_received' }));
+  setHandler(originalsUpdate, originals.handler, { validator: originals.validator });
+  const payment = guarded((a: PaymentArgs): OrderEvent =>
+    a.status === 'failed'
+      ? { type: 'payment_failed', reference: a.reference }
+      : { type: 'payment_received', reference: a.reference, ...(a.method !== undefined ? { method: a.method } : {}) },
+  );
+  setHandler(paymentUpdate, payment.handler, { validator: payment.validator });
+  const hold = guarded((a: { actor: Actor; comment: string }): OrderEvent => ({ type: 'held', comment: a.comment }));
+  setHandler(holdUpdate, hold.handler, { validator: hold.validator });
+  const release = guarded((): OrderEvent => ({ type: 'released' }));
+  setHandler(releaseUpdate, release.handler, { validator: release.validator });
+  const cancel = guarded((a: { actor: Actor; reason: string }): OrderEvent => ({ type: 'cancelled', reason: a.reason }));
+  setHandler(cancelUpdate, cancel.handler, { validator: cancel.validator });
+  const respond = guarded((a: { actor: Actor; decision: 'accept' | 'refuse' }): OrderEvent => ({ type: a.decision === 'accept' ? 'accepted' : 'refused' }));
+  setHandler(acceptanceUpdate, respond.handler, { validator: respond.validator });
+
+  setHandler(
+    unlockCodeUpdate,
+    async ({ actor }) => {
+      const sentAt = nowIso();
+      clock.codesSentAt = [...clock.codesSentAt.filter((t) => Date.parse(t) > Date.now() - DAY_MS), sentAt];
+      // The key names this request; the activity derives the code from it under a server secret.
+      const { digest } = await act.sendUnlockCode({
+        idempotencyKey: `${wf}:unlock-code:${clock.codesSentAt.length}:${sentAt}`,
+        orderId: input.orderId,
+        to: input.holder.phone ?? '',
+        language: input.holder.language,
+      });
+      const expiresAt = new Date(Date.now() + durationMs(d.unlockCodeValidity)).toISOString();
+      clock.activeCode = { digest, expiresAt, wrongAttempts: 0 };
+      if (actor.role === 'customer' || actor.role === 'agent') clock.lastCustomerActionAt = sentAt;
+      return { expiresAt, codesLeftToday: MAX_CODES_PER_DAY - clock.codesSentAt.length };
+    },
+    {
+      validator: ({ actor }: { actor: Actor }) => {
+        check({ type: 'unlock_code_requested' }, actor);
+        if (actor.userId !== view.holderUserId) refuseWith('forbidden', 'holder-only', 'Only the holder unlocks the token.');
+        const today = clock.codesSentAt.filter((t) => Date.parse(t) > Date.now() - DAY_MS).length;
+        if (today >= MAX_CODES_PER_DAY) refuseWith('rule', 'too-many-codes', `At most ${MAX_CODES_PER_DAY} codes a day; try again tomorrow.`);
+      },
+    },
+  );
+
+  setHandler(
+    verifyUnlockUpdate,
+    async ({ actor, digest }) => {
+      const code = clock.activeCode;
+      if (code === null) return { verified: false, attemptsLeft: 0 };
+      if (code.digest !== digest) {
+        const wrong = code.wrongAttempts + 1;
+        // Three wrong entries void the code: the holder asks for a new one.
+        clock.activeCode = wrong >= MAX_WRONG_CODE_ATTEMPTS ? null : { ...code, wrongAttempts: wrong };
+        return { verified: false, attemptsLeft: Math.max(0, MAX_WRONG_CODE_ATTEMPTS - wrong) };
+      }
+      clock.activeCode = null;
+      await apply({ type: 'unlocked' }, actor);
+      return { verified: true, attemptsLeft: 0 };
+    },
+    {
+      validator: ({ actor }: { actor: Actor; digest: string }) => {
+        check({ type: 'unlocked' }, actor);
+        if (actor.userId !== view.holderUserId) refuseWith('forbidden', 'holder-only', 'Only the holder unlocks the token.');
+        const code = clock.activeCode;
+        if (code === null) refuseWith('state', 'no-active-code', 'No unlock code is active: ask for a new one.');
+        else if (Date.parse(code.expiresAt) <= Date.now()) refuseWith('state', 'code-expired', 'The unlock code has expired: ask for a new one.');
+      },
+    },
+  );
+
+  function refuseWith(kind: 'state' | 'rule' | 'forbidden', code: string, message: string): never {
+    const details: RefusalDetails = { refusal: { kind, code, message }, status: view.status, waitingOn: view.waitingOn };
+    throw ApplicationFailure.nonRetryable(message, ORDER_REFUSAL, details);
+  }
+
+  // ---- recording and messages -----------------------------------------------------------------------------------
+
+  async function record(): Promise<void> {
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.status, value: view.status },
       { key: SEARCH_ATTRIBUTES.waitingOn, value: view.waitingOn },
     ]);
-    await db.recordOrderView(workflowInfo().workflowId, view);
+    await act.recordOrderView(wf, view);
   }
+
+  /** Applies an event the workflow itself decides (a deadline, an issuance); recorded like any other. */
+  async function happen(event: OrderEvent): Promise<void> {
+    await apply(event, { userId: null, role: 'system' });
+  }
+
+  const mail = (step: string, template: OrderMailTemplate, extra?: Record<string, string | number>): Promise<void> =>
+    act.sendOrderMail({ idempotencyKey: `${wf}:${step}`, template, input, view, ...(extra ? { extra } : {}) });
+
+  async function setDeadlines(deadlines: Deadline[]): Promise<void> {
+    if (JSON.stringify(deadlines) === JSON.stringify(view.deadlines)) return;
+    view = { ...view, deadlines, version: view.version + 1 };
+    await record();
+  }
+
+  const at = (from: string, duration: Parameters<typeof durationMs>[0]): number => Date.parse(from) + durationMs(duration);
+  const iso = (ms: number): string => new Date(ms).toISOString();
+
+  /**
+   * Waits until the order leaves `status` (or `stillHere` turns false) or the next unfired deadline comes; fires
+   * that deadline. Returns when something changed, so the main loop looks again.
+   */
+  async function waitWithDeadlines(stillHere: () => boolean, steps: { id: string; at: number; kind: string; fire: () => Promise<void> }[]): Promise<void> {
+    const pending = steps.filter((s) => !clock.fired.includes(s.id)).sort((a, b) => a.at - b.at);
+    await setDeadlines(pending.map((s) => ({ kind: s.kind, at: new Date(s.at).toISOString() })));
+    const next = pending[0];
+    if (next === undefined) {
+      await condition(() => !stillHere() || continueAsNewDue());
+      return;
+    }
+    const changed = await condition(() => !stillHere() || continueAsNewDue(), Math.max(1, next.at - Date.now()));
+    if (changed) return;
+    clock.fired.push(next.id);
+    await next.fire();
+  }
+
+  const continueAsNewDue = (): boolean => workflowInfo().continueAsNewSuggested;
+
+  // ---- the stages ------------------------------------------------------------------------------------------------
+
+  /** The customer prepares the file: reminders at 7 and 14 days without action, abandoned after 90. */
+  async function awaitEvidence(): Promise<void> {
+    const since = clock.lastCustomerActionAt;
+    const steps = d.inactivityReminders.map((r, i) => ({
+      id: `inactivity-reminder:${since}:${i}`,
+      kind: 'inactivity_reminder',
+      at: at(since, r),
+      fire: () =>
+        mail(`inactivity-reminder:${since}:${i}`, 'evidence_reminder', {
+          days: Math.round(durationMs(r) / DAY_MS),
+          abandonOn: iso(at(since, d.inactivityAbandon)),
+        }),
+    }));
+    steps.push({ id: `inactivity-abandon:${since}`, kind: 'abandonment', at: at(since, d.inactivityAbandon), fire: () => abandon('no_activity') });
+    await waitWithDeadlines(() => view.status === 'awaiting_evidence' && clock.lastCustomerActionAt === since, steps);
+  }
+
+  /** After approval: face-to-face, originals and payment run in parallel; only the originals have a clock. */
+  async function awaitProofingAndPayment(): Promise<void> {
+    const status = view.status;
+    const start = clock.originalsStartAt;
+    const steps =
+      view.originals.required && !view.originals.received && start !== null
+        ? [
+            {
+              id: 'originals-reminder',
+              kind: 'originals_reminder',
+              at: at(start, d.originalsReminder),
+              fire: () => mail('originals-reminder', 'originals_reminder', { dueOn: iso(at(start, d.originalsDue)) }),
+            },
+            {
+              id: 'originals-due',
+              kind: 'originals_due',
+              at: at(start, d.originalsDue),
+              fire: async () => {
+                await happen({ type: 'originals_overdue' });
+                await mail('originals-overdue-staff', 'originals_overdue_staff', {
+                  dueOn: iso(at(start, d.originalsDue)),
+                  abandonOn: iso(at(start, d.originalsDue) + durationMs(d.originalsAbandon)),
+                });
+              },
+            },
+            {
+              id: 'originals-abandon',
+              kind: 'abandonment',
+              at: at(start, d.originalsDue) + durationMs(d.originalsAbandon),
+              fire: () => abandon('originals_not_received'),
+            },
+          ]
+        : [];
+    const received = view.originals.received;
+    await waitWithDeadlines(() => view.status === status && view.originals.received === received, steps);
+  }
+
+  /** The CA issues: token personalised, certificate signed once, the holder told. */
+  async function issue(): Promise<void> {
+    const token = await act.personaliseToken({ personalisationKey: `${wf}:token`, orderId: input.orderId });
+    const certificate = await act.issueCertificate({ issuanceKey: `${wf}:certificate`, input, publicKeySpki: token.publicKeySpki });
+    clock.acceptanceStartAt = nowIso();
+    await happen({ type: 'certificate_issued', serial: certificate.serial });
+    await mail('certificate-issued', 'certificate_issued', {
+      subject: certificate.subject,
+      notBefore: certificate.notBefore,
+      notAfter: certificate.notAfter,
+      answerBy: iso(at(clock.acceptanceStartAt, d.acceptanceTimeout)),
+    });
+  }
+
+  /** The holder checks the content: weekly reminders; revoked and abandoned after 30 days of silence. */
+  async function awaitAcceptance(): Promise<void> {
+    const start = clock.acceptanceStartAt ?? view.updatedAt;
+    const every = durationMs(d.acceptanceReminderEvery);
+    const timeout = at(start, d.acceptanceTimeout);
+    const steps = [];
+    for (let n = 1; Date.parse(start) + n * every < timeout; n++) {
+      steps.push({ id: `acceptance-reminder:${n}`, kind: 'acceptance_reminder', at: Date.parse(start) + n * every, fire: () => mail(`acceptance-reminder:${n}`, 'acceptance_reminder', { revokeOn: iso(timeout) }) });
+    }
+    steps.push({ id: 'acceptance-timeout', kind: 'acceptance_timeout', at: timeout, fire: () => abandon('not_accepted') });
+    await waitWithDeadlines(() => view.status === 'awaiting_acceptance', steps);
+  }
+
+  async function abandon(reason: string): Promise<void> {
+    await happen({ type: 'abandoned', reason });
+  }
+
+  /** Side effects of the end: a refused or abandoned certificate is revoked; the holder is told. */
+  async function close(): Promise<void> {
+    if (view.certificateSerial !== null && (view.status === 'refused' || view.status === 'abandoned')) {
+      const reason = view.status === 'refused' ? 'superseded' : 'cessationOfOperation';
+      await act.revokeCertificate({ serial: view.certificateSerial, reason });
+      await mail('certificate-revoked', 'certificate_revoked', { reason, revokedAt: nowIso() });
+    }
+    if (view.status === 'cancelled') await mail('cancelled', 'order_cancelled', { cancelledBy: clock.cancelledBy ?? 'customer' });
+    if (view.status === 'abandoned') await mail('abandoned', 'order_abandoned');
+    if (view.status === 'completed') await mail('completed', 'order_completed');
+  }
+
+  // ---- the procedure ---------------------------------------------------------------------------------------------
+
+  if (!registered) {
+    await record();
+    registered = true;
+    await mail('confirmation', 'order_confirmation');
+  }
+
+  let lastStatus = view.status;
+  let lastRounds = view.reviewRounds;
+  while (!isTerminal(view)) {
+    if (continueAsNewDue()) {
+      // Keep the history bounded; an Update still being handled finishes first, on this run.
+      await condition(allHandlersFinished);
+      const next: OrderCarryOver = { view, clock };
+      await continueAsNew<typeof orderWorkflow>(input, next);
+    }
+    // Messages that follow a staff decision, once per decision.
+    if (view.reviewRounds !== lastRounds) {
+      lastRounds = view.reviewRounds;
+      if (view.status === 'awaiting_evidence') {
+        await mail(`rejected:${view.reviewRounds}`, 'evidence_rejected');
+      } else {
+        await mail(
+          'approved',
+          'review_approved',
+          clock.originalsStartAt === null ? {} : { originalsDueOn: iso(at(clock.originalsStartAt, d.originalsDue)) },
+        );
+      }
+    }
+    lastStatus = view.status;
+    switch (view.status) {
+      case 'awaiting_evidence':
+        await awaitEvidence();
+        break;
+      case 'awaiting_face_to_face':
+      case 'awaiting_originals':
+      case 'originals_overdue':
+      case 'awaiting_payment':
+        await awaitProofingAndPayment();
+        break;
+      case 'issuing':
+        await issue();
+        break;
+      case 'awaiting_acceptance':
+        await awaitAcceptance();
+        break;
+      default: {
+        // Review, hold, unlock: nothing is due on a clock; wait for the next action.
+        const status = lastStatus;
+        await waitWithDeadlines(() => view.status === status && view.reviewRounds === lastRounds, []);
+      }
+    }
+  }
+  await setDeadlines([]);
+  await condition(allHandlersFinished);
+  await close();
+  return view;
 }
+
+type ReviewArgs = { actor: Actor; decision: 'approve' } | { actor: Actor; decision: 'reject'; reasons: { documentType: OrderView['checklist'][number]['documentType']; reason: string }[] };
+type PaymentArgs = { actor: Actor; status: 'received' | 'failed'; reference: string; method?: OrderView['payment']['method'] };

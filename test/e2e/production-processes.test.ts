@@ -73,6 +73,7 @@ describe('API and worker as separate processes', () => {
       DATABASE_URL: inject('databaseUrl'),
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TEMPORAL_TASK_QUEUE: `prod-${randomUUID()}`,
+      MASTER_KEY: inject('masterKey'),
       PORT: String(await freePort()),
       LOG_LEVEL: 'info',
     };

@@ -1,0 +1,21 @@
+/**
+ * The CA's refusals. They are non-retryable: retrying the same request cannot change the answer, so the workflow
+ * gets a stable failure type to act on instead of an activity retried forever.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+
+export const CA_FAILURE = {
+  /** The product has no certificate profile here (server products are issued by another family). */
+  unsupportedProduct: 'CaUnsupportedProduct',
+  /** The request or the to-be-signed certificate breaks its profile (pre-issuance lint). */
+  lintFailed: 'CaLintFailed',
+  /** An idempotency key was reused for a different request. */
+  idempotencyConflict: 'CaIdempotencyConflict',
+  certificateNotFound: 'CaCertificateNotFound',
+  certificateNotIssued: 'CaCertificateNotIssued',
+  badRevocationReason: 'CaBadRevocationReason',
+} as const;
+export type CaFailureType = (typeof CA_FAILURE)[keyof typeof CA_FAILURE];
+
+export const refuse = (type: CaFailureType, message: string, ...details: unknown[]): ApplicationFailure =>
+  ApplicationFailure.nonRetryable(message, type, ...details);

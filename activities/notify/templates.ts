@@ -1,0 +1,534 @@
+/**
+ * Every message CertFlow sends, in French and in English. A message is `{ template, data }`: the workflow says what
+ * happened and with which facts; the words live here, in the tone of the CA's own customer guides.
+ */
+import { CATALOG, DOCUMENT_LABELS, type DocumentType, type PaymentMethod, type ProductCode } from '../../domain/catalog.js';
+import type { ChecklistItem } from '../../domain/order.js';
+import { BANK_DETAILS, CA_NAME, CA_POSTAL_ADDRESS, CHEQUE_PAYEE } from './ca-contact.js';
+import { formatDate, formatDays, formatDuration, formatEuros, formatPriceExVat, type Language } from './format.js';
+import { fields, heading, lines, list, paragraph, toHtml, toText, type Block } from './mail-document.js';
+import { PAYMENT_METHOD_LABELS, buildOrderForm, orderFormFileName, type OrderSummary } from './order-form.js';
+
+export type { Language } from './format.js';
+export type { OrderSummary } from './order-form.js';
+
+/** Identifies the order a mail is about. */
+export interface OrderRef {
+  readonly orderId: string;
+  readonly product: ProductCode;
+}
+
+
+export type AbandonReason = 'no_activity' | 'originals_not_received' | 'not_accepted';
+
+/** Dates are ISO 8601 strings (the workflow's clock); they are shown on Paris time. */
+export type EmailMessage =
+  | { readonly template: 'order_confirmation'; readonly data: { readonly order: OrderSummary; readonly checklist: readonly ChecklistItem[] } }
+  /** The checklist after the review: `rejected` items carry their reason, accepted ones are kept. */
+  | { readonly template: 'evidence_rejected'; readonly data: OrderRef & { readonly checklist: readonly ChecklistItem[] } }
+  | {
+      readonly template: 'evidence_reminder';
+      readonly data: OrderRef & { readonly inactiveDays: number; readonly missing: readonly DocumentType[]; readonly abandonOn: string };
+    }
+  | {
+      readonly template: 'review_approved';
+      readonly data: OrderRef & {
+        readonly payment: { readonly method: PaymentMethod; readonly received: boolean };
+        /** For products whose originals go by post (RGS**, RGS***, eIDAS); null for the others. */
+        readonly originalsDueOn: string | null;
+      };
+    }
+  | { readonly template: 'originals_reminder'; readonly data: OrderRef & { readonly dueOn: string } }
+  /** To staff: always delivered to STAFF_EMAIL, whatever the request's `to`. */
+  | {
+      readonly template: 'originals_overdue_staff';
+      readonly data: OrderRef & {
+        readonly holderName: string;
+        readonly holderEmail: string;
+        readonly organisationName: string;
+        readonly siret: string;
+        readonly dueOn: string;
+        readonly abandonOn: string;
+      };
+    }
+  | { readonly template: 'order_abandoned'; readonly data: OrderRef & { readonly reason: AbandonReason } }
+  | { readonly template: 'order_cancelled'; readonly data: OrderRef & { readonly cancelledBy: 'customer' | 'staff'; readonly comment: string | null } }
+  | {
+      readonly template: 'certificate_issued';
+      readonly data: OrderRef & {
+        readonly serial: string;
+        readonly subject: string;
+        readonly notBefore: string;
+        readonly notAfter: string;
+        /** Without an answer by then the certificate is revoked. */
+        readonly answerBy: string;
+      };
+    }
+  | { readonly template: 'acceptance_reminder'; readonly data: OrderRef & { readonly serial: string; readonly revokeOn: string } }
+  /** `reason`: the RFC 5280 name (keyCompromise, superseded…). */
+  | { readonly template: 'certificate_revoked'; readonly data: OrderRef & { readonly serial: string; readonly reason: string; readonly revokedAt: string } }
+  | { readonly template: 'order_completed'; readonly data: OrderRef & { readonly serial: string } };
+
+export type SmsMessage = { readonly template: 'unlock_code'; readonly data: { readonly code: string; readonly validMinutes?: number } };
+
+export type EmailTemplate = EmailMessage['template'];
+export type SmsTemplate = SmsMessage['template'];
+
+/** Templates addressed to the CA's staff rather than to a customer. */
+export const STAFF_TEMPLATES: ReadonlySet<EmailTemplate> = new Set<EmailTemplate>(['originals_overdue_staff']);
+
+export interface EmailAttachment {
+  readonly filename: string;
+  readonly contentType: string;
+  readonly content: Uint8Array;
+}
+
+export interface RenderedEmail {
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+  readonly attachments: readonly EmailAttachment[];
+}
+
+interface Composed {
+  readonly subject: string;
+  readonly blocks: readonly Block[];
+}
+
+type DataOf<T extends EmailTemplate> = Extract<EmailMessage, { template: T }>['data'];
+type Tr = (fr: string, en: string) => string;
+
+const label = (doc: DocumentType, lang: Language): string => DOCUMENT_LABELS[doc][lang];
+const productName = (code: ProductCode, lang: Language): string => CATALOG[code].name[lang];
+
+const greeting = (t: Tr): Block => paragraph(t('Bonjour,', 'Hello,'));
+const signOff = (t: Tr): Block => paragraph(t(`L'équipe ${CA_NAME}`, `The ${CA_NAME} team`));
+const customerArea = (t: Tr): string => t('votre espace client', 'your customer area');
+
+function paymentInstructions(order: OrderSummary, t: Tr): Block[] {
+  const ref = order.orderId;
+  switch (order.payment.method) {
+    case 'transfer':
+      return [
+        paragraph(t(`Merci d'effectuer le virement en indiquant la référence ${ref} :`, `Please make the bank transfer with the reference ${ref}:`)),
+        fields([
+          [t('Titulaire', 'Account holder'), BANK_DETAILS.accountHolder],
+          [t('Banque', 'Bank'), BANK_DETAILS.bank],
+          ['IBAN', BANK_DETAILS.iban],
+          ['BIC', BANK_DETAILS.bic],
+        ]),
+      ];
+    case 'cheque':
+      return [
+        paragraph(
+          t(
+            `Merci d'établir votre chèque à l'ordre de ${CHEQUE_PAYEE}, d'inscrire au dos la référence ${ref} et de l'envoyer à :`,
+            `Please make your cheque payable to ${CHEQUE_PAYEE}, write the reference ${ref} on the back and post it to:`,
+          ),
+        ),
+        lines(CA_POSTAL_ADDRESS),
+      ];
+    case 'card':
+      return [
+        paragraph(
+          t(
+            `Réglez par carte bancaire depuis ${customerArea(t)}. Un paiement par carte qui échoue ne peut pas être relancé : vous pourrez alors payer par virement ou par chèque.`,
+            `Pay by card from ${customerArea(t)}. A failed card payment cannot be retried: you can then pay by bank transfer or cheque.`,
+          ),
+        ),
+      ];
+    case 'purchase_order': {
+      const number = order.payment.purchaseOrderNumber;
+      return [
+        paragraph(
+          number !== null
+            ? t(
+                `Vous réglez sur bon de commande (n° ${number}) : joignez-le à vos justificatifs.`,
+                `You pay by purchase order (no. ${number}): upload it with your supporting documents.`,
+              )
+            : t('Vous réglez sur bon de commande : joignez-le à vos justificatifs.', 'You pay by purchase order: upload it with your supporting documents.'),
+        ),
+      ];
+    }
+  }
+}
+
+const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: Language) => Composed } = {
+  order_confirmation: ({ order, checklist }, t, lang) => {
+    const product = CATALOG[order.product];
+    const fee = product.faceToFaceFeeCents;
+    const price = formatPriceExVat(order.priceCents, lang);
+    const holder = `${order.holder.givenName} ${order.holder.surname}`.trim() || order.holder.email;
+    return {
+      subject: t(`Confirmation de votre commande ${order.orderId} – ${product.name.fr}`, `Order ${order.orderId} confirmed – ${product.name.en}`),
+      blocks: [
+        greeting(t),
+        paragraph(
+          t(
+            'Merci pour votre commande de certificat. Vous trouverez ci-joint votre bon de commande (PDF) : datez-le, signez-le et joignez-le à vos justificatifs.',
+            'Thank you for your certificate order. Your order form is attached (PDF): date it, sign it and upload it with your supporting documents.',
+          ),
+        ),
+        heading(t('Votre commande', 'Your order')),
+        fields([
+          [t('N° de commande', 'Order number'), order.orderId],
+          [t('Certificat', 'Certificate'), product.name[lang]],
+          [t('Durée', 'Duration'), formatDuration(order.durationYears, lang)],
+          [t('Prix', 'Price'), fee > 0 ? `${price} (${t('dont face-à-face', 'including face-to-face')} ${formatEuros(fee, lang)})` : price],
+          [t('Porteur', 'Holder'), holder],
+          [t('Organisation', 'Organisation'), `${order.organisation.name} (SIRET ${order.organisation.siret})`],
+          [t('Paiement', 'Payment'), PAYMENT_METHOD_LABELS[order.payment.method][lang]],
+        ]),
+        heading(t('Paiement', 'Payment')),
+        ...paymentInstructions(order, t),
+        heading(t('Justificatifs à fournir', 'Supporting documents to provide')),
+        paragraph(
+          t(
+            `Déposez-les depuis ${customerArea(t)} (« Mes commandes »), en PDF, PNG ou JPEG, 10 Mo maximum chacun :`,
+            `Upload them from ${customerArea(t)} ("My orders"), as PDF, PNG or JPEG, 10 MB at most each:`,
+          ),
+        ),
+        list(checklist.map((item) => label(item.documentType, lang))),
+        ...(product.proofing === 'face_to_face'
+          ? [
+              paragraph(
+                t(
+                  "Ce certificat demande un face-à-face avec un opérateur d'autorité d'enregistrement déléguée ou un mandataire de certification de votre organisation. Une fois votre dossier validé en ligne, ses originaux devront nous parvenir par courrier sous 7 jours.",
+                  "This certificate requires a face-to-face meeting with a delegated registration operator or a certification agent of your organisation. Once your file is approved online, its originals must reach us by post within 7 days.",
+                ),
+              ),
+            ]
+          : []),
+        paragraph(t('Nous traiterons votre dossier dès qu’il sera complet.', 'We will process your file as soon as it is complete.')),
+        signOff(t),
+      ],
+    };
+  },
+
+  evidence_rejected: ({ orderId, product, checklist }, t, lang) => {
+    const rejected = checklist.filter((i) => i.status === 'rejected');
+    const missing = checklist.filter((i) => i.status === 'missing');
+    const kept = checklist.filter((i) => i.status === 'accepted' || i.status === 'uploaded');
+    return {
+      subject: t(`Commande ${orderId} : des justificatifs sont à compléter`, `Order ${orderId}: some supporting documents need attention`),
+      blocks: [
+        greeting(t),
+        paragraph(
+          t(
+            `Nous avons examiné le dossier de votre commande ${productName(product, lang)} (${orderId}) : il ne peut pas encore être validé. Pas d'inquiétude, ce refus est temporaire : nous conservons les justificatifs déjà acceptés, renvoyez seulement ceux qui manquent.`,
+            `We have reviewed the file of your ${productName(product, lang)} order (${orderId}): it cannot be approved yet. Don't worry, this rejection is temporary: we keep the documents already accepted, so send only what is missing.`,
+          ),
+        ),
+        heading(t('À renvoyer', 'To send again')),
+        list(rejected.map((i) => `${label(i.documentType, lang)}${t(' : ', ': ')}${i.rejectionReason ?? t('document non conforme', 'document not compliant')}`)),
+        ...(missing.length > 0 ? [heading(t('Encore manquants', 'Still missing')), list(missing.map((i) => label(i.documentType, lang)))] : []),
+        ...(kept.length > 0 ? [heading(t('Conservés', 'Kept')), list(kept.map((i) => label(i.documentType, lang)))] : []),
+        paragraph(
+          t(
+            `Déposez les nouveaux documents depuis ${customerArea(t)}, puis soumettez à nouveau votre dossier.`,
+            `Upload the new documents from ${customerArea(t)}, then submit your file again.`,
+          ),
+        ),
+        signOff(t),
+      ],
+    };
+  },
+
+  evidence_reminder: ({ orderId, product, inactiveDays, missing, abandonOn }, t, lang) => ({
+    subject: t(`Commande ${orderId} : votre dossier attend vos justificatifs`, `Order ${orderId}: your file is waiting for your documents`),
+    blocks: [
+      greeting(t),
+      paragraph(
+        t(
+          `Votre commande ${productName(product, lang)} (${orderId}) attend vos justificatifs depuis ${formatDays(inactiveDays, lang)}.`,
+          `Your ${productName(product, lang)} order (${orderId}) has been waiting for your documents for ${formatDays(inactiveDays, lang)}.`,
+        ),
+      ),
+      ...(missing.length > 0 ? [paragraph(t('Il nous manque :', 'We still need:')), list(missing.map((d) => label(d, lang)))] : []),
+      paragraph(
+        t(
+          `Déposez-les depuis ${customerArea(t)}. Sans action de votre part d'ici le ${formatDate(abandonOn, lang)}, la commande sera abandonnée.`,
+          `Upload them from ${customerArea(t)}. Without any action from you by ${formatDate(abandonOn, lang)}, the order will be abandoned.`,
+        ),
+      ),
+      signOff(t),
+    ],
+  }),
+
+  review_approved: ({ orderId, product, payment, originalsDueOn }, t, lang) => {
+    const p = CATALOG[product];
+    const steps: string[] = [];
+    if (p.proofing === 'face_to_face') {
+      steps.push(
+        t(
+          "Face-à-face : rencontrez, muni de votre pièce d'identité, un opérateur d'autorité d'enregistrement déléguée ou un mandataire de certification de votre organisation ; il signera avec vous le formulaire d'intervention.",
+          'Face-to-face: meet a delegated registration operator or a certification agent of your organisation, with your identity document; together you sign the intervention form.',
+        ),
+      );
+    }
+    if (p.originalsByPost) {
+      const by = originalsDueOn !== null ? formatDate(originalsDueOn, lang) : null;
+      steps.push(
+        by !== null
+          ? t(`Originaux : envoyez l'original de votre dossier par courrier, à recevoir au plus tard le ${by}, à l'adresse ci-dessous.`, `Originals: post the originals of your file, to reach us by ${by}, to the address below.`)
+          : t("Originaux : envoyez l'original de votre dossier par courrier sous 7 jours, à l'adresse ci-dessous.", 'Originals: post the originals of your file within 7 days, to the address below.'),
+      );
+    }
+    if (p.proofing === 'organisation_domain') {
+      steps.push(
+        t(
+          `Domaines : prouvez le contrôle de chaque nom de domaine (fichier sous /.well-known/pki-validation/ ou enregistrement DNS TXT) depuis ${customerArea(t)}.`,
+          `Domains: prove control of each domain name (a file under /.well-known/pki-validation/ or a DNS TXT record) from ${customerArea(t)}.`,
+        ),
+      );
+    }
+    steps.push(
+      payment.received
+        ? t('Paiement : reçu, merci.', 'Payment: received, thank you.')
+        : {
+            transfer: t(`Paiement : effectuez le virement (référence ${orderId}) si ce n'est déjà fait.`, `Payment: make the bank transfer (reference ${orderId}) if not done yet.`),
+            cheque: t(`Paiement : envoyez votre chèque (référence ${orderId}) si ce n'est déjà fait.`, `Payment: post your cheque (reference ${orderId}) if not done yet.`),
+            card: t(`Paiement : réglez par carte depuis ${customerArea(t)}.`, `Payment: pay by card from ${customerArea(t)}.`),
+            purchase_order: t('Paiement : votre bon de commande est en cours de traitement.', 'Payment: your purchase order is being processed.'),
+          }[payment.method],
+    );
+    return {
+      subject: t(`Commande ${orderId} : votre dossier est validé`, `Order ${orderId}: your file is approved`),
+      blocks: [
+        greeting(t),
+        paragraph(
+          t(
+            `Bonne nouvelle : le dossier de votre commande ${productName(product, lang)} (${orderId}) est validé. La suite :`,
+            `Good news: the file of your ${productName(product, lang)} order (${orderId}) is approved. What comes next:`,
+          ),
+        ),
+        list(steps),
+        ...(p.originalsByPost ? [lines(CA_POSTAL_ADDRESS)] : []),
+        paragraph(t('Nous émettrons votre certificat dès que ces étapes seront terminées.', 'We will issue your certificate as soon as these steps are done.')),
+        signOff(t),
+      ],
+    };
+  },
+
+  originals_reminder: ({ orderId, product, dueOn }, t, lang) => ({
+    subject: t(`Commande ${orderId} : rappel, nous attendons vos originaux`, `Order ${orderId}: reminder, we are waiting for your originals`),
+    blocks: [
+      greeting(t),
+      paragraph(
+        t(
+          `Nous n'avons pas encore reçu l'original du dossier de votre commande ${productName(product, lang)} (${orderId}). Il doit nous parvenir au plus tard le ${formatDate(dueOn, lang)}, à l'adresse suivante :`,
+          `We have not received the originals of the file of your ${productName(product, lang)} order (${orderId}) yet. They must reach us by ${formatDate(dueOn, lang)}, at this address:`,
+        ),
+      ),
+      lines(CA_POSTAL_ADDRESS),
+      paragraph(
+        t(
+          'Sans ces originaux, nous ne pourrons pas émettre votre certificat. Si votre courrier est déjà parti, ne tenez pas compte de ce message.',
+          'Without these originals we cannot issue your certificate. If your letter is already on its way, please ignore this message.',
+        ),
+      ),
+      signOff(t),
+    ],
+  }),
+
+  originals_overdue_staff: (d, t, lang) => ({
+    subject: t(`[Originaux en retard] Commande ${d.orderId} – ${d.organisationName}`, `[Originals overdue] Order ${d.orderId} – ${d.organisationName}`),
+    blocks: [
+      paragraph(
+        t(
+          `Les originaux de la commande ci-dessous ne sont pas arrivés à l'échéance. La commande attend ; sans réception, elle sera abandonnée le ${formatDate(d.abandonOn, lang)}.`,
+          `The originals of the order below did not arrive by the deadline. The order is waiting; without them it will be abandoned on ${formatDate(d.abandonOn, lang)}.`,
+        ),
+      ),
+      fields([
+        [t('Commande', 'Order'), d.orderId],
+        [t('Certificat', 'Certificate'), productName(d.product, lang)],
+        [t('Porteur', 'Holder'), `${d.holderName} <${d.holderEmail}>`],
+        [t('Organisation', 'Organisation'), `${d.organisationName} (SIRET ${d.siret})`],
+        [t('Échéance', 'Due on'), formatDate(d.dueOn, lang)],
+      ]),
+      paragraph(t('Enregistrez la réception dès l’arrivée du courrier, ou relancez le client.', 'Record the receipt as soon as the letter arrives, or chase the customer.')),
+    ],
+  }),
+
+  order_abandoned: ({ orderId, product, reason }, t, lang) => ({
+    subject: t(`Commande ${orderId} abandonnée`, `Order ${orderId} abandoned`),
+    blocks: [
+      greeting(t),
+      paragraph(
+        {
+          no_activity: t(
+            `Sans action de votre part dans le délai prévu, votre commande ${productName(product, lang)} (${orderId}) a été abandonnée.`,
+            `Without any action from you within the allowed time, your ${productName(product, lang)} order (${orderId}) has been abandoned.`,
+          ),
+          originals_not_received: t(
+            `Les originaux de votre dossier ne nous sont pas parvenus dans le délai prévu : votre commande ${productName(product, lang)} (${orderId}) a été abandonnée.`,
+            `The originals of your file did not reach us within the allowed time: your ${productName(product, lang)} order (${orderId}) has been abandoned.`,
+          ),
+          not_accepted: t(
+            `Vous n'avez ni accepté ni refusé votre certificat dans le délai prévu : il a été révoqué et votre commande ${productName(product, lang)} (${orderId}) a été abandonnée.`,
+            `You neither accepted nor refused your certificate within the allowed time: it has been revoked and your ${productName(product, lang)} order (${orderId}) has been abandoned.`,
+          ),
+        }[reason],
+      ),
+      paragraph(t(`Pour obtenir un certificat, passez une nouvelle commande depuis ${customerArea(t)}.`, `To get a certificate, place a new order from ${customerArea(t)}.`)),
+      signOff(t),
+    ],
+  }),
+
+  order_cancelled: ({ orderId, product, cancelledBy, comment }, t, lang) => ({
+    subject: t(`Commande ${orderId} annulée`, `Order ${orderId} cancelled`),
+    blocks: [
+      greeting(t),
+      paragraph(
+        cancelledBy === 'customer'
+          ? t(`Votre commande ${productName(product, lang)} (${orderId}) a été annulée à votre demande.`, `Your ${productName(product, lang)} order (${orderId}) has been cancelled at your request.`)
+          : t(`Votre commande ${productName(product, lang)} (${orderId}) a été annulée par nos services.`, `Your ${productName(product, lang)} order (${orderId}) has been cancelled by our staff.`),
+      ),
+      ...(comment !== null && comment.trim() !== '' ? [fields([[t('Motif', 'Reason'), comment.trim()]])] : []),
+      paragraph(t(`Vous pouvez passer une nouvelle commande à tout moment depuis ${customerArea(t)}.`, `You can place a new order at any time from ${customerArea(t)}.`)),
+      signOff(t),
+    ],
+  }),
+
+  certificate_issued: ({ orderId, product, serial, subject, notBefore, notAfter, answerBy }, t, lang) => ({
+    subject: t(`Commande ${orderId} : votre certificat est émis, vérifiez-le`, `Order ${orderId}: your certificate is issued, check it`),
+    blocks: [
+      greeting(t),
+      paragraph(t(`Votre certificat ${productName(product, lang)} est émis.`, `Your ${productName(product, lang)} certificate is issued.`)),
+      fields([
+        [t('N° de série', 'Serial number'), serial],
+        [t('Sujet', 'Subject'), subject],
+        [t('Valide du', 'Valid from'), formatDate(notBefore, lang)],
+        [t('Au', 'Until'), formatDate(notAfter, lang)],
+      ]),
+      paragraph(
+        t(
+          `Connectez-vous à ${customerArea(t)}, sélectionnez la commande ${orderId} et vérifiez toutes les informations du certificat, puis « Accepter » ou « Refuser ». Refuser votre certificat implique qu'il sera révoqué et ne sera plus utilisable.`,
+          `Log in to ${customerArea(t)}, select the order ${orderId} and check all the information of the certificate, then "Accept" or "Refuse" it. Refusing your certificate means it will be revoked and can no longer be used.`,
+        ),
+      ),
+      paragraph(t(`Sans réponse de votre part d'ici le ${formatDate(answerBy, lang)}, le certificat sera révoqué.`, `Without an answer by ${formatDate(answerBy, lang)}, the certificate will be revoked.`)),
+      ...(CATALOG[product].smsUnlock
+        ? [
+            paragraph(
+              t(
+                'Une fois le certificat accepté, installez le pilote de votre token puis demandez votre code de déverrouillage : il vous sera envoyé par SMS.',
+                'Once you have accepted the certificate, install your token’s driver, then ask for your unlock code: it will be sent to you by SMS.',
+              ),
+            ),
+          ]
+        : []),
+      signOff(t),
+    ],
+  }),
+
+  acceptance_reminder: ({ orderId, product, serial, revokeOn }, t, lang) => ({
+    subject: t(`Commande ${orderId} : rappel, acceptez ou refusez votre certificat`, `Order ${orderId}: reminder, accept or refuse your certificate`),
+    blocks: [
+      greeting(t),
+      paragraph(
+        t(
+          `Votre certificat ${productName(product, lang)} (commande ${orderId}, n° de série ${serial}) attend votre réponse. Vérifiez-le depuis ${customerArea(t)}, puis acceptez-le ou refusez-le. Sans réponse d'ici le ${formatDate(revokeOn, lang)}, il sera révoqué.`,
+          `Your ${productName(product, lang)} certificate (order ${orderId}, serial number ${serial}) is waiting for your answer. Check it from ${customerArea(t)}, then accept or refuse it. Without an answer by ${formatDate(revokeOn, lang)}, it will be revoked.`,
+        ),
+      ),
+      signOff(t),
+    ],
+  }),
+
+  certificate_revoked: ({ orderId, product, serial, reason, revokedAt }, t, lang) => ({
+    subject: t(`Certificat ${serial} révoqué`, `Certificate ${serial} revoked`),
+    blocks: [
+      greeting(t),
+      paragraph(
+        t(
+          `Votre certificat ${productName(product, lang)} a été révoqué le ${formatDate(revokedAt, lang)} : il n'est plus utilisable.`,
+          `Your ${productName(product, lang)} certificate was revoked on ${formatDate(revokedAt, lang)}: it can no longer be used.`,
+        ),
+      ),
+      fields([
+        [t('N° de série', 'Serial number'), serial],
+        [t('Commande', 'Order'), orderId],
+        [t('Motif', 'Reason'), REVOCATION_REASONS[reason]?.[lang] ?? reason],
+      ]),
+      paragraph(t("Si vous n'avez pas demandé cette révocation, contactez-nous sans attendre.", 'If you did not ask for this revocation, contact us at once.')),
+      signOff(t),
+    ],
+  }),
+
+  order_completed: ({ orderId, product, serial }, t, lang) => ({
+    subject: t(`Commande ${orderId} terminée : votre certificat est prêt`, `Order ${orderId} complete: your certificate is ready`),
+    blocks: [
+      greeting(t),
+      ...(CATALOG[product].smsUnlock
+        ? [
+            paragraph(
+              t(
+                `Votre certificat ${productName(product, lang)} (commande ${orderId}, n° de série ${serial}) est prêt. Ce certificat est personnel : seul le porteur peut l'utiliser.`,
+                `Your ${productName(product, lang)} certificate (order ${orderId}, serial number ${serial}) is ready. It is personal: only its holder may use it.`,
+              ),
+            ),
+            list([
+              t(
+                'Remplacez le code PIN de déverrouillage par votre propre code PIN, comme l’explique la documentation du pilote.',
+                'Replace the unlock PIN with your own PIN, as the driver’s documentation explains.',
+              ),
+              t(
+                `Gardez votre token en lieu sûr ; en cas de perte ou de vol, révoquez votre certificat depuis ${customerArea(t)}.`,
+                `Keep your token somewhere safe; if it is lost or stolen, revoke your certificate from ${customerArea(t)}.`,
+              ),
+              t('Testez votre certificat en signant un PDF.', 'Test your certificate by signing a PDF.'),
+            ]),
+          ]
+        : [
+            paragraph(
+              t(
+                `Votre certificat ${productName(product, lang)} (commande ${orderId}, n° de série ${serial}) est prêt : téléchargez-le depuis ${customerArea(t)} (PEM, DER ou chaîne complète).`,
+                `Your ${productName(product, lang)} certificate (order ${orderId}, serial number ${serial}) is ready: download it from ${customerArea(t)} (PEM, DER or full chain).`,
+              ),
+            ),
+            paragraph(
+              t(`Si sa clé privée est compromise, révoquez-le depuis ${customerArea(t)}.`, `If its private key is compromised, revoke it from ${customerArea(t)}.`),
+            ),
+          ]),
+      paragraph(t('Merci de votre confiance.', 'Thank you for your trust.')),
+      signOff(t),
+    ],
+  }),
+};
+
+/** RFC 5280 reason names as a customer reads them. */
+const REVOCATION_REASONS: Partial<Record<string, Record<Language, string>>> = {
+  unspecified: { fr: 'non précisé', en: 'unspecified' },
+  keyCompromise: { fr: 'compromission de la clé', en: 'key compromise' },
+  affiliationChanged: { fr: "changement d'affiliation", en: 'affiliation changed' },
+  superseded: { fr: 'remplacé (certificat refusé ou renouvelé)', en: 'superseded (certificate refused or replaced)' },
+  cessationOfOperation: { fr: "cessation d'activité", en: 'cessation of operation' },
+  privilegeWithdrawn: { fr: 'droits retirés', en: 'privilege withdrawn' },
+  certificateHold: { fr: 'suspendu', en: 'on hold' },
+};
+
+const translator =
+  (lang: Language): Tr =>
+  (fr, en) =>
+    lang === 'fr' ? fr : en;
+
+export async function renderEmail(message: EmailMessage, lang: Language): Promise<RenderedEmail> {
+  // TypeScript cannot correlate a union member with its renderer; the mapped type above keeps each pair right.
+  const compose = EMAILS[message.template] as (data: EmailMessage['data'], t: Tr, lang: Language) => Composed;
+  const { subject, blocks } = compose(message.data, translator(lang), lang);
+  const attachments: EmailAttachment[] = [];
+  if (message.template === 'order_confirmation') {
+    const { order } = message.data;
+    attachments.push({ filename: orderFormFileName(order.orderId, lang), contentType: 'application/pdf', content: await buildOrderForm(order, lang) });
+  }
+  return { subject, text: toText(blocks, lang), html: toHtml(blocks, subject, lang), attachments };
+}
+
+export function renderSms(message: SmsMessage, lang: Language): string {
+  const minutes = message.data.validMinutes ?? 10;
+  return lang === 'fr'
+    ? `${CA_NAME} : votre code de déverrouillage est ${message.data.code}. Valable ${minutes} minutes. Ne le communiquez à personne.`
+    : `${CA_NAME}: your unlock code is ${message.data.code}. Valid for ${minutes} minutes. Do not share it.`;
+}

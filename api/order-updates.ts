@@ -1,0 +1,76 @@
+/**
+ * Sending an action to an order's workflow: the caller must see the order (else 404), the Update's validator
+ * answers at once, a refusal becomes 409/422/403 with the state and what the order waits on, and every attempt,
+ * accepted or refused, is recorded for the audit trail.
+ */
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { Database } from '../db/client.js';
+import { recordOrderEvent } from '../db/order-events.js';
+import { getOrderRow, type OrderRow } from '../db/orders.js';
+import type { Actor } from '../domain/order-state.js';
+import { canSeeOrder, type Principal } from '../domain/roles.js';
+import { ORDER_REFUSAL, orderWorkflowId, type RefusalDetails } from '../workflows/definitions.js';
+import { Problem } from './problem.js';
+
+export interface UpdateDeps {
+  readonly db: Database;
+  readonly temporal: Client;
+}
+
+const STATUS_OF_REFUSAL = { state: 409, rule: 422, forbidden: 403 } as const;
+
+/** The order if the caller may see it; 404 otherwise, whether it does not exist or belongs to someone else. */
+export async function visibleOrder(db: Database, principal: Principal, orderId: string): Promise<OrderRow> {
+  const row = await getOrderRow(db, orderId);
+  if (row === undefined || !canSeeOrder(principal, row)) throw Problem.notFound('No such order.');
+  return row;
+}
+
+export const actorOf = (p: Principal): Actor => ({ userId: p.userId, role: p.role });
+
+function refusalOf(err: unknown): RefusalDetails | undefined {
+  if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
+  const cause = err.cause;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== ORDER_REFUSAL) return undefined;
+  return cause.details?.[0] as RefusalDetails | undefined;
+}
+
+/**
+ * Runs an Update on the order's workflow for `actor`. `action` names it in the audit trail; `detail` is what the
+ * trail keeps of the request (never a secret).
+ */
+export async function updateOrder<Ret, Arg>(
+  deps: UpdateDeps,
+  actor: Actor,
+  order: OrderRow,
+  action: string,
+  def: UpdateDefinition<Ret, [Arg]>,
+  arg: Arg,
+  detail: Record<string, unknown> = {},
+): Promise<Ret> {
+  const handle = deps.temporal.workflow.getHandle(orderWorkflowId(order.id));
+  const audit = (outcome: 'accepted' | 'refused', extra: Record<string, unknown> = {}) =>
+    recordOrderEvent(deps.db, { orderId: order.id, actorUserId: actor.userId, actorRole: actor.role, action, outcome, detail: { ...detail, ...extra } });
+  try {
+    const result = await handle.executeUpdate(def, { args: [arg] });
+    await audit('accepted');
+    return result;
+  } catch (err) {
+    const refusal = refusalOf(err);
+    if (refusal !== undefined) {
+      await audit('refused', { code: refusal.refusal.code });
+      throw new Problem(STATUS_OF_REFUSAL[refusal.refusal.kind], refusal.refusal.code, 'The action was refused', refusal.refusal.message, {
+        state: refusal.status,
+        waitingOn: refusal.waitingOn,
+      });
+    }
+    if (err instanceof WorkflowNotFoundError) throw Problem.notFound('No such order.');
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+      // The workflow has ended (or refused for a reason of its own): the action is not possible any more.
+      throw Problem.conflict('order-closed', err.cause.message, { state: order.status, waitingOn: order.waitingOn });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,62 @@
+/** Shared pieces of the notification tests: a sample order, a notifier configuration, the ledger row of a key. */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import type { NotifierConfig, OrderSummary } from '../../activities/notify/index.js';
+import type { Database } from '../../db/client.js';
+import { sentMessages } from '../../db/schema.js';
+import { checklistFor, priceOf } from '../../domain/catalog.js';
+import type { ChecklistItem } from '../../domain/order.js';
+
+export function sampleOrder(overrides: Partial<OrderSummary> = {}): OrderSummary {
+  const product = overrides.product ?? 'ID_RGS_2STAR';
+  const durationYears = overrides.durationYears ?? 3;
+  return {
+    orderId: randomUUID(),
+    product,
+    durationYears,
+    os: 'windows',
+    partnerCode: null,
+    holder: { userId: randomUUID(), email: 'camille.durand@example.test', givenName: 'Camille', surname: 'Durand', phone: '+33612345678', language: 'fr' },
+    organisation: { id: randomUUID(), siret: '73282932000074', name: 'ACME Études & Conseil' },
+    payment: { method: 'transfer', purchaseOrderNumber: null },
+    priceCents: priceOf(product, durationYears),
+    createdAt: '2026-03-02T09:30:00.000Z',
+    ...overrides,
+  };
+}
+
+export const checklistOf = (order: OrderSummary): ChecklistItem[] =>
+  checklistFor(order.product, { orderedForSomeoneElse: false, paymentMethod: order.payment.method }).map((documentType) => ({ documentType, status: 'missing' }));
+
+const dataDirs: string[] = [];
+
+/** No provider: everything goes to a fresh outbox folder (removed by `removeDataDirs`). */
+export function notifierConfig(overrides: Partial<NotifierConfig> = {}): NotifierConfig {
+  const dataDir = mkdtempSync(join(tmpdir(), 'certflow-notify-'));
+  dataDirs.push(dataDir);
+  return {
+    SMTP_URL: undefined,
+    MAIL_FROM: 'CertFlow <no-reply@certflow.test>',
+    STAFF_EMAIL: 'ra-team@certflow.test',
+    TWILIO_ACCOUNT_SID: undefined,
+    TWILIO_AUTH_TOKEN: undefined,
+    TWILIO_FROM: undefined,
+    TWILIO_API_URL: undefined,
+    DATA_DIR: dataDir,
+    ...overrides,
+  };
+}
+
+export function removeDataDirs(): void {
+  for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+export async function ledgerRow(db: Database, idempotencyKey: string) {
+  const [row] = await db.select().from(sentMessages).where(eq(sentMessages.idempotencyKey, idempotencyKey));
+  return row;
+}
+
+export const newKey = (step: string): string => `order-${randomUUID()}/${step}`;
