@@ -66,7 +66,12 @@ export async function updateOrder<Ret, Arg>(
         waitingOn: refusal.waitingOn,
       });
     }
-    if (err instanceof WorkflowNotFoundError) throw Problem.notFound('No such order.');
+    // The order exists (its row was read): a workflow that cannot be found has ended, so nothing more can happen.
+    if (err instanceof WorkflowNotFoundError) {
+      const now = (await getOrderRow(deps.db, order.id)) ?? order;
+      await audit('refused', { code: 'order-closed' });
+      throw Problem.conflict('order-closed', `The order is ${now.status}: it takes no more action.`, { state: now.status, waitingOn: now.waitingOn });
+    }
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
       // The workflow has ended (or refused for a reason of its own): the action is not possible any more.
       throw Problem.conflict('order-closed', err.cause.message, { state: order.status, waitingOn: order.waitingOn });

@@ -263,7 +263,9 @@ function decideChange(s: OrderState, e: OrderEvent, actor: Actor): Decision {
 export function decide(state: OrderState, event: OrderEvent, actor: Actor, now: string): Decision {
   const d = decideChange(state, event, actor);
   if (!d.ok || d.state === state) return d;
-  return { ok: true, state: { ...d.state, version: state.version + 1, updatedAt: now } };
+  // A closed order has nothing pending.
+  const deadlines = TERMINAL.has(d.state.status) ? [] : d.state.deadlines;
+  return { ok: true, state: { ...d.state, deadlines, version: state.version + 1, updatedAt: now } };
 }
 
 export const isTerminal = (s: OrderState): boolean => TERMINAL.has(s.status);

@@ -96,7 +96,7 @@ export function createNotifier(deps: { db: Database; config: NotifierConfig }): 
             html: rendered.html,
             messageId,
             // RFC 3834: tells auto-responders (holiday replies…) not to answer a machine.
-            headers: { 'Auto-Submitted': 'auto-generated', 'Content-Language': req.language },
+            headers: { 'Auto-Submitted': 'auto-generated', 'Content-Language': req.language, 'X-CertFlow-Template': req.message.template },
             attachments: rendered.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content) })),
           });
           return messageId;

@@ -1,0 +1,363 @@
+/**
+ * SPEC: "a worker killed in the middle of issuance and restarted gives one certificate, one mail, one SMS".
+ *
+ * The worker runs as a separate OS process (worker/main.ts under tsx, as in production) and is killed with SIGKILL
+ * at random points while the order is being issued, then restarted; the API runs in this process on the same task
+ * queue. Mails go to a real SMTP server and SMS to a server speaking Twilio's API, so what is counted is what left
+ * the system. Every delay used is printed, so a failure can be replayed with the same timings.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomInt, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createServices, type Services } from '../../activities/services.js';
+import { createApp } from '../../api/app.js';
+import { closeServer, listen } from '../../api/server.js';
+import { loadConfig } from '../../config/index.js';
+import { createLogger } from '../../config/logger.js';
+import { createUser, issueApiKey, upsertOrganisation } from '../../db/accounts.js';
+import { openPostgres, type DatabaseHandle } from '../../db/client.js';
+import { certificates, sentMessages, tokens } from '../../db/schema.js';
+import type { OrderView } from '../../domain/order.js';
+import type { Role } from '../../domain/roles.js';
+import { minimalPdf } from '../documents/fixtures.js';
+import { startFakeSmtp, type FakeSmtp } from '../fakes/smtp.js';
+import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
+import { rgsStarOrder, SIRETS } from '../support.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** More orders are run while the test has been running for less than this (one at least). */
+const TIME_BUDGET_MS = 90_000;
+const MAX_ORDERS = 3;
+/** A kill in the middle of an activity is only noticed at its start-to-close timeout (1 minute), then retried. */
+const ORDER_TIMEOUT_MS = 240_000;
+const TWILIO_FROM = '+33700000000';
+/** temporal.api.enums.v1.TaskQueueType (the proto package is not a direct dependency). */
+const TASK_QUEUE_TYPE_ACTIVITY = 2;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const t0 = Date.now();
+const log = (message: string): void => console.log(`[worker-kill +${((Date.now() - t0) / 1000).toFixed(1)}s] ${message}`);
+
+// ---- the worker process ------------------------------------------------------------------------------------------
+
+interface WorkerProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly exited: Promise<void>;
+  output(): string;
+}
+
+const taskQueue = `worker-kill-${randomUUID()}`;
+const dataDir = mkdtempSync(join(tmpdir(), 'certflow-worker-kill-'));
+const workers: WorkerProcess[] = [];
+
+let smtp: FakeSmtp;
+let twilio: FakeTwilio;
+let database: DatabaseHandle;
+let services: Services;
+let connection: Connection;
+let client: Client;
+let server: Server;
+let baseUrl: string;
+
+function workerEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: inject('databaseUrl'),
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    MASTER_KEY: inject('masterKey'),
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    SMTP_URL: smtp.url,
+    TWILIO_ACCOUNT_SID: twilio.accountSid,
+    TWILIO_AUTH_TOKEN: twilio.authToken,
+    TWILIO_FROM,
+    TWILIO_API_URL: twilio.url,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+  };
+}
+
+function spawnWorker(): WorkerProcess {
+  let output = '';
+  const keep = (d: Buffer): void => {
+    // The tail is enough to tell why a worker did not start.
+    output = (output + d.toString()).slice(-20_000);
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { cwd: ROOT, env: workerEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (child.pid === undefined) throw new Error('the worker process did not start');
+  const worker: WorkerProcess = { child, pid: child.pid, exited, output: () => output };
+  workers.push(worker);
+  return worker;
+}
+
+/** Resolves once the worker process polls the task queue (the SDK's identity is `<pid>@<host>`). */
+async function whenPolling(worker: WorkerProcess, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let dead = false;
+  void worker.exited.then(() => (dead = true));
+  for (;;) {
+    if (dead) throw new Error(`worker ${worker.pid} exited before polling:\n${worker.output()}`);
+    const { pollers } = await connection.workflowService.describeTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: taskQueue },
+      taskQueueType: TASK_QUEUE_TYPE_ACTIVITY,
+    });
+    if (pollers.some((p) => p.identity?.startsWith(`${worker.pid}@`) === true)) return;
+    if (Date.now() > deadline) throw new Error(`worker ${worker.pid} not polling after ${timeoutMs} ms:\n${worker.output()}`);
+    await sleep(100);
+  }
+}
+
+async function startWorker(): Promise<WorkerProcess> {
+  const started = Date.now();
+  const worker = spawnWorker();
+  await whenPolling(worker);
+  log(`worker ${worker.pid} polling after ${Date.now() - started} ms`);
+  return worker;
+}
+
+async function kill(worker: WorkerProcess, why: string): Promise<void> {
+  if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
+  await worker.exited;
+  log(`worker ${worker.pid} killed (${why})`);
+}
+
+// ---- the API in this process, over HTTP --------------------------------------------------------------------------
+
+interface Account {
+  readonly key: string;
+  readonly email: string;
+}
+
+let accounts = 0;
+async function account(role: Role, phone: string | null = null): Promise<Account> {
+  const inOrganisation = role === 'customer' || role === 'agent' || role === 'org_admin';
+  const org = inOrganisation ? await upsertOrganisation(database.db, { siret: SIRETS.acme, name: 'ACME', publicAdministration: false }) : undefined;
+  const user = await createUser(database.db, {
+    email: `kill-${role}-${++accounts}-${randomUUID().slice(0, 8)}@example.test`,
+    role,
+    organisationId: org?.id ?? null,
+    givenName: 'Camille',
+    surname: 'Durand',
+    phone,
+  });
+  return { key: await issueApiKey(database.db, user.id), email: user.email };
+}
+
+interface Answer<T> {
+  readonly status: number;
+  readonly body: T;
+}
+
+async function post<T = OrderView>(key: string, path: string, json: unknown = {}): Promise<Answer<T>> {
+  const res = await fetch(baseUrl + path, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(json),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+async function upload(key: string, orderId: string, documentType: string): Promise<Answer<{ document: { id: string }; order: OrderView }>> {
+  const form = new FormData();
+  form.append('documentType', documentType);
+  form.append('file', new Blob([new Uint8Array(minimalPdf())]), `${documentType}.pdf`);
+  const res = await fetch(`${baseUrl}/v1/orders/${orderId}/evidence`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form });
+  return { status: res.status, body: (await res.json()) as { document: { id: string }; order: OrderView } };
+}
+
+async function getOrder(key: string, orderId: string): Promise<OrderView> {
+  const res = await fetch(`${baseUrl}/v1/orders/${orderId}`, { headers: { authorization: `Bearer ${key}` } });
+  if (res.status !== 200) throw new Error(`GET order answered ${res.status}`);
+  return (await res.json()) as OrderView;
+}
+
+async function until(key: string, orderId: string, done: (o: OrderView) => boolean, timeoutMs = ORDER_TIMEOUT_MS): Promise<OrderView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const order = await getOrder(key, orderId);
+    if (done(order)) return order;
+    if (Date.now() > deadline) throw new Error(`order ${orderId} stuck in ${order.status} (waiting on ${order.waitingOn}) after ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
+beforeAll(async () => {
+  smtp = await startFakeSmtp();
+  twilio = await startFakeTwilio();
+  const env = workerEnv();
+  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: inject('databaseUrl'), MASTER_KEY: inject('masterKey'), SMTP_URL: env.SMTP_URL });
+  database = openPostgres(inject('databaseUrl'), 5);
+  services = await createServices(config, database.db);
+  connection = await Connection.connect({ address: inject('temporalAddress') });
+  client = new Client({ connection, namespace: 'default' });
+  const app = createApp({
+    db: database.db,
+    services,
+    deadlines: config.orderDeadlines,
+    temporal: client,
+    taskQueue,
+    log: createLogger('silent'),
+    publicBaseUrl: 'http://127.0.0.1',
+    readinessChecks: {},
+  });
+  server = await listen(app, '127.0.0.1', 0);
+  baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  log(`task queue ${taskQueue}, API on ${baseUrl}`);
+});
+
+afterAll(async () => {
+  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+  await Promise.all(workers.map((w) => w.exited));
+  if (server !== undefined) await closeServer(server);
+  await connection?.close();
+  await services?.close();
+  await database?.close();
+  await smtp?.close();
+  await twilio?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+// ---- the scenario ------------------------------------------------------------------------------------------------
+
+/** One order driven to the payment, issued under kills, accepted, unlocked under a kill; returns the worker left. */
+async function scenario(round: number, initial: WorkerProcess): Promise<WorkerProcess> {
+  let worker = initial;
+  const phone = `+336${String(randomInt(10_000_000, 99_999_999))}`;
+  const holder = await account('customer', phone);
+  const ra = await account('ra_operator');
+  const dra = await account('dra_operator');
+
+  const created = await post(holder.key, '/v1/orders', rgsStarOrder({ product: 'ID_RGS_3STAR' }));
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const id = created.body.id;
+  log(`round ${round}: order ${id}, holder phone ${phone}`);
+
+  for (const doc of ['holder_identity', 'organisation_registration', 'signed_order_form']) {
+    const up = await upload(holder.key, id, doc);
+    expect(up.status, JSON.stringify(up.body)).toBe(201);
+  }
+  expect((await post(holder.key, `/v1/orders/${id}/submit`)).body.status).toBe('under_review');
+  expect((await post(ra.key, `/v1/orders/${id}/review`, { decision: 'approve' })).body.status).toBe('awaiting_face_to_face');
+  const form = await upload(dra.key, id, 'intervention_form');
+  expect(form.status, JSON.stringify(form.body)).toBe(201);
+  const met = await post(dra.key, `/v1/orders/${id}/face-to-face`, { interventionFormDocumentId: form.body.document.id, meetingDate: '2026-11-20' });
+  expect(met.body.status).toBe('awaiting_originals');
+  const originals = await post(ra.key, `/v1/orders/${id}/originals-received`);
+  expect(originals.body).toMatchObject({ status: 'awaiting_payment', waitingOn: 'payment' });
+
+  // Issuance under fire: the payment is the last gate; the worker dies 0–400 ms after it is sent, then once or twice
+  // more at random points after each restart.
+  const kills = [randomInt(0, 401)];
+  for (let i = randomInt(1, 3); i > 0; i--) kills.push(randomInt(0, 401));
+  log(`round ${round}: kill delays (ms) ${JSON.stringify(kills)}: the first after the payment is sent, the others after each restart polls`);
+  const issuanceStart = Date.now();
+  const payment = post(ra.key, `/v1/orders/${id}/payment`, { status: 'received', reference: `VIR-KILL-${round}` });
+  for (const [i, delay] of kills.entries()) {
+    await sleep(delay);
+    const seen = await getOrder(holder.key, id);
+    await kill(worker, `round ${round}, kill ${i + 1} at +${delay} ms, order ${seen.status}`);
+    worker = await startWorker();
+  }
+  const paid = await payment;
+  expect(paid.status, JSON.stringify(paid.body)).toBe(200);
+  expect(paid.body.payment.status).toBe('received');
+  const issued = await until(holder.key, id, (o) => o.status === 'awaiting_acceptance');
+  const serial = issued.certificateSerial ?? '';
+  expect(serial).toMatch(/^[0-9a-f]{16,}$/);
+  log(`round ${round}: awaiting_acceptance after ${Date.now() - issuanceStart} ms, serial ${serial}`);
+
+  const accepted = await post(holder.key, `/v1/orders/${id}/acceptance`, { decision: 'accept' });
+  expect(accepted.body).toMatchObject({ status: 'awaiting_unlock', acceptance: 'accepted' });
+
+  // The unlock code: the worker dies while the request is in flight or right after it returned.
+  const unlockKill = randomInt(0, 301);
+  log(`round ${round}: unlock-code kill delay ${unlockKill} ms (or at once if the request returns first)`);
+  const unlockStart = Date.now();
+  const asked = post<{ expiresAt: string }>(holder.key, `/v1/orders/${id}/unlock-code`);
+  const returnedFirst = await Promise.race([asked.then(() => true), sleep(unlockKill).then(() => false)]);
+  await kill(worker, `round ${round}, unlock code ${returnedFirst ? 'returned' : 'in flight'} at +${Date.now() - unlockStart} ms`);
+  worker = await startWorker();
+  const askedAnswer = await asked;
+  expect(askedAnswer.status, JSON.stringify(askedAnswer.body)).toBe(200);
+  log(`round ${round}: unlock-code answered after ${Date.now() - unlockStart} ms`);
+  const sms = await twilio.waitFor((m) => m.to === phone, 90_000);
+  const code = /\b(\d{6})\b/.exec(sms.body)?.[1];
+  expect(code).toBeDefined();
+  const right = await post<{ unlockPin: string }>(holder.key, `/v1/orders/${id}/unlock-code/verify`, { code });
+  expect(right.status, JSON.stringify(right.body)).toBe(200);
+  expect(right.body.unlockPin).toMatch(/^\d{8}$/);
+  const done = await until(holder.key, id, (o) => o.status === 'completed');
+  expect(done.certificateSerial).toBe(serial);
+
+  // The completion mail is the workflow's last step: every message of the order has been sent (or tried) by then.
+  const forOrder = () => smtp.messages.filter((m) => (m.parsed.subject ?? '').includes(id));
+  await smtp.waitFor((m) => (m.parsed.subject ?? '').includes(id) && /terminée|complete/.test(m.parsed.subject ?? ''), 90_000);
+
+  // One certificate, one token, and the order names that certificate.
+  const certs = await database.db.select().from(certificates).where(eq(certificates.orderId, id));
+  expect(certs).toHaveLength(1);
+  expect(certs[0]).toMatchObject({ serial, status: 'valid' });
+  expect(certs[0]?.pem).not.toBeNull();
+  expect(await database.db.select().from(tokens).where(eq(tokens.orderId, id))).toHaveLength(1);
+
+  // One mail per event: one certificate_issued mail (the one with the serial), one confirmation, no copy of any.
+  const mails = forOrder();
+  const issuedMails = mails.filter((m) => /émis|issued/.test(m.parsed.subject ?? '') && (m.parsed.text ?? '').includes(serial));
+  expect(issuedMails, mails.map((m) => m.parsed.subject).join('\n')).toHaveLength(1);
+  expect(mails.filter((m) => /Confirmation de votre commande|confirmed/.test(m.parsed.subject ?? ''))).toHaveLength(1);
+  const messageIds = mails.map((m) => m.parsed.messageId);
+  expect(new Set(messageIds).size, mails.map((m) => `${m.parsed.messageId} ${m.parsed.subject}`).join('\n')).toBe(messageIds.length);
+
+  // The ledger: one row per key, the certificate mail and the SMS sent, nothing left pending.
+  const ledger = await database.db.select().from(sentMessages).where(eq(sentMessages.orderId, id));
+  const keys = ledger.map((r) => r.idempotencyKey);
+  expect(new Set(keys).size).toBe(keys.length);
+  const issuedRows = ledger.filter((r) => r.template === 'certificate_issued');
+  expect(issuedRows).toHaveLength(1);
+  expect(issuedRows[0]?.status).toBe('sent');
+  const smsRows = ledger.filter((r) => r.channel === 'sms');
+  expect(smsRows).toHaveLength(1);
+  expect(smsRows[0]?.status).toBe('sent');
+  expect(ledger.filter((r) => r.status !== 'sent').map((r) => r.idempotencyKey)).toEqual([]);
+  expect(ledger.filter((r) => r.channel === 'email')).toHaveLength(mails.length);
+
+  // One SMS for the one code asked.
+  expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(1);
+  log(`round ${round}: passed (${mails.length} mails, 1 SMS)`);
+  return worker;
+}
+
+describe('a worker killed in the middle of issuance and restarted', () => {
+  it(
+    'gives one certificate, one mail, one SMS',
+    async () => {
+      const started = Date.now();
+      let worker = await startWorker();
+      let last = 0;
+      for (let round = 1; round <= MAX_ORDERS; round++) {
+        const elapsed = Date.now() - started;
+        if (round > 1 && elapsed + last > TIME_BUDGET_MS) {
+          log(`stopping after ${round - 1} order(s): ${elapsed} ms spent, the last order took ${last} ms`);
+          break;
+        }
+        const roundStart = Date.now();
+        worker = await scenario(round, worker);
+        last = Date.now() - roundStart;
+        log(`round ${round} took ${last} ms`);
+      }
+    },
+    // One order may wait out several activity timeouts of a minute; the loop stops starting orders after ~90 s.
+    3 * ORDER_TIMEOUT_MS,
+  );
+});
