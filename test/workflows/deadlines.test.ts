@@ -50,7 +50,10 @@ afterAll(async () => {
   await twilio?.close();
 });
 
-const template = (m: ReceivedMail): string => String(m.parsed.headers.get('x-certflow-template') ?? '');
+const template = (m: ReceivedMail): string => {
+  const value = m.parsed.headers.get('x-certflow-template');
+  return typeof value === 'string' ? value : '';
+};
 const mailsOf = (orderId: string, name: string): ReceivedMail[] =>
   smtp.messages.filter((m) => template(m) === name && `${m.parsed.subject ?? ''} ${m.parsed.text ?? ''}`.includes(orderId));
 
