@@ -26,6 +26,8 @@ declare module 'vitest' {
   }
 }
 
+export const CONTINUE_AS_NEW_AT = 300;
+
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 async function startTemporal(cliPath: string): Promise<TestWorkflowEnvironment> {
@@ -39,6 +41,9 @@ async function startTemporal(cliPath: string): Promise<TestWorkflowEnvironment> 
           ip: '127.0.0.1',
           searchAttributes: [...SEARCH_ATTRIBUTE_KEYS],
           log: { format: 'pretty', level: 'error' },
+          // Temporal suggests continue-as-new at a few thousand events; the suite lowers it so that long orders
+          // (rejection loops) really continue as new and carry their state over.
+          extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${CONTINUE_AS_NEW_AT}`],
         },
       });
     } catch (err) {

@@ -18,7 +18,7 @@ import {
 } from '@temporalio/workflow';
 import type { OrderActivities, OrderMailTemplate } from '../activities/types.js';
 import { durationMs } from '../domain/deadlines.js';
-import { newOrderView, type Deadline, type OrderInput, type OrderView } from '../domain/order.js';
+import { newOrderView, type OrderInput, type OrderView } from '../domain/order.js';
 import { decide, isTerminal, type Actor, type OrderEvent } from '../domain/order-state.js';
 import {
   acceptanceUpdate,
@@ -223,11 +223,18 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
 
   // ---- recording and messages -----------------------------------------------------------------------------------
 
+  let indexed = { status: '', waitingOn: '' };
+
+  /** Writes the view (with the deadlines now pending) to the read model; search attributes only when they change. */
   async function record(): Promise<void> {
-    upsertSearchAttributes([
-      { key: SEARCH_ATTRIBUTES.status, value: view.status },
-      { key: SEARCH_ATTRIBUTES.waitingOn, value: view.waitingOn },
-    ]);
+    view = { ...view, deadlines: pendingSteps().map((step) => ({ kind: step.kind, at: iso(step.at) })) };
+    if (indexed.status !== view.status || indexed.waitingOn !== view.waitingOn) {
+      upsertSearchAttributes([
+        { key: SEARCH_ATTRIBUTES.status, value: view.status },
+        { key: SEARCH_ATTRIBUTES.waitingOn, value: view.waitingOn },
+      ]);
+      indexed = { status: view.status, waitingOn: view.waitingOn };
+    }
     await act.recordOrderView(wf, view);
   }
 
@@ -239,90 +246,115 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
   const mail = (step: string, template: OrderMailTemplate, extra?: Record<string, string | number>): Promise<void> =>
     act.sendOrderMail({ idempotencyKey: `${wf}:${step}`, template, input, view, ...(extra ? { extra } : {}) });
 
-  async function setDeadlines(deadlines: Deadline[]): Promise<void> {
-    if (JSON.stringify(deadlines) === JSON.stringify(view.deadlines)) return;
-    view = { ...view, deadlines, version: view.version + 1 };
-    await record();
-  }
-
   const at = (from: string, duration: Parameters<typeof durationMs>[0]): number => Date.parse(from) + durationMs(duration);
   const iso = (ms: number): string => new Date(ms).toISOString();
 
-  /**
-   * Waits until the order leaves `status` (or `stillHere` turns false) or the next unfired deadline comes; fires
-   * that deadline. Returns when something changed, so the main loop looks again.
-   */
-  async function waitWithDeadlines(stillHere: () => boolean, steps: { id: string; at: number; kind: string; fire: () => Promise<void> }[]): Promise<void> {
-    const pending = steps.filter((s) => !clock.fired.includes(s.id)).sort((a, b) => a.at - b.at);
-    await setDeadlines(pending.map((s) => ({ kind: s.kind, at: new Date(s.at).toISOString() })));
-    const next = pending[0];
-    if (next === undefined) {
-      await condition(() => !stillHere() || continueAsNewDue());
-      return;
+  // ---- the deadlines of each stage -------------------------------------------------------------------------------
+
+  interface Step {
+    readonly id: string;
+    readonly kind: string;
+    readonly at: number;
+    fire(): Promise<void>;
+  }
+
+  /** The customer prepares the file: reminders at 7 and 14 days without action, abandoned after 90. */
+  function evidenceSteps(): Step[] {
+    const since = clock.lastCustomerActionAt;
+    const abandonAt = at(since, d.inactivityAbandon);
+    return [
+      ...d.inactivityReminders.map((r, i) => ({
+        id: `inactivity-reminder:${since}:${i}`,
+        kind: 'inactivity_reminder',
+        at: at(since, r),
+        fire: () => mail(`inactivity-reminder:${since}:${i}`, 'evidence_reminder', { days: Math.round(durationMs(r) / DAY_MS), abandonOn: iso(abandonAt) }),
+      })),
+      { id: `inactivity-abandon:${since}`, kind: 'abandonment', at: abandonAt, fire: () => abandon('no_activity') },
+    ];
+  }
+
+  /** After the online validation, the originals go by post: reminder on day 5, overdue on day 7, abandoned 30 days later. */
+  function originalsSteps(): Step[] {
+    const start = clock.originalsStartAt;
+    if (!view.originals.required || view.originals.received || start === null) return [];
+    const dueAt = at(start, d.originalsDue);
+    const abandonAt = dueAt + durationMs(d.originalsAbandon);
+    return [
+      { id: 'originals-reminder', kind: 'originals_reminder', at: at(start, d.originalsReminder), fire: () => mail('originals-reminder', 'originals_reminder', { dueOn: iso(dueAt) }) },
+      {
+        id: 'originals-due',
+        kind: 'originals_due',
+        at: dueAt,
+        fire: async () => {
+          await happen({ type: 'originals_overdue' });
+          await mail('originals-overdue-staff', 'originals_overdue_staff', { dueOn: iso(dueAt), abandonOn: iso(abandonAt) });
+        },
+      },
+      { id: 'originals-abandon', kind: 'abandonment', at: abandonAt, fire: () => abandon('originals_not_received') },
+    ];
+  }
+
+  /** The holder checks the certificate: weekly reminders; revoked and abandoned after 30 days of silence. */
+  function acceptanceSteps(): Step[] {
+    const start = Date.parse(clock.acceptanceStartAt ?? view.updatedAt);
+    const every = durationMs(d.acceptanceReminderEvery);
+    const timeout = start + durationMs(d.acceptanceTimeout);
+    const steps: Step[] = [];
+    for (let n = 1; start + n * every < timeout; n++) {
+      steps.push({ id: `acceptance-reminder:${n}`, kind: 'acceptance_reminder', at: start + n * every, fire: () => mail(`acceptance-reminder:${n}`, 'acceptance_reminder', { revokeOn: iso(timeout) }) });
     }
-    const changed = await condition(() => !stillHere() || continueAsNewDue(), Math.max(1, next.at - Date.now()));
-    if (changed) return;
-    clock.fired.push(next.id);
-    await next.fire();
+    steps.push({ id: 'acceptance-timeout', kind: 'acceptance_timeout', at: timeout, fire: () => abandon('not_accepted') });
+    return steps;
+  }
+
+  /** What is due on a clock in the current stage, not yet acted on, soonest first. */
+  function pendingSteps(): Step[] {
+    let steps: Step[];
+    switch (view.status) {
+      case 'awaiting_evidence':
+        steps = evidenceSteps();
+        break;
+      case 'awaiting_face_to_face':
+      case 'awaiting_originals':
+      case 'originals_overdue':
+      case 'awaiting_payment':
+        steps = originalsSteps();
+        break;
+      case 'awaiting_acceptance':
+        steps = acceptanceSteps();
+        break;
+      default:
+        // Review, hold, issuance, unlock, closed: nothing is due on a clock.
+        steps = [];
+    }
+    return steps.filter((step) => !clock.fired.includes(step.id)).sort((a, b) => a.at - b.at);
   }
 
   const continueAsNewDue = (): boolean => workflowInfo().continueAsNewSuggested;
 
+  /**
+   * Waits for the next change to the order (any recorded change bumps its version) or the next deadline, and acts
+   * on that deadline. The main loop then looks at the order again.
+   */
+  async function awaitChangeOrDeadline(): Promise<void> {
+    const version = view.version;
+    const changed = (): boolean => view.version !== version || continueAsNewDue();
+    const next = pendingSteps()[0];
+    if (next === undefined) {
+      await condition(changed);
+      return;
+    }
+    if (await condition(changed, Math.max(1, next.at - Date.now()))) return;
+    clock.fired.push(next.id);
+    await next.fire();
+    if (view.version === version) {
+      // A reminder changes no state; record that it is no longer pending.
+      view = { ...view, version: view.version + 1, updatedAt: nowIso() };
+      await record();
+    }
+  }
+
   // ---- the stages ------------------------------------------------------------------------------------------------
-
-  /** The customer prepares the file: reminders at 7 and 14 days without action, abandoned after 90. */
-  async function awaitEvidence(): Promise<void> {
-    const since = clock.lastCustomerActionAt;
-    const steps = d.inactivityReminders.map((r, i) => ({
-      id: `inactivity-reminder:${since}:${i}`,
-      kind: 'inactivity_reminder',
-      at: at(since, r),
-      fire: () =>
-        mail(`inactivity-reminder:${since}:${i}`, 'evidence_reminder', {
-          days: Math.round(durationMs(r) / DAY_MS),
-          abandonOn: iso(at(since, d.inactivityAbandon)),
-        }),
-    }));
-    steps.push({ id: `inactivity-abandon:${since}`, kind: 'abandonment', at: at(since, d.inactivityAbandon), fire: () => abandon('no_activity') });
-    await waitWithDeadlines(() => view.status === 'awaiting_evidence' && clock.lastCustomerActionAt === since, steps);
-  }
-
-  /** After approval: face-to-face, originals and payment run in parallel; only the originals have a clock. */
-  async function awaitProofingAndPayment(): Promise<void> {
-    const status = view.status;
-    const start = clock.originalsStartAt;
-    const steps =
-      view.originals.required && !view.originals.received && start !== null
-        ? [
-            {
-              id: 'originals-reminder',
-              kind: 'originals_reminder',
-              at: at(start, d.originalsReminder),
-              fire: () => mail('originals-reminder', 'originals_reminder', { dueOn: iso(at(start, d.originalsDue)) }),
-            },
-            {
-              id: 'originals-due',
-              kind: 'originals_due',
-              at: at(start, d.originalsDue),
-              fire: async () => {
-                await happen({ type: 'originals_overdue' });
-                await mail('originals-overdue-staff', 'originals_overdue_staff', {
-                  dueOn: iso(at(start, d.originalsDue)),
-                  abandonOn: iso(at(start, d.originalsDue) + durationMs(d.originalsAbandon)),
-                });
-              },
-            },
-            {
-              id: 'originals-abandon',
-              kind: 'abandonment',
-              at: at(start, d.originalsDue) + durationMs(d.originalsAbandon),
-              fire: () => abandon('originals_not_received'),
-            },
-          ]
-        : [];
-    const received = view.originals.received;
-    await waitWithDeadlines(() => view.status === status && view.originals.received === received, steps);
-  }
 
   /** The CA issues: token personalised, certificate signed once, the holder told. */
   async function issue(): Promise<void> {
@@ -336,19 +368,6 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
       notAfter: certificate.notAfter,
       answerBy: iso(at(clock.acceptanceStartAt, d.acceptanceTimeout)),
     });
-  }
-
-  /** The holder checks the content: weekly reminders; revoked and abandoned after 30 days of silence. */
-  async function awaitAcceptance(): Promise<void> {
-    const start = clock.acceptanceStartAt ?? view.updatedAt;
-    const every = durationMs(d.acceptanceReminderEvery);
-    const timeout = at(start, d.acceptanceTimeout);
-    const steps = [];
-    for (let n = 1; Date.parse(start) + n * every < timeout; n++) {
-      steps.push({ id: `acceptance-reminder:${n}`, kind: 'acceptance_reminder', at: Date.parse(start) + n * every, fire: () => mail(`acceptance-reminder:${n}`, 'acceptance_reminder', { revokeOn: iso(timeout) }) });
-    }
-    steps.push({ id: 'acceptance-timeout', kind: 'acceptance_timeout', at: timeout, fire: () => abandon('not_accepted') });
-    await waitWithDeadlines(() => view.status === 'awaiting_acceptance', steps);
   }
 
   async function abandon(reason: string): Promise<void> {
@@ -375,16 +394,9 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
     await mail('confirmation', 'order_confirmation');
   }
 
-  let lastStatus = view.status;
   let lastRounds = view.reviewRounds;
   while (!isTerminal(view)) {
-    if (continueAsNewDue()) {
-      // Keep the history bounded; an Update still being handled finishes first, on this run.
-      await condition(allHandlersFinished);
-      const next: OrderCarryOver = { view, clock };
-      await continueAsNew<typeof orderWorkflow>(input, next);
-    }
-    // Messages that follow a staff decision, once per decision.
+    // Messages that follow a staff decision, once per decision (before a continue-as-new, which would forget it).
     if (view.reviewRounds !== lastRounds) {
       lastRounds = view.reviewRounds;
       if (view.status === 'awaiting_evidence') {
@@ -396,32 +408,17 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
           clock.originalsStartAt === null ? {} : { originalsDueOn: iso(at(clock.originalsStartAt, d.originalsDue)) },
         );
       }
+      continue;
     }
-    lastStatus = view.status;
-    switch (view.status) {
-      case 'awaiting_evidence':
-        await awaitEvidence();
-        break;
-      case 'awaiting_face_to_face':
-      case 'awaiting_originals':
-      case 'originals_overdue':
-      case 'awaiting_payment':
-        await awaitProofingAndPayment();
-        break;
-      case 'issuing':
-        await issue();
-        break;
-      case 'awaiting_acceptance':
-        await awaitAcceptance();
-        break;
-      default: {
-        // Review, hold, unlock: nothing is due on a clock; wait for the next action.
-        const status = lastStatus;
-        await waitWithDeadlines(() => view.status === status && view.reviewRounds === lastRounds, []);
-      }
+    if (continueAsNewDue()) {
+      // Keep the history bounded; an Update still being handled finishes first, on this run.
+      await condition(allHandlersFinished);
+      const next: OrderCarryOver = { view, clock };
+      await continueAsNew<typeof orderWorkflow>(input, next);
     }
+    if (view.status === 'issuing') await issue();
+    else await awaitChangeOrDeadline();
   }
-  await setDeadlines([]);
   await condition(allHandlersFinished);
   await close();
   return view;

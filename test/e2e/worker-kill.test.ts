@@ -286,7 +286,8 @@ async function scenario(round: number, initial: WorkerProcess): Promise<WorkerPr
   const unlockStart = Date.now();
   const asked = post<{ expiresAt: string }>(holder.key, `/v1/orders/${id}/unlock-code`);
   const returnedFirst = await Promise.race([asked.then(() => true), sleep(unlockKill).then(() => false)]);
-  await kill(worker, `round ${round}, unlock code ${returnedFirst ? 'returned' : 'in flight'} at +${Date.now() - unlockStart} ms`);
+  const unlockKilledAt = Date.now();
+  await kill(worker, `round ${round}, unlock code ${returnedFirst ? 'returned' : 'in flight'} at +${unlockKilledAt - unlockStart} ms`);
   worker = await startWorker();
   const askedAnswer = await asked;
   expect(askedAnswer.status, JSON.stringify(askedAnswer.body)).toBe(200);
@@ -333,7 +334,12 @@ async function scenario(round: number, initial: WorkerProcess): Promise<WorkerPr
   expect(ledger.filter((r) => r.channel === 'email')).toHaveLength(mails.length);
 
   // One SMS for the one code asked.
-  expect(twilio.messages.filter((m) => m.to === phone)).toHaveLength(1);
+  const texts = twilio.messages.filter((m) => m.to === phone);
+  const rel = (d: Date | null): string => (d === null ? 'null' : `${d.getTime() - unlockKilledAt} ms`);
+  log(
+    `round ${round}: SMS received at ${texts.map((m) => rel(m.dateCreated)).join(', ')} from the unlock kill; ledger row created ${rel(smsRows[0]?.createdAt ?? null)}, sent ${rel(smsRows[0]?.sentAt ?? null)}`,
+  );
+  expect(texts.map((m) => ({ body: m.body, at: rel(m.dateCreated) }))).toHaveLength(1);
   log(`round ${round}: passed (${mails.length} mails, 1 SMS)`);
   return worker;
 }
