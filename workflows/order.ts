@@ -86,15 +86,8 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
   let registered = carried !== undefined;
   const d = input.deadlines;
 
-  // ---- queries and updates -------------------------------------------------------------------------------------
+  // ---- actions: validated by the pure model, recorded before the caller hears back --------------------------------
 
-  setHandler(stateQuery, () => view);
-  setHandler(registeredUpdate, async () => {
-    await condition(() => registered);
-    return view;
-  });
-
-  /** Throws the refusal the API turns into 409/422/403; runs in validators, so refused attempts change nothing. */
   const check = (event: OrderEvent, actor: Actor): void => {
     const decision = decide(view, event, actor, nowIso());
     if (!decision.ok) {
@@ -127,94 +120,6 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
     validator: (a: A) => check(toEvent(a), a.actor),
     handler: (a: A) => apply(toEvent(a), a.actor),
   });
-
-  const evidence = guarded((a: { actor: Actor; documentType: OrderView['checklist'][number]['documentType']; documentId: string }) => ({
-    type: 'evidence_uploaded',
-    documentType: a.documentType,
-    documentId: a.documentId,
-  }));
-  setHandler(uploadEvidenceUpdate, evidence.handler, { validator: evidence.validator });
-  const submit = guarded((): OrderEvent => ({ type: 'submitted' }));
-  setHandler(submitUpdate, submit.handler, { validator: submit.validator });
-  const review = guarded((a: ReviewArgs): OrderEvent =>
-    a.decision === 'approve' ? { type: 'approved' } : { type: 'rejected', reasons: a.reasons },
-  );
-  setHandler(reviewUpdate, review.handler, { validator: review.validator });
-  const f2f = guarded((a: { actor: Actor; interventionFormDocumentId: string; meetingDate: string }): OrderEvent => ({
-    type: 'face_to_face_recorded',
-    interventionFormDocumentId: a.interventionFormDocumentId,
-    meetingDate: a.meetingDate,
-  }));
-  setHandler(faceToFaceUpdate, f2f.handler, { validator: f2f.validator });
-  const originals = guarded((): OrderEvent => ({ type: 'originals_received' }));
-  setHandler(originalsUpdate, originals.handler, { validator: originals.validator });
-  const payment = guarded((a: PaymentArgs): OrderEvent =>
-    a.status === 'failed'
-      ? { type: 'payment_failed', reference: a.reference }
-      : { type: 'payment_received', reference: a.reference, ...(a.method !== undefined ? { method: a.method } : {}) },
-  );
-  setHandler(paymentUpdate, payment.handler, { validator: payment.validator });
-  const hold = guarded((a: { actor: Actor; comment: string }): OrderEvent => ({ type: 'held', comment: a.comment }));
-  setHandler(holdUpdate, hold.handler, { validator: hold.validator });
-  const release = guarded((): OrderEvent => ({ type: 'released' }));
-  setHandler(releaseUpdate, release.handler, { validator: release.validator });
-  const cancel = guarded((a: { actor: Actor; reason: string }): OrderEvent => ({ type: 'cancelled', reason: a.reason }));
-  setHandler(cancelUpdate, cancel.handler, { validator: cancel.validator });
-  const respond = guarded((a: { actor: Actor; decision: 'accept' | 'refuse' }): OrderEvent => ({ type: a.decision === 'accept' ? 'accepted' : 'refused' }));
-  setHandler(acceptanceUpdate, respond.handler, { validator: respond.validator });
-
-  setHandler(
-    unlockCodeUpdate,
-    async ({ actor }) => {
-      const sentAt = nowIso();
-      clock.codesSentAt = [...clock.codesSentAt.filter((t) => Date.parse(t) > Date.now() - DAY_MS), sentAt];
-      // The key names this request; the activity derives the code from it under a server secret.
-      const { digest } = await act.sendUnlockCode({
-        idempotencyKey: `${wf}:unlock-code:${clock.codesSentAt.length}:${sentAt}`,
-        orderId: input.orderId,
-        to: input.holder.phone ?? '',
-        language: input.holder.language,
-      });
-      const expiresAt = new Date(Date.now() + durationMs(d.unlockCodeValidity)).toISOString();
-      clock.activeCode = { digest, expiresAt, wrongAttempts: 0 };
-      if (actor.role === 'customer' || actor.role === 'agent') clock.lastCustomerActionAt = sentAt;
-      return { expiresAt, codesLeftToday: MAX_CODES_PER_DAY - clock.codesSentAt.length };
-    },
-    {
-      validator: ({ actor }: { actor: Actor }) => {
-        check({ type: 'unlock_code_requested' }, actor);
-        if (actor.userId !== view.holderUserId) refuseWith('forbidden', 'holder-only', 'Only the holder unlocks the token.');
-        const today = clock.codesSentAt.filter((t) => Date.parse(t) > Date.now() - DAY_MS).length;
-        if (today >= MAX_CODES_PER_DAY) refuseWith('rule', 'too-many-codes', `At most ${MAX_CODES_PER_DAY} codes a day; try again tomorrow.`);
-      },
-    },
-  );
-
-  setHandler(
-    verifyUnlockUpdate,
-    async ({ actor, digest }) => {
-      const code = clock.activeCode;
-      if (code === null) return { verified: false, attemptsLeft: 0 };
-      if (code.digest !== digest) {
-        const wrong = code.wrongAttempts + 1;
-        // Three wrong entries void the code: the holder asks for a new one.
-        clock.activeCode = wrong >= MAX_WRONG_CODE_ATTEMPTS ? null : { ...code, wrongAttempts: wrong };
-        return { verified: false, attemptsLeft: Math.max(0, MAX_WRONG_CODE_ATTEMPTS - wrong) };
-      }
-      clock.activeCode = null;
-      await apply({ type: 'unlocked' }, actor);
-      return { verified: true, attemptsLeft: 0 };
-    },
-    {
-      validator: ({ actor }: { actor: Actor; digest: string }) => {
-        check({ type: 'unlocked' }, actor);
-        if (actor.userId !== view.holderUserId) refuseWith('forbidden', 'holder-only', 'Only the holder unlocks the token.');
-        const code = clock.activeCode;
-        if (code === null) refuseWith('state', 'no-active-code', 'No unlock code is active: ask for a new one.');
-        else if (Date.parse(code.expiresAt) <= Date.now()) refuseWith('state', 'code-expired', 'The unlock code has expired: ask for a new one.');
-      },
-    },
-  );
 
   function refuseWith(kind: 'state' | 'rule' | 'forbidden', code: string, message: string): never {
     const details: RefusalDetails = { refusal: { kind, code, message }, status: view.status, waitingOn: view.waitingOn };
@@ -386,8 +291,112 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
     if (view.status === 'completed') await mail('completed', 'order_completed');
   }
 
+  // ---- queries and updates -------------------------------------------------------------------------------------
+
+  /**
+   * Registered once every helper above exists: Updates buffered for a new run (after continue-as-new) are delivered
+   * as soon as their handler is set, and a handler must find the whole workflow initialised.
+   */
+  function registerHandlers(): void {
+    setHandler(stateQuery, () => view);
+    setHandler(registeredUpdate, async () => {
+      await condition(() => registered);
+      return view;
+    });
+
+    /** Throws the refusal the API turns into 409/422/403; runs in validators, so refused attempts change nothing. */
+    const evidence = guarded((a: { actor: Actor; documentType: OrderView['checklist'][number]['documentType']; documentId: string }) => ({
+      type: 'evidence_uploaded',
+      documentType: a.documentType,
+      documentId: a.documentId,
+    }));
+    setHandler(uploadEvidenceUpdate, evidence.handler, { validator: evidence.validator });
+    const submit = guarded((): OrderEvent => ({ type: 'submitted' }));
+    setHandler(submitUpdate, submit.handler, { validator: submit.validator });
+    const review = guarded((a: ReviewArgs): OrderEvent =>
+      a.decision === 'approve' ? { type: 'approved' } : { type: 'rejected', reasons: a.reasons },
+    );
+    setHandler(reviewUpdate, review.handler, { validator: review.validator });
+    const f2f = guarded((a: { actor: Actor; interventionFormDocumentId: string; meetingDate: string }): OrderEvent => ({
+      type: 'face_to_face_recorded',
+      interventionFormDocumentId: a.interventionFormDocumentId,
+      meetingDate: a.meetingDate,
+    }));
+    setHandler(faceToFaceUpdate, f2f.handler, { validator: f2f.validator });
+    const originals = guarded((): OrderEvent => ({ type: 'originals_received' }));
+    setHandler(originalsUpdate, originals.handler, { validator: originals.validator });
+    const payment = guarded((a: PaymentArgs): OrderEvent =>
+      a.status === 'failed'
+        ? { type: 'payment_failed', reference: a.reference }
+        : { type: 'payment_received', reference: a.reference, ...(a.method !== undefined ? { method: a.method } : {}) },
+    );
+    setHandler(paymentUpdate, payment.handler, { validator: payment.validator });
+    const hold = guarded((a: { actor: Actor; comment: string }): OrderEvent => ({ type: 'held', comment: a.comment }));
+    setHandler(holdUpdate, hold.handler, { validator: hold.validator });
+    const release = guarded((): OrderEvent => ({ type: 'released' }));
+    setHandler(releaseUpdate, release.handler, { validator: release.validator });
+    const cancel = guarded((a: { actor: Actor; reason: string }): OrderEvent => ({ type: 'cancelled', reason: a.reason }));
+    setHandler(cancelUpdate, cancel.handler, { validator: cancel.validator });
+    const respond = guarded((a: { actor: Actor; decision: 'accept' | 'refuse' }): OrderEvent => ({ type: a.decision === 'accept' ? 'accepted' : 'refused' }));
+    setHandler(acceptanceUpdate, respond.handler, { validator: respond.validator });
+
+    setHandler(
+      unlockCodeUpdate,
+      async ({ actor }) => {
+        const sentAt = nowIso();
+        clock.codesSentAt = [...clock.codesSentAt.filter((t) => Date.parse(t) > Date.now() - DAY_MS), sentAt];
+        // The key names this request; the activity derives the code from it under a server secret.
+        const { digest } = await act.sendUnlockCode({
+          idempotencyKey: `${wf}:unlock-code:${clock.codesSentAt.length}:${sentAt}`,
+          orderId: input.orderId,
+          to: input.holder.phone ?? '',
+          language: input.holder.language,
+        });
+        const expiresAt = new Date(Date.now() + durationMs(d.unlockCodeValidity)).toISOString();
+        clock.activeCode = { digest, expiresAt, wrongAttempts: 0 };
+        if (actor.role === 'customer' || actor.role === 'agent') clock.lastCustomerActionAt = sentAt;
+        return { expiresAt, codesLeftToday: MAX_CODES_PER_DAY - clock.codesSentAt.length };
+      },
+      {
+        validator: ({ actor }: { actor: Actor }) => {
+          check({ type: 'unlock_code_requested' }, actor);
+          if (actor.userId !== view.holderUserId) refuseWith('forbidden', 'holder-only', 'Only the holder unlocks the token.');
+          const today = clock.codesSentAt.filter((t) => Date.parse(t) > Date.now() - DAY_MS).length;
+          if (today >= MAX_CODES_PER_DAY) refuseWith('rule', 'too-many-codes', `At most ${MAX_CODES_PER_DAY} codes a day; try again tomorrow.`);
+        },
+      },
+    );
+
+    setHandler(
+      verifyUnlockUpdate,
+      async ({ actor, digest }) => {
+        const code = clock.activeCode;
+        if (code === null) return { verified: false, attemptsLeft: 0 };
+        if (code.digest !== digest) {
+          const wrong = code.wrongAttempts + 1;
+          // Three wrong entries void the code: the holder asks for a new one.
+          clock.activeCode = wrong >= MAX_WRONG_CODE_ATTEMPTS ? null : { ...code, wrongAttempts: wrong };
+          return { verified: false, attemptsLeft: Math.max(0, MAX_WRONG_CODE_ATTEMPTS - wrong) };
+        }
+        clock.activeCode = null;
+        await apply({ type: 'unlocked' }, actor);
+        return { verified: true, attemptsLeft: 0 };
+      },
+      {
+        validator: ({ actor }: { actor: Actor; digest: string }) => {
+          check({ type: 'unlocked' }, actor);
+          if (actor.userId !== view.holderUserId) refuseWith('forbidden', 'holder-only', 'Only the holder unlocks the token.');
+          const code = clock.activeCode;
+          if (code === null) refuseWith('state', 'no-active-code', 'No unlock code is active: ask for a new one.');
+          else if (Date.parse(code.expiresAt) <= Date.now()) refuseWith('state', 'code-expired', 'The unlock code has expired: ask for a new one.');
+        },
+      },
+    );
+  }
+
   // ---- the procedure ---------------------------------------------------------------------------------------------
 
+  registerHandlers();
   if (!registered) {
     await record();
     registered = true;
