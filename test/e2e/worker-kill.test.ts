@@ -340,7 +340,13 @@ async function scenario(round: number, initial: WorkerProcess): Promise<WorkerPr
   const mails = forOrder();
   const issuedMails = mails.filter((m) => issuedMail(m) && (m.parsed.text ?? '').includes(serial));
   const messageIds = mails.map((m) => m.parsed.messageId);
-  const ledger = await database.db.select().from(sentMessages).where(eq(sentMessages.orderId, id));
+  // The SMTP server has the completion mail a moment before the worker marks its row sent.
+  const ledgerDeadline = Date.now() + 10_000;
+  let ledger = await database.db.select().from(sentMessages).where(eq(sentMessages.orderId, id));
+  while (ledger.some((r) => r.status !== 'sent') && Date.now() < ledgerDeadline) {
+    await sleep(100);
+    ledger = await database.db.select().from(sentMessages).where(eq(sentMessages.orderId, id));
+  }
   const keys = ledger.map((r) => r.idempotencyKey);
   const issuedRows = ledger.filter((r) => r.template === 'certificate_issued');
   const smsRows = ledger.filter((r) => r.channel === 'sms');
