@@ -27,14 +27,8 @@ export interface OrderMailRequest {
   readonly extra?: Readonly<Record<string, string | number>>;
 }
 
-export interface IssuedCertificate {
-  readonly serial: string;
-  readonly pem: string;
-  readonly notBefore: string;
-  readonly notAfter: string;
-  readonly issuingCa: string;
-  readonly subject: string;
-}
+export type { IssuedCertificate } from './ca/index.js';
+import type { IssuedCertificate } from './ca/index.js';
 
 export interface OrderActivities {
   /** Writes the read model; idempotent and monotonic on the view's version. */

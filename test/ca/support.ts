@@ -1,16 +1,12 @@
 /** What the CA tests share: the secrets, an order row for the foreign keys, openssl on files. */
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { loadSecrets, type Secrets } from '../../config/secrets.js';
-import { createUser, upsertOrganisation } from '../../db/accounts.js';
+import { seedOrder } from '../orders.js';
 import type { Database } from '../../db/client.js';
-import { upsertOrderView } from '../../db/orders.js';
-import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
-import { newOrderView } from '../../domain/order.js';
 
 /**
  * The run's master key (test/global-setup.ts). The whole run shares one database and so one persons hierarchy: whoever
@@ -23,25 +19,7 @@ export const ACME = { siret: '73282932000074', name: 'ACME' } as const;
 
 /** A minimal order (and its holder and organisation): certificates and tokens reference orders(id). */
 export async function insertOrder(db: Database): Promise<string> {
-  const org = await upsertOrganisation(db, ACME);
-  const user = await createUser(db, { email: `holder-${randomUUID()}@example.test`, role: 'customer', organisationId: org.id, givenName: 'Camille', surname: 'Durand' });
-  const orderId = randomUUID();
-  const view = newOrderView({
-    orderId,
-    product: 'ID_RGS_STAR',
-    durationYears: 3,
-    os: 'windows',
-    partnerCode: null,
-    holder: { userId: user.id, email: user.email, givenName: user.givenName, surname: user.surname, phone: null, language: 'fr' },
-    orderedByUserId: user.id,
-    organisation: { id: org.id, siret: org.siret, name: org.name },
-    payment: { method: 'card', purchaseOrderNumber: null },
-    priceCents: 10500,
-    createdAt: new Date().toISOString(),
-    deadlines: DEFAULT_DEADLINES,
-  });
-  await upsertOrderView(db, `order-${orderId}`, view);
-  return orderId;
+  return (await seedOrder(db)).orderId;
 }
 
 export interface OpensslResult {

@@ -6,8 +6,8 @@ import { createUser, issueApiKey, principalForApiKey, upsertOrganisation } from 
 import { openPglite, openPostgres, type DatabaseHandle } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { claimIdempotencyKey, getOrderRow, upsertOrderView } from '../../db/orders.js';
-import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
 import { newOrderView } from '../../domain/order.js';
+import { orderInput } from '../orders.js';
 
 describe.each(['postgres', 'pglite'] as const)('database layer on %s', (driver) => {
   let handle: DatabaseHandle;
@@ -51,20 +51,7 @@ describe.each(['postgres', 'pglite'] as const)('database layer on %s', (driver) 
   it('writes the read model idempotently and never goes back to an older version', async () => {
     const { org, user } = await customer();
     const id = randomUUID();
-    const view = newOrderView({
-      orderId: id,
-      product: 'ID_RGS_STAR',
-      durationYears: 1,
-      os: 'windows',
-      partnerCode: null,
-      holder: { userId: user.id, email: user.email, givenName: '', surname: '', phone: user.phone, language: 'fr' },
-      orderedByUserId: user.id,
-      organisation: { id: org.id, siret: org.siret, name: org.name },
-      payment: { method: 'card', purchaseOrderNumber: null },
-      priceCents: 5500,
-      createdAt: new Date().toISOString(),
-      deadlines: DEFAULT_DEADLINES,
-    });
+    const view = newOrderView({ ...orderInput(user, org), orderId: id, durationYears: 1, priceCents: 5500 });
     await upsertOrderView(handle.db, `order-${id}`, view);
     await upsertOrderView(handle.db, `order-${id}`, view);
     const newer = { ...view, status: 'under_review' as const, waitingOn: 'ra' as const, version: 2 };

@@ -1,5 +1,4 @@
 /** A tiny upload app over the real pieces (multipart reader, blob store, documents table), for the tests of this folder. */
-import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,14 +8,12 @@ import { readSingleUpload } from '../../api/multipart.js';
 import { Problem, problemHandler } from '../../api/problem.js';
 import { listen } from '../../api/server.js';
 import { createLogger } from '../../config/logger.js';
-import { createUser, upsertOrganisation, type User } from '../../db/accounts.js';
+import type { User } from '../../db/accounts.js';
 import type { BlobStore } from '../../db/blob-store.js';
 import type { Database } from '../../db/client.js';
 import { insertDocument } from '../../db/documents.js';
-import { upsertOrderView } from '../../db/orders.js';
 import { DOCUMENT_TYPES, type DocumentType } from '../../domain/catalog.js';
-import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
-import { newOrderView } from '../../domain/order.js';
+import { seedOrder } from '../orders.js';
 
 export const MAX_BYTES = 10 * 1024 * 1024;
 
@@ -59,30 +56,8 @@ export async function startUploadApp(app: Express): Promise<{ server: Server; ba
 
 /** An organisation, a customer and an order of theirs, so that document rows have their foreign keys. */
 export async function customerWithOrder(db: Database): Promise<{ user: User; orderId: string }> {
-  const org = await upsertOrganisation(db, { siret: '73282932000074', name: 'ACME' });
-  const user = await createUser(db, { email: `doc-${randomUUID()}@example.test`, role: 'customer', organisationId: org.id });
-  const orderId = await newOrder(db, user, org);
+  const { user, orderId } = await seedOrder(db, 'doc');
   return { user, orderId };
-}
-
-export async function newOrder(db: Database, user: User, org: { id: string; siret: string; name: string }): Promise<string> {
-  const orderId = randomUUID();
-  const view = newOrderView({
-    orderId,
-    product: 'ID_RGS_STAR',
-    durationYears: 1,
-    os: 'windows',
-    partnerCode: null,
-    holder: { userId: user.id, email: user.email, givenName: '', surname: '', phone: user.phone, language: 'fr' },
-    orderedByUserId: user.id,
-    organisation: org,
-    payment: { method: 'card', purchaseOrderNumber: null },
-    priceCents: 10500,
-    createdAt: new Date().toISOString(),
-    deadlines: DEFAULT_DEADLINES,
-  });
-  await upsertOrderView(db, `order-${orderId}`, view);
-  return orderId;
 }
 
 /** Every file under the blob root, temporary ones included (relative paths). */

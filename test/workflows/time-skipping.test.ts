@@ -12,14 +12,13 @@ import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createServices, type Services } from '../../activities/services.js';
 import { loadConfig } from '../../config/index.js';
-import { createUser, upsertOrganisation } from '../../db/accounts.js';
 import { openPostgres, type DatabaseHandle } from '../../db/client.js';
 import { getOrderRow } from '../../db/orders.js';
-import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
 import type { OrderInput } from '../../domain/order.js';
 import { orderWorkflowId, registeredUpdate, SEARCH_ATTRIBUTE_KEYS, reviewUpdate, submitUpdate, uploadEvidenceUpdate } from '../../workflows/definitions.js';
 import type { orderWorkflow } from '../../workflows/order.js';
 import { createWorker } from '../../worker/worker.js';
+import { orderInput, seedCustomer } from '../orders.js';
 
 let env: TestWorkflowEnvironment;
 let database: DatabaseHandle;
@@ -61,22 +60,8 @@ afterAll(async () => {
 });
 
 async function input(product: OrderInput['product']): Promise<OrderInput> {
-  const org = await upsertOrganisation(database.db, { siret: '73282932000074', name: 'ACME' });
-  const user = await createUser(database.db, { email: `skip-${randomUUID()}@example.test`, role: 'customer', organisationId: org.id, phone: '+33612345678' });
-  return {
-    orderId: randomUUID(),
-    product,
-    durationYears: 3,
-    os: 'windows',
-    partnerCode: null,
-    holder: { userId: user.id, email: user.email, givenName: 'Ana', surname: 'Leroy', phone: user.phone, language: 'fr' },
-    orderedByUserId: user.id,
-    organisation: { id: org.id, siret: org.siret, name: org.name },
-    payment: { method: 'transfer', purchaseOrderNumber: null },
-    priceCents: 10500,
-    createdAt: new Date(await env.currentTimeMs()).toISOString(),
-    deadlines: DEFAULT_DEADLINES,
-  };
+  const { org, user } = await seedCustomer(database.db, 'skip');
+  return orderInput(user, org, { product, payment: { method: 'transfer', purchaseOrderNumber: null }, createdAt: new Date(await env.currentTimeMs()).toISOString() });
 }
 
 const outboxMails = (): string[] => {
