@@ -42,7 +42,8 @@ import {
 
 // Side effects wait out outages (database, SMTP, SMS, CA): the order pauses rather than fails.
 const patient = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' } as const;
-const act = proxyActivities<OrderActivities>({ startToCloseTimeout: '1 minute', retry: patient });
+// Each call takes milliseconds to seconds; a worker that dies mid-call is noticed after this timeout and the call retried.
+const act = proxyActivities<OrderActivities>({ startToCloseTimeout: '20 seconds', retry: patient });
 
 /** What continue-as-new carries over besides the input: the state, the deadline anchors, the unlock bookkeeping. */
 export interface OrderCarryOver {

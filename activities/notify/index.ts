@@ -108,11 +108,13 @@ export function createNotifier(deps: { db: Database; config: NotifierConfig }): 
     async sendSms(req) {
       const to = requireRecipient(req.to);
       const body = renderSms(req.message, req.language);
+      const message = { to, body, id: `outbox-${keyHash(req.idempotencyKey).slice(0, 32)}` };
       // The ledger keeps recipient, template and provider id: never the body, which holds the code.
       const result = await deliverOnce(
         db,
         { idempotencyKey: req.idempotencyKey, channel: 'sms', recipient: to, template: req.message.template, language: req.language, orderId: req.orderId, subject: null },
-        () => sms.send({ to, body, id: `outbox-${keyHash(req.idempotencyKey).slice(0, 32)}` }),
+        () => sms.send(message),
+        (since) => sms.find(message, since),
       );
       return { providerId: result.providerId, duplicate: result.duplicate };
     },

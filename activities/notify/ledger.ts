@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { sentMessages } from '../../db/schema.js';
 
@@ -25,22 +25,36 @@ export interface Delivery {
 }
 
 /**
- * Sends at most once per key, as far as this table can tell:
- * 1. the `pending` row is inserted and committed first (ON CONFLICT DO NOTHING), so a failed send leaves it pending
- *    for the next attempt and the table shows what was tried;
- * 2. the row is then locked (SELECT … FOR UPDATE) for the time of the send, so a second attempt running at the same
- *    time (an activity timed out while its first attempt still runs) waits and then finds it `sent`;
- * 3. `send` runs; if it throws, the transaction rolls back, the row stays pending and the error goes up (retry);
- * 4. the row becomes `sent` with the provider's id.
- * The one window left: the provider took the message but the process died (or the commit failed) before step 4.
- * The next attempt sends again. Mails then carry the same Message-ID (derived from the key) so the receiving side
- * can recognise the copy; an SMS would go twice — rare, and accepted rather than risking none.
+ * Looks for a message an earlier attempt may have handed over before dying: the provider's id if the provider
+ * (or the outbox) has it, undefined if not. Channels whose provider cannot be asked (SMTP) have none.
  */
-export async function deliverOnce(db: Database, entry: LedgerEntry, send: () => Promise<string>): Promise<Delivery> {
+export type FindSent = (since: Date) => Promise<string | undefined>;
+
+/**
+ * Sends once per key:
+ * 1. the `pending` row is inserted (ON CONFLICT DO NOTHING), then moved to `sending` in its own committed statement
+ *    just before the first hand-over: a later attempt that finds `sending` knows an earlier one may have reached the
+ *    provider;
+ * 2. the row is locked (SELECT … FOR UPDATE) for the time of the send, so a second attempt running at the same time
+ *    (an activity timed out while its first attempt still runs) waits and then finds it `sent`;
+ * 3. an attempt that finds `sending` it did not set asks the provider first (`findSent`): an SMS the dead attempt
+ *    handed over is found in Twilio's message list (or the outbox) and not sent again;
+ * 4. `send` runs; if it throws, the transaction rolls back and the error goes up (retry);
+ * 5. the row becomes `sent` with the provider's id.
+ * What remains: an SMTP relay cannot be asked what it received, so a mail handed over in the milliseconds before a
+ * crash is sent again by the retry — with the same Message-ID (derived from the key), which mailbox providers use
+ * to show it once. Losing the mail instead would be worse.
+ */
+export async function deliverOnce(db: Database, entry: LedgerEntry, send: () => Promise<string>, findSent?: FindSent): Promise<Delivery> {
   await db
     .insert(sentMessages)
     .values({ id: randomUUID(), ...entry, status: 'pending' })
     .onConflictDoNothing({ target: sentMessages.idempotencyKey });
+  const fresh = await db
+    .update(sentMessages)
+    .set({ status: 'sending' })
+    .where(and(eq(sentMessages.idempotencyKey, entry.idempotencyKey), eq(sentMessages.status, 'pending')))
+    .returning({ id: sentMessages.id });
 
   return db.transaction(async (tx) => {
     const [row] = await tx.select().from(sentMessages).where(eq(sentMessages.idempotencyKey, entry.idempotencyKey)).for('update');
@@ -54,6 +68,14 @@ export async function deliverOnce(db: Database, entry: LedgerEntry, send: () => 
       });
     }
     if (row.status === 'sent') return { providerId: row.providerId ?? '', duplicate: true };
+    if (fresh.length === 0 && findSent !== undefined) {
+      // An earlier attempt got as far as the hand-over: did the provider take it?
+      const found = await findSent(row.createdAt);
+      if (found !== undefined) {
+        await tx.update(sentMessages).set({ status: 'sent', providerId: found, sentAt: new Date() }).where(eq(sentMessages.id, row.id));
+        return { providerId: found, duplicate: true };
+      }
+    }
 
     const providerId = await send();
     // Recipient, language and subject of this attempt: the row records what was actually sent.

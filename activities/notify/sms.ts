@@ -2,7 +2,7 @@
  * Where SMS go: Twilio's Messages API when its credentials are set, otherwise one JSON line each in the outbox.
  * An SMS may carry a one-time code: nothing here logs a body or lets it travel inside an error.
  */
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import twilio from 'twilio';
@@ -12,6 +12,8 @@ import type * as TwilioResponse from 'twilio/lib/http/response.js';
 export interface SmsSender {
   /** Resolves with the provider's message id once the provider (or the outbox) took the message. */
   send(sms: { readonly to: string; readonly body: string; readonly id: string }): Promise<string>;
+  /** The id of this exact SMS if the provider already has it (sent since `since`), for a retry after a crash. */
+  find(sms: { readonly to: string; readonly body: string; readonly id: string }, since: Date): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,16 @@ export function twilioSender(opts: { accountSid: string; authToken: string; from
         throw providerError(err);
       }
     },
+    async find({ to, body }, since) {
+      try {
+        // Twilio filters by day; the exact time and body are checked here. The body of a retry is the same text
+        // (an unlock code is derived from the request's key), so a match is the message the dead attempt sent.
+        const recent = await client.messages.list({ to, dateSentAfter: new Date(since.getTime() - 86_400_000), limit: 200 });
+        return recent.find((m) => m.to === to && m.body === body && m.dateCreated.getTime() >= since.getTime() - 1000)?.sid;
+      } catch (err) {
+        throw providerError(err);
+      }
+    },
     close: () => Promise.resolve(),
   };
 }
@@ -81,8 +93,12 @@ export function outboxSmsSender(file: string, from: string): SmsSender {
     async send({ to, body, id }) {
       await mkdir(dirname(file), { recursive: true });
       // One appendFile per line: O_APPEND keeps concurrent lines whole.
-      await appendFile(file, `${JSON.stringify({ to, from, body, at: new Date().toISOString() })}\n`);
+      await appendFile(file, `${JSON.stringify({ id, to, from, body, at: new Date().toISOString() })}\n`);
       return id;
+    },
+    async find({ id }) {
+      const text = await readFile(file, 'utf8').catch(() => '');
+      return text.split('\n').some((line) => line.includes(`"id":${JSON.stringify(id)}`)) ? id : undefined;
     },
     close: () => Promise.resolve(),
   };

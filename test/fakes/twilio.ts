@@ -107,7 +107,12 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
       const found = recorder.items.find((m) => m.sid === messageSid);
       return found === undefined ? sendError(res, 404, 20404, `The requested resource ${path} was not found`) : sendJson(res, 200, messageJson(found));
     }
-    if (req.method === 'GET') return sendJson(res, 200, { messages: recorder.items.map(messageJson), page: 0, page_size: 50, uri: path });
+    if (req.method === 'GET') {
+      // The list, newest first as Twilio gives it, filtered by recipient.
+      const to = new URL(req.url ?? '/', 'http://localhost').searchParams.get('To');
+      const listed = recorder.items.filter((m) => to === null || m.to === to).reverse();
+      return sendJson(res, 200, { messages: listed.map(messageJson), page: 0, page_size: 50, uri: path, next_page_uri: null });
+    }
     if (req.method !== 'POST') return sendError(res, 405, 20004, 'Method not allowed');
 
     const form = new URLSearchParams(body);

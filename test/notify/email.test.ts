@@ -145,7 +145,7 @@ describe('one mail per event', () => {
     expect(smtp.messages.filter(byMessageId(id))).toHaveLength(1);
   });
 
-  it('leaves the row pending when the relay refuses, then sends on the next attempt', async () => {
+  it('leaves the row unsent when the relay refuses, then sends on the next attempt', async () => {
     const key = newKey('approved');
     const req = {
       idempotencyKey: key,
@@ -159,7 +159,7 @@ describe('one mail per event', () => {
     };
     smtp.failNext(1, 451);
     await expect(notifier.sendEmail(req)).rejects.toThrow();
-    expect((await ledgerRow(database.db, key))?.status).toBe('pending');
+    expect((await ledgerRow(database.db, key))?.status).toBe('sending');
 
     const retried = await notifier.sendEmail(req);
     expect(retried.duplicate).toBe(false);

@@ -69,7 +69,7 @@ describe('outbox', () => {
     const lines = (await readFile(outboxSmsFile(config.DATA_DIR), 'utf8')).split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(1);
     const sms = JSON.parse(lines[0]!) as Record<string, unknown>;
-    expect(Object.keys(sms).sort()).toEqual(['at', 'body', 'from', 'to']);
+    expect(Object.keys(sms).sort()).toEqual(['at', 'body', 'from', 'id', 'to']);
     expect(sms).toMatchObject({ to: '+33612345678', from: 'CertFlow', body: 'CertFlow: your unlock code is 314159. Valid for 10 minutes. Do not share it.' });
     expect(new Date(sms.at as string).toISOString()).toBe(sms.at);
 

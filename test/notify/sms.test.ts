@@ -1,6 +1,8 @@
 /** SMS through a server speaking Twilio's Messages API, reached through TWILIO_API_URL. */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { eq } from 'drizzle-orm';
+import { sentMessages } from '../../db/schema.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNotifier, type Notifier, type SmsRequest } from '../../activities/notify/index.js';
 import { twilioSender } from '../../activities/notify/sms.js';
@@ -71,7 +73,7 @@ describe('unlock code by SMS', () => {
     expect(twilio.messages.filter((m) => m.body.includes('555111'))).toHaveLength(1);
   });
 
-  it.each([503, 500] as const)('leaves the row pending when Twilio answers %i, and the next attempt sends once', async (status) => {
+  it.each([503, 500] as const)('leaves the row unsent when Twilio answers %i, and the next attempt sends once', async (status) => {
     const req = unlock(`77${status}1`);
     const code = req.message.data.code;
     twilio.failNext(1, status);
@@ -86,7 +88,7 @@ describe('unlock code by SMS', () => {
     // The error travels to logs and workflow histories: it must not hold the request and its code.
     expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).not.toContain(code);
     expect(twilio.requestCount).toBe(before + 1);
-    expect((await ledgerRow(database.db, req.idempotencyKey))?.status).toBe('pending');
+    expect((await ledgerRow(database.db, req.idempotencyKey))?.status).toBe('sending');
     expect(twilio.messages.filter((m) => m.body.includes(code))).toHaveLength(0);
 
     const retried = await notifier.sendSms(req);
@@ -97,6 +99,17 @@ describe('unlock code by SMS', () => {
     expect(await ledgerRow(database.db, req.idempotencyKey)).toMatchObject({ status: 'sent', providerId: retried.providerId });
   });
 
+  it('does not send again an SMS that a dead attempt handed over: the retry finds it in Twilio', async () => {
+    const req = unlock('424242');
+    const first = await notifier.sendSms(req);
+    // The worker died after Twilio took the message, before the row said so: the row still reads `sending`.
+    await database.db.update(sentMessages).set({ status: 'sending', providerId: null, sentAt: null }).where(eq(sentMessages.idempotencyKey, req.idempotencyKey));
+    const retried = await notifier.sendSms(req);
+    expect(retried).toEqual({ providerId: first.providerId, duplicate: true });
+    expect(twilio.messages.filter((m) => m.body.includes('424242'))).toHaveLength(1);
+    expect(await ledgerRow(database.db, req.idempotencyKey)).toMatchObject({ status: 'sent', providerId: first.providerId });
+  });
+
   it('fails (and can be retried) with wrong credentials: the fake checks Basic auth', async () => {
     const wrong = createNotifier({
       db: database.db,
@@ -105,13 +118,13 @@ describe('unlock code by SMS', () => {
     const req = unlock('909090');
     await expect(wrong.sendSms(req)).rejects.toThrow(/HTTP 401, Twilio code 20003/);
     await wrong.close();
-    expect((await ledgerRow(database.db, req.idempotencyKey))?.status).toBe('pending');
+    expect((await ledgerRow(database.db, req.idempotencyKey))?.status).toBe('sending');
   });
 
   it('gives up for good on a number Twilio rejects as invalid', async () => {
     const req = { ...unlock('121212'), to: '+33' };
     await expect(notifier.sendSms(req)).rejects.toMatchObject({ type: 'SmsRejected', nonRetryable: true, message: 'SMS not sent (HTTP 400, Twilio code 21211)' });
-    expect((await ledgerRow(database.db, req.idempotencyKey))?.status).toBe('pending');
+    expect((await ledgerRow(database.db, req.idempotencyKey))?.status).toBe('sending');
   });
 
   it('gives up for good on a message without a recipient', async () => {
