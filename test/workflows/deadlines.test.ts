@@ -6,8 +6,9 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificates } from '../../db/schema.js';
 import { DEFAULT_DEADLINES, type Deadlines } from '../../domain/deadlines.js';
-import { startFakeSmtp, type FakeSmtp, type ReceivedMail } from '../fakes/smtp.js';
-import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
+import { startProviders, type Providers } from '../fakes/providers.js';
+import type { FakeSmtp, ReceivedMail } from '../fakes/smtp.js';
+import type { FakeTwilio } from '../fakes/twilio.js';
 import { startTestStack, type TestStack } from '../support.js';
 import { Driver } from './drive.js';
 
@@ -24,30 +25,20 @@ const SHORT: Deadlines = {
 };
 
 let stack: TestStack;
+let providers: Providers;
 let smtp: FakeSmtp;
 let twilio: FakeTwilio;
 let drive: Driver;
 
 beforeAll(async () => {
-  smtp = await startFakeSmtp();
-  twilio = await startFakeTwilio();
-  stack = await startTestStack({
-    deadlines: SHORT,
-    env: {
-      SMTP_URL: smtp.url,
-      STAFF_EMAIL: 'ra-team@ca.example',
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_FROM: '+33700000000',
-      TWILIO_API_URL: twilio.url,
-    },
-  });
+  providers = await startProviders();
+  ({ smtp, twilio } = providers);
+  stack = await startTestStack({ deadlines: SHORT, env: { ...providers.env, STAFF_EMAIL: 'ra-team@ca.example' } });
   drive = new Driver(stack, { holder: await stack.account('customer'), ra: await stack.account('ra_operator'), dra: await stack.account('dra_operator') });
 });
 afterAll(async () => {
   await stack?.close();
-  await smtp?.close();
-  await twilio?.close();
+  await providers?.close();
 });
 
 const template = (m: ReceivedMail): string => {

@@ -8,75 +8,41 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OrderView } from '../../domain/order.js';
 import { minimalPdf, PNG_1X1 } from '../documents/fixtures.js';
-import { startFakeSmtp, type FakeSmtp } from '../fakes/smtp.js';
-import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
+import { startProviders, type Providers } from '../fakes/providers.js';
+import type { FakeSmtp } from '../fakes/smtp.js';
+import type { FakeTwilio } from '../fakes/twilio.js';
 import { rgsStarOrder, startTestStack, type Account, type TestStack } from '../support.js';
+import { Driver } from './drive.js';
 
 let stack: TestStack;
+let providers: Providers;
 let smtp: FakeSmtp;
 let twilio: FakeTwilio;
 let holder: Account;
 let ra: Account;
 let dra: Account;
+let drive: Driver;
 
 beforeAll(async () => {
-  smtp = await startFakeSmtp();
-  twilio = await startFakeTwilio();
-  stack = await startTestStack({
-    env: {
-      SMTP_URL: smtp.url,
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_FROM: '+33700000000',
-      TWILIO_API_URL: twilio.url,
-    },
-  });
+  providers = await startProviders();
+  ({ smtp, twilio } = providers);
+  stack = await startTestStack({ env: providers.env });
   holder = await stack.account('customer');
   ra = await stack.account('ra_operator');
   dra = await stack.account('dra_operator');
+  drive = new Driver(stack, { holder, ra, dra });
 });
 afterAll(async () => {
   await stack?.close();
-  await smtp?.close();
-  await twilio?.close();
+  await providers?.close();
 });
-
-interface Problem {
-  type: string;
-  state?: string;
-  waitingOn?: string;
-  attemptsLeft?: number;
-}
-/** A success body or a problem: both shapes read from the same answer (their `status` differ in type). */
-type Answer<T> = Omit<T, 'status'> & Problem & { status: string | number };
-
-async function upload(key: string, orderId: string, documentType: string, bytes: Buffer, name: string) {
-  const form = new FormData();
-  form.append('documentType', documentType);
-  form.append('file', new Blob([new Uint8Array(bytes)]), name);
-  const res = await fetch(`${stack.baseUrl}/v1/orders/${orderId}/evidence`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form });
-  return { status: res.status, body: (await res.json()) as Answer<{ document: { id: string }; order: OrderView }> };
-}
-
-const post = <T = OrderView>(key: string, path: string, json: unknown = {}) => stack.http<Answer<T>>('POST', path, { key, json });
-
-async function until(orderId: string, key: string, done: (o: OrderView) => boolean, timeoutMs = 30_000): Promise<OrderView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await stack.http<OrderView>('GET', `/v1/orders/${orderId}`, { key });
-    if (done(res.body)) return res.body;
-    if (Date.now() > deadline) throw new Error(`order still ${res.body.status}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const mailsTo = (address: string, orderId: string) => smtp.messages.filter((m) => m.envelope.to.includes(address) && (m.parsed.text ?? '').includes(orderId));
 
 describe('an RGS*** order, end to end over HTTP', () => {
   it('goes from creation to completed: evidence, a rejection, face-to-face, originals, payment, issuance, acceptance, SMS unlock', async () => {
-    const created = await post(holder.key, '/v1/orders', rgsStarOrder({ product: 'ID_RGS_3STAR' }));
+    const created = await drive.post(holder.key, '/v1/orders', rgsStarOrder({ product: 'ID_RGS_3STAR' }));
     expect(created.status).toBe(201);
     const id = created.body.id;
     expect(created.body.faceToFace.required).toBe(true);
@@ -88,47 +54,47 @@ describe('an RGS*** order, end to end over HTTP', () => {
     expect(pdf?.content.subarray(0, 5).toString()).toBe('%PDF-');
 
     // Submitting an incomplete file is a rule (422); uploading during review is a state (409).
-    expect((await post(holder.key, `/v1/orders/${id}/submit`)).body).toMatchObject({ status: 422, type: 'urn:certflow:problem:checklist-incomplete' });
+    expect((await drive.post(holder.key, `/v1/orders/${id}/submit`)).body).toMatchObject({ status: 422, type: 'urn:certflow:problem:checklist-incomplete' });
     for (const doc of ['holder_identity', 'organisation_registration', 'signed_order_form']) {
-      const up = await upload(holder.key, id, doc, minimalPdf(), `${doc}.pdf`);
+      const up = await drive.upload(holder.key, id, doc, minimalPdf(), `${doc}.pdf`);
       expect(up.status, JSON.stringify(up.body)).toBe(201);
     }
-    expect((await post(holder.key, `/v1/orders/${id}/submit`)).body.status).toBe('under_review');
-    const during = await upload(holder.key, id, 'holder_identity', PNG_1X1, 'id.png');
+    expect((await drive.post(holder.key, `/v1/orders/${id}/submit`)).body.status).toBe('under_review');
+    const during = await drive.upload(holder.key, id, 'holder_identity', PNG_1X1, 'id.png');
     expect(during.status).toBe(409);
     expect(during.body).toMatchObject({ state: 'under_review', waitingOn: 'ra' });
 
     // A rejection with a reason; the accepted documents are kept.
-    const rejected = await post(ra.key, `/v1/orders/${id}/review`, { decision: 'reject', reasons: [{ documentType: 'holder_identity', reason: 'The scan is unreadable' }] });
+    const rejected = await drive.post(ra.key, `/v1/orders/${id}/review`, { decision: 'reject', reasons: [{ documentType: 'holder_identity', reason: 'The scan is unreadable' }] });
     expect(rejected.body.status).toBe('awaiting_evidence');
     expect(rejected.body.checklist.filter((c) => c.status === 'accepted')).toHaveLength(2);
     await smtp.waitFor((m) => (m.parsed.text ?? '').includes('The scan is unreadable') || (m.parsed.text ?? '').includes('unreadable'), 15_000);
-    expect((await upload(holder.key, id, 'holder_identity', PNG_1X1, 'id.png')).status).toBe(201);
-    expect((await post(holder.key, `/v1/orders/${id}/submit`)).body.status).toBe('under_review');
+    expect((await drive.upload(holder.key, id, 'holder_identity', PNG_1X1, 'id.png')).status).toBe(201);
+    expect((await drive.post(holder.key, `/v1/orders/${id}/submit`)).body.status).toBe('under_review');
     // Only RA operators review.
-    expect((await post(dra.key, `/v1/orders/${id}/review`, { decision: 'approve' })).status).toBe(403);
-    const approved = await post(ra.key, `/v1/orders/${id}/review`, { decision: 'approve' });
+    expect((await drive.post(dra.key, `/v1/orders/${id}/review`, { decision: 'approve' })).status).toBe(403);
+    const approved = await drive.post(ra.key, `/v1/orders/${id}/review`, { decision: 'approve' });
     expect(approved.body).toMatchObject({ status: 'awaiting_face_to_face', waitingOn: 'dra' });
     // The originals' 7 days start at the online validation; the deadline shows on the order.
-    const dated = await until(id, holder.key, (o) => o.deadlines.some((d) => d.kind === 'originals_due'));
+    const dated = await drive.until(id, (o) => o.deadlines.some((d) => d.kind === 'originals_due'));
     const due = dated.deadlines.find((d) => d.kind === 'originals_due');
     expect(Date.parse(due?.at ?? '') - Date.parse(dated.updatedAt)).toBeGreaterThan(6.9 * 24 * 3600 * 1000);
 
     // Face-to-face: never by the holder; by a DRA operator with the signed intervention form.
-    const form = await upload(dra.key, id, 'intervention_form', minimalPdf(), 'intervention.pdf');
+    const form = await drive.upload(dra.key, id, 'intervention_form', minimalPdf(), 'intervention.pdf');
     expect(form.status).toBe(201);
-    expect((await post(holder.key, `/v1/orders/${id}/face-to-face`, { interventionFormDocumentId: form.body.document.id, meetingDate: '2026-11-20' })).status).toBe(403);
-    const met = await post(dra.key, `/v1/orders/${id}/face-to-face`, { interventionFormDocumentId: form.body.document.id, meetingDate: '2026-11-20' });
+    expect((await drive.post(holder.key, `/v1/orders/${id}/face-to-face`, { interventionFormDocumentId: form.body.document.id, meetingDate: '2026-11-20' })).status).toBe(403);
+    const met = await drive.post(dra.key, `/v1/orders/${id}/face-to-face`, { interventionFormDocumentId: form.body.document.id, meetingDate: '2026-11-20' });
     expect(met.body).toMatchObject({ status: 'awaiting_originals', waitingOn: 'post' });
 
-    expect((await post(ra.key, `/v1/orders/${id}/originals-received`)).body).toMatchObject({ status: 'awaiting_payment', waitingOn: 'payment' });
+    expect((await drive.post(ra.key, `/v1/orders/${id}/originals-received`)).body).toMatchObject({ status: 'awaiting_payment', waitingOn: 'payment' });
     // Cancelling is refused by nobody yet; accepting before issuance is a 409 with the state.
-    const early = await post(holder.key, `/v1/orders/${id}/acceptance`, { decision: 'accept' });
+    const early = await drive.post(holder.key, `/v1/orders/${id}/acceptance`, { decision: 'accept' });
     expect(early.body).toMatchObject({ status: 409, state: 'awaiting_payment', waitingOn: 'payment' });
 
-    const paid = await post(ra.key, `/v1/orders/${id}/payment`, { status: 'received', reference: 'VIR-2026-001' });
+    const paid = await drive.post(ra.key, `/v1/orders/${id}/payment`, { status: 'received', reference: 'VIR-2026-001' });
     expect(paid.body.payment.status).toBe('received');
-    const issued = await until(id, holder.key, (o) => o.status === 'awaiting_acceptance');
+    const issued = await drive.until(id, (o) => o.status === 'awaiting_acceptance');
     expect(issued.certificateSerial).toMatch(/^[0-9a-f]{16,}$/);
 
     // The certificate parses with openssl and names the holder.
@@ -142,24 +108,24 @@ describe('an RGS*** order, end to end over HTTP', () => {
     expect(text.stdout.toLowerCase()).toContain((issued.certificateSerial ?? '').slice(0, 2));
     await smtp.waitFor((m) => m.envelope.to.includes(holder.user.email) && (m.parsed.text ?? '').includes(issued.certificateSerial ?? '-'), 15_000);
 
-    const accepted = await post(holder.key, `/v1/orders/${id}/acceptance`, { decision: 'accept' });
+    const accepted = await drive.post(holder.key, `/v1/orders/${id}/acceptance`, { decision: 'accept' });
     expect(accepted.body).toMatchObject({ status: 'awaiting_unlock', acceptance: 'accepted' });
 
     // SMS unlock: a wrong code counts, the right one shows the PIN once.
-    const asked = await post<{ expiresAt: string }>(holder.key, `/v1/orders/${id}/unlock-code`);
+    const asked = await drive.post<{ expiresAt: string }>(holder.key, `/v1/orders/${id}/unlock-code`);
     expect(asked.status).toBe(200);
     const sms = await twilio.waitFor((m) => m.to === '+33612345678', 15_000);
     const code = /\b(\d{6})\b/.exec(sms.body)?.[1];
     expect(code).toBeDefined();
-    const wrong = await post(holder.key, `/v1/orders/${id}/unlock-code/verify`, { code: code === '000000' ? '111111' : '000000' });
+    const wrong = await drive.post(holder.key, `/v1/orders/${id}/unlock-code/verify`, { code: code === '000000' ? '111111' : '000000' });
     expect(wrong.body).toMatchObject({ status: 422, attemptsLeft: 2 });
-    const right = await post<{ unlockPin: string }>(holder.key, `/v1/orders/${id}/unlock-code/verify`, { code });
+    const right = await drive.post<{ unlockPin: string }>(holder.key, `/v1/orders/${id}/unlock-code/verify`, { code });
     expect(right.status).toBe(200);
     expect(right.body.unlockPin).toMatch(/^\d{8}$/);
-    const again = await post(holder.key, `/v1/orders/${id}/unlock-code/verify`, { code });
+    const again = await drive.post(holder.key, `/v1/orders/${id}/unlock-code/verify`, { code });
     expect(again.status).toBe(409);
 
-    const done = await until(id, holder.key, (o) => o.status === 'completed');
+    const done = await drive.until(id, (o) => o.status === 'completed');
     expect(done.unlock.done).toBe(true);
     // One mail per event, never two: every mail of this order has a distinct Message-ID.
     const ids = mailsTo(holder.user.email, id).map((m) => m.parsed.messageId);
