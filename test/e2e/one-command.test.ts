@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { OrderView } from '../../domain/order.js';
+import { reapOrphanedDevServer } from '../../scripts/embedded-stack.js';
 import { rgsStarOrder, SIRETS } from '../support.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -95,6 +96,8 @@ const base = (): string => `http://127.0.0.1:${env.PORT}`;
 
 afterAll(async () => {
   await ctrlC();
+  // If the stack had to be killed outright, its dev server (own process group) is still running: stop it too.
+  reapOrphanedDevServer(dataDir);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
