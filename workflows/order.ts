@@ -89,24 +89,29 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
 
   // ---- actions: validated by the pure model, recorded before the caller hears back --------------------------------
 
-  const check = (event: OrderEvent, actor: Actor): void => {
+  /** Throws the refusal the API turns into 409/422/403, with the state and what the order waits on. */
+  function refuseWith(kind: 'state' | 'rule' | 'forbidden', code: string, message: string): never {
+    const details: RefusalDetails = { refusal: { kind, code, message }, status: view.status, waitingOn: view.waitingOn };
+    throw ApplicationFailure.nonRetryable(message, ORDER_REFUSAL, details);
+  }
+
+  const decideOrRefuse = (event: OrderEvent, actor: Actor): OrderView => {
     const decision = decide(view, event, actor, nowIso());
-    if (!decision.ok) {
-      const details: RefusalDetails = { refusal: decision.refusal, status: view.status, waitingOn: view.waitingOn };
-      throw ApplicationFailure.nonRetryable(decision.refusal.message, ORDER_REFUSAL, details);
-    }
+    if (!decision.ok) refuseWith(decision.refusal.kind, decision.refusal.code, decision.refusal.message);
+    return decision.state;
+  };
+
+  /** Runs in validators: a refused attempt never enters the history. */
+  const check = (event: OrderEvent, actor: Actor): void => {
+    decideOrRefuse(event, actor);
   };
 
   /** Applies an accepted event and records the new view before the caller hears back. */
   const apply = async (event: OrderEvent, actor: Actor): Promise<OrderView> => {
-    const decision = decide(view, event, actor, nowIso());
-    if (!decision.ok) {
-      // The state moved between validation and handling (another update won): refuse the same way.
-      const details: RefusalDetails = { refusal: decision.refusal, status: view.status, waitingOn: view.waitingOn };
-      throw ApplicationFailure.nonRetryable(decision.refusal.message, ORDER_REFUSAL, details);
-    }
+    // Decided again: the state may have moved between validation and handling (another update won).
+    const next = decideOrRefuse(event, actor);
     const before = view;
-    view = decision.state;
+    view = next;
     if (actor.role === 'customer' || actor.role === 'agent') clock.lastCustomerActionAt = nowIso();
     if (before.status === 'on_hold' && view.status !== 'on_hold') clock.lastCustomerActionAt = nowIso();
     if (event.type === 'cancelled') clock.cancelledBy = actor.role === 'customer' || actor.role === 'agent' ? 'customer' : 'staff';
@@ -121,11 +126,6 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
     validator: (a: A) => check(toEvent(a), a.actor),
     handler: (a: A) => apply(toEvent(a), a.actor),
   });
-
-  function refuseWith(kind: 'state' | 'rule' | 'forbidden', code: string, message: string): never {
-    const details: RefusalDetails = { refusal: { kind, code, message }, status: view.status, waitingOn: view.waitingOn };
-    throw ApplicationFailure.nonRetryable(message, ORDER_REFUSAL, details);
-  }
 
   // ---- recording and messages -----------------------------------------------------------------------------------
 
