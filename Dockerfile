@@ -12,7 +12,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund
 COPY . .
-RUN npm run build
+RUN npm run build && npm run build:workflows
 
 # ---- deps: production dependencies only, kept out of the build stage so devDependencies never ship ----
 FROM ${NODE_IMAGE} AS deps
@@ -29,7 +29,8 @@ WORKDIR /app
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \
-    DATA_DIR=/app/data
+    DATA_DIR=/app/data \
+    WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 # package.json is needed at runtime: its "type": "module" makes Node load dist/*.js as ESM.
 COPY package.json package-lock.json ./
 COPY --from=deps /app/node_modules ./node_modules

@@ -29,6 +29,7 @@ export const configSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233).describe('Embedded mode: port of the Temporal Web UI'),
   TEMPORAL_CLI_PATH: optionalText.describe('Path to a `temporal` CLI to use instead of the one installed under .temporal/'),
   TEMPORAL_TEST_SERVER_PATH: optionalText.describe('Path to a `temporal-test-server` to use instead of the one installed under .temporal/'),
+  WORKFLOW_BUNDLE_PATH: optionalText.describe('A workflow bundle built by `npm run build:workflows`; unset means the worker bundles the workflows at start'),
   MASTER_KEY: optionalText.describe('Base64 of 32 bytes: encrypts CA keys and token PINs at rest; unset in embedded mode means DATA_DIR/secrets/master.key, made at first start'),
   SMTP_URL: optionalText.describe('smtp:// or smtps:// URL of the mail relay; unset means mails go to DATA_DIR/outbox/mail as .eml files'),
   MAIL_FROM: z.string().min(3).default('CertFlow <no-reply@certflow.localhost>').describe('Sender of every mail'),

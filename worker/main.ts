@@ -24,6 +24,8 @@ const worker = await createWorker({
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   db: database.db,
   ...services,
+  // A prebuilt bundle starts the worker in a moment; without one it runs webpack over workflows/ first.
+  ...(config.WORKFLOW_BUNDLE_PATH !== undefined ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {

@@ -86,6 +86,8 @@ function workerEnv(): NodeJS.ProcessEnv {
     TWILIO_API_URL: twilio.url,
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
+    // The run's prebuilt bundle, as a production worker is given: each restart is up in a moment.
+    WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
   };
 }
 
