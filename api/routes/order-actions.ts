@@ -9,7 +9,7 @@ import type { Database } from '../../db/client.js';
 import { getDocument, insertDocument } from '../../db/documents.js';
 import { getOrderRow, type OrderRow } from '../../db/orders.js';
 import { DOCUMENT_TYPES, PAYMENT_METHODS } from '../../domain/catalog.js';
-import { STAFF_ROLES, type Principal } from '../../domain/roles.js';
+import { ROLES, STAFF_ROLES, type Principal } from '../../domain/roles.js';
 import {
   acceptanceUpdate,
   cancelUpdate,
@@ -179,7 +179,7 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
       path: '/v1/orders/{id}/evidence/{docId}',
       summary: 'A supporting document, as uploaded',
       tags: ['order actions'],
-      access: ['customer', 'agent', 'org_admin', 'ra_operator', 'dra_operator', 'auditor', 'admin'],
+      access: ROLES,
       params: DocParams,
       responses: { 200: { description: 'The file' }, 404: problemResponse('No such document, or not yours') },
       async handle({ res, params, principal }) {
@@ -255,7 +255,7 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
       path: '/v1/orders/{id}/certificate',
       summary: 'The certificate: PEM (default), DER (Accept: application/pkix-cert) or the chain (Accept: application/pem-certificate-chain)',
       tags: ['order actions'],
-      access: ['customer', 'agent', 'org_admin', 'ra_operator', 'dra_operator', 'auditor', 'admin'],
+      access: ROLES,
       params: IdParams,
       responses: { 200: { description: 'The certificate' }, 404: problemResponse('No certificate (yet), or not yours') },
       async handle({ req, res, params, principal }) {

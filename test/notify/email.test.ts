@@ -9,7 +9,7 @@ import { orders } from '../../db/schema.js';
 import { DOCUMENT_LABELS } from '../../domain/catalog.js';
 import type { OrderView } from '../../domain/order.js';
 import { startFakeSmtp, type FakeSmtp, type ReceivedMail } from '../fakes/smtp.js';
-import { checklistOf, ledgerRow, newKey, notifierConfig, removeDataDirs, sampleOrder } from './support.js';
+import { checklistOf, confirmationRequest, ledgerRow, newKey, notifierConfig, removeDataDirs, sampleOrder } from './support.js';
 
 let database: DatabaseHandle;
 let smtp: FakeSmtp;
@@ -43,13 +43,7 @@ describe('order confirmation over SMTP', () => {
   it('arrives in French with the checklist and the order form as a PDF', async () => {
     const order = sampleOrder({ payment: { method: 'cheque', purchaseOrderNumber: null } });
     const key = newKey('confirmation');
-    const result = await notifier.sendEmail({
-      idempotencyKey: key,
-      orderId: null,
-      to: 'camille.durand@example.test',
-      language: 'fr',
-      message: { template: 'order_confirmation', data: { order, checklist: checklistOf(order) } },
-    });
+    const result = await notifier.sendEmail(confirmationRequest(order, key));
     expect(result).toEqual({ messageId: messageIdFor(key), duplicate: false });
     expect(result.messageId).toMatch(/^<[0-9a-f]{64}@certflow>$/);
 
@@ -114,13 +108,7 @@ describe('one mail per event', () => {
   it('sends once for a key and answers duplicate with the stored id afterwards', async () => {
     const order = sampleOrder();
     const key = newKey('confirmation');
-    const req = {
-      idempotencyKey: key,
-      orderId: null,
-      to: 'camille.durand@example.test',
-      language: 'fr' as const,
-      message: { template: 'order_confirmation' as const, data: { order, checklist: checklistOf(order) } },
-    };
+    const req = confirmationRequest(order, key);
     const first = await notifier.sendEmail(req);
     const second = await notifier.sendEmail(req);
     expect(first.duplicate).toBe(false);

@@ -6,7 +6,7 @@ import { PDFDocument } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNotifier, outboxMailDir, outboxSmsFile, type Notifier, type NotifierConfig } from '../../activities/notify/index.js';
 import { openPostgres, type DatabaseHandle } from '../../db/client.js';
-import { checklistOf, ledgerRow, newKey, notifierConfig, removeDataDirs, sampleOrder } from './support.js';
+import { confirmationRequest, ledgerRow, newKey, notifierConfig, removeDataDirs, sampleOrder } from './support.js';
 
 let database: DatabaseHandle;
 let config: NotifierConfig;
@@ -28,13 +28,7 @@ describe('outbox', () => {
   it('writes each mail once as an .eml a mail client can open, PDF attached', async () => {
     const order = sampleOrder({ payment: { method: 'card', purchaseOrderNumber: null } });
     const key = newKey('confirmation');
-    const req = {
-      idempotencyKey: key,
-      orderId: null,
-      to: 'camille.durand@example.test',
-      language: 'fr' as const,
-      message: { template: 'order_confirmation' as const, data: { order, checklist: checklistOf(order) } },
-    };
+    const req = confirmationRequest(order, key);
     const { messageId } = await notifier.sendEmail(req);
     expect(await notifier.sendEmail(req)).toEqual({ messageId, duplicate: true });
 

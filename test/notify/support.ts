@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import type { NotifierConfig, OrderSummary } from '../../activities/notify/index.js';
+import type { EmailRequest, NotifierConfig, OrderSummary } from '../../activities/notify/index.js';
 import type { Database } from '../../db/client.js';
 import { sentMessages } from '../../db/schema.js';
 import { checklistFor, priceOf } from '../../domain/catalog.js';
@@ -60,3 +60,12 @@ export async function ledgerRow(db: Database, idempotencyKey: string) {
 }
 
 export const newKey = (step: string): string => `order-${randomUUID()}/${step}`;
+
+/** The order confirmation of `order` to its holder, under `key`. */
+export const confirmationRequest = (order: OrderSummary, key: string): EmailRequest => ({
+  idempotencyKey: key,
+  orderId: null,
+  to: 'camille.durand@example.test',
+  language: 'fr',
+  message: { template: 'order_confirmation', data: { order, checklist: checklistOf(order) } },
+});
