@@ -1,6 +1,12 @@
 /** Every activity of the worker, built from its dependencies; workflows import only the types. */
+import { ApplicationFailure } from '@temporalio/common';
 import type { Ca } from './ca/index.js';
 import type { Database } from '../db/client.js';
+import { getCertificate } from '../db/certificates.js';
+import { CATALOG } from '../domain/catalog.js';
+import { tlsValidityDaysAt } from '../domain/rules/validity.js';
+import { certificateMailMessage } from './certificate-mail.js';
+import { createDcvActivities, type DcvSettings } from './dcv/index.js';
 import type { Notifier } from './notify/index.js';
 import { orderMailMessage } from './order-mail.js';
 import { createOrderDbActivities } from './orders-db.js';
@@ -13,11 +19,19 @@ export interface ActivityDeps {
   readonly ca: Ca;
   /** Key of the SMS unlock codes and their digests (from the master key). */
   readonly unlockKey: Buffer;
+  /** Where domain control is checked from (resolvers, HTTP port, timeout). */
+  readonly dcv: DcvSettings;
+  /** The clock validity periods are counted on; tests that skip time pass the test server's. */
+  readonly now?: () => Date;
 }
 
+const DAY_MS = 86_400_000;
+
 export function createActivities(deps: ActivityDeps): OrderActivities {
+  const now = deps.now ?? (() => new Date());
   return {
     ...createOrderDbActivities(deps.db),
+    ...createDcvActivities(deps.dcv),
 
     async sendOrderMail(req) {
       await deps.notifier.sendEmail({
@@ -29,21 +43,48 @@ export function createActivities(deps: ActivityDeps): OrderActivities {
       });
     },
 
+    async sendCertificateMail(req) {
+      await deps.notifier.sendEmail({
+        idempotencyKey: req.idempotencyKey,
+        orderId: req.input.orderId,
+        to: req.input.holder.email,
+        language: req.input.holder.language,
+        message: certificateMailMessage(req),
+      });
+    },
+
     personaliseToken: (req) => deps.ca.personaliseToken(req),
 
-    issueCertificate: ({ issuanceKey, input, publicKeySpki }) =>
-      deps.ca.issueCertificate({
+    issueCertificate({ issuanceKey, input, publicKeySpki, validUntil }) {
+      const at = now();
+      // The paid duration (1095 days for three years, as the seeds show); a TLS certificate as long as the BR allow
+      // today and the term still runs.
+      const validityDays = CATALOG[input.product].browserTrusted
+        ? Math.min(tlsValidityDaysAt(at), Math.floor((Date.parse(validUntil) - at.getTime()) / DAY_MS))
+        : input.durationYears * 365;
+      if (validityDays < 1) throw ApplicationFailure.nonRetryable(`the term ends ${validUntil}: no certificate to issue`, 'TermEnded');
+      return deps.ca.issueCertificate({
         issuanceKey,
         orderId: input.orderId,
         product: input.product,
         holder: { givenName: input.holder.givenName, surname: input.holder.surname, email: input.holder.email },
-        organisation: { name: input.organisation.name, siret: input.organisation.siret },
+        organisation: { name: input.organisation.name, siret: input.organisation.siret, locality: input.organisation.locality },
         publicKeySpki,
-        // The paid duration, in days (1095 for three years, as the seeds show).
-        validityDays: input.durationYears * 365,
-      }),
+        ...(input.certificateRequest !== null && input.certificateRequest.dnsNames.length > 0 ? { dnsNames: input.certificateRequest.dnsNames } : {}),
+        validityDays,
+      });
+    },
+
+    async certificateInfo({ serial }) {
+      const row = await getCertificate(deps.db, serial);
+      if (row?.pem == null) throw ApplicationFailure.nonRetryable(`no issued certificate ${serial}`, 'CertificateNotFound');
+      return { serial, notBefore: row.notBefore.toISOString(), notAfter: row.notAfter.toISOString() };
+    },
 
     revokeCertificate: (req) => deps.ca.revokeCertificate(req),
+    releaseHold: (req) => deps.ca.releaseHold(req),
+    resetTokenPin: (req) => deps.ca.resetPin(req),
+    publishCrls: () => deps.ca.publishAllCrls(),
 
     async sendUnlockCode({ idempotencyKey, orderId, to, language }) {
       const code = unlockCodeFor(deps.unlockKey, idempotencyKey);

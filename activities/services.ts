@@ -8,6 +8,7 @@ import { loadSecrets, type Secrets } from '../config/secrets.js';
 import { createBlobStore, type BlobStore } from '../db/blob-store.js';
 import type { Database } from '../db/client.js';
 import { createCa, type Ca } from './ca/index.js';
+import { dcvSettings, type DcvSettings } from './dcv/index.js';
 import { createNotifier, type Notifier } from './notify/index.js';
 
 export interface Services {
@@ -16,6 +17,8 @@ export interface Services {
   readonly ca: Ca;
   readonly blobs: BlobStore;
   readonly unlockKey: Buffer;
+  /** Where domain control is checked from. */
+  readonly dcv: DcvSettings;
   close(): Promise<void>;
 }
 
@@ -24,7 +27,7 @@ export const documentsDir = (dataDir: string): string => join(dataDir, 'document
 export async function createServices(config: Config, db: Database): Promise<Services> {
   const secrets = loadSecrets(config);
   const notifier = createNotifier({ db, config });
-  const ca = createCa({ db, secrets });
+  const ca = createCa({ db, secrets, publicBaseUrl: config.publicBaseUrl });
   // The CA hierarchy exists before the first issuance (created at first start, then found).
   await ca.ensureHierarchy();
   return {
@@ -33,6 +36,7 @@ export async function createServices(config: Config, db: Database): Promise<Serv
     ca,
     blobs: createBlobStore(documentsDir(config.DATA_DIR)),
     unlockKey: secrets.derive('unlock-codes'),
+    dcv: dcvSettings(config),
     close: () => notifier.close(),
   };
 }

@@ -9,7 +9,10 @@ import type { Database } from '../db/client.js';
 import { DEFAULT_DEADLINES, type Deadlines } from '../domain/deadlines.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { Problem, problemHandler } from './problem.js';
+import { ocspInternalErrorResponse } from '../activities/ca/ocsp.js';
+import { caRoutes, MAX_OCSP_REQUEST_BYTES } from './routes/ca.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { certificateRoutes } from './routes/certificates.js';
 import { orderActionRoutes } from './routes/order-actions.js';
 import { orderRoutes } from './routes/orders.js';
 import { systemRoutes } from './routes/system.js';
@@ -55,7 +58,20 @@ export function createRoutes(deps: AppDeps, openApiDocument: () => unknown): Any
       unlockKey: deps.services.unlockKey,
       paymentWebhookSecret: deps.services.secrets.paymentWebhookSecret,
       revealPinOnce: (orderId) => deps.services.ca.revealPinOnce({ orderId }),
-      chainPem: () => deps.services.ca.chainPem(),
+      chainPem: (serial) => deps.services.ca.chainPem({ serial }),
+    }),
+    ...certificateRoutes({
+      db: deps.db,
+      temporal: deps.temporal,
+      unlockKey: deps.services.unlockKey,
+      revealPinOnce: (orderId) => deps.services.ca.revealPinOnce({ orderId }),
+    }),
+    ...caRoutes({
+      caCertificates: () => deps.services.ca.caCertificates(),
+      chainPem: (caId) => deps.services.ca.chainPem({ caId: caId as never }),
+      currentCrl: (caId) => deps.services.ca.currentCrl(caId as never),
+      ocspRespond: (request) => deps.services.ca.ocspRespond(request),
+      ocspInternalError: ocspInternalErrorResponse,
     }),
   ];
 }
@@ -77,6 +93,8 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
+  // OCSP requests are DER, not JSON.
+  app.use('/v1/ocsp', express.raw({ type: 'application/ocsp-request', limit: MAX_OCSP_REQUEST_BYTES }));
   app.use(helmet());
   app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
   const router = express.Router();

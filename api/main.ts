@@ -5,6 +5,7 @@ import { createLogger } from '../config/logger.js';
 import { createServices } from '../activities/services.js';
 import { openDatabase } from '../db/client.js';
 import { createApp, readinessChecks } from './app.js';
+import { ensureCrlPublisher } from './crl-publisher.js';
 import { closeServer, listen } from './server.js';
 
 const config = loadConfig();
@@ -28,6 +29,7 @@ const app = createApp({
   readinessChecks: readinessChecks(database, connection),
 });
 const server = await listen(app, config.HOST, config.PORT);
+await ensureCrlPublisher(temporal, config.TEMPORAL_TASK_QUEUE);
 log.info({ url: config.publicBaseUrl }, 'API listening');
 
 let stopping = false;

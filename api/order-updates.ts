@@ -49,8 +49,10 @@ export async function updateOrder<Ret, Arg>(
   def: UpdateDefinition<Ret, [Arg]>,
   arg: Arg,
   detail: Record<string, unknown> = {},
+  /** The order's workflow, or after completion its certificate's. */
+  workflowId: string = orderWorkflowId(order.id),
 ): Promise<Ret> {
-  const handle = deps.temporal.workflow.getHandle(orderWorkflowId(order.id));
+  const handle = deps.temporal.workflow.getHandle(workflowId);
   const audit = (outcome: 'accepted' | 'refused', extra: Record<string, unknown> = {}) =>
     recordOrderEvent(deps.db, { orderId: order.id, actorUserId: actor.userId, actorRole: actor.role, action, outcome, detail: { ...detail, ...extra } });
   try {

@@ -47,8 +47,58 @@ export const OrderViewSchema = z
       priceCents: z.number().int(),
     }),
     certificateSerial: z.string().nullable(),
+    keyOrigin: z.enum(['token', 'customer_csr']),
+    domains: z.object({
+      required: z.boolean(),
+      items: z.array(
+        z.object({
+          name: z.string(),
+          status: z.enum(['pending', 'validated']),
+          method: z.enum(['http', 'dns', 'operator']).nullable(),
+          validatedAt: z.iso.datetime().nullable(),
+          evidence: z.string().nullable(),
+          challenge: z
+            .object({
+              domain: z.string(),
+              authorizationDomain: z.string(),
+              method: z.enum(['http', 'dns']),
+              token: z.string(),
+              createdAt: z.iso.datetime(),
+              expiresAt: z.iso.datetime(),
+              http: z.object({ url: z.string(), path: z.string(), content: z.string() }).optional(),
+              dns: z.object({ recordName: z.string(), recordType: z.literal('TXT'), value: z.string() }).optional(),
+            })
+            .nullable()
+            .meta({ description: 'What to publish: the file (http) or the TXT record (dns)' }),
+          lastCheck: z.object({ at: z.iso.datetime(), reason: z.string() }).nullable(),
+        }),
+      ),
+    }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
     version: z.number().int(),
   })
   .meta({ id: 'Order' });
+
+export const CertificateLifeSchema = z
+  .object({
+    orderId: z.uuid(),
+    product: z.enum(PRODUCT_CODES),
+    status: z.enum(['active', 'held', 'awaiting_revalidation', 'revoked', 'expired']),
+    subscription: z.boolean(),
+    termEndsAt: z.iso.datetime(),
+    current: z.string(),
+    certificates: z.array(
+      z.object({
+        serial: z.string(),
+        notBefore: z.iso.datetime(),
+        notAfter: z.iso.datetime(),
+        status: z.enum(['valid', 'held', 'revoked']),
+        revokedAt: z.iso.datetime().nullable(),
+        reason: z.string().nullable(),
+      }),
+    ),
+    deadlines: z.array(z.object({ kind: z.string(), at: z.iso.datetime() })),
+    unblockable: z.boolean(),
+  })
+  .meta({ id: 'CertificateLife' });

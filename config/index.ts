@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_DEADLINES, withOverrides, type Deadlines } from '../domain/deadlines.js';
@@ -12,6 +13,19 @@ const optionalText = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/** One DNS server as node:dns setServers takes it: 'ip', 'ip:port' or '[ipv6]:port'. */
+function isDnsServer(entry: string): boolean {
+  const withPort = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(entry) ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(entry);
+  if (withPort === null) return isIP(entry) === 6;
+  const port = withPort[2] === undefined ? 53 : Number(withPort[2]);
+  return isIP(withPort[1] ?? '') !== 0 && port >= 1 && port <= 65535;
+}
+const dnsServerList = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''))
+  .refine((list) => list.every(isDnsServer), { message: "expected IP addresses separated by commas, each maybe with ':port' ('[v6]:port')" });
 
 export const configSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1').describe('Address the HTTP API binds to'),
@@ -40,6 +54,10 @@ export const configSchema = z.object({
   TWILIO_API_URL: optionalText.describe("Base URL of Twilio's REST API (a regional edge, or a local server speaking its API in tests)"),
   PAYMENT_WEBHOOK_SECRET: optionalText.describe("Shared secret of the payment provider's HMAC signature; unset in embedded mode means one derived from the master key"),
   ORDER_DEADLINES: optionalText.describe('JSON object overriding order deadlines, e.g. {"originalsDue":"7 days"} (see domain/deadlines.ts)'),
+  DCV_DNS_SERVERS: dnsServerList.describe('Comma-separated DNS servers (ip or ip:port) domain validation asks; unset means the system resolvers'),
+  DCV_HTTP_PORT: port.min(1).default(80).describe('Port of the HTTP domain-validation check and of the http:// redirects it follows'),
+  DCV_HTTPS_PORT: port.min(1).default(443).describe('The only port an https:// redirect of the HTTP domain-validation check may go to'),
+  DCV_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe('Time budget of one domain-validation check (DNS, connection, redirects, body)'),
 });
 
 export type Config = z.infer<typeof configSchema> & {

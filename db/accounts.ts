@@ -15,12 +15,13 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 /** Finds an organisation by SIRET or creates it; the name of an existing one is kept. */
 export async function upsertOrganisation(
   db: Database,
-  org: { siret: string; name: string; publicAdministration?: boolean },
+  org: { siret: string; name: string; publicAdministration?: boolean; locality?: string },
 ): Promise<Organisation> {
   const [row] = await db
     .insert(organisations)
-    .values({ id: uuidv7(), siret: org.siret, name: org.name, publicAdministration: org.publicAdministration ?? false })
-    .onConflictDoUpdate({ target: organisations.siret, set: { siret: sql`excluded.siret` } })
+    .values({ id: uuidv7(), siret: org.siret, name: org.name, publicAdministration: org.publicAdministration ?? false, locality: org.locality ?? null })
+    // A locality given later fills in one that was missing; a known one is kept.
+    .onConflictDoUpdate({ target: organisations.siret, set: { locality: sql`coalesce(${organisations.locality}, excluded.locality)` } })
     .returning();
   if (row === undefined) throw new Error('organisation upsert returned nothing');
   return row;

@@ -12,6 +12,8 @@ export const organisations = pgTable('organisations', {
   id: uuid('id').primaryKey(),
   siret: text('siret').notNull().unique(),
   name: text('name').notNull(),
+  /** The town (L=) of a TLS or seal certificate's subject; a person's certificate does not carry it. */
+  locality: text('locality'),
   /** Public administrations may only pay by purchase order. */
   publicAdministration: boolean('public_administration').notNull().default(false),
   createdAt: createdAt(),
@@ -130,13 +132,43 @@ export const certificates = pgTable(
     notAfter: timestamp('not_after', { withTimezone: true }).notNull(),
     /** Null while only reserved. */
     pem: text('pem'),
-    /** reserved → valid → revoked. */
+    /**
+     * reserved → valid → revoked (final); valid ⇄ held (certificateHold, not for TLS; lifting it gives valid again);
+     * held → revoked. A held certificate is listed in CRLs and answered revoked by OCSP until the hold is lifted.
+     */
     status: text('status').notNull().default('reserved'),
+    /** When revoked or put on hold; cleared when a hold is lifted. */
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    /** The RFC 5280 reason name (domain/revocation.ts); certificateHold while held. */
     revocationReason: text('revocation_reason'),
     createdAt: createdAt(),
   },
-  (t) => [index('certificates_order_idx').on(t.orderId)],
+  (t) => [
+    index('certificates_order_idx').on(t.orderId),
+    // Finding the certificates already issued for a key (a key reused across orders, or a compromised one). Hash:
+    // equality is the only lookup, and a large RSA key's base64 would not fit a btree entry.
+    index('certificates_public_key_spki_idx').using('hash', t.publicKeySpki),
+    // What a CRL lists: the revoked and held certificates of one CA, the expired ones left out.
+    index('certificates_revoked_idx')
+      .on(t.issuingCa, t.notAfter)
+      .where(sql`${t.status} in ('revoked', 'held')`),
+  ],
+);
+
+/** Every CRL (and root ARL) published, kept: the latest of a CA is the one served until its nextUpdate nears. */
+export const crls = pgTable(
+  'crls',
+  {
+    caId: text('ca_id').notNull(),
+    /** The CRL number extension: strictly increasing per CA (RFC 5280 §5.2.3). */
+    crlNumber: integer('crl_number').notNull(),
+    thisUpdate: timestamp('this_update', { withTimezone: true }).notNull(),
+    nextUpdate: timestamp('next_update', { withTimezone: true }).notNull(),
+    /** The signed CRL, base64 DER. */
+    der: text('der').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.caId, t.crlNumber] })],
 );
 
 /** The (mock) hardware token personalised for a holder: its key pair and unlock PIN, both encrypted at rest. */
@@ -150,8 +182,10 @@ export const tokens = pgTable('tokens', {
   publicKeySpki: text('public_key_spki').notNull(),
   encryptedPrivateKey: text('encrypted_private_key').notNull(),
   encryptedPin: text('encrypted_pin').notNull(),
-  /** Set once, atomically, when the PIN is shown: it is shown only once. */
+  /** Set once, atomically, when the PIN is shown: it is shown only once (a PIN reset clears it for the new PIN). */
   pinRevealedAt: timestamp('pin_revealed_at', { withTimezone: true }),
+  /** The key of the last PIN reset (token unblock): a retry under the same key does not draw another PIN. */
+  pinResetKey: text('pin_reset_key'),
   createdAt: createdAt(),
 });
 

@@ -158,10 +158,5 @@ export function checklistFor(
 export const priceOf = (code: ProductCode, years: DurationYears): number =>
   CATALOG[code].priceCents[years] + CATALOG[code].faceToFaceFeeCents;
 
-/**
- * Products the order workflow can take today: the personal ones. The server products (customer CSR, domain control)
- * come with the CA work; the catalog already lists every product so callers see the whole offer.
- */
-export const ORDERABLE_PRODUCTS: ReadonlySet<ProductCode> = new Set<ProductCode>(
-  PRODUCT_CODES.filter((code) => CATALOG[code].kind === 'person'),
-);
+/** Every product of the catalog can be ordered. */
+export const ORDERABLE_PRODUCTS: ReadonlySet<ProductCode> = new Set<ProductCode>(PRODUCT_CODES);

@@ -20,6 +20,12 @@ export interface Deadlines {
   readonly acceptanceTimeout: Duration;
   /** An SMS unlock code's life. */
   readonly unlockCodeValidity: Duration;
+  /** Before a certificate's final expiry: reminders with a prefilled renewal order. */
+  readonly expiryReminders: readonly Duration[];
+  /** A TLS subscription reissues this long before the current certificate expires (at most a third of its life). */
+  readonly renewalLead: Duration;
+  /** While domains are re-validated for a reissue, how often the CA checks the customer's file or DNS record. */
+  readonly revalidationCheckEvery: Duration;
 }
 
 export const DEFAULT_DEADLINES: Deadlines = {
@@ -31,6 +37,9 @@ export const DEFAULT_DEADLINES: Deadlines = {
   acceptanceReminderEvery: '7 days',
   acceptanceTimeout: '30 days',
   unlockCodeValidity: '10 minutes',
+  expiryReminders: ['90 days', '30 days', '7 days'],
+  renewalLead: '30 days',
+  revalidationCheckEvery: '6 hours',
 };
 
 export const DEADLINE_NAMES = Object.keys(DEFAULT_DEADLINES) as (keyof Deadlines)[];

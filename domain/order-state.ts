@@ -4,7 +4,7 @@
  * handlers; the tests run it for every state × event pair.
  */
 import type { DocumentType, PaymentMethod } from './catalog.js';
-import type { ChecklistItem, OrderStatus, OrderView, PaymentStatus, WaitingOn } from './order.js';
+import type { ChecklistItem, DomainChallenge, DomainItem, OrderStatus, OrderView, PaymentStatus, WaitingOn } from './order.js';
 
 export type OrderState = OrderView;
 
@@ -32,6 +32,11 @@ export type OrderEvent =
   | { readonly type: 'refused' }
   | { readonly type: 'unlock_code_requested' }
   | { readonly type: 'unlocked' }
+  /** Asked before the CA draws the random values: the rules are checked first, so a refusal costs nothing. */
+  | { readonly type: 'domain_validation_requested'; readonly method: 'http' | 'dns'; readonly domains: readonly string[] }
+  | { readonly type: 'domain_challenges_issued'; readonly challenges: readonly DomainChallenge[] }
+  | { readonly type: 'domain_validated'; readonly domain: string; readonly method: DomainItem['method'] & string; readonly at: string; readonly evidence: string }
+  | { readonly type: 'domain_check_failed'; readonly domain: string; readonly at: string; readonly reason: string }
   | { readonly type: 'abandoned'; readonly reason: string };
 
 export type OrderEventType = OrderEvent['type'];
@@ -55,12 +60,13 @@ const PRE_ISSUANCE: ReadonlySet<OrderStatus> = new Set<OrderStatus>([
   'awaiting_face_to_face',
   'awaiting_originals',
   'originals_overdue',
+  'awaiting_domain_validation',
   'awaiting_payment',
   'on_hold',
 ]);
 
 /** After approval: what the order still waits for, in the order a person would chase it. */
-const GATES: readonly OrderStatus[] = ['awaiting_face_to_face', 'awaiting_originals', 'originals_overdue', 'awaiting_payment'];
+const GATES: readonly OrderStatus[] = ['awaiting_face_to_face', 'awaiting_originals', 'originals_overdue', 'awaiting_domain_validation', 'awaiting_payment'];
 
 export const WAITING_ON_BY_STATUS: Readonly<Record<OrderStatus, WaitingOn>> = {
   created: 'nobody',
@@ -92,9 +98,34 @@ export const paymentSettled = (s: OrderState): boolean => s.payment.status === '
 export function nextAfterApproval(s: OrderState): OrderStatus {
   if (s.faceToFace.required && !s.faceToFace.done) return 'awaiting_face_to_face';
   if (s.originals.required && !s.originals.received) return s.originals.overdue ? 'originals_overdue' : 'awaiting_originals';
+  if (s.domains.required && !domainsValidated(s)) return 'awaiting_domain_validation';
   if (!paymentSettled(s)) return 'awaiting_payment';
   return 'issuing';
 }
+
+export const domainsValidated = (s: OrderState): boolean => s.domains.items.length > 0 && s.domains.items.every((d) => d.status === 'validated');
+
+const isWildcard = (name: string): boolean => name.startsWith('*.');
+
+/** Which of the asked names can get a new challenge now, or why none can. */
+function challengeable(s: OrderState, method: 'http' | 'dns', domains: readonly string[]): Decision | undefined {
+  if (!s.domains.required) return refuse('state', 'not-required', 'This product needs no domain validation.');
+  if (!PRE_ISSUANCE.has(s.status) || s.status === 'on_hold') return notNow(s, 'Validating domains');
+  for (const name of domains) {
+    const item = s.domains.items.find((d) => d.name === name);
+    if (item === undefined) return refuse('rule', 'domain-not-in-order', `${name} is not a name of this order.`);
+    if (item.status === 'validated') return refuse('state', 'domain-already-validated', `${name} is already validated.`);
+    // BR §3.2.2.4.18: a file on a web site proves nothing about the other names under a wildcard.
+    if (method === 'http' && isWildcard(name)) return refuse('rule', 'wildcard-needs-dns', `${name} is a wildcard: validate it with a DNS TXT record.`);
+  }
+  if (domains.length === 0) return refuse('state', 'domains-already-validated', 'Every name of this order is already validated.');
+  return undefined;
+}
+
+const withDomain = (s: OrderState, name: string, change: (d: DomainItem) => DomainItem): OrderState => ({
+  ...s,
+  domains: { ...s.domains, items: s.domains.items.map((d) => (d.name === name ? change(d) : d)) },
+});
 
 function moveTo(s: OrderState, status: OrderStatus): OrderState {
   return { ...s, status, waitingOn: WAITING_ON_BY_STATUS[status] };
@@ -250,6 +281,43 @@ function decideChange(s: OrderState, e: OrderEvent, actor: Actor): Decision {
     case 'unlocked': {
       if (s.status !== 'awaiting_unlock') return notNow(s, 'Unlocking the token');
       return { ok: true, state: { ...moveTo(s, 'completed'), unlock: { required: true, done: true } } };
+    }
+
+    case 'domain_validation_requested': {
+      const refused = challengeable(s, e.method, e.domains);
+      return refused ?? { ok: true, state: s };
+    }
+
+    case 'domain_challenges_issued': {
+      if (e.challenges.length === 0) return challengeable(s, 'dns', []) ?? refuse('rule', 'no-challenge', 'No challenge was drawn.');
+      const byMethod = new Map<string, string[]>();
+      for (const c of e.challenges) byMethod.set(c.method, [...(byMethod.get(c.method) ?? []), c.domain]);
+      for (const [method, domains] of byMethod) {
+        const refused = challengeable(s, method as 'http' | 'dns', domains);
+        if (refused !== undefined) return refused;
+      }
+      let next = s;
+      for (const c of e.challenges) next = withDomain(next, c.domain, (d) => ({ ...d, challenge: c, lastCheck: null }));
+      return { ok: true, state: next };
+    }
+
+    case 'domain_validated': {
+      if (!s.domains.required) return refuse('state', 'not-required', 'This product needs no domain validation.');
+      if (!preIssuance) return notNow(s, 'Validating domains');
+      const item = s.domains.items.find((d) => d.name === e.domain);
+      if (item === undefined) return refuse('rule', 'domain-not-in-order', `${e.domain} is not a name of this order.`);
+      if (item.status === 'validated') return refuse('state', 'domain-already-validated', `${e.domain} is already validated.`);
+      if (e.method === 'operator') {
+        if (actor.role !== 'ra_operator') return refuse('forbidden', 'operator-only', 'Only an RA operator records a validation by hand.');
+        if (e.evidence.trim() === '') return refuse('rule', 'evidence-required', 'A validation recorded by hand names its evidence.');
+      }
+      const validated = withDomain(s, e.domain, (d) => ({ ...d, status: 'validated', method: e.method, validatedAt: e.at, evidence: e.evidence, challenge: null, lastCheck: null }));
+      return { ok: true, state: settle(validated) };
+    }
+
+    case 'domain_check_failed': {
+      if (!preIssuance || !s.domains.items.some((d) => d.name === e.domain && d.status === 'pending')) return notNow(s, 'Recording a domain check');
+      return { ok: true, state: withDomain(s, e.domain, (d) => ({ ...d, lastCheck: { at: e.at, reason: e.reason } })) };
     }
 
     case 'abandoned': {

@@ -59,6 +59,42 @@ export interface Holder {
   readonly language: 'fr' | 'en';
 }
 
+/** How the CA proves control of a domain: a file on the web site, a DNS TXT record, or an operator's record. */
+export type DomainValidationMethod = 'http' | 'dns' | 'operator';
+
+/** A random value the customer publishes (BR §3.2.2.4.18 file or §3.2.2.4.7 TXT record); not a secret. */
+export interface DomainChallenge {
+  readonly domain: string;
+  readonly authorizationDomain: string;
+  readonly method: 'http' | 'dns';
+  readonly token: string;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly http?: { readonly url: string; readonly path: string; readonly content: string };
+  readonly dns?: { readonly recordName: string; readonly recordType: 'TXT'; readonly value: string };
+}
+
+export interface DomainItem {
+  readonly name: string;
+  readonly status: 'pending' | 'validated';
+  readonly method: DomainValidationMethod | null;
+  readonly validatedAt: string | null;
+  /** What the check saw (URL and content, TXT record), or the operator's evidence document. */
+  readonly evidence: string | null;
+  readonly challenge: DomainChallenge | null;
+  /** The last unsuccessful check, so the customer sees what to fix. */
+  readonly lastCheck: { readonly at: string; readonly reason: string } | null;
+}
+
+/** The customer's certificate request (server products, and personal ones delivered as software), checked at creation. */
+export interface CertificateRequestInput {
+  readonly csrPem: string;
+  readonly publicKeySpki: string;
+  readonly keyDescription: string;
+  /** The names to certify: the CSR's and the extra SANs, checked against the name rules. Empty for seals and persons. */
+  readonly dnsNames: readonly string[];
+}
+
 /** Everything the order workflow starts from; checked by the API before the workflow exists. */
 export interface OrderInput {
   readonly orderId: string;
@@ -68,7 +104,11 @@ export interface OrderInput {
   readonly partnerCode: string | null;
   readonly holder: Holder;
   readonly orderedByUserId: string;
-  readonly organisation: { readonly id: string; readonly siret: string; readonly name: string };
+  readonly organisation: { readonly id: string; readonly siret: string; readonly name: string; readonly locality: string | null };
+  /** The customer's CSR; null when the CA personalises a token. */
+  readonly certificateRequest: CertificateRequestInput | null;
+  /** Who holds the domain names, when it is not the organisation (recorded for the review). */
+  readonly domainOwner: string | null;
   readonly payment: { readonly method: PaymentMethod; readonly purchaseOrderNumber: string | null };
   readonly priceCents: number;
   readonly createdAt: string;
@@ -98,6 +138,10 @@ export interface OrderView {
     readonly reference: string | null;
   };
   readonly certificateSerial: string | null;
+  /** Where the key comes from: a token the CA personalises, or the customer's CSR. */
+  readonly keyOrigin: 'token' | 'customer_csr';
+  /** TLS products: every name must be validated before issuance. */
+  readonly domains: { readonly required: boolean; readonly items: readonly DomainItem[] };
   /** What the order still needs besides the review, and where each stands. */
   readonly faceToFace: { readonly required: boolean; readonly done: boolean; readonly meetingDate: string | null };
   readonly originals: { readonly required: boolean; readonly received: boolean; readonly overdue: boolean };
@@ -143,10 +187,21 @@ export function newOrderView(input: OrderInput): OrderView {
       reference: null,
     },
     certificateSerial: null,
+    keyOrigin: input.certificateRequest === null ? 'token' : 'customer_csr',
+    domains: {
+      required: product.proofing === 'organisation_domain',
+      items:
+        product.proofing === 'organisation_domain'
+          ? (input.certificateRequest?.dnsNames ?? []).map(
+              (name): DomainItem => ({ name, status: 'pending', method: null, validatedAt: null, evidence: null, challenge: null, lastCheck: null }),
+            )
+          : [],
+    },
     faceToFace: { required: product.proofing === 'face_to_face', done: false, meetingDate: null },
     originals: { required: product.originalsByPost, received: false, overdue: false },
     acceptance: 'not_issued',
-    unlock: { required: product.smsUnlock, done: false },
+    // A key the customer generated is not on a token of ours: nothing to unlock.
+    unlock: { required: product.smsUnlock && input.certificateRequest === null, done: false },
     heldStatus: null,
     holdComment: null,
     reviewRounds: 0,

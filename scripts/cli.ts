@@ -1,5 +1,5 @@
 /**
- * Admin command line. `npm run cli -- users create --role <role> --email <email> [--org-siret <siret> --org-name <name>]
+ * Admin command line. `npm run cli -- users create --role <role> --email <email> [--org-siret <siret> --org-name <name> --org-locality <city>]
  * [--phone <e164>]` creates an account and prints its API key, once.
  */
 import { Command, InvalidArgumentError } from 'commander';
@@ -53,6 +53,7 @@ interface CreateOptions {
   orgSiret?: string;
   orgName?: string;
   publicAdministration?: boolean;
+  orgLocality?: string;
   phone?: string;
   givenName?: string;
   surname?: string;
@@ -72,7 +73,12 @@ async function createAccount(o: CreateOptions): Promise<void> {
     if ((await findUserByEmail(handle.db, o.email)) !== undefined) throw new Error(`an account with email ${o.email} exists`);
     const org =
       o.orgSiret !== undefined && o.orgName !== undefined
-        ? await upsertOrganisation(handle.db, { siret: o.orgSiret, name: o.orgName, publicAdministration: o.publicAdministration ?? false })
+        ? await upsertOrganisation(handle.db, {
+            siret: o.orgSiret,
+            name: o.orgName,
+            publicAdministration: o.publicAdministration ?? false,
+            ...(o.orgLocality !== undefined ? { locality: o.orgLocality } : {}),
+          })
         : undefined;
     const user = await createUser(handle.db, {
       email: o.email,
@@ -104,6 +110,7 @@ users
   .requiredOption('--email <email>', 'the account email', email)
   .option('--org-siret <siret>', 'SIRET of the organisation (created if new)', siret)
   .option('--org-name <name>', 'name of the organisation')
+  .option('--org-locality <city>', "the organisation's locality (named in its TLS certificates)")
   .option('--public-administration', 'the organisation is a public administration (pays by purchase order)')
   .option('--phone <e164>', 'mobile number for SMS codes', phone)
   .option('--given-name <name>', 'given name')

@@ -9,6 +9,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createApp, readinessChecks } from '../api/app.js';
+import { ensureCrlPublisher } from '../api/crl-publisher.js';
 import { closeServer, listen } from '../api/server.js';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
@@ -128,10 +129,12 @@ try {
 
   const connection = await Connection.connect({ address: temporalAddress });
   cleanups.push(() => connection.close());
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  await ensureCrlPublisher(temporal, config.TEMPORAL_TASK_QUEUE);
   const app = createApp({
     db: db.db,
     services,
-    temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+    temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     log,
     publicBaseUrl: config.publicBaseUrl,

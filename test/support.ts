@@ -45,7 +45,7 @@ export interface TestStack {
   readonly client: Client;
   readonly taskQueue: string;
   readonly baseUrl: string;
-  account(role: Role, opts?: { siret?: string; orgName?: string; phone?: string | null; publicAdministration?: boolean }): Promise<Account>;
+  account(role: Role, opts?: { siret?: string; orgName?: string; phone?: string | null; publicAdministration?: boolean; locality?: string }): Promise<Account>;
   http<T = unknown>(method: string, path: string, opts?: { key?: string; json?: unknown; headers?: Record<string, string>; rawBody?: string }): Promise<HttpResult<T>>;
   close(): Promise<void>;
 }
@@ -107,6 +107,7 @@ export async function startTestStack(overrides: TestStackOptions = {}): Promise<
             siret: opts.siret ?? SIRETS.acme,
             name: opts.orgName ?? 'ACME',
             publicAdministration: opts.publicAdministration ?? false,
+            locality: opts.locality ?? 'Paris',
           })
         : undefined;
       const user = await createUser(database.db, {

@@ -5,8 +5,10 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { DocumentType, PaymentMethod } from '../domain/catalog.js';
+import type { CertificateLifeView } from '../domain/certificate-life.js';
 import type { OrderView } from '../domain/order.js';
 import type { Actor, Refusal } from '../domain/order-state.js';
+import type { RevocationReason } from '../domain/revocation.js';
 
 export const orderWorkflowId = (orderId: string): string => `order-${orderId}`;
 
@@ -54,3 +56,22 @@ export const acceptanceUpdate = defineUpdate<OrderView, [{ actor: Actor; decisio
 export const unlockCodeUpdate = defineUpdate<{ expiresAt: string; codesLeftToday: number }, [{ actor: Actor }]>('requestUnlockCode');
 /** Carries only a keyed digest of the code the holder typed (HMAC under a server key), never the code. */
 export const verifyUnlockUpdate = defineUpdate<{ verified: boolean; attemptsLeft: number }, [{ actor: Actor; digest: string }]>('verifyUnlockCode');
+
+/** Domain control of a TLS order: draw challenges, have the CA check them, or (RA) record a validation with evidence. */
+export type DomainValidationRequest =
+  | { actor: Actor; action: 'start'; method: 'http' | 'dns'; domains?: string[] }
+  | { actor: Actor; action: 'check' }
+  | { actor: Actor; action: 'record'; domain: string; evidence: string };
+export const domainValidationUpdate = defineUpdate<OrderView, [DomainValidationRequest]>('domainValidation');
+
+// ---- the certificate's own life, after the order completes --------------------------------------------------------
+
+export const certificateWorkflowId = (orderId: string): string => `certificate-${orderId}`;
+
+export const certificateLifeQuery = defineQuery<CertificateLifeView>('certificateLife');
+export const revokeUpdate = defineUpdate<CertificateLifeView, [{ actor: Actor; serial: string; reason: RevocationReason }]>('revokeCertificate');
+export const releaseHoldUpdate = defineUpdate<CertificateLifeView, [{ actor: Actor; serial: string }]>('releaseHold');
+export const lifeDomainValidationUpdate = defineUpdate<CertificateLifeView, [DomainValidationRequest]>('lifeDomainValidation');
+/** The token's unblock: a new SMS code, and when it is right a new PIN the API shows once. */
+export const unblockCodeUpdate = defineUpdate<{ expiresAt: string; codesLeftToday: number }, [{ actor: Actor }]>('requestUnblockCode');
+export const verifyUnblockUpdate = defineUpdate<{ verified: boolean; attemptsLeft: number }, [{ actor: Actor; digest: string }]>('verifyUnblockCode');

@@ -1,1 +1,3 @@
 export { orderWorkflow } from './order.js';
+export { certificateWorkflow } from './certificate.js';
+export { crlPublisherWorkflow } from './crl-publisher.js';

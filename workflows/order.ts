@@ -11,18 +11,24 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  ParentClosePolicy,
   proxyActivities,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { OrderActivities, OrderMailTemplate } from '../activities/types.js';
 import { durationMs } from '../domain/deadlines.js';
 import { newOrderView, type OrderInput, type OrderView } from '../domain/order.js';
+import { certificateWorkflow } from './certificate.js';
+import { refuseNewCode, refuseVerification, sendNewCode, verifyCode, type SmsCodeState } from './sms-codes.js';
 import { decide, isTerminal, type Actor, type OrderEvent } from '../domain/order-state.js';
 import {
   acceptanceUpdate,
   cancelUpdate,
+  certificateWorkflowId,
+  domainValidationUpdate,
   faceToFaceUpdate,
   holdUpdate,
   ORDER_REFUSAL,
@@ -37,6 +43,7 @@ import {
   unlockCodeUpdate,
   uploadEvidenceUpdate,
   verifyUnlockUpdate,
+  type DomainValidationRequest,
   type RefusalDetails,
 } from './definitions.js';
 
@@ -60,15 +67,14 @@ interface Clock {
   acceptanceStartAt: string | null;
   /** Deadline steps already acted on (a reminder mail is sent once). */
   fired: string[];
-  /** SMS codes sent (times), for the daily limit; the active code's digest, expiry and wrong tries. */
-  codesSentAt: string[];
-  activeCode: { digest: string; expiresAt: string; wrongAttempts: number } | null;
+  /** SMS unlock codes: times sent (daily limit), the active code's digest, expiry and wrong tries. */
+  sms: SmsCodeState;
+  /** End of the paid term, fixed at the first issuance: a TLS subscription reissues until then. */
+  termEndsAt: string | null;
   /** Who cancelled, for the mail: the customer or staff. */
   cancelledBy: 'customer' | 'staff' | null;
 }
 
-const MAX_WRONG_CODE_ATTEMPTS = 3;
-const MAX_CODES_PER_DAY = 5;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver): Promise<OrderView> {
@@ -80,11 +86,13 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
     originalsStartAt: null,
     acceptanceStartAt: null,
     fired: [],
-    codesSentAt: [],
-    activeCode: null,
+    sms: { codesSentAt: [], activeCode: null },
+    termEndsAt: null,
     cancelledBy: null,
   };
   let registered = carried !== undefined;
+  /** The certificate this run issued, if any (its dates start the certificate's own workflow). */
+  let issued: { serial: string; notBefore: string; notAfter: string } | undefined;
   const d = input.deadlines;
 
   // ---- actions: validated by the pure model, recorded before the caller hears back --------------------------------
@@ -218,6 +226,8 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
     let steps: Step[];
     switch (view.status) {
       case 'awaiting_evidence':
+      case 'awaiting_domain_validation':
+        // The customer's turn: the file, or the names to prove.
         steps = evidenceSteps();
         break;
       case 'awaiting_face_to_face':
@@ -262,10 +272,14 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
 
   // ---- the stages ------------------------------------------------------------------------------------------------
 
-  /** The CA issues: token personalised, certificate signed once, the holder told. */
+  /** The CA issues: the token personalised (or the customer's key taken from the CSR), signed once, the holder told. */
   async function issue(): Promise<void> {
-    const token = await act.personaliseToken({ personalisationKey: `${wf}:token`, orderId: input.orderId });
-    const certificate = await act.issueCertificate({ issuanceKey: `${wf}:certificate`, input, publicKeySpki: token.publicKeySpki });
+    // The paid term runs from the first issuance: 365 days a year, as the seeds count (1095 days for three).
+    clock.termEndsAt ??= iso(Date.now() + input.durationYears * 365 * DAY_MS);
+    const publicKeySpki =
+      input.certificateRequest?.publicKeySpki ?? (await act.personaliseToken({ personalisationKey: `${wf}:token`, orderId: input.orderId })).publicKeySpki;
+    const certificate = await act.issueCertificate({ issuanceKey: `${wf}:certificate`, input, publicKeySpki, validUntil: clock.termEndsAt });
+    issued = certificate;
     clock.acceptanceStartAt = nowIso();
     await happen({ type: 'certificate_issued', serial: certificate.serial });
     await mail('certificate-issued', 'certificate_issued', {
@@ -289,7 +303,23 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
     }
     if (view.status === 'cancelled') await mail('cancelled', 'order_cancelled', { cancelledBy: clock.cancelledBy ?? 'customer' });
     if (view.status === 'abandoned') await mail('abandoned', 'order_abandoned');
-    if (view.status === 'completed') await mail('completed', 'order_completed');
+    if (view.status === 'completed') {
+      await mail('completed', 'order_completed');
+      await startCertificateLife();
+    }
+  }
+
+  /** The certificate lives on in its own workflow: expiry reminders, revocation, unblock, TLS reissues. */
+  async function startCertificateLife(): Promise<void> {
+    const serial = view.certificateSerial;
+    if (serial === null) return;
+    const first = issued?.serial === serial ? issued : await act.certificateInfo({ serial });
+    await startChild(certificateWorkflow, {
+      workflowId: certificateWorkflowId(input.orderId),
+      args: [{ order: input, termEndsAt: clock.termEndsAt ?? first.notAfter, first: { serial, notBefore: first.notBefore, notAfter: first.notAfter }, domains: view.domains.items }],
+      // The order is over; the certificate's life is not.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
   }
 
   // ---- queries and updates -------------------------------------------------------------------------------------
@@ -344,26 +374,18 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
     setHandler(
       unlockCodeUpdate,
       async ({ actor }) => {
-        const sentAt = nowIso();
-        clock.codesSentAt = [...clock.codesSentAt.filter((t) => Date.parse(t) > Date.now() - DAY_MS), sentAt];
-        // The key names this request; the activity derives the code from it under a server secret.
-        const { digest } = await act.sendUnlockCode({
-          idempotencyKey: `${wf}:unlock-code:${clock.codesSentAt.length}:${sentAt}`,
-          orderId: input.orderId,
-          to: input.holder.phone ?? '',
-          language: input.holder.language,
-        });
-        const expiresAt = new Date(Date.now() + durationMs(d.unlockCodeValidity)).toISOString();
-        clock.activeCode = { digest, expiresAt, wrongAttempts: 0 };
-        if (actor.role === 'customer' || actor.role === 'agent') clock.lastCustomerActionAt = sentAt;
-        return { expiresAt, codesLeftToday: MAX_CODES_PER_DAY - clock.codesSentAt.length };
+        const sent = await sendNewCode(clock.sms, `${wf}:unlock-code`, d.unlockCodeValidity, (idempotencyKey) =>
+          act.sendUnlockCode({ idempotencyKey, orderId: input.orderId, to: input.holder.phone ?? '', language: input.holder.language }),
+        );
+        if (actor.role === 'customer' || actor.role === 'agent') clock.lastCustomerActionAt = nowIso();
+        return sent;
       },
       {
         validator: ({ actor }: { actor: Actor }) => {
           check({ type: 'unlock_code_requested' }, actor);
           if (actor.userId !== view.holderUserId) refuseWith('forbidden', 'holder-only', 'Only the holder unlocks the token.');
-          const today = clock.codesSentAt.filter((t) => Date.parse(t) > Date.now() - DAY_MS).length;
-          if (today >= MAX_CODES_PER_DAY) refuseWith('rule', 'too-many-codes', `At most ${MAX_CODES_PER_DAY} codes a day; try again tomorrow.`);
+          const refused = refuseNewCode(clock.sms);
+          if (refused !== undefined) refuseWith('rule', refused.code, refused.message);
         },
       },
     );
@@ -371,28 +393,58 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
     setHandler(
       verifyUnlockUpdate,
       async ({ actor, digest }) => {
-        const code = clock.activeCode;
-        if (code === null) return { verified: false, attemptsLeft: 0 };
-        if (code.digest !== digest) {
-          const wrong = code.wrongAttempts + 1;
-          // Three wrong entries void the code: the holder asks for a new one.
-          clock.activeCode = wrong >= MAX_WRONG_CODE_ATTEMPTS ? null : { ...code, wrongAttempts: wrong };
-          return { verified: false, attemptsLeft: Math.max(0, MAX_WRONG_CODE_ATTEMPTS - wrong) };
-        }
-        clock.activeCode = null;
-        await apply({ type: 'unlocked' }, actor);
-        return { verified: true, attemptsLeft: 0 };
+        const result = verifyCode(clock.sms, digest);
+        if (result.verified) await apply({ type: 'unlocked' }, actor);
+        return result;
       },
       {
         validator: ({ actor }: { actor: Actor; digest: string }) => {
           check({ type: 'unlocked' }, actor);
           if (actor.userId !== view.holderUserId) refuseWith('forbidden', 'holder-only', 'Only the holder unlocks the token.');
-          const code = clock.activeCode;
-          if (code === null) refuseWith('state', 'no-active-code', 'No unlock code is active: ask for a new one.');
-          else if (Date.parse(code.expiresAt) <= Date.now()) refuseWith('state', 'code-expired', 'The unlock code has expired: ask for a new one.');
+          const refused = refuseVerification(clock.sms);
+          if (refused !== undefined) refuseWith('state', refused.code, refused.message);
         },
       },
     );
+
+    setHandler(domainValidationUpdate, (req) => validateDomains(req), { validator: (req: DomainValidationRequest) => checkDomainRequest(req) });
+  }
+
+  // ---- domain control (TLS) --------------------------------------------------------------------------------------
+
+  const pendingWithChallenge = () => view.domains.items.filter((item) => item.status === 'pending' && item.challenge !== null);
+  const system: Actor = { userId: null, role: 'system' };
+
+  function checkDomainRequest(req: DomainValidationRequest): void {
+    if (req.action === 'start') {
+      check({ type: 'domain_validation_requested', method: req.method, domains: req.domains ?? pendingNames() }, req.actor);
+    } else if (req.action === 'record') {
+      check({ type: 'domain_validated', domain: req.domain, method: 'operator', at: nowIso(), evidence: req.evidence }, req.actor);
+    } else {
+      const waiting = pendingWithChallenge()[0];
+      if (waiting === undefined) refuseWith('state', 'no-challenge', 'No name waits on a challenge: start a validation first.');
+      check({ type: 'domain_check_failed', domain: waiting.name, at: nowIso(), reason: '' }, system);
+    }
+  }
+
+  const pendingNames = (): string[] => view.domains.items.filter((item) => item.status === 'pending').map((item) => item.name);
+
+  async function validateDomains(req: DomainValidationRequest): Promise<OrderView> {
+    if (req.action === 'start') {
+      const challenges = await act.createDomainChallenges({ domains: req.domains ?? pendingNames(), method: req.method });
+      return apply({ type: 'domain_challenges_issued', challenges }, req.actor);
+    }
+    if (req.action === 'record') {
+      return apply({ type: 'domain_validated', domain: req.domain, method: 'operator', at: nowIso(), evidence: req.evidence }, req.actor);
+    }
+    if (req.actor.role === 'customer' || req.actor.role === 'agent') clock.lastCustomerActionAt = nowIso();
+    const results = await act.checkDomainChallenges({ challenges: pendingWithChallenge().map((item) => item.challenge).filter((c) => c !== null) });
+    for (const { domain, result } of results) {
+      // The CA's own check decides, whoever asked for it.
+      if (result.validated) await apply({ type: 'domain_validated', domain, method: result.method, at: result.checkedAt, evidence: result.evidence }, system);
+      else await apply({ type: 'domain_check_failed', domain, at: result.checkedAt, reason: result.reason }, system);
+    }
+    return view;
   }
 
   // ---- the procedure ---------------------------------------------------------------------------------------------

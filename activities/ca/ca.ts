@@ -1,12 +1,14 @@
-/** The persons CA assembled from its parts; index.ts exposes only the Ca interface. */
+/** The CA assembled from its parts; index.ts exposes only the Ca interface. */
 import { eq } from 'drizzle-orm';
 import type { Secrets } from '../../config/secrets.js';
 import type { Database } from '../../db/client.js';
 import { certificates } from '../../db/schema.js';
 import { CA_FAILURE, refuse } from './errors.js';
-import { ensureHierarchy, type Hierarchy } from './hierarchy.js';
+import { CA_IDS, ensureHierarchy, isCaId, type CaFamily, type CaId, type Hierarchy } from './hierarchy.js';
 import { createIssuer, type IssuedCertificate, type IssueRequest } from './issue.js';
-import { createRevoker } from './revoke.js';
+import { createCrlPublisher, type CrlInfo } from './crl.js';
+import { createOcspResponder } from './ocsp.js';
+import { createRevoker, type HoldRelease, type Revocation } from './revoke.js';
 import { createMockTokenAdapter } from './token.js';
 
 export interface CaDeps {
@@ -14,11 +16,13 @@ export interface CaDeps {
   readonly secrets: Secrets;
   /** The clock of validity periods and reveal times; tests move it. */
   readonly now?: () => Date;
+  /** PUBLIC_BASE_URL without a trailing slash: CRL and AIA URLs written into certificates start with it. */
+  readonly publicBaseUrl: string;
 }
 
 export interface Ca {
   /**
-   * Creates the `persons-root` (self-signed) and `persons-issuing` CAs when absent; safe when several workers start at
+   * Creates the three families' roots (self-signed) and issuing CAs when absent; safe when several workers start at
    * once (one hierarchy in the end). Keys ECDSA P-384, stored PKCS#8 sealed with secrets.derive('ca-keys').
    */
   ensureHierarchy(): Promise<void>;
@@ -26,12 +30,37 @@ export interface Ca {
   personaliseToken(req: { personalisationKey: string; orderId: string }): Promise<{ tokenId: string; publicKeySpki: string }>;
   /** Exactly one certificate per issuanceKey whatever the retries, crashes or concurrent calls. */
   issueCertificate(req: IssueRequest): Promise<IssuedCertificate>;
-  /** Idempotent; reason is an RFC 5280 reason name (see REVOCATION_REASONS). */
-  revokeCertificate(req: { serial: string; reason: string }): Promise<void>;
+  /**
+   * Idempotent; reason is an RFC 5280 reason name (see REVOCATION_REASONS), certificateHold holds (revoke.ts). The
+   * issuing CA's CRL is republished before it returns, a retry included.
+   */
+  revokeCertificate(req: { serial: string; reason: string }): Promise<Revocation>;
+  /** Lifts a certificateHold (revoke.ts) and republishes the issuing CA's CRL. */
+  releaseHold(req: { serial: string }): Promise<HoldRelease & { readonly revokedAt: null; readonly reason: null }>;
   /** The PIN of the order's token, decrypted, the first time only; undefined afterwards. */
   revealPinOnce(req: { orderId: string }): Promise<string | undefined>;
-  /** PEM of the issuing CA then the root; with a serial, that certificate first (the full chain of an order). */
-  chainPem(req?: { serial?: string }): Promise<string>;
+  /** A new PIN for a blocked token, idempotent on resetKey (token.ts). */
+  resetPin(req: { orderId: string; resetKey: string }): Promise<void>;
+  /** The CA's current CRL, DER (crl.ts: a fresh one is published when none is left with an hour to run). */
+  currentCrl(caId: CaId): Promise<Uint8Array>;
+  /** Publishes a new CRL of every CA. */
+  publishAllCrls(): Promise<CrlInfo[]>;
+  /** A DER OCSPResponse for a DER OCSPRequest (ocsp.ts); never throws on what the client sent. */
+  ocspRespond(request: Uint8Array): Promise<Uint8Array>;
+  /**
+   * PEM chain up to the root: with a serial, that certificate then its issuing CA and root (the full chain of an order);
+   * with a caId, that CA and its ancestors.
+   */
+  chainPem(req: { serial: string } | { caId: CaId }): Promise<string>;
+  /** Every CA of the hierarchy, roots first. */
+  caCertificates(): Promise<CaCertificate[]>;
+}
+
+export interface CaCertificate {
+  readonly id: CaId;
+  readonly family: CaFamily;
+  readonly parentId: CaId | null;
+  readonly pem: string;
 }
 
 /** The Ca and the halves of issuance, so a test can leave a reservation unsigned as a dying worker would. */
@@ -40,14 +69,22 @@ export function createCaWithInternals(deps: CaDeps) {
   let loading: Promise<Hierarchy> | undefined;
   // One load per process; a failed one is forgotten so the next activity attempt tries again.
   const hierarchy = (): Promise<Hierarchy> => {
-    loading ??= ensureHierarchy({ db: deps.db, secrets: deps.secrets, now }).catch((err: unknown) => {
+    loading ??= ensureHierarchy({ db: deps.db, secrets: deps.secrets, now, publicBaseUrl: deps.publicBaseUrl }).catch((err: unknown) => {
       loading = undefined;
       throw err;
     });
     return loading;
   };
-  const issuer = createIssuer({ db: deps.db, now, hierarchy });
+  const issuer = createIssuer({ db: deps.db, now, hierarchy, publicBaseUrl: deps.publicBaseUrl });
   const tokens = createMockTokenAdapter({ db: deps.db, secrets: deps.secrets, now });
+  const revoker = createRevoker({ db: deps.db, now });
+  const crls = createCrlPublisher({ db: deps.db, now, ca: async (id) => (await hierarchy()).ca(id) });
+  const ocsp = createOcspResponder({ db: deps.db, now, cas: async () => [...(await hierarchy()).cas.values()] });
+  /** A status change shows in the CRL of the CA that issued the certificate at once, not at the next scheduled one. */
+  const republish = async (issuingCa: string): Promise<void> => {
+    if (!isCaId(issuingCa)) throw new Error(`a certificate names an unknown issuing CA ${issuingCa}`);
+    await crls.publish(issuingCa);
+  };
 
   const ca: Ca = {
     async ensureHierarchy() {
@@ -55,18 +92,47 @@ export function createCaWithInternals(deps: CaDeps) {
     },
     personaliseToken: (req) => tokens.personaliseToken(req),
     issueCertificate: (req) => issuer.issue(req),
-    revokeCertificate: createRevoker({ db: deps.db, now }),
+    async revokeCertificate(req) {
+      const revocation = await revoker.revoke(req);
+      await republish(revocation.issuingCa);
+      return revocation;
+    },
+    async releaseHold(req) {
+      const release = await revoker.releaseHold(req);
+      await republish(release.issuingCa);
+      return { ...release, revokedAt: null, reason: null };
+    },
     revealPinOnce: (req) => tokens.revealPinOnce(req),
+    resetPin: (req) => tokens.resetPin(req),
+    currentCrl: async (caId) => (await crls.current(caId)).der,
+    publishAllCrls: () => Promise.all(CA_IDS.map((caId) => crls.publish(caId))),
+    ocspRespond: (request) => ocsp.respond(request),
     async chainPem(req) {
-      const { root, issuing } = await hierarchy();
-      const chain = [issuing.pem, root.pem];
-      if (req?.serial !== undefined) {
-        const [row] = await deps.db.select({ pem: certificates.pem }).from(certificates).where(eq(certificates.serial, req.serial));
+      const h = await hierarchy();
+      const chain: string[] = [];
+      let caId: CaId | null;
+      if ('serial' in req) {
+        const [row] = await deps.db.select({ pem: certificates.pem, issuingCa: certificates.issuingCa }).from(certificates).where(eq(certificates.serial, req.serial));
         if (row?.pem == null) throw refuse(CA_FAILURE.certificateNotFound, `no issued certificate ${req.serial}`);
-        chain.unshift(row.pem);
+        if (!isCaId(row.issuingCa)) throw new Error(`certificate ${req.serial} names an unknown issuing CA ${row.issuingCa}`);
+        chain.push(row.pem);
+        caId = row.issuingCa;
+      } else {
+        caId = req.caId;
       }
+      for (; caId !== null; caId = h.ca(caId).parentId) chain.push(h.ca(caId).pem);
       return chain.map((pem) => `${pem.trim()}\n`).join('');
     },
+    async caCertificates() {
+      const h = await hierarchy();
+      // Roots first, then the issuing CAs, each group in CA_IDS order.
+      const roots = CA_IDS.filter((id) => h.ca(id).parentId === null);
+      const ordered = [...roots, ...CA_IDS.filter((id) => !roots.includes(id))];
+      return ordered.map((id) => {
+        const { family, parentId, pem } = h.ca(id);
+        return { id, family, parentId, pem };
+      });
+    },
   };
-  return { ca, reserveCertificate: async (req: IssueRequest) => (await issuer.reserve(req)).row };
+  return { ca, hierarchy, reserveCertificate: async (req: IssueRequest) => (await issuer.reserve(req)).row };
 }

@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 
 export const CA_FAILURE = {
-  /** The product has no certificate profile here (server products are issued by another family). */
+  /** The product has no certificate profile (profiles.ts). */
   unsupportedProduct: 'CaUnsupportedProduct',
   /** The request or the to-be-signed certificate breaks its profile (pre-issuance lint). */
   lintFailed: 'CaLintFailed',
@@ -14,6 +14,10 @@ export const CA_FAILURE = {
   certificateNotFound: 'CaCertificateNotFound',
   certificateNotIssued: 'CaCertificateNotIssued',
   badRevocationReason: 'CaBadRevocationReason',
+  /** Only a certificate on hold can be released; a final revocation stays. */
+  certificateNotHeld: 'CaCertificateNotHeld',
+  /** The order has no personalised token (a PIN reset before personalisation). */
+  tokenNotFound: 'CaTokenNotFound',
 } as const;
 export type CaFailureType = (typeof CA_FAILURE)[keyof typeof CA_FAILURE];
 

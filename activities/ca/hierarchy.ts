@@ -1,55 +1,104 @@
 /**
- * The persons CA hierarchy: a self-signed root and an issuing CA it signs, made at first use and kept in
- * certificate_authorities with their private keys sealed. Several workers may start at once: each inserts its
- * candidate with ON CONFLICT DO NOTHING and then everyone loads the stored row, so the first writer's CA wins and the
- * issuing CA is always signed by the root that was actually stored.
+ * The CA hierarchies: three families (TLS, persons, seals), each a self-signed root and an issuing CA it signs, made
+ * at first use and kept in certificate_authorities with their private keys sealed. Several workers may start at once:
+ * each inserts its candidate with ON CONFLICT DO NOTHING and then everyone loads the stored row, so the first writer's
+ * CA wins and an issuing CA is always signed by the root that was actually stored. The persons ids predate the other
+ * families: databases that already hold them keep them.
  */
 import { eq } from 'drizzle-orm';
 import type { Secrets } from '../../config/secrets.js';
 import type { Database } from '../../db/client.js';
 import { certificateAuthorities } from '../../db/schema.js';
+import { revocationPointers } from './extensions.js';
+import { ANY_POLICY, CABF_POLICY, ETSI_POLICY, OWN_POLICY } from './policies.js';
 import { sealPrivateKey, unsealSigningKey } from './sealed-keys.js';
 import { randomSerial } from './serial.js';
 import { subtle, x509, type CryptoKey } from './x509.js';
 
-/** ECDSA P-384 with SHA-384 for both CAs: the issuing CA signs for years, the stronger curve costs nothing here. */
+/** ECDSA P-384 with SHA-384 for every CA: the issuing CAs sign for years, the stronger curve costs nothing here. */
 export const CA_KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-384' } as const;
 export const CA_SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-384' } as const;
 /** Raw r‖s length of a P-384 signature, for the placeholder signature of a to-be-signed certificate. */
 export const CA_SIGNATURE_BYTES = 96;
 
-const ANY_POLICY = '2.5.29.32.0';
+export const CA_FAMILIES = ['tls', 'persons', 'seals'] as const;
+export type CaFamily = (typeof CA_FAMILIES)[number];
+export const CA_IDS = ['tls-root', 'tls-issuing', 'persons-root', 'persons-issuing', 'seals-root', 'seals-issuing'] as const;
+export type CaId = (typeof CA_IDS)[number];
+export const isCaId = (id: string): id is CaId => (CA_IDS as readonly string[]).includes(id);
 
 interface CaSpec {
-  readonly id: string;
+  readonly id: CaId;
   readonly name: x509.JsonName;
   readonly years: number;
 }
 
-export const PERSONS_FAMILY = {
-  family: 'persons',
-  root: { id: 'persons-root', name: [{ C: ['FR'] }, { O: ['CertFlow'] }, { CN: ['CertFlow Persons Root CA'] }], years: 20 },
-  issuing: { id: 'persons-issuing', name: [{ C: ['FR'] }, { O: ['CertFlow'] }, { CN: ['CertFlow Persons Issuing CA 1'] }], years: 10 },
-} as const satisfies { family: string; root: CaSpec; issuing: CaSpec };
+interface IssuingCaSpec extends CaSpec {
+  /** The policies certificates below it may assert (RFC 5280 §6.1: a leaf's policy must be one its CA allows). */
+  readonly policies: readonly string[];
+  /** Omitted: the issuing CA may sign any purpose its leaves' profiles give. */
+  readonly extendedKeyUsage?: readonly string[];
+}
+
+export interface FamilySpec {
+  readonly family: CaFamily;
+  readonly root: CaSpec;
+  readonly issuing: IssuingCaSpec;
+}
+
+const caName = (cn: string): x509.JsonName => [{ C: ['FR'] }, { O: ['CertFlow'] }, { CN: [cn] }];
+
+export const FAMILIES: Readonly<Record<CaFamily, FamilySpec>> = {
+  tls: {
+    family: 'tls',
+    root: { id: 'tls-root', name: caName('CertFlow TLS Root CA'), years: 20 },
+    issuing: {
+      id: 'tls-issuing',
+      name: caName('CertFlow TLS Issuing CA 1'),
+      years: 10,
+      // BR §7.1.2.10: a TLS subordinate CA names serverAuth and the reserved OV policy; the ETSI and own policies its
+      // leaves also assert are listed so the path's valid policy set keeps them.
+      extendedKeyUsage: [x509.ExtendedKeyUsage.serverAuth],
+      policies: [CABF_POLICY.organizationValidated, ETSI_POLICY.ovcp, OWN_POLICY.SSL, OWN_POLICY.SSL_RGS_STAR, OWN_POLICY.SSL_WILDCARD],
+    },
+  },
+  persons: {
+    family: 'persons',
+    root: { id: 'persons-root', name: caName('CertFlow Persons Root CA'), years: 20 },
+    issuing: { id: 'persons-issuing', name: caName('CertFlow Persons Issuing CA 1'), years: 10, policies: [ANY_POLICY] },
+  },
+  seals: {
+    family: 'seals',
+    root: { id: 'seals-root', name: caName('CertFlow Seals Root CA'), years: 20 },
+    issuing: { id: 'seals-issuing', name: caName('CertFlow Seals Issuing CA 1'), years: 10, policies: [ANY_POLICY] },
+  },
+};
+
+/** Kept for callers that name the persons family directly. */
+export const PERSONS_FAMILY = FAMILIES.persons;
 
 export interface LoadedCa {
-  readonly id: string;
+  readonly id: CaId;
+  readonly family: CaFamily;
+  readonly parentId: CaId | null;
   readonly certificate: x509.X509Certificate;
   readonly pem: string;
   readonly signingKey: CryptoKey;
-  /** Its subject key identifier, which its certificates name as their authority key identifier. */
+  /** Its subject key identifier (hex), which its certificates name as their authority key identifier. */
   readonly keyId: string;
 }
 
 export interface Hierarchy {
-  readonly root: LoadedCa;
-  readonly issuing: LoadedCa;
+  readonly cas: ReadonlyMap<CaId, LoadedCa>;
+  ca(id: CaId): LoadedCa;
 }
 
-interface HierarchyDeps {
+export interface HierarchyDeps {
   readonly db: Database;
   readonly secrets: Secrets;
   readonly now: () => Date;
+  /** Written into the issuing CAs' CRL distribution point and AIA when they are created. */
+  readonly publicBaseUrl: string;
 }
 
 /** The AEAD purpose of a CA key: bound to its row, so a sealed key moved to another row does not open. */
@@ -59,20 +108,37 @@ export const wholeSeconds = (date: Date): Date => new Date(Math.floor(date.getTi
 
 export async function ensureHierarchy(deps: HierarchyDeps): Promise<Hierarchy> {
   const sealingKey = deps.secrets.derive('ca-keys');
-  const root = await ensureCa(deps, sealingKey, PERSONS_FAMILY.root, undefined);
-  const issuing = await ensureCa(deps, sealingKey, PERSONS_FAMILY.issuing, root);
-  return { root, issuing };
+  const loaded = await Promise.all(
+    CA_FAMILIES.map(async (family) => {
+      const spec = FAMILIES[family];
+      const root = await ensureCa(deps, sealingKey, family, spec.root, undefined);
+      const issuing = await ensureCa(deps, sealingKey, family, spec.issuing, root);
+      return [root, issuing];
+    }),
+  );
+  const cas = new Map<CaId, LoadedCa>(loaded.flat().map((ca) => [ca.id, ca]));
+  return {
+    cas,
+    ca(id) {
+      const ca = cas.get(id);
+      if (ca === undefined) throw new Error(`no CA ${id} in the hierarchy`);
+      return ca;
+    },
+  };
 }
 
-async function ensureCa(deps: HierarchyDeps, sealingKey: Buffer, spec: CaSpec, parent: LoadedCa | undefined): Promise<LoadedCa> {
+async function ensureCa(deps: HierarchyDeps, sealingKey: Buffer, family: CaFamily, spec: CaSpec | IssuingCaSpec, parent: LoadedCa | undefined): Promise<LoadedCa> {
   let row = await findCa(deps.db, spec.id);
   if (row === undefined) {
-    const candidate = await newCa(spec, parent, sealingKey, deps.now());
+    const candidate = await newCa(deps, sealingKey, family, spec, parent);
     await deps.db.insert(certificateAuthorities).values(candidate).onConflictDoNothing({ target: certificateAuthorities.id });
     row = await findCa(deps.db, spec.id);
     if (row === undefined) throw new Error(`CA ${spec.id} vanished right after its insertion`);
   }
-  return loadCa(row, sealingKey, parent);
+  if (row.family !== family || row.parentId !== (parent?.id ?? null)) {
+    throw new Error(`CA ${row.id} is stored in family ${row.family} under ${row.parentId ?? 'nothing'}, not ${family} under ${parent?.id ?? 'nothing'}`);
+  }
+  return loadCa(row, family, sealingKey, parent);
 }
 
 async function findCa(db: Database, id: string) {
@@ -80,20 +146,32 @@ async function findCa(db: Database, id: string) {
   return row;
 }
 
-async function newCa(spec: CaSpec, parent: LoadedCa | undefined, sealingKey: Buffer, now: Date): Promise<typeof certificateAuthorities.$inferInsert> {
+async function newCa(
+  deps: HierarchyDeps,
+  sealingKey: Buffer,
+  family: CaFamily,
+  spec: CaSpec | IssuingCaSpec,
+  parent: LoadedCa | undefined,
+): Promise<typeof certificateAuthorities.$inferInsert> {
   const keys = await subtle.generateKey(CA_KEY_ALGORITHM, true, ['sign', 'verify']);
-  const notBefore = wholeSeconds(now);
+  const notBefore = wholeSeconds(deps.now());
   const notAfter = new Date(notBefore);
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + spec.years);
   const subject = new x509.Name(spec.name);
   const extensions: x509.Extension[] = [
-    // The issuing CA signs end-entity certificates only: no CA below it.
+    // An issuing CA signs end-entity certificates only: no CA below it.
     new x509.BasicConstraintsExtension(true, parent === undefined ? undefined : 0, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    // digitalSignature: each CA signs the OCSP responses about what it issued itself (ocsp.ts; BR §7.1.2.10.7).
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false),
   ];
-  if (parent !== undefined) {
-    extensions.push(new x509.AuthorityKeyIdentifierExtension(parent.keyId, false), new x509.CertificatePolicyExtension([ANY_POLICY], false));
+  if (parent !== undefined && 'policies' in spec) {
+    extensions.push(
+      new x509.AuthorityKeyIdentifierExtension(parent.keyId, false),
+      new x509.CertificatePolicyExtension([...spec.policies], false),
+      ...revocationPointers(deps.publicBaseUrl, parent.id, { ocsp: false }),
+    );
+    if (spec.extendedKeyUsage !== undefined) extensions.push(new x509.ExtendedKeyUsageExtension([...spec.extendedKeyUsage], false));
   }
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
@@ -108,7 +186,7 @@ async function newCa(spec: CaSpec, parent: LoadedCa | undefined, sealingKey: Buf
   });
   return {
     id: spec.id,
-    family: PERSONS_FAMILY.family,
+    family,
     parentId: parent?.id ?? null,
     subject: certificate.subject,
     certificatePem: certificate.toString('pem'),
@@ -116,18 +194,19 @@ async function newCa(spec: CaSpec, parent: LoadedCa | undefined, sealingKey: Buf
   };
 }
 
-async function loadCa(row: typeof certificateAuthorities.$inferSelect, sealingKey: Buffer, parent: LoadedCa | undefined): Promise<LoadedCa> {
+async function loadCa(row: typeof certificateAuthorities.$inferSelect, family: CaFamily, sealingKey: Buffer, parent: LoadedCa | undefined): Promise<LoadedCa> {
+  const id = row.id as CaId; // ensureCa found it under one of our ids
   const certificate = new x509.X509Certificate(row.certificatePem);
-  const signingKey = await unsealSigningKey(sealingKey, caKeyPurpose(row.id), row.encryptedPrivateKey, CA_KEY_ALGORITHM);
+  const signingKey = await unsealSigningKey(sealingKey, caKeyPurpose(id), row.encryptedPrivateKey, CA_KEY_ALGORITHM);
   // Refuse a key that is not the certificate's, or an issuing CA its stored root did not sign: never sign with either.
-  const probe = Buffer.from(`certflow:${row.id}:key-check`);
+  const probe = Buffer.from(`certflow:${id}:key-check`);
   const signature = await subtle.sign(CA_SIGNING_ALGORITHM, signingKey, probe);
   const verifyKey = await subtle.importKey('spki', certificate.publicKey.rawData, CA_KEY_ALGORITHM, false, ['verify']);
-  if (!(await subtle.verify(CA_SIGNING_ALGORITHM, verifyKey, signature, probe))) throw new Error(`CA ${row.id}: the stored key does not match its certificate`);
+  if (!(await subtle.verify(CA_SIGNING_ALGORITHM, verifyKey, signature, probe))) throw new Error(`CA ${id}: the stored key does not match its certificate`);
   if (parent !== undefined && !(await certificate.verify({ publicKey: parent.certificate.publicKey, signatureOnly: true }))) {
-    throw new Error(`CA ${row.id} is not signed by ${parent.id}`);
+    throw new Error(`CA ${id} is not signed by ${parent.id}`);
   }
   const ski = certificate.getExtension(x509.SubjectKeyIdentifierExtension);
-  if (ski === null) throw new Error(`CA ${row.id} has no subject key identifier`);
-  return { id: row.id, certificate, pem: certificate.toString('pem'), signingKey, keyId: ski.keyId };
+  if (ski === null) throw new Error(`CA ${id} has no subject key identifier`);
+  return { id, family, parentId: parent?.id ?? null, certificate, pem: certificate.toString('pem'), signingKey, keyId: ski.keyId };
 }

@@ -9,21 +9,26 @@ import type { Database } from '../../db/client.js';
 import { certificates } from '../../db/schema.js';
 import type { ProductCode } from '../../domain/catalog.js';
 import { CA_FAILURE, refuse } from './errors.js';
-import { CA_SIGNATURE_BYTES, CA_SIGNING_ALGORITHM, wholeSeconds, type Hierarchy } from './hierarchy.js';
-import { lintRequest, lintTbs, readSubjectKey } from './lint.js';
-import { isPersonProduct, leafExtensions, PROFILES, type CertificateProfile } from './profiles.js';
+import { CA_SIGNATURE_BYTES, CA_SIGNING_ALGORITHM, isCaId, wholeSeconds, type Hierarchy } from './hierarchy.js';
+import { checkRequestedNames, lintRequest, lintTbs, readSubjectKey } from './lint.js';
+import { leafExtensions, notAfterFor, profileFor, type CertificateProfile } from './profiles.js';
 import { randomSerial } from './serial.js';
-import { personSubject, subjectString, type PersonSubject } from './subject.js';
+import { subjectFields, subjectString, type SubjectField } from './subject.js';
 import { x509 } from './x509.js';
 
 export interface IssueRequest {
   readonly issuanceKey: string;
   readonly orderId: string;
   readonly product: ProductCode;
+  /** Persons: the subject; its e-mail is the SAN. Other products ignore it. */
   readonly holder: { readonly givenName: string; readonly surname: string; readonly email: string };
-  readonly organisation: { readonly name: string; readonly siret: string };
+  /** TLS subjects name the locality (required there); the others ignore it. */
+  readonly organisation: { readonly name: string; readonly siret: string; readonly locality: string | null };
   /** Base64 DER SubjectPublicKeyInfo. */
   readonly publicKeySpki: string;
+  /** SSL*, SERVER_CLIENT: the SANs, lower-case FQDNs (wildcards only for SSL_WILDCARD); the first is the CN. */
+  readonly dnsNames?: readonly string[];
+  /** TLS: at most the BR schedule at notBefore (domain/rules/validity.ts), counted inclusively. */
   readonly validityDays: number;
 }
 
@@ -42,39 +47,49 @@ interface IssuerDeps {
   readonly db: Database;
   readonly now: () => Date;
   readonly hierarchy: () => Promise<Hierarchy>;
+  readonly publicBaseUrl: string;
 }
 
-const DAY_MS = 86_400_000;
+/** A request read against its profile: the subject and names the certificate will carry. */
+interface Prepared {
+  readonly profile: CertificateProfile;
+  readonly fields: SubjectField[];
+  readonly subject: string;
+  /** Checked and lower-cased (unchecked ones are refused by the lint before anything is reserved). */
+  readonly dnsNames: string[];
+}
 
 export function createIssuer(deps: IssuerDeps) {
   /** Checks the request and reserves its row, or finds the row already reserved under its key. */
-  async function reserve(req: IssueRequest): Promise<{ row: CertificateRow; profile: CertificateProfile }> {
-    if (!isPersonProduct(req.product)) throw refuse(CA_FAILURE.unsupportedProduct, `no certificate profile for ${req.product} in the persons CA`);
-    const profile = PROFILES[req.product];
-    const subject = personSubject(req);
-    const subject4514 = subjectString(subject);
+  async function reserve(req: IssueRequest): Promise<{ row: CertificateRow; prepared: Prepared }> {
+    const profile = profileFor(req.product);
+    if (profile === undefined) throw refuse(CA_FAILURE.unsupportedProduct, `no certificate profile for ${String(req.product)}`);
+    const dnsNames = checkRequestedNames(profile, req.dnsNames ?? []).names;
+    const fields = subjectFields(profile.kind, { holder: req.holder, organisation: req.organisation, dnsNames });
+    const prepared: Prepared = { profile, fields, subject: subjectString(fields), dnsNames };
     // A retry finds its row without checking again: what was reserved (or issued) stands even if the rules moved since.
-    const row = (await findByIssuanceKey(deps.db, req.issuanceKey)) ?? (await reserveNew(req, profile, subject, subject4514));
+    const row = (await findByIssuanceKey(deps.db, req.issuanceKey)) ?? (await reserveNew(req, prepared));
     // The same key must mean the same certificate; a different request under it is a caller's bug, not a retry.
     const spki = Buffer.from(req.publicKeySpki, 'base64').toString('base64');
-    if (row.orderId !== req.orderId || row.profile !== profile.product || row.subject !== subject4514 || row.publicKeySpki !== spki) {
+    if (row.orderId !== req.orderId || row.profile !== profile.product || row.subject !== prepared.subject || row.publicKeySpki !== spki) {
       throw refuse(CA_FAILURE.idempotencyConflict, `issuance key ${req.issuanceKey} was already used for another certificate`);
     }
-    return { row, profile };
+    return { row, prepared };
   }
 
-  async function reserveNew(req: IssueRequest, profile: CertificateProfile, subject: PersonSubject, subject4514: string): Promise<CertificateRow> {
-    const { issuing } = await deps.hierarchy();
-    const key = await readSubjectKey(req.publicKeySpki);
+  async function reserveNew(req: IssueRequest, { profile, fields, subject }: Prepared): Promise<CertificateRow> {
+    const issuing = (await deps.hierarchy()).ca(profile.issuingCa);
+    const key = readSubjectKey(req.publicKeySpki);
     if ('problem' in key) throw refuse(CA_FAILURE.lintFailed, `certificate request refused: ${key.problem}`, [key.problem]);
     const notBefore = wholeSeconds(deps.now()); // X.509 times have whole seconds: the row must equal the certificate
-    const notAfter = new Date(notBefore.getTime() + req.validityDays * DAY_MS);
+    const notAfter = notAfterFor(profile, notBefore, req.validityDays);
     const problems = lintRequest({
       profile,
-      subject,
-      subjectString: subject4514,
+      fields,
+      subjectString: subject,
       siret: req.organisation.siret,
       email: req.holder.email,
+      dnsNames: req.dnsNames ?? [],
       validityDays: req.validityDays,
       notBefore,
       notAfter,
@@ -90,7 +105,7 @@ export function createIssuer(deps: IssuerDeps) {
         issuanceKey: req.issuanceKey,
         issuingCa: profile.issuingCa,
         profile: profile.product,
-        subject: subject4514,
+        subject,
         publicKeySpki: key.der.toString('base64'),
         notBefore,
         notAfter,
@@ -105,10 +120,10 @@ export function createIssuer(deps: IssuerDeps) {
   }
 
   async function issue(req: IssueRequest): Promise<IssuedCertificate> {
-    const { row, profile } = await reserve(req);
+    const { row, prepared } = await reserve(req);
     if (row.pem !== null) return issued(row);
 
-    const pem = await signReserved(row, profile, req.holder.email, await deps.hierarchy());
+    const pem = await signReserved(row, prepared, { email: req.holder.email, hierarchy: await deps.hierarchy(), publicBaseUrl: deps.publicBaseUrl });
     await deps.db
       .update(certificates)
       .set({ pem, status: 'valid' })
@@ -122,8 +137,15 @@ export function createIssuer(deps: IssuerDeps) {
 }
 
 /** Builds the certificate from the reserved row, lints the to-be-signed form, then signs that very TBS. */
-async function signReserved(row: CertificateRow, profile: CertificateProfile, email: string, { issuing }: Hierarchy): Promise<string> {
-  const key = await readSubjectKey(row.publicKeySpki);
+async function signReserved(
+  row: CertificateRow,
+  { profile, dnsNames }: Prepared,
+  { email, hierarchy, publicBaseUrl }: { email: string; hierarchy: Hierarchy; publicBaseUrl: string },
+): Promise<string> {
+  // The CA the reservation names signs: the profile's today, but a row is signed as it was reserved.
+  if (!isCaId(row.issuingCa)) throw new Error(`reservation ${row.serial} names an unknown issuing CA ${row.issuingCa}`);
+  const issuing = hierarchy.ca(row.issuingCa);
+  const key = readSubjectKey(row.publicKeySpki);
   if ('problem' in key) throw refuse(CA_FAILURE.lintFailed, `reserved key refused: ${key.problem}`, [key.problem]);
   const params = {
     serialNumber: row.serial,
@@ -133,7 +155,7 @@ async function signReserved(row: CertificateRow, profile: CertificateProfile, em
     notAfter: row.notAfter,
     publicKey: key.publicKey,
     signingAlgorithm: CA_SIGNING_ALGORITHM,
-    extensions: await leafExtensions(profile, { keyType: key.keyType, publicKey: key.publicKey, email, authorityKeyId: issuing.keyId }),
+    extensions: await leafExtensions(profile, { keyType: key.keyType, publicKey: key.publicKey, email, dnsNames, issuing, publicBaseUrl }),
   };
   // A placeholder signature gives the exact TBS to check before the CA key touches it.
   const tbs = await x509.X509CertificateGenerator.create({ ...params, signature: new Uint8Array(CA_SIGNATURE_BYTES) });
@@ -144,9 +166,11 @@ async function signReserved(row: CertificateRow, profile: CertificateProfile, em
     subject: row.subject,
     spki: key.der,
     email,
+    dnsNames,
     notBefore: row.notBefore,
     notAfter: row.notAfter,
-    issuing: issuing.certificate,
+    issuing,
+    publicBaseUrl,
   });
   if (problems.length > 0) throw refuse(CA_FAILURE.lintFailed, `to-be-signed certificate ${row.serial} refused: ${problems.join('; ')}`, problems);
 

@@ -3,20 +3,58 @@
  * reserved, and the to-be-signed certificate itself, built with a placeholder signature, before the CA key signs it.
  * Each returns the list of problems; an empty list means the certificate may be signed.
  */
+import { checkDnsName } from '../../domain/rules/fqdn.js';
 import { checkSiret } from '../../domain/rules/siret.js';
-import type { CertificateProfile, KeyType } from './profiles.js';
+import { checkPublicKey } from './csr.js';
+import { crlDistributionUrls, ETSI_QCS, OID_QC_STATEMENTS, pdsUrl, readQcStatements } from './extensions.js';
+import type { LoadedCa } from './hierarchy.js';
+import { maxValidityDays, validityDaysOf, type CertificateProfile, type KeyType, type ProfileKind } from './profiles.js';
 import { SERIAL_BYTES } from './serial.js';
-import { parsedSubject, type PersonSubject } from './subject.js';
-import { subtle, x509 } from './x509.js';
+import { parsedSubject, type SubjectAttribute, type SubjectField } from './subject.js';
+import { caCertificateUrl, caCrlUrl, ocspUrl } from './urls.js';
+import { x509 } from './x509.js';
 
-/** RFC 5280 upper bounds (ub-common-name, ub-organization-name, ub-organizational-unit-name). */
-const UB_COMMON_NAME = 64;
-const UB_ORGANIZATION_NAME = 64;
-const UB_ORGANIZATIONAL_UNIT_NAME = 64;
+/** RFC 5280 upper bounds (ub-common-name, ub-locality-name, ub-organization-name, ub-organizational-unit-name). */
+const UPPER_BOUNDS: Partial<Record<SubjectAttribute, number>> = { CN: 64, L: 128, O: 64, OU: 64 };
 /** An rfc822Name is an IA5String: ASCII only, one @, a dotted domain. */
 const MAILBOX = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** The attributes of each subject layout, in order (subject.ts builds them). */
+const SUBJECT_LAYOUTS: Readonly<Record<ProfileKind, readonly SubjectAttribute[]>> = {
+  person: ['C', 'O', 'OU', 'organizationIdentifier', 'SN', 'G', 'CN'],
+  tls: ['C', 'L', 'O', 'CN'],
+  server_client: ['C', 'O', 'organizationIdentifier', 'CN'],
+  seal: ['C', 'O', 'OU', 'organizationIdentifier', 'CN'],
+};
+
+const ATTRIBUTE_LABELS: Readonly<Record<SubjectAttribute, string>> = {
+  C: 'country',
+  L: 'locality',
+  O: 'organisation name',
+  OU: 'organisational unit',
+  organizationIdentifier: 'organisation identifier',
+  SN: 'surname',
+  G: 'given name',
+  CN: 'common name',
+};
+
+const OID = {
+  basicConstraints: '2.5.29.19',
+  keyUsage: '2.5.29.15',
+  extendedKeyUsage: '2.5.29.37',
+  certificatePolicies: '2.5.29.32',
+  subjectAltName: '2.5.29.17',
+  subjectKeyIdentifier: '2.5.29.14',
+  authorityKeyIdentifier: '2.5.29.35',
+  crlDistributionPoints: '2.5.29.31',
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  qcStatements: OID_QC_STATEMENTS,
+} as const;
+
+/** Only these may be critical; RFC 5280 and the BR want every other leaf extension non-critical. */
+const CRITICAL = new Set<string>([OID.basicConstraints, OID.keyUsage]);
 
 export interface SubjectKey {
   readonly keyType: KeyType;
@@ -24,81 +62,103 @@ export interface SubjectKey {
   readonly der: Buffer;
 }
 
-/** The certified key: SPKI DER (base64) of ECDSA P-256/P-384/P-521 or RSA ≥ 2048 bits, checked by importing it. */
-export async function readSubjectKey(spkiBase64: string): Promise<SubjectKey | { problem: string }> {
+/**
+ * The certified key: SPKI DER (base64), under the same key rules as a customer's CSR (csr.ts: algorithms and curves,
+ * RSA size and exponent, weak moduli, points on their curve), so a key reaching the CA by another path gets no less.
+ */
+export function readSubjectKey(spkiBase64: string): SubjectKey | { problem: string } {
   const der = Buffer.from(spkiBase64, 'base64');
   if (der.length === 0 || der.toString('base64') !== spkiBase64.replace(/\s+/g, '')) return { problem: 'publicKeySpki is not base64 DER' };
-  let publicKey: x509.PublicKey;
+  const checked = checkPublicKey(der.toString('base64'));
+  if (!checked.ok) return { problem: checked.problems.map((p) => p.message).join('; ') };
   try {
-    publicKey = new x509.PublicKey(der);
+    return { keyType: checked.keyType, publicKey: new x509.PublicKey(der), der };
   } catch {
     return { problem: 'publicKeySpki is not a SubjectPublicKeyInfo' };
   }
-  const alg = publicKey.algorithm as { name: string; namedCurve?: string; modulusLength?: number };
-  try {
-    if (alg.name === 'ECDSA' && ['P-256', 'P-384', 'P-521'].includes(alg.namedCurve ?? '')) {
-      // Importing validates the point (on the curve, not infinity).
-      await subtle.importKey('spki', der, { name: 'ECDSA', namedCurve: alg.namedCurve as string }, true, ['verify']);
-      return { keyType: 'ec', publicKey, der };
-    }
-    if (alg.name === 'RSASSA-PKCS1-v1_5' && alg.modulusLength !== undefined) {
-      if (alg.modulusLength < 2048 || alg.modulusLength % 8 !== 0) return { problem: `RSA key of ${alg.modulusLength} bits: at least 2048, a multiple of 8` };
-      await subtle.importKey('spki', der, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, true, ['verify']);
-      return { keyType: 'rsa', publicKey, der };
-    }
-  } catch {
-    return { problem: 'publicKeySpki does not hold a usable key' };
+}
+
+/**
+ * The DNS names of a request under its profile's SAN rule, each checked (domain/rules/fqdn.ts) and lower-cased. The
+ * names come back even when some are refused, so the caller can build the rest and report every problem at once.
+ */
+export function checkRequestedNames(profile: CertificateProfile, requested: readonly string[]): { names: string[]; problems: string[] } {
+  if (profile.san !== 'dns' && profile.san !== 'dns-wildcard') {
+    return { names: [], problems: requested.length > 0 ? [`${profile.product} certificates carry no DNS names`] : [] };
   }
-  return { problem: `key algorithm ${alg.name}${alg.namedCurve ? ` ${alg.namedCurve}` : ''} is not allowed (ECDSA P-256/P-384/P-521 or RSA ≥ 2048)` };
+  const problems: string[] = [];
+  if (requested.length === 0) problems.push(`${profile.product} certificates need at least one DNS name`);
+  const names = requested.map((input) => {
+    const check = checkDnsName(input, { wildcardAllowed: profile.san === 'dns-wildcard' });
+    if (check.ok) return check.name;
+    problems.push(`${check.message} [${check.rule}]`);
+    return input.toLowerCase();
+  });
+  for (const [i, name] of names.entries()) if (names.indexOf(name) !== i) problems.push(`${name} is listed twice`);
+  if (profile.san === 'dns-wildcard' && !names.some((name) => name.startsWith('*.'))) {
+    problems.push(`${profile.product} certificates need at least one wildcard name (*.example.com)`);
+  }
+  return { names, problems };
+}
+
+/** Each field present, clean and within its bound, in the layout of the profile's kind. */
+function subjectProblems(kind: ProfileKind, fields: readonly SubjectField[]): string[] {
+  const problems: string[] = [];
+  const layout = SUBJECT_LAYOUTS[kind];
+  for (const attribute of layout) {
+    if (fields.some((f) => f.attribute === attribute)) continue;
+    // The two a request can lack; everything else the CA derives.
+    if (attribute === 'L') problems.push('the organisation has no locality: a TLS certificate names the city of the organisation (BR §7.1.2.7.4)');
+    else if (attribute !== 'CN' || kind === 'person' || kind === 'seal') problems.push(`subject has no ${ATTRIBUTE_LABELS[attribute]}`);
+  }
+  if (fields.map((f) => f.attribute).join() !== layout.filter((a) => fields.some((f) => f.attribute === a)).join()) {
+    problems.push(`subject attributes are not the ${kind} layout ${layout.join(', ')}`);
+  }
+  for (const { attribute, value } of fields) {
+    const label = ATTRIBUTE_LABELS[attribute];
+    if (value === '') problems.push(`${label} is empty`);
+    if (CONTROL.test(value)) problems.push(`${label} contains control characters`);
+    const bound = UPPER_BOUNDS[attribute];
+    if (bound !== undefined && value.length > bound) problems.push(`${label} longer than ${bound} characters`);
+  }
+  if (fields.find((f) => f.attribute === 'C')?.value !== 'FR') problems.push('subject country must be FR');
+  return problems;
 }
 
 export function lintRequest(req: {
   readonly profile: CertificateProfile;
-  readonly subject: PersonSubject;
+  readonly fields: readonly SubjectField[];
   readonly subjectString: string;
   readonly siret: string;
   readonly email: string;
+  readonly dnsNames: readonly string[];
   readonly validityDays: number;
   readonly notBefore: Date;
   readonly notAfter: Date;
   readonly issuing: x509.X509Certificate;
 }): string[] {
-  const problems: string[] = [];
-  const s = req.subject;
-  for (const [field, value] of [
-    ['given name', s.givenName],
-    ['surname', s.surname],
-    ['organisation name', s.organisationName],
-  ] as const) {
-    if (value === '') problems.push(`${field} is empty`);
-    if (CONTROL.test(value)) problems.push(`${field} contains control characters`);
-  }
-  if (s.commonName.length > UB_COMMON_NAME) problems.push(`common name longer than ${UB_COMMON_NAME} characters`);
-  if (s.organisationName.length > UB_ORGANIZATION_NAME) problems.push(`organisation name longer than ${UB_ORGANIZATION_NAME} characters`);
-  if (s.organisationalUnit.length > UB_ORGANIZATIONAL_UNIT_NAME) problems.push('organisational unit too long');
+  const { profile } = req;
+  const problems = subjectProblems(profile.kind, req.fields);
+  problems.push(...checkRequestedNames(profile, req.dnsNames).problems);
   const siret = checkSiret(req.siret);
   if (!siret.ok) problems.push(`SIRET: ${siret.reason}`);
-  if (req.email.length > 254 || !MAILBOX.test(req.email)) problems.push('e-mail address is not a valid ASCII mailbox');
-  if (!Number.isInteger(req.validityDays) || req.validityDays < 1 || req.validityDays > req.profile.maxValidityDays) {
-    problems.push(`validity of ${req.validityDays} days: 1 to ${req.profile.maxValidityDays}`);
+  if (profile.san === 'email' && (req.email.length > 254 || !MAILBOX.test(req.email))) problems.push('e-mail address is not a valid ASCII mailbox');
+
+  const max = maxValidityDays(profile, req.notBefore);
+  if (!Number.isInteger(req.validityDays) || req.validityDays < 1 || req.validityDays > max) {
+    problems.push(
+      profile.validity.kind === 'br-schedule'
+        ? `validity of ${req.validityDays} days: a TLS certificate issued on ${req.notBefore.toISOString().slice(0, 10)} lives 1 to ${max} days (BR §6.3.2)`
+        : `validity of ${req.validityDays} days: 1 to ${max}`,
+    );
   }
   if (req.notBefore < req.issuing.notBefore) problems.push('the certificate would start before its issuing CA (clock skew?)');
   if (req.notAfter > req.issuing.notAfter) problems.push('the certificate would outlive its issuing CA');
 
   // The reservation stores the DN as a string and the certificate is signed from it: it must read back unchanged.
   const back = parsedSubject(req.subjectString);
-  const expected: Record<string, string> = {
-    C: s.country,
-    O: s.organisationName,
-    OU: s.organisationalUnit,
-    organizationIdentifier: s.organizationIdentifier,
-    SN: s.surname,
-    G: s.givenName,
-    CN: s.commonName,
-  };
-  for (const [key, value] of Object.entries(expected)) {
-    const got = back[key];
-    if (got?.length !== 1 || got[0] !== value) problems.push(`subject ${key} does not survive its string form`);
+  if (back.length !== req.fields.length || req.fields.some((f, i) => back[i]?.attribute !== f.attribute || back[i]?.value !== f.value)) {
+    problems.push('subject does not survive its string form');
   }
   return problems;
 }
@@ -107,9 +167,25 @@ const sameBytes = (a: ArrayBuffer | Uint8Array, b: ArrayBuffer | Uint8Array): bo
   Buffer.from(a instanceof ArrayBuffer ? new Uint8Array(a) : a).equals(Buffer.from(b instanceof ArrayBuffer ? new Uint8Array(b) : b));
 
 const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && new Set(a).size === a.length && a.every((x) => b.includes(x));
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
-/** The extensions a leaf may carry, and no other. */
-const LEAF_EXTENSIONS = ['2.5.29.19', '2.5.29.15', '2.5.29.37', '2.5.29.32', '2.5.29.17', '2.5.29.14', '2.5.29.35'];
+/** The extensions a leaf of this profile carries, and no other. */
+export function expectedExtensions(profile: CertificateProfile): string[] {
+  return [
+    OID.basicConstraints,
+    OID.keyUsage,
+    ...(profile.extendedKeyUsage.length > 0 ? [OID.extendedKeyUsage] : []),
+    OID.certificatePolicies,
+    ...(profile.san === 'none' ? [] : [OID.subjectAltName]),
+    ...(profile.subjectKeyIdentifier ? [OID.subjectKeyIdentifier] : []),
+    OID.authorityKeyIdentifier,
+    OID.crlDistributionPoints,
+    OID.authorityInfoAccess,
+    ...(profile.qcStatements ? [OID.qcStatements] : []),
+  ];
+}
+
+const urlsOf = (names: readonly x509.GeneralName[]): string[] => names.map((n) => (n.type === 'url' ? n.value : `${n.type}:${n.value}`));
 
 /** The to-be-signed certificate against its profile, its reservation and its issuer. */
 export function lintTbs(
@@ -121,13 +197,17 @@ export function lintTbs(
     readonly subject: string;
     readonly spki: Buffer;
     readonly email: string;
+    /** Checked and lower-cased, in request order. */
+    readonly dnsNames: readonly string[];
     readonly notBefore: Date;
     readonly notAfter: Date;
-    readonly issuing: x509.X509Certificate;
+    readonly issuing: LoadedCa;
+    readonly publicBaseUrl: string;
   },
 ): string[] {
   const problems: string[] = [];
-  const { profile, issuing } = expected;
+  const { profile, issuing, publicBaseUrl } = expected;
+  const issuer = issuing.certificate;
 
   if (tbs.serialNumber !== expected.serial) problems.push('serial differs from the reservation');
   if (!/^[0-7][0-9a-f]+$/.test(tbs.serialNumber) || tbs.serialNumber.length < 16 || tbs.serialNumber.length > 2 * SERIAL_BYTES || /^0+$/.test(tbs.serialNumber)) {
@@ -135,43 +215,99 @@ export function lintTbs(
   }
 
   if (tbs.subjectName.toString() !== expected.subject) problems.push('subject differs from the reservation');
-  for (const field of ['C', 'O', 'CN', '2.5.4.97']) {
-    if (tbs.subjectName.getField(field).length !== 1) problems.push(`subject must carry exactly one ${field}`);
+  const subject = parsedSubject(tbs.subjectName.toString());
+  if (!sameList(subject.map((f) => f.attribute), SUBJECT_LAYOUTS[profile.kind])) {
+    problems.push(`subject must be exactly ${SUBJECT_LAYOUTS[profile.kind].join(', ')}`);
   }
-  if (tbs.subjectName.getField('C')[0] !== 'FR') problems.push('subject country must be FR');
-  if (!sameBytes(tbs.issuerName.toArrayBuffer(), issuing.subjectName.toArrayBuffer())) problems.push('issuer is not the issuing CA');
+  if (subject.find((f) => f.attribute === 'C')?.value !== 'FR') problems.push('subject country must be FR');
+  if (!sameBytes(tbs.issuerName.toArrayBuffer(), issuer.subjectName.toArrayBuffer())) problems.push('issuer is not the issuing CA');
 
   if (tbs.notBefore.getTime() !== expected.notBefore.getTime() || tbs.notAfter.getTime() !== expected.notAfter.getTime()) {
     problems.push('validity differs from the reservation');
   }
-  if (tbs.notBefore < issuing.notBefore || tbs.notAfter > issuing.notAfter) problems.push('validity is outside the issuing CA validity');
-  if (tbs.notAfter.getTime() - tbs.notBefore.getTime() > profile.maxValidityDays * 86_400_000) problems.push('validity exceeds the profile');
+  if (tbs.notBefore < issuer.notBefore || tbs.notAfter > issuer.notAfter) problems.push('validity is outside the issuing CA validity');
+  const days = validityDaysOf(profile, tbs.notBefore, tbs.notAfter);
+  const max = maxValidityDays(profile, tbs.notBefore);
+  if (days > max) problems.push(`validity of ${days} days exceeds the ${max} days allowed${profile.validity.kind === 'br-schedule' ? ' by the BR schedule' : ''}`);
 
   if (!sameBytes(tbs.publicKey.rawData, expected.spki)) problems.push('public key differs from the reservation');
 
   const oids = tbs.extensions.map((e) => e.type);
+  const wanted = expectedExtensions(profile);
   if (new Set(oids).size !== oids.length) problems.push('an extension appears twice');
-  for (const oid of oids) if (!LEAF_EXTENSIONS.includes(oid)) problems.push(`unexpected extension ${oid}`);
-  for (const oid of LEAF_EXTENSIONS) if (!oids.includes(oid)) problems.push(`missing extension ${oid}`);
+  for (const oid of oids) if (!wanted.includes(oid)) problems.push(`unexpected extension ${oid}`);
+  for (const oid of wanted) if (!oids.includes(oid)) problems.push(`missing extension ${oid}`);
+  for (const e of tbs.extensions) if (e.critical !== CRITICAL.has(e.type)) problems.push(`extension ${e.type} must be ${CRITICAL.has(e.type) ? '' : 'non-'}critical`);
 
   const bc = tbs.getExtension(x509.BasicConstraintsExtension);
-  if (bc && (!bc.critical || bc.ca)) problems.push('basicConstraints must be critical with cA=false');
+  if (bc && (bc.ca || bc.pathLength !== undefined)) problems.push('basicConstraints must say cA=false');
   const ku = tbs.getExtension(x509.KeyUsagesExtension);
-  if (ku && (!ku.critical || ku.usages !== profile.keyUsage[expected.keyType])) problems.push('keyUsage must be critical and match the profile');
+  if (ku && ku.usages !== profile.keyUsage[expected.keyType]) problems.push('keyUsage does not match the profile');
   const eku = tbs.getExtension(x509.ExtendedKeyUsageExtension);
   if (eku && !sameSet(eku.usages.map(String), profile.extendedKeyUsage)) problems.push('extendedKeyUsage does not match the profile');
   const policies = tbs.getExtension(x509.CertificatePolicyExtension);
   if (policies && !sameSet(policies.policies, profile.policies)) problems.push('certificatePolicies do not match the profile');
+
   const san = tbs.getExtension(x509.SubjectAlternativeNameExtension);
-  if (san) {
-    const names = san.names.toJSON();
-    if (names.length !== 1 || names[0]?.type !== 'email' || names[0].value !== expected.email) problems.push('subjectAltName must be exactly the holder e-mail');
-  }
+  if (san) problems.push(...sanProblems(san, expected, subject));
+
   const aki = tbs.getExtension(x509.AuthorityKeyIdentifierExtension);
-  const issuerSki = issuing.getExtension(x509.SubjectKeyIdentifierExtension);
-  if (aki && aki.keyId !== issuerSki?.keyId) problems.push('authorityKeyIdentifier is not the issuing CA key');
+  if (aki && aki.keyId !== issuing.keyId) problems.push('authorityKeyIdentifier is not the issuing CA key');
+  const cdp = tbs.getExtension(x509.CRLDistributionPointsExtension);
+  if (cdp && !sameList(crlDistributionUrls(cdp), [caCrlUrl(publicBaseUrl, issuing.id)])) problems.push(`CRL distribution point must be the CRL of ${issuing.id}`);
+  const aia = tbs.getExtension(x509.AuthorityInfoAccessExtension);
+  if (aia) {
+    if (!sameList(urlsOf(aia.ocsp), [ocspUrl(publicBaseUrl)])) problems.push('AIA must name the OCSP responder');
+    if (!sameList(urlsOf(aia.caIssuers), [caCertificateUrl(publicBaseUrl, issuing.id)])) problems.push(`AIA caIssuers must be the certificate of ${issuing.id}`);
+    if (aia.timeStamping.length + aia.caRepository.length > 0) problems.push('AIA carries unexpected access methods');
+  }
+  const qc = tbs.extensions.find((e) => e.type === OID.qcStatements);
+  if (qc) problems.push(...qcProblems(qc, publicBaseUrl));
 
   const sigAlg = tbs.signatureAlgorithm as { name: string; hash?: { name: string } };
   if (sigAlg.name !== 'ECDSA' || sigAlg.hash?.name !== 'SHA-384') problems.push('signature algorithm must be ecdsa-with-SHA384');
+  return problems;
+}
+
+function sanProblems(
+  san: x509.SubjectAlternativeNameExtension,
+  expected: { readonly profile: CertificateProfile; readonly email: string; readonly dnsNames: readonly string[] },
+  subject: readonly { attribute: string; value: string }[],
+): string[] {
+  const { profile } = expected;
+  const names = san.names.toJSON();
+  if (profile.san === 'email') {
+    return names.length === 1 && names[0]?.type === 'email' && names[0].value === expected.email ? [] : ['subjectAltName must be exactly the holder e-mail'];
+  }
+  const problems: string[] = [];
+  if (names.some((n) => n.type !== 'dns')) problems.push('subjectAltName may hold DNS names only');
+  const dns = names.filter((n) => n.type === 'dns').map((n) => n.value);
+  if (!sameList(dns, expected.dnsNames)) problems.push('subjectAltName differs from the requested names');
+  for (const name of dns) {
+    const check = checkDnsName(name, { wildcardAllowed: profile.san === 'dns-wildcard' });
+    if (!check.ok) problems.push(`${check.message} [${check.rule}]`);
+    else if (check.name !== name) problems.push(`${name} is not in lower case`);
+  }
+  if (profile.san === 'dns-wildcard' && !dns.some((name) => name.startsWith('*.'))) problems.push('a wildcard certificate needs a wildcard name');
+  // BR §7.1.4.3: a common name, when present, is one of the SAN's names.
+  const cn = subject.find((f) => f.attribute === 'CN')?.value;
+  if (cn !== undefined && !dns.includes(cn)) problems.push('common name is not among the subjectAltName DNS names');
+  return problems;
+}
+
+function qcProblems(extension: x509.Extension, publicBaseUrl: string): string[] {
+  let content;
+  try {
+    content = readQcStatements(extension);
+  } catch {
+    return ['QCStatements do not parse'];
+  }
+  const problems: string[] = [];
+  if (!sameList(content.statementIds, [ETSI_QCS.compliance, ETSI_QCS.sscd, ETSI_QCS.type, ETSI_QCS.pds])) {
+    problems.push('QCStatements must be QcCompliance, QcSSCD, QcType, QcPDS');
+  }
+  if (!sameList(content.qcTypes, [ETSI_QCS.typeEsign])) problems.push('QcType must be esign');
+  const pds = content.pdsLocations;
+  if (pds.length !== 1 || pds[0]?.url !== pdsUrl(publicBaseUrl) || pds[0].language !== 'en') problems.push('QcPDS must be the English PDS');
   return problems;
 }

@@ -1,93 +1,183 @@
 /**
- * Certificate profiles of the personal products: what each certificate says besides its subject and key. One place
- * for these facts; the subject layout is in subject.ts and the checks against a profile in lint.ts.
+ * Certificate profiles of every product: which CA signs it and what the certificate says besides its subject and key.
+ * One place for these facts; the subject layouts are in subject.ts, the policy OIDs in policies.ts and the checks
+ * against a profile in lint.ts.
  */
-import type { ProductCode } from '../../domain/catalog.js';
+import { PRODUCT_CODES, type ProductCode } from '../../domain/catalog.js';
+import { validityPeriodAt } from '../../domain/rules/validity.js';
+import { qualifiedSignatureStatements, revocationPointers } from './extensions.js';
+import type { CaFamily, CaId, LoadedCa } from './hierarchy.js';
+import { CA_POLICY_ARC, CABF_POLICY, ETSI_POLICY, OWN_POLICY } from './policies.js';
 import { x509 } from './x509.js';
 
-/**
- * The CA's own policy arc. PLACEHOLDER: 1.2.250.1 is the AFNOR arc for French organisations and 999 is not ours; the
- * operator replaces it with the arc it registered. Person policies live under `<arc>.1.<n>`.
- */
-export const CA_POLICY_ARC = '1.2.250.1.999';
-const personPolicy = (n: number): string => `${CA_POLICY_ARC}.1.${n}`;
+export { CA_POLICY_ARC, CABF_POLICY, ETSI_POLICY, OWN_POLICY };
 
-/** ETSI EN 319 411-1 (LCP, NCP, NCP+) and EN 319 411-2 (QCP-n-qscd) policy identifiers. */
-export const ETSI_POLICY = {
-  lcp: '0.4.0.2042.1.3',
-  ncp: '0.4.0.2042.1.1',
-  ncpPlus: '0.4.0.2042.1.2',
-  qcpNQscd: '0.4.0.194112.1.2',
-} as const;
-
-export const PERSON_PRODUCTS = ['ID_RGS_STAR', 'ID_RGS_2STAR', 'ID_RGS_3STAR', 'ENCRYPTION', 'EIDAS_QUALIFIED'] as const satisfies readonly ProductCode[];
-export type PersonProduct = (typeof PERSON_PRODUCTS)[number];
+/** Also the subject layout (subject.ts): a person, a TLS server, a client-authenticating server, an e-seal. */
+export type ProfileKind = 'person' | 'tls' | 'server_client' | 'seal';
 
 export type KeyType = 'ec' | 'rsa';
 
+/**
+ * What the subjectAltName holds: the holder's e-mail, the request's DNS names (wildcards allowed or, for the wildcard
+ * product, at least one required), or nothing at all.
+ */
+export type SanRule = 'email' | 'dns' | 'dns-wildcard' | 'none';
+
+/**
+ * How long a certificate may live: a fixed ceiling, or the CA/Browser Forum schedule in force at its notBefore. A
+ * BR validity period counts both ends (BR §1.6.1), so a TLS certificate of n days ends one second before n × 24 h.
+ */
+export type ValidityRule = { readonly kind: 'fixed'; readonly maxDays: number } | { readonly kind: 'br-schedule' };
+
 export interface CertificateProfile {
-  readonly product: PersonProduct;
+  readonly product: ProductCode;
+  readonly family: CaFamily;
   /** The issuing CA (certificate_authorities.id) that signs this profile. */
-  readonly issuingCa: 'persons-issuing';
-  readonly purpose: 'signature' | 'encryption';
+  readonly issuingCa: CaId;
+  readonly kind: ProfileKind;
   /** Key usage per key type: an EC key cannot transport keys, it agrees on them (RFC 8813). */
   readonly keyUsage: Readonly<Record<KeyType, x509.KeyUsageFlags>>;
+  /** Empty: the certificate has no extendedKeyUsage extension. */
   readonly extendedKeyUsage: readonly string[];
-  /** The CA's own policy first, then the ETSI policy it implements. */
+  /** The reserved CABF policy first where there is one, then the CA's own, then the ETSI policy it implements. */
   readonly policies: readonly string[];
-  /** Longest validity sold (3 years) plus one day for a leap year. */
-  readonly maxValidityDays: number;
+  readonly san: SanRule;
+  readonly validity: ValidityRule;
+  /** ETSI EN 319 412-5 QCStatements (qualified signature on a QSCD). */
+  readonly qcStatements: boolean;
+  /** BR §7.1.2.7.6: a subscriber TLS certificate should not carry one; the other profiles keep it. */
+  readonly subjectKeyIdentifier: boolean;
 }
 
 const { digitalSignature, nonRepudiation, keyEncipherment, dataEncipherment, keyAgreement } = x509.KeyUsageFlags;
-const { clientAuth, emailProtection } = x509.ExtendedKeyUsage;
+const { serverAuth, clientAuth, emailProtection } = x509.ExtendedKeyUsage;
+
+/** Longest validity sold (3 years) plus one day for a leap year. */
+const THREE_YEARS: ValidityRule = { kind: 'fixed', maxDays: 3 * 365 + 1 };
+
+const persons = { family: 'persons', issuingCa: 'persons-issuing', kind: 'person', san: 'email', validity: THREE_YEARS, qcStatements: false, subjectKeyIdentifier: true } as const;
 
 /** Authentication and signature: one key that logs in (clientAuth), signs mail and documents (nonRepudiation). */
-const signature = (product: PersonProduct, policies: readonly string[]): CertificateProfile => ({
+const personSignature = (product: ProductCode, policies: readonly string[]): CertificateProfile => ({
+  ...persons,
   product,
-  issuingCa: 'persons-issuing',
-  purpose: 'signature',
   keyUsage: { ec: digitalSignature | nonRepudiation, rsa: digitalSignature | nonRepudiation },
   extendedKeyUsage: [clientAuth, emailProtection],
   policies,
-  maxValidityDays: 3 * 365 + 1,
 });
 
-export const PROFILES: Readonly<Record<PersonProduct, CertificateProfile>> = {
+/** OV TLS server certificates (BR §7.1.2.7): serverAuth only, from the dedicated TLS hierarchy. */
+const tls = (product: ProductCode, san: 'dns' | 'dns-wildcard'): CertificateProfile => ({
+  product,
+  family: 'tls',
+  issuingCa: 'tls-issuing',
+  kind: 'tls',
+  // RSA key exchange still needs keyEncipherment; an ECDSA key only signs the handshake.
+  keyUsage: { ec: digitalSignature, rsa: digitalSignature | keyEncipherment },
+  extendedKeyUsage: [serverAuth],
+  policies: [CABF_POLICY.organizationValidated, OWN_POLICY[product], ETSI_POLICY.ovcp],
+  san,
+  validity: { kind: 'br-schedule' },
+  qcStatements: false,
+  subjectKeyIdentifier: false,
+});
+
+export const PROFILES: Readonly<Record<ProductCode, CertificateProfile>> = {
+  SSL: tls('SSL', 'dns'),
+  SSL_RGS_STAR: tls('SSL_RGS_STAR', 'dns'),
+  SSL_WILDCARD: tls('SSL_WILDCARD', 'dns-wildcard'),
+  // A server that authenticates as a client of another organisation's service: a TLS client, not browser-trusted.
+  SERVER_CLIENT: {
+    product: 'SERVER_CLIENT',
+    family: 'seals',
+    issuingCa: 'seals-issuing',
+    kind: 'server_client',
+    keyUsage: { ec: digitalSignature, rsa: digitalSignature },
+    extendedKeyUsage: [clientAuth],
+    policies: [OWN_POLICY.SERVER_CLIENT, ETSI_POLICY.ncp],
+    san: 'dns',
+    validity: THREE_YEARS,
+    qcStatements: false,
+    subjectKeyIdentifier: true,
+  },
+  // The organisation's electronic seal (ETSI EN 319 412-3): it signs documents, so nonRepudiation and no EKU.
+  SERVER_SEAL: {
+    product: 'SERVER_SEAL',
+    family: 'seals',
+    issuingCa: 'seals-issuing',
+    kind: 'seal',
+    keyUsage: { ec: digitalSignature | nonRepudiation, rsa: digitalSignature | nonRepudiation },
+    extendedKeyUsage: [],
+    policies: [OWN_POLICY.SERVER_SEAL, ETSI_POLICY.ncp],
+    san: 'none',
+    validity: THREE_YEARS,
+    qcStatements: false,
+    subjectKeyIdentifier: true,
+  },
   // Identity proofed on documents online: the ETSI lightweight policy.
-  ID_RGS_STAR: signature('ID_RGS_STAR', [personPolicy(1), ETSI_POLICY.lcp]),
+  ID_RGS_STAR: personSignature('ID_RGS_STAR', [OWN_POLICY.ID_RGS_STAR, ETSI_POLICY.lcp]),
   // Face-to-face and a key on a token: NCP+ (secure device).
-  ID_RGS_2STAR: signature('ID_RGS_2STAR', [personPolicy(2), ETSI_POLICY.ncpPlus]),
-  ID_RGS_3STAR: signature('ID_RGS_3STAR', [personPolicy(3), ETSI_POLICY.ncpPlus]),
+  ID_RGS_2STAR: personSignature('ID_RGS_2STAR', [OWN_POLICY.ID_RGS_2STAR, ETSI_POLICY.ncpPlus]),
+  ID_RGS_3STAR: personSignature('ID_RGS_3STAR', [OWN_POLICY.ID_RGS_3STAR, ETSI_POLICY.ncpPlus]),
   // Encryption only: the key cannot sign, so no clientAuth and no signature bits.
   ENCRYPTION: {
+    ...persons,
     product: 'ENCRYPTION',
-    issuingCa: 'persons-issuing',
-    purpose: 'encryption',
     keyUsage: { ec: keyAgreement, rsa: keyEncipherment | dataEncipherment },
     extendedKeyUsage: [emailProtection],
-    policies: [personPolicy(4), ETSI_POLICY.lcp],
-    maxValidityDays: 3 * 365 + 1,
+    policies: [OWN_POLICY.ENCRYPTION, ETSI_POLICY.lcp],
   },
-  // Qualified signature on a QSCD (ETSI EN 319 411-2). QCStatements are still to come (see the CA issue).
-  EIDAS_QUALIFIED: signature('EIDAS_QUALIFIED', [personPolicy(5), ETSI_POLICY.qcpNQscd]),
+  // Qualified signature on a QSCD (ETSI EN 319 411-2), with the QCStatements of EN 319 412-5.
+  EIDAS_QUALIFIED: { ...personSignature('EIDAS_QUALIFIED', [OWN_POLICY.EIDAS_QUALIFIED, ETSI_POLICY.qcpNQscd]), qcStatements: true },
 };
 
-export const isPersonProduct = (product: string): product is PersonProduct => (PERSON_PRODUCTS as readonly string[]).includes(product);
+export const PERSON_PRODUCTS = PRODUCT_CODES.filter((product) => PROFILES[product].kind === 'person');
+export const isPersonProduct = (product: string): boolean => isProduct(product) && PROFILES[product].kind === 'person';
+export const isProduct = (product: string): product is ProductCode => (PRODUCT_CODES as readonly string[]).includes(product);
 
-/** The extensions of a leaf certificate under its profile. */
-export async function leafExtensions(
-  profile: CertificateProfile,
-  leaf: { keyType: KeyType; publicKey: x509.PublicKey; email: string; authorityKeyId: string },
-): Promise<x509.Extension[]> {
-  return [
+/** The profile of a product; undefined for a string that is no product. */
+export const profileFor = (product: string): CertificateProfile | undefined => (isProduct(product) ? PROFILES[product] : undefined);
+
+const DAY_MS = 86_400_000;
+
+/** The longest validity, in days, a certificate of this profile starting at notBefore may have. */
+export const maxValidityDays = (profile: CertificateProfile, notBefore: Date): number =>
+  profile.validity.kind === 'fixed' ? profile.validity.maxDays : validityPeriodAt(notBefore).maxValidityDays;
+
+/** The notAfter of a certificate of `days` days: BR periods count the last second, so TLS ends one second earlier. */
+export const notAfterFor = (profile: CertificateProfile, notBefore: Date, days: number): Date =>
+  new Date(notBefore.getTime() + days * DAY_MS - (profile.validity.kind === 'br-schedule' ? 1000 : 0));
+
+/** The validity period of a certificate in days as its profile counts it (inclusive for the BR schedule). */
+export const validityDaysOf = (profile: CertificateProfile, notBefore: Date, notAfter: Date): number =>
+  (notAfter.getTime() - notBefore.getTime() + (profile.validity.kind === 'br-schedule' ? 1000 : 0)) / DAY_MS;
+
+export interface LeafFacts {
+  readonly keyType: KeyType;
+  readonly publicKey: x509.PublicKey;
+  readonly email: string;
+  /** Lower-case, checked; empty for profiles without DNS names. */
+  readonly dnsNames: readonly string[];
+  readonly issuing: LoadedCa;
+  readonly publicBaseUrl: string;
+}
+
+/** The extensions of a leaf certificate under its profile; lint.ts checks the same list before signing. */
+export async function leafExtensions(profile: CertificateProfile, leaf: LeafFacts): Promise<x509.Extension[]> {
+  const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(profile.keyUsage[leaf.keyType], true),
-    new x509.ExtendedKeyUsageExtension([...profile.extendedKeyUsage], false),
-    new x509.CertificatePolicyExtension([...profile.policies], false),
-    // Non-critical: the subject DN is not empty (RFC 5280 §4.2.1.6).
-    new x509.SubjectAlternativeNameExtension([{ type: 'email', value: leaf.email }], false),
-    await x509.SubjectKeyIdentifierExtension.create(leaf.publicKey, false),
-    new x509.AuthorityKeyIdentifierExtension(leaf.authorityKeyId, false),
   ];
+  if (profile.extendedKeyUsage.length > 0) extensions.push(new x509.ExtendedKeyUsageExtension([...profile.extendedKeyUsage], false));
+  extensions.push(new x509.CertificatePolicyExtension([...profile.policies], false));
+  // Non-critical: the subject DN is never empty (RFC 5280 §4.2.1.6).
+  if (profile.san === 'email') extensions.push(new x509.SubjectAlternativeNameExtension([{ type: 'email', value: leaf.email }], false));
+  if (profile.san === 'dns' || profile.san === 'dns-wildcard') {
+    extensions.push(new x509.SubjectAlternativeNameExtension(leaf.dnsNames.map((value) => ({ type: 'dns' as const, value })), false));
+  }
+  if (profile.subjectKeyIdentifier) extensions.push(await x509.SubjectKeyIdentifierExtension.create(leaf.publicKey, false));
+  extensions.push(new x509.AuthorityKeyIdentifierExtension(leaf.issuing.keyId, false));
+  extensions.push(...revocationPointers(leaf.publicBaseUrl, leaf.issuing.id, { ocsp: true }));
+  if (profile.qcStatements) extensions.push(qualifiedSignatureStatements(leaf.publicBaseUrl));
+  return extensions;
 }

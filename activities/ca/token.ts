@@ -4,7 +4,7 @@
  * the private key and the unlock PIN are kept sealed (secrets.derive('tokens')) as the token would keep them.
  */
 import { randomInt } from 'node:crypto';
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, isNull, ne, or } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 import { seal, unseal, type Secrets } from '../../config/secrets.js';
 import type { Database } from '../../db/client.js';
@@ -18,6 +18,11 @@ export interface TokenAdapter {
   personaliseToken(req: { personalisationKey: string; orderId: string }): Promise<{ tokenId: string; publicKeySpki: string }>;
   /** The order's token PIN, the first time only; undefined once it was shown. */
   revealPinOnce(req: { orderId: string }): Promise<string | undefined>;
+  /**
+   * Unblocks the order's token: a new random PIN replaces the old one and can be revealed once more. Idempotent on
+   * resetKey: a retry under the key of the last reset changes nothing (the PIN it drew stands, revealed or not).
+   */
+  resetPin(req: { orderId: string; resetKey: string }): Promise<void>;
 }
 
 export const PIN_DIGITS = 8;
@@ -31,6 +36,10 @@ export const tokenPinPurpose = (tokenId: string): string => `token-pin:${tokenId
 const randomPin = (): string => randomInt(0, 10 ** PIN_DIGITS).toString().padStart(PIN_DIGITS, '0');
 
 type TokenRow = typeof tokens.$inferSelect;
+
+/** The order's token in the holder's hands: the latest one, should a replacement ever be made. */
+const latestToken = (db: Database, orderId: string) =>
+  db.select({ id: tokens.id }).from(tokens).where(eq(tokens.orderId, orderId)).orderBy(desc(tokens.createdAt), desc(tokens.id)).limit(1);
 
 async function findToken(db: Database, personalisationKey: string): Promise<TokenRow | undefined> {
   const [row] = await db.select().from(tokens).where(eq(tokens.personalisationKey, personalisationKey));
@@ -68,21 +77,24 @@ export function createMockTokenAdapter(deps: { readonly db: Database; readonly s
     },
 
     async revealPinOnce(req) {
-      // One statement marks and returns, so two concurrent reveals cannot both get the PIN. An order has one token;
-      // should it ever get a second (a replacement), the latest one is the one in the holder's hands.
-      const latest = deps.db
-        .select({ id: tokens.id })
-        .from(tokens)
-        .where(eq(tokens.orderId, req.orderId))
-        .orderBy(desc(tokens.createdAt), desc(tokens.id))
-        .limit(1);
+      // One statement marks and returns, so two concurrent reveals cannot both get the PIN.
       const [row] = await deps.db
         .update(tokens)
         .set({ pinRevealedAt: deps.now() })
-        .where(and(eq(tokens.id, latest), isNull(tokens.pinRevealedAt)))
+        .where(and(eq(tokens.id, latestToken(deps.db, req.orderId)), isNull(tokens.pinRevealedAt)))
         .returning({ id: tokens.id, encryptedPin: tokens.encryptedPin });
       if (row === undefined) return undefined;
       return unseal(sealingKey(), row.encryptedPin, tokenPinPurpose(row.id)).toString('utf8');
+    },
+
+    async resetPin(req) {
+      const [token] = await latestToken(deps.db, req.orderId);
+      if (token === undefined) throw refuse(CA_FAILURE.tokenNotFound, `order ${req.orderId} has no token to unblock`);
+      // Conditioned on the key, so of a retry and its original (or two concurrent retries) only one draws a PIN.
+      await deps.db
+        .update(tokens)
+        .set({ encryptedPin: seal(sealingKey(), randomPin(), tokenPinPurpose(token.id)), pinRevealedAt: null, pinResetKey: req.resetKey })
+        .where(and(eq(tokens.id, token.id), or(isNull(tokens.pinResetKey), ne(tokens.pinResetKey, req.resetKey))));
     },
   };
 }

@@ -8,13 +8,16 @@ export type Block =
   | { readonly kind: 'list'; readonly items: readonly string[] }
   | { readonly kind: 'fields'; readonly rows: readonly (readonly [label: string, value: string])[] }
   /** Lines kept together, e.g. a postal address or bank details. */
-  | { readonly kind: 'lines'; readonly lines: readonly string[] };
+  | { readonly kind: 'lines'; readonly lines: readonly string[] }
+  /** Text to copy exactly (a request body, a command): kept verbatim, in a monospace font in HTML. */
+  | { readonly kind: 'code'; readonly text: string };
 
 export const paragraph = (text: string): Block => ({ kind: 'paragraph', text });
 export const heading = (text: string): Block => ({ kind: 'heading', text });
 export const list = (items: readonly string[]): Block => ({ kind: 'list', items });
 export const fields = (rows: readonly (readonly [string, string])[]): Block => ({ kind: 'fields', rows });
 export const lines = (values: readonly string[]): Block => ({ kind: 'lines', lines: values });
+export const code = (text: string): Block => ({ kind: 'code', text });
 
 export function toText(blocks: readonly Block[], lang: 'fr' | 'en'): string {
   // French typography puts a space before the colon, English does not.
@@ -33,6 +36,11 @@ export function toText(blocks: readonly Block[], lang: 'fr' | 'en'): string {
             return b.rows.map(([label, value]) => `${label}${colon}${value}`).join('\n');
           case 'lines':
             return b.lines.map((l) => `    ${l}`).join('\n');
+          case 'code':
+            return b.text
+              .split('\n')
+              .map((l) => `    ${l}`)
+              .join('\n');
         }
       })
       .join('\n\n') + '\n'
@@ -58,6 +66,9 @@ export function toHtml(blocks: readonly Block[], title: string, lang: 'fr' | 'en
             .join('')}</table>`;
         case 'lines':
           return `<p style="margin-left:1.5em">${b.lines.map(escapeHtml).join('<br>')}</p>`;
+        case 'code':
+          // pre-wrap and break-all wrap a long JSON line on screen; a copy still gets the exact text.
+          return `<pre style="margin:0.6em 0 0.6em 1.5em;padding:8px 10px;background:#f4f4f4;white-space:pre-wrap;word-break:break-all;font-family:Consolas,Menlo,monospace;font-size:13px">${escapeHtml(b.text)}</pre>`;
       }
     })
     .join('\n');

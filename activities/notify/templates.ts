@@ -3,10 +3,10 @@
  * happened and with which facts; the words live here, in the tone of the CA's own customer guides.
  */
 import { CATALOG, DOCUMENT_LABELS, type DocumentType, type PaymentMethod, type ProductCode } from '../../domain/catalog.js';
-import type { ChecklistItem } from '../../domain/order.js';
+import type { ChecklistItem, DomainChallenge } from '../../domain/order.js';
 import { BANK_DETAILS, CA_NAME, CA_POSTAL_ADDRESS, CHEQUE_PAYEE } from './ca-contact.js';
 import { formatDate, formatDays, formatDuration, formatEuros, formatPriceExVat, type Language } from './format.js';
-import { fields, heading, lines, list, paragraph, toHtml, toText, type Block } from './mail-document.js';
+import { code, fields, heading, lines, list, paragraph, toHtml, toText, type Block } from './mail-document.js';
 import { PAYMENT_METHOD_LABELS, buildOrderForm, orderFormFileName, type OrderSummary } from './order-form.js';
 
 export type { Language } from './format.js';
@@ -67,7 +67,24 @@ export type EmailMessage =
   | { readonly template: 'acceptance_reminder'; readonly data: OrderRef & { readonly serial: string; readonly revokeOn: string } }
   /** `reason`: the RFC 5280 name (keyCompromise, superseded…). */
   | { readonly template: 'certificate_revoked'; readonly data: OrderRef & { readonly serial: string; readonly reason: string; readonly revokedAt: string } }
-  | { readonly template: 'order_completed'; readonly data: OrderRef & { readonly serial: string } };
+  | { readonly template: 'order_completed'; readonly data: OrderRef & { readonly serial: string } }
+  // The certificate's own life (workflows/certificate.ts): `serial` is the certificate the mail is about.
+  /** `days` left until `notAfter`; `renewalOrder`: the prefilled JSON body of POST /v1/orders, shown as is. */
+  | {
+      readonly template: 'expiry_reminder';
+      readonly data: OrderRef & { readonly serial: string; readonly notAfter: string; readonly days: number; readonly renewalOrder: string };
+    }
+  /** A TLS subscription's next certificate (same key), ready to install. */
+  | {
+      readonly template: 'certificate_renewed';
+      readonly data: OrderRef & { readonly serial: string; readonly subject: string; readonly notBefore: string; readonly notAfter: string };
+    }
+  /** The names whose validation may no longer be reused, with what to publish; `notAfter`: the current certificate's end. */
+  | {
+      readonly template: 'domain_revalidation';
+      readonly data: OrderRef & { readonly serial: string; readonly notAfter: string; readonly challenges: readonly DomainChallenge[] };
+    }
+  | { readonly template: 'hold_released'; readonly data: OrderRef & { readonly serial: string } };
 
 export type SmsMessage = { readonly template: 'unlock_code'; readonly data: { readonly code: string; readonly validMinutes?: number } };
 
@@ -496,7 +513,182 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
       signOff(t),
     ],
   }),
+
+  expiry_reminder: ({ orderId, product, serial, notAfter, days, renewalOrder }, t, lang) => {
+    const on = formatDate(notAfter, lang);
+    return {
+      subject: t(`Certificat ${serial} : il expire le ${on}`, `Certificate ${serial} expires on ${on}`),
+      blocks: [
+        greeting(t),
+        paragraph(
+          t(
+            `Votre certificat ${productName(product, lang)} (commande ${orderId}, n° de série ${serial}) expire le ${on}, dans ${formatDays(days, lang)}. Passé cette date, il ne sera plus utilisable.`,
+            `Your ${productName(product, lang)} certificate (order ${orderId}, serial number ${serial}) expires on ${on}, in ${formatDays(days, lang)}. After that date it can no longer be used.`,
+          ),
+        ),
+        heading(t('Renouveler votre certificat', 'Renewing your certificate')),
+        paragraph(
+          t(
+            `Passez une nouvelle commande depuis ${customerArea(t)}, ou envoyez à l'API (POST /v1/orders) la commande ci-dessous, préremplie d'après votre commande actuelle :`,
+            `Place a new order from ${customerArea(t)}, or post the order below to the API (POST /v1/orders), prefilled from your current order:`,
+          ),
+        ),
+        code(renewalOrder),
+        ...(CATALOG[product].keyOrigin === 'customer_csr'
+          ? [
+              paragraph(
+                t(
+                  `Ajoutez-y, dans le champ "csr", la CSR (PEM) d'une nouvelle clé : une clé déjà certifiée pour une autre commande est refusée. POST /v1/csr-command vous donne la commande openssl.`,
+                  `Add to it, in the "csr" field, the CSR (PEM) of a new key: a key already certified for another order is refused. POST /v1/csr-command gives you the openssl command.`,
+                ),
+              ),
+            ]
+          : []),
+        paragraph(
+          t(
+            `Avant de l'envoyer, lisez nos conditions générales d'utilisation : la commande n'est acceptée que si vous les acceptez, en indiquant "termsAccepted": true.`,
+            `Before posting it, read our terms and conditions: the order is only accepted if you accept them, with "termsAccepted": true.`,
+          ),
+        ),
+        paragraph(
+          t(
+            `Comme pour votre première commande, nous vous demanderons ensuite vos justificatifs : commandez assez tôt pour que le nouveau certificat soit émis avant le ${on}.`,
+            `As for your first order, we will then ask for your supporting documents: order early enough for the new certificate to be issued before ${on}.`,
+          ),
+        ),
+        signOff(t),
+      ],
+    };
+  },
+
+  certificate_renewed: ({ orderId, product, serial, subject, notBefore, notAfter }, t, lang) => ({
+    subject: t(`Commande ${orderId} : votre nouveau certificat est prêt`, `Order ${orderId}: your new certificate is ready`),
+    blocks: [
+      greeting(t),
+      paragraph(t(`Le nouveau certificat de votre abonnement ${productName(product, lang)} est prêt.`, `The new certificate of your ${productName(product, lang)} subscription is ready.`)),
+      fields([
+        [t('Commande', 'Order'), orderId],
+        [t('N° de série', 'Serial number'), serial],
+        [t('Sujet', 'Subject'), subject],
+        [t('Valide du', 'Valid from'), formatDate(notBefore, lang)],
+        [t('Au', 'Until'), formatDate(notAfter, lang)],
+      ]),
+      paragraph(
+        t(
+          `Téléchargez-le depuis ${customerArea(t)} ou à l'adresse /v1/orders/${orderId}/certificate de l'API (PEM, DER ou chaîne complète). Il certifie la même clé que le précédent : seul le certificat est à remplacer.`,
+          `Download it from ${customerArea(t)} or at /v1/orders/${orderId}/certificate in the API (PEM, DER or full chain). It certifies the same key as the previous one: only the certificate needs replacing.`,
+        ),
+      ),
+      paragraph(
+        t(
+          'Installez-le sur vos serveurs avant l’expiration du certificat précédent, pour que vos services restent accessibles sans interruption.',
+          'Install it on your servers before the previous certificate expires, so that your services stay available without interruption.',
+        ),
+      ),
+      signOff(t),
+    ],
+  }),
+
+  domain_revalidation: ({ orderId, product, serial, notAfter, challenges }, t, lang) => {
+    const by = formatDate(notAfter, lang);
+    return {
+      subject: t(`Commande ${orderId} : prouvez à nouveau le contrôle de vos domaines`, `Order ${orderId}: prove control of your domains again`),
+      blocks: [
+        greeting(t),
+        paragraph(
+          t(
+            `Pour émettre le prochain certificat de votre abonnement ${productName(product, lang)} (commande ${orderId}), nous devons vérifier à nouveau que vous contrôlez les noms de domaine ci-dessous : les exigences du CA/Browser Forum (Baseline Requirements) ne nous permettent plus de réutiliser leur validation précédente.`,
+            `To issue the next certificate of your ${productName(product, lang)} subscription (order ${orderId}), we must check again that you control the domain names below: the CA/Browser Forum Baseline Requirements no longer allow us to reuse their previous validation.`,
+          ),
+        ),
+        ...challengeBlocks(challenges, t, lang),
+        heading(t('Vérification', 'Check')),
+        paragraph(
+          t(
+            "Nous vérifions ces publications automatiquement et régulièrement ; dès que tous les noms sont validés, nous émettons votre nouveau certificat. Vous pouvez aussi demander une vérification immédiate à l'API :",
+            'We check these automatically and regularly; as soon as every name is validated, we issue your new certificate. You can also ask for a check at once through the API:',
+          ),
+        ),
+        code(`POST /v1/orders/${orderId}/domain-validation\n{"action":"check"}`),
+        paragraph(
+          t(
+            `Si une valeur expire avant votre publication, demandez-en une nouvelle à la même adresse avec {"action":"start","method":"dns"} (ou "http").`,
+            `If a value expires before you publish it, ask for a new one at the same address with {"action":"start","method":"dns"} (or "http").`,
+          ),
+        ),
+        paragraph(
+          t(
+            `Tant que ces noms ne sont pas validés, aucun nouveau certificat n'est émis : faites-le avant le ${by}, date d'expiration de votre certificat actuel (n° de série ${serial}), pour qu'il soit remplacé à temps.`,
+            `Until these names are validated, no new certificate is issued: do it before ${by}, when your current certificate (serial number ${serial}) expires, so that it is replaced in time.`,
+          ),
+        ),
+        signOff(t),
+      ],
+    };
+  },
+
+  hold_released: ({ orderId, product, serial }, t, lang) => ({
+    subject: t(`Certificat ${serial} : suspension levée`, `Certificate ${serial}: hold lifted`),
+    blocks: [
+      greeting(t),
+      paragraph(
+        t(
+          `La suspension de votre certificat ${productName(product, lang)} (commande ${orderId}, n° de série ${serial}) est levée : il est de nouveau valide et vous pouvez l'utiliser normalement.`,
+          `The hold on your ${productName(product, lang)} certificate (order ${orderId}, serial number ${serial}) is lifted: it is valid again and you can use it as before.`,
+        ),
+      ),
+      paragraph(
+        t(
+          'Les services qui consultent nos listes de révocation le verront de nouveau valide dès leur prochaine mise à jour.',
+          'Services that read our revocation lists will see it as valid again from their next update.',
+        ),
+      ),
+      signOff(t),
+    ],
+  }),
 };
+
+/**
+ * What to publish, per file or TXT record as the CA drew them. A name and its wildcard share one TXT record: they
+ * are shown once, under both names.
+ */
+function challengeBlocks(challenges: readonly DomainChallenge[], t: Tr, lang: Language): Block[] {
+  const groups = new Map<string, DomainChallenge[]>();
+  for (const c of challenges) {
+    const key = c.http?.url ?? (c.dns !== undefined ? `${c.dns.recordName} ${c.dns.value}` : `${c.method} ${c.authorizationDomain} ${c.token}`);
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  return [...groups.values()].flatMap((group) => {
+    const c = group[0] as DomainChallenge;
+    const names = group.map((x) => x.domain);
+    const title = names.length === 1 ? c.domain : `${names.slice(0, -1).join(', ')} ${t('et', 'and')} ${names[names.length - 1] ?? ''}`;
+    const until: readonly [string, string] = [t("Valable jusqu'au", 'Valid until'), formatDate(c.expiresAt, lang)];
+    if (c.http !== undefined) {
+      return [
+        heading(title),
+        paragraph(t('Publiez un fichier à cette adresse, avec exactement ce contenu :', 'Publish a file at this address, with exactly this content:')),
+        fields([['URL', c.http.url], [t('Contenu du fichier', 'File content'), c.http.content], until]),
+      ];
+    }
+    if (c.dns !== undefined) {
+      return [
+        heading(title),
+        paragraph(t('Ajoutez cet enregistrement DNS :', 'Add this DNS record:')),
+        fields([[t('Nom', 'Name'), c.dns.recordName], ['Type', c.dns.recordType], [t('Valeur', 'Value'), c.dns.value], until]),
+      ];
+    }
+    // Without its details a challenge still has its value; the customer area shows where it goes.
+    return [
+      heading(title),
+      paragraph(
+        c.method === 'http'
+          ? t(`Publiez un fichier sous /.well-known/pki-validation/ de ${c.authorizationDomain}, avec exactement ce contenu :`, `Publish a file under /.well-known/pki-validation/ of ${c.authorizationDomain}, with exactly this content:`)
+          : t(`Ajoutez un enregistrement DNS TXT pour ${c.authorizationDomain}, avec exactement cette valeur :`, `Add a DNS TXT record for ${c.authorizationDomain}, with exactly this value:`),
+      ),
+      fields([[t('Valeur', 'Value'), c.token], until]),
+    ];
+  });
+}
 
 /** RFC 5280 reason names as a customer reads them. */
 const REVOCATION_REASONS: Partial<Record<string, Record<Language, string>>> = {

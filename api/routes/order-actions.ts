@@ -39,8 +39,8 @@ export interface OrderActionDeps {
   readonly paymentWebhookSecret: string;
   /** Shows the token's PIN once (then undefined for ever). */
   revealPinOnce(orderId: string): Promise<string | undefined>;
-  /** PEM of the issuing CA then the root. */
-  chainPem(): Promise<string>;
+  /** PEM of the certificate, its issuing CA, then the root. */
+  chainPem(serial: string): Promise<string>;
 }
 
 export const MAX_EVIDENCE_BYTES = 10 * 1024 * 1024;
@@ -268,7 +268,7 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
           const der = Buffer.from(cert.pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
           res.type('application/pkix-cert').send(der);
         } else if (accept.includes('application/pem-certificate-chain')) {
-          res.type('application/pem-certificate-chain').send(`${cert.pem.trim()}\n${(await deps.chainPem()).trim()}\n`);
+          res.type('application/pem-certificate-chain').send(await deps.chainPem(cert.serial));
         } else {
           res.type('application/x-pem-file').send(`${cert.pem.trim()}\n`);
         }

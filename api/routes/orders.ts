@@ -5,6 +5,8 @@ import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { getOrganisation, getUser, type User } from '../../db/accounts.js';
 import type { Database } from '../../db/client.js';
+import { checkCsr } from '../../activities/ca/csr.js';
+import { keyInUse } from '../../db/certificates.js';
 import { claimIdempotencyKey, getOrderRow, listOrderRows } from '../../db/orders.js';
 import {
   CATALOG,
@@ -110,12 +112,6 @@ async function buildOrderInput(deps: OrdersDeps, caller: Principal, body: Create
     });
   }
   if (!body.termsAccepted) throw Problem.unprocessable('terms-not-accepted', 'The terms and conditions must be accepted.');
-  if (body.csr !== undefined || body.extraSans !== undefined || body.domainOwner !== undefined) {
-    throw Problem.unprocessable(
-      'csr-not-supported',
-      `${body.product} is ordered with a key generated for the token; csr, extraSans and domainOwner are not accepted.`,
-    );
-  }
   const holder = await resolveHolder(db, caller, body);
   if (holder.organisationId === null) {
     throw Problem.unprocessable('holder-without-organisation', 'The holder must belong to an organisation.');
@@ -133,7 +129,12 @@ async function buildOrderInput(deps: OrdersDeps, caller: Principal, body: Create
   if (method === 'purchase_order' && purchaseOrderNumber === null) {
     throw Problem.unprocessable('purchase-order-number-required', 'Payment by purchase order needs the purchase order number.');
   }
-  if (product.smsUnlock && (holder.phone === null || !isE164(holder.phone))) {
+  if (product.proofing === 'organisation_domain' && (organisation.locality ?? '').trim() === '') {
+    // BR §7.1.4.2: an OV certificate names the organisation's locality.
+    throw Problem.unprocessable('organisation-locality-required', "A TLS certificate names the organisation's locality: the organisation has none on file.");
+  }
+  const certificateRequest = await readCertificateRequest(db, body, orderId);
+  if (product.smsUnlock && certificateRequest === null && (holder.phone === null || !isE164(holder.phone))) {
     throw Problem.unprocessable(
       'mobile-phone-required',
       `${body.product} is unlocked by SMS: the holder's account needs a mobile number in E.164 form (+33612345678).`,
@@ -154,11 +155,55 @@ async function buildOrderInput(deps: OrdersDeps, caller: Principal, body: Create
       language: holder.language === 'en' ? 'en' : 'fr',
     },
     orderedByUserId: caller.userId,
-    organisation: { id: organisation.id, siret: organisation.siret, name: organisation.name },
+    organisation: { id: organisation.id, siret: organisation.siret, name: organisation.name, locality: organisation.locality ?? null },
+    certificateRequest,
+    domainOwner: body.domainOwner?.trim() ?? null,
     payment: { method, purchaseOrderNumber },
     priceCents: priceOf(body.product, body.durationYears),
     createdAt: new Date().toISOString(),
     deadlines: deps.deadlines,
+  };
+}
+
+/**
+ * The customer's CSR, checked (SPEC §5): required for the server products, accepted for personal products delivered as
+ * software, refused where the CA personalises a token. Every problem is named with its rule.
+ */
+async function readCertificateRequest(db: Database, body: CreateOrderBody, orderId: string): Promise<OrderInput['certificateRequest']> {
+  const product = CATALOG[body.product];
+  const hasNames = product.kind === 'server' && body.product !== 'SERVER_SEAL';
+  if (body.extraSans !== undefined && !hasNames) {
+    throw Problem.unprocessable('extra-sans-not-accepted', `${body.product} certifies no domain names: extraSans is not accepted.`);
+  }
+  if (body.domainOwner !== undefined && product.proofing !== 'organisation_domain') {
+    throw Problem.unprocessable('domain-owner-not-accepted', `${body.product} certifies no domain names: domainOwner is not accepted.`);
+  }
+  if (body.csr === undefined) {
+    if (product.keyOrigin === 'customer_csr') {
+      throw Problem.unprocessable('csr-required', `${body.product} is issued for your own key: send its CSR (PEM). POST /v1/csr-command gives the openssl command.`);
+    }
+    return null;
+  }
+  if (product.keyOrigin === 'token') {
+    throw Problem.unprocessable('csr-not-accepted', `${body.product} is issued on a token the CA personalises: no CSR is accepted.`);
+  }
+  const checked = await checkCsr(body.csr, { product: body.product, ...(body.extraSans ? { extraSans: body.extraSans } : {}) });
+  if (!checked.ok) {
+    const [firstProblem] = checked.problems;
+    throw Problem.unprocessable(firstProblem?.rule ?? 'csr-invalid', checked.problems.map((p) => p.message).join(' '), { problems: checked.problems });
+  }
+  const used = await keyInUse(db, checked.csr.publicKeySpki, { exceptOrderId: orderId });
+  if (used !== undefined) {
+    throw Problem.unprocessable(
+      used.reason === 'compromised' ? 'key-compromised' : 'key-in-use',
+      used.reason === 'compromised' ? 'This key was reported compromised: generate a new one.' : 'This key is already certified for another order: generate a new one.',
+    );
+  }
+  return {
+    csrPem: body.csr.trim(),
+    publicKeySpki: checked.csr.publicKeySpki,
+    keyDescription: checked.csr.keyDescription,
+    dnsNames: hasNames ? checked.names : [],
   };
 }
 

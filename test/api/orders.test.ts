@@ -120,9 +120,11 @@ describe('POST /v1/orders', () => {
 
   it.each([
     ['terms not accepted', rgsStarOrder({ termsAccepted: false }), 'terms-not-accepted'],
-    ['a product the workflow does not take yet', rgsStarOrder({ product: 'SSL' }), 'product-not-orderable'],
+    ['a server product without its CSR', rgsStarOrder({ product: 'SSL' }), 'csr-required'],
     ['a purchase order without its number', rgsStarOrder({ payment: { method: 'purchase_order' } }), 'purchase-order-number-required'],
-    ['a CSR for a token product', rgsStarOrder({ csr: '-----BEGIN CERTIFICATE REQUEST-----' }), 'csr-not-supported'],
+    ['a CSR for a token product', rgsStarOrder({ product: 'ID_RGS_3STAR', csr: '-----BEGIN CERTIFICATE REQUEST-----' }), 'csr-not-accepted'],
+    ['an unreadable CSR', rgsStarOrder({ csr: '-----BEGIN CERTIFICATE REQUEST-----' }), 'csr-unreadable'],
+    ['extra names for a personal product', rgsStarOrder({ extraSans: ['www.example.com'] }), 'extra-sans-not-accepted'],
   ])('answers 422 for %s and creates nothing', async (_name, body, slug) => {
     const before = await stack.http<{ items: OrderView[] }>('GET', '/v1/orders?limit=200', { key: alice.key });
     const res = await create(alice.key, body);

@@ -13,7 +13,7 @@ import { tokenKeyPurpose, tokenPinPurpose } from '../../activities/ca/token.js';
 import { unseal, type Secrets } from '../../config/secrets.js';
 import { openPostgres, type Database, type DatabaseHandle } from '../../db/client.js';
 import { certificateAuthorities, certificates, tokens } from '../../db/schema.js';
-import { ACME, insertOrder, openssl, pemBlocks, testSecrets } from './support.js';
+import { ACME, insertOrder, openssl, pemBlocks, PUBLIC_BASE_URL, testSecrets } from './support.js';
 
 const CA_IDS = [PERSONS_FAMILY.root.id, PERSONS_FAMILY.issuing.id];
 
@@ -26,7 +26,7 @@ beforeAll(() => {
   secrets = testSecrets();
   handle = openPostgres(inject('databaseUrl'), 4);
   db = handle.db;
-  ca = createCa({ db, secrets });
+  ca = createCa({ db, secrets, publicBaseUrl: PUBLIC_BASE_URL });
 });
 afterAll(async () => {
   await handle?.close();
@@ -61,7 +61,7 @@ function request(orderId: string, publicKeySpki: string, overrides: Partial<Issu
 }
 
 async function chain(): Promise<{ root: string; issuing: string }> {
-  const [issuing, root] = pemBlocks(await ca.chainPem());
+  const [issuing, root] = pemBlocks(await ca.chainPem({ caId: 'persons-issuing' }));
   if (issuing === undefined || root === undefined) throw new Error('chain is incomplete');
   return { root, issuing };
 }
@@ -82,15 +82,15 @@ const rowsOf = (issuanceKey: string) => db.select().from(certificates).where(eq(
 
 describe('the persons hierarchy', () => {
   it('is created once even when two workers ensure it five times at once', async () => {
-    const a = createCa({ db, secrets });
-    const b = createCa({ db, secrets });
+    const a = createCa({ db, secrets, publicBaseUrl: PUBLIC_BASE_URL });
+    const b = createCa({ db, secrets, publicBaseUrl: PUBLIC_BASE_URL });
     await Promise.all([a.ensureHierarchy(), b.ensureHierarchy(), a.ensureHierarchy(), b.ensureHierarchy(), a.ensureHierarchy()]);
 
     const rows = await db.select().from(certificateAuthorities).where(inArray(certificateAuthorities.id, CA_IDS));
     expect(rows.map((r) => r.id).sort()).toEqual([...CA_IDS].sort());
     expect(rows.find((r) => r.id === 'persons-issuing')?.parentId).toBe('persons-root');
     // Both instances (and a third, fresh one) serve the stored hierarchy, not a candidate of their own.
-    const chains = await Promise.all([a.chainPem(), b.chainPem(), createCa({ db, secrets }).chainPem()]);
+    const chains = await Promise.all([a, b, createCa({ db, secrets, publicBaseUrl: PUBLIC_BASE_URL })].map((x) => x.chainPem({ caId: 'persons-issuing' })));
     expect(new Set(chains).size).toBe(1);
     expect(pemBlocks(chains[0] ?? '')).toHaveLength(2);
   });
@@ -132,7 +132,7 @@ describe('the persons hierarchy', () => {
 
   it('refuses to run under another master key rather than sign with a key it cannot open', async () => {
     await ca.ensureHierarchy();
-    const other = createCa({ db, secrets: testSecrets(Buffer.alloc(32, 1).toString('base64')) });
+    const other = createCa({ db, secrets: testSecrets(Buffer.alloc(32, 1).toString('base64')), publicBaseUrl: PUBLIC_BASE_URL });
     await expect(other.ensureHierarchy()).rejects.toThrow(/MASTER_KEY/);
   });
 });
@@ -192,8 +192,8 @@ describe('issuance', () => {
   it('gives one certificate for ten concurrent calls with the same issuance key on two workers', async () => {
     const orderId = await insertOrder(db);
     const req = request(orderId, await ecKey());
-    const a = createCa({ db, secrets });
-    const b = createCa({ db, secrets });
+    const a = createCa({ db, secrets, publicBaseUrl: PUBLIC_BASE_URL });
+    const b = createCa({ db, secrets, publicBaseUrl: PUBLIC_BASE_URL });
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).issueCertificate(req)));
     expect(new Set(results.map((r) => r.serial)).size).toBe(1);
     expect(new Set(results.map((r) => r.pem)).size).toBe(1);
@@ -210,12 +210,12 @@ describe('issuance', () => {
     const req = request(orderId, await ecKey());
     const reservedAt = new Date();
     const reservedSecond = Math.floor(reservedAt.getTime() / 1000) * 1000; // X.509 keeps whole seconds: so does the reservation
-    const dying = createCaWithInternals({ db, secrets, now: () => reservedAt });
+    const dying = createCaWithInternals({ db, secrets, now: () => reservedAt, publicBaseUrl: PUBLIC_BASE_URL });
     const reservation = await dying.reserveCertificate(req);
     expect(reservation).toMatchObject({ status: 'reserved', pem: null });
 
     // The retry runs an hour later on another worker: it signs what was reserved, not a new serial or period.
-    const later = createCa({ db, secrets, now: () => new Date(reservedAt.getTime() + 3_600_000) });
+    const later = createCa({ db, secrets, now: () => new Date(reservedAt.getTime() + 3_600_000), publicBaseUrl: PUBLIC_BASE_URL });
     const cert = await later.issueCertificate(req);
     expect(cert.serial).toBe(reservation.serial);
     expect(cert.notBefore).toBe(new Date(reservedSecond).toISOString());
@@ -255,7 +255,7 @@ describe('issuance', () => {
     const cert = await ca.issueCertificate(
       request(orderId, await ecKey('P-384'), {
         holder: { givenName: '  Zoé  Marie ', surname: "d'Alembert-Lefèvre", email: 'zoe@example.test' },
-        organisation: { name: 'Dupont, "Fils" + Cie; Société', siret: '44306184100047' },
+        organisation: { name: 'Dupont, "Fils" + Cie; Société', siret: '44306184100047', locality: null },
       }),
     );
     const out = text(cert.pem);
@@ -268,14 +268,19 @@ describe('issuance', () => {
   it('refuses what its profiles do not allow, before reserving anything', async () => {
     const orderId = await insertOrder(db);
     const key = await ecKey();
-    await expect(ca.issueCertificate(request(orderId, key, { product: 'SSL' }))).rejects.toMatchObject({ type: 'CaUnsupportedProduct', nonRetryable: true });
+    await expect(ca.issueCertificate(request(orderId, key, { product: 'CODE_SIGNING' as IssueRequest['product'] }))).rejects.toMatchObject({
+      type: 'CaUnsupportedProduct',
+      nonRetryable: true,
+    });
+    // A person's certificate names no host.
+    await expect(ca.issueCertificate(request(orderId, key, { dnsNames: ['www.example.com'] }))).rejects.toMatchObject({ type: 'CaLintFailed' });
     await expect(ca.issueCertificate(request(orderId, await rsaKey(1024)))).rejects.toMatchObject({ type: 'CaLintFailed', nonRetryable: true });
     await expect(ca.issueCertificate(request(orderId, 'bm90IGEga2V5'))).rejects.toMatchObject({ type: 'CaLintFailed' });
     await expect(ca.issueCertificate(request(orderId, key, { validityDays: 2000 }))).rejects.toMatchObject({ type: 'CaLintFailed' });
     await expect(ca.issueCertificate(request(orderId, key, { holder: { givenName: 'A', surname: 'B', email: 'not-an-address' } }))).rejects.toMatchObject({
       type: 'CaLintFailed',
     });
-    await expect(ca.issueCertificate(request(orderId, key, { organisation: { name: 'X', siret: '12345678901234' } }))).rejects.toMatchObject({ type: 'CaLintFailed' });
+    await expect(ca.issueCertificate(request(orderId, key, { organisation: { name: 'X', siret: '12345678901234', locality: null } }))).rejects.toMatchObject({ type: 'CaLintFailed' });
     expect(await db.select().from(certificates).where(eq(certificates.orderId, orderId))).toHaveLength(0);
   });
 
@@ -305,7 +310,7 @@ describe('revocation', () => {
 
   it('refuses unknown reasons and unknown serials', async () => {
     const cert = await ca.issueCertificate(request(await insertOrder(db), await ecKey()));
-    await expect(ca.revokeCertificate({ serial: cert.serial, reason: 'certificateHold' })).rejects.toMatchObject({ type: 'CaBadRevocationReason', nonRetryable: true });
+    await expect(ca.revokeCertificate({ serial: cert.serial, reason: 'removeFromCRL' })).rejects.toMatchObject({ type: 'CaBadRevocationReason', nonRetryable: true });
     await expect(ca.revokeCertificate({ serial: cert.serial, reason: 'bored' })).rejects.toMatchObject({ type: 'CaBadRevocationReason' });
     await expect(ca.revokeCertificate({ serial: '7f'.repeat(16), reason: 'unspecified' })).rejects.toMatchObject({ type: 'CaCertificateNotFound' });
     const [row] = await db.select().from(certificates).where(eq(certificates.serial, cert.serial));
@@ -317,7 +322,7 @@ describe('the token (mock)', () => {
   it('is personalised once per key, whatever the retries', async () => {
     const orderId = await insertOrder(db);
     const req = { personalisationKey: `order-${orderId}/token`, orderId };
-    const other = createCa({ db, secrets });
+    const other = createCa({ db, secrets, publicBaseUrl: PUBLIC_BASE_URL });
     const racing = await Promise.all([ca.personaliseToken(req), other.personaliseToken(req), ca.personaliseToken(req), other.personaliseToken(req)]);
     const first = racing[0];
     for (const result of racing) expect(result).toEqual(first);
@@ -333,7 +338,7 @@ describe('the token (mock)', () => {
   it('reveals its 8-digit PIN once, then never again, even to concurrent callers', async () => {
     const orderId = await insertOrder(db);
     const token = await ca.personaliseToken({ personalisationKey: `order-${orderId}/token`, orderId });
-    const reveals = await Promise.all([ca.revealPinOnce({ orderId }), ca.revealPinOnce({ orderId }), createCa({ db, secrets }).revealPinOnce({ orderId })]);
+    const reveals = await Promise.all([ca.revealPinOnce({ orderId }), ca.revealPinOnce({ orderId }), createCa({ db, secrets, publicBaseUrl: PUBLIC_BASE_URL }).revealPinOnce({ orderId })]);
     const pins = reveals.filter((pin): pin is string => pin !== undefined);
     expect(pins).toHaveLength(1);
     expect(pins[0]).toMatch(/^\d{8}$/);

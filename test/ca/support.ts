@@ -1,5 +1,5 @@
 /** What the CA tests share: the secrets, an order row for the foreign keys, openssl on files. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,10 @@ import type { Database } from '../../db/client.js';
 export const testSecrets = (masterKey: string = inject('masterKey')): Secrets =>
   loadSecrets({ MASTER_KEY: masterKey, DATA_DIR: tmpdir(), embeddedDatabase: false, PAYMENT_WEBHOOK_SECRET: undefined });
 
-export const ACME = { siret: '73282932000074', name: 'ACME' } as const;
+/** What the CA writes into CRL distribution points and AIA: any base works, openssl never fetches it here. */
+export const PUBLIC_BASE_URL = 'https://certflow.example.test';
+
+export const ACME = { siret: '73282932000074', name: 'ACME', locality: 'Paris' } as const;
 
 /** A minimal order (and its holder and organisation): certificates and tokens reference orders(id). */
 export async function insertOrder(db: Database): Promise<string> {
@@ -28,15 +31,39 @@ export interface OpensslResult {
   readonly stderr: string;
 }
 
-/** Runs the openssl CLI with the given files written to a fresh temporary folder; `{name}` in args is that file. */
-export function openssl(args: string[], files: Record<string, string> = {}): OpensslResult {
+/** A fresh temporary folder with the files written in it, and `{name}` arguments resolved to those files. */
+function inFolder(args: string[], files: Record<string, string | Uint8Array>): { dir: string; resolved: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'certflow-ca-'));
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  return { dir, resolved: args.map((arg) => arg.replace(/^\{(.+)\}$/, (_, name: string) => join(dir, name))) };
+}
+
+/** Runs the openssl CLI with the given files written to a fresh temporary folder; `{name}` in args is that file. */
+export function openssl(args: string[], files: Record<string, string | Uint8Array> = {}): OpensslResult {
+  const { dir, resolved } = inFolder(args, files);
   try {
-    for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
-    const resolved = args.map((arg) => arg.replace(/^\{(.+)\}$/, (_, name: string) => join(dir, name)));
     const run = spawnSync('openssl', resolved, { encoding: 'utf8' });
     if (run.error) throw run.error;
     return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The same without blocking the event loop: for openssl talking to a server of this very process (OCSP). */
+export async function opensslAsync(args: string[], files: Record<string, string | Uint8Array> = {}): Promise<OpensslResult> {
+  const { dir, resolved } = inFolder(args, files);
+  try {
+    const child = spawn('openssl', resolved);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const status = await new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+    return { status, stdout, stderr };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

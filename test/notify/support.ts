@@ -20,7 +20,7 @@ export function sampleOrder(overrides: Partial<OrderSummary> = {}): OrderSummary
     os: 'windows',
     partnerCode: null,
     holder: { userId: randomUUID(), email: 'camille.durand@example.test', givenName: 'Camille', surname: 'Durand', phone: '+33612345678', language: 'fr' },
-    organisation: { id: randomUUID(), siret: '73282932000074', name: 'ACME Études & Conseil' },
+    organisation: { id: randomUUID(), siret: '73282932000074', name: 'ACME Études & Conseil', locality: 'Lyon' },
     payment: { method: 'transfer', purchaseOrderNumber: null },
     priceCents: priceOf(product, durationYears),
     createdAt: '2026-03-02T09:30:00.000Z',

@@ -3,10 +3,38 @@ import { PDFDocument } from 'pdf-lib';
 import { describe, expect, it } from 'vitest';
 import { renderEmail, renderSms, type EmailMessage, type EmailTemplate, type Language } from '../../activities/notify/index.js';
 import { DOCUMENT_LABELS } from '../../domain/catalog.js';
+import type { DomainChallenge } from '../../domain/order.js';
 import { checklistOf, sampleOrder } from './support.js';
 
 const ref = { orderId: '0195f3a2-7c4e-7000-8000-00000000abcd', product: 'ID_RGS_2STAR' as const };
 const order = sampleOrder({ orderId: ref.orderId });
+/** The certificate mails are about a TLS subscription: same order id, a server product. */
+const tls = { orderId: ref.orderId, product: 'SSL' as const };
+const serial = '5f3a9c0e1d2b4a6f';
+const renewalOrder = '{"product":"SSL","durationYears":1,"os":"other","payment":{"method":"card"},"termsAccepted":false}';
+const httpChallenge: DomainChallenge = {
+  domain: 'www.acme.example',
+  authorizationDomain: 'www.acme.example',
+  method: 'http',
+  token: 'q8Zr-Tm3_vX0aLk2YbN7cW1eP5sD9fGhJ4uI6oKwQe',
+  createdAt: '2026-04-30T08:00:00Z',
+  expiresAt: '2026-05-30T08:00:00Z',
+  http: {
+    url: 'http://www.acme.example/.well-known/pki-validation/certflow-0f1e2d3c4b5a69788796a5b4c3d2e1f0.txt',
+    path: '/.well-known/pki-validation/certflow-0f1e2d3c4b5a69788796a5b4c3d2e1f0.txt',
+    content: 'q8Zr-Tm3_vX0aLk2YbN7cW1eP5sD9fGhJ4uI6oKwQe',
+  },
+};
+const dnsChallenge = (domain: string): DomainChallenge => ({
+  domain,
+  authorizationDomain: 'acme.example',
+  method: 'dns',
+  token: 'Hx4_Lp9-Qa2Wz7Ns5Kd1Vb8Rm3Tc6Yf0Ug2Ej5Oi7P',
+  createdAt: '2026-04-30T08:00:00Z',
+  expiresAt: '2026-05-30T08:00:00Z',
+  dns: { recordName: '_certflow-challenge.acme.example', recordType: 'TXT', value: 'Hx4_Lp9-Qa2Wz7Ns5Kd1Vb8Rm3Tc6Yf0Ug2Ej5Oi7P' },
+});
+const escapeHtml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 /** One sample per template: the mapped type makes a new template without a sample a compile error. */
 const SAMPLES: { [T in EmailTemplate]: Extract<EmailMessage, { template: T }>['data'] } = {
@@ -44,6 +72,12 @@ const SAMPLES: { [T in EmailTemplate]: Extract<EmailMessage, { template: T }>['d
   acceptance_reminder: { ...ref, serial: '5f3a9c0e1d2b4a6f', revokeOn: '2026-04-19T10:00:00Z' },
   certificate_revoked: { ...ref, serial: '5f3a9c0e1d2b4a6f', reason: 'keyCompromise', revokedAt: '2026-06-01T08:00:00Z' },
   order_completed: { ...ref, serial: '5f3a9c0e1d2b4a6f' },
+  // 23:30 UTC on 19 March is already 20 March in Paris.
+  expiry_reminder: { ...tls, serial, notAfter: '2027-03-19T23:30:00Z', days: 30, renewalOrder },
+  // 22:30 UTC on 20 April is 21 April in Paris (summer time).
+  certificate_renewed: { ...tls, serial: '7a1c0de2b3f45e69', subject: 'CN=www.acme.example, O=ACME, C=FR', notBefore: '2026-05-02T10:00:00Z', notAfter: '2027-04-20T22:30:00Z' },
+  domain_revalidation: { ...tls, serial, notAfter: '2026-05-31T22:15:00Z', challenges: [httpChallenge, dnsChallenge('acme.example')] },
+  hold_released: { ...ref, serial },
 };
 
 const messages = Object.entries(SAMPLES).map(([template, data]) => ({ template, data }) as EmailMessage);
@@ -89,6 +123,69 @@ describe('email templates', () => {
     expect(fr.text).toContain('« Accepter » ou « Refuser »');
     expect(fr.text).toContain('révoqué');
     expect(fr.text).toContain('19 avril 2026');
+  });
+
+  it.each([
+    ['fr', ['expire le 20 mars 2027, dans 30 jours', 'POST /v1/orders', '"termsAccepted": true', 'champ "csr"', 'POST /v1/csr-command']],
+    ['en', ['expires on 20 March 2027, in 30 days', 'POST /v1/orders', '"termsAccepted": true', '"csr" field', 'POST /v1/csr-command']],
+  ] as const)('an expiry reminder in %s gives the date, the days left and the renewal order to post', async (lang, facts) => {
+    const mail = await renderEmail({ template: 'expiry_reminder', data: SAMPLES.expiry_reminder }, lang);
+    for (const fact of facts) expect(mail.text).toContain(fact);
+    expect(mail.subject).toContain(serial);
+    expect(mail.subject).toContain(lang === 'fr' ? '20 mars 2027' : '20 March 2027');
+    // The body as it is, on a line of its own, to copy and post; in HTML a <pre> block.
+    expect(mail.text).toContain(`\n    ${renewalOrder}\n`);
+    expect(mail.html).toContain(`${escapeHtml(renewalOrder)}</pre>`);
+  });
+
+  it('an expiry reminder of a token certificate asks for no CSR, and counts one day in the singular', async () => {
+    const data = { ...SAMPLES.expiry_reminder, product: 'ID_RGS_2STAR' as const, days: 1 };
+    const fr = await renderEmail({ template: 'expiry_reminder', data }, 'fr');
+    expect(fr.text).toContain('dans 1 jour.');
+    expect(fr.text).not.toContain('csr');
+    expect((await renderEmail({ template: 'expiry_reminder', data }, 'en')).text).toContain('in 1 day.');
+  });
+
+  it.each([
+    ['fr', ['Le nouveau certificat de votre abonnement SSL (OV TLS) est prêt', 'N° de série : 7a1c0de2b3f45e69', 'Valide du : 2 mai 2026', 'Au : 21 avril 2027', "avant l’expiration du certificat précédent"]],
+    ['en', ['The new certificate of your SSL (OV TLS) subscription is ready', 'Serial number: 7a1c0de2b3f45e69', 'Valid from: 2 May 2026', 'Until: 21 April 2027', 'before the previous certificate expires']],
+  ] as const)('a renewed certificate in %s is ready to download and install', async (lang, facts) => {
+    const mail = await renderEmail({ template: 'certificate_renewed', data: SAMPLES.certificate_renewed }, lang);
+    for (const fact of facts) expect(mail.text).toContain(fact);
+    expect(mail.text).toContain('CN=www.acme.example, O=ACME, C=FR');
+    expect(mail.text).toContain(`/v1/orders/${ref.orderId}/certificate`);
+  });
+
+  it.each([
+    ['fr', ['Baseline Requirements', 'URL : ', 'Contenu du fichier : ', 'Nom : _certflow-challenge.acme.example', 'Type : TXT', "Valable jusqu'au : 30 mai 2026", 'avant le 1er juin 2026']],
+    ['en', ['Baseline Requirements', 'URL: ', 'File content: ', 'Name: _certflow-challenge.acme.example', 'Type: TXT', 'Valid until: 30 May 2026', 'before 1 June 2026']],
+  ] as const)('a revalidation in %s says, per name, what to publish, and how to ask for a check', async (lang, facts) => {
+    const mail = await renderEmail({ template: 'domain_revalidation', data: SAMPLES.domain_revalidation }, lang);
+    for (const fact of facts) expect(mail.text).toContain(fact);
+    const http = httpChallenge.http!;
+    const dns = dnsChallenge('acme.example').dns!;
+    for (const value of ['www.acme.example', 'acme.example', http.url, http.content, dns.recordName, dns.value, serial]) {
+      expect(mail.text).toContain(value);
+      expect(mail.html).toContain(escapeHtml(value));
+    }
+    expect(mail.text).toContain(`    POST /v1/orders/${ref.orderId}/domain-validation\n    {"action":"check"}\n`);
+    expect(mail.html).toContain(escapeHtml('{"action":"check"}'));
+  });
+
+  it('a name and its wildcard share one TXT record, shown once under both names', async () => {
+    const data = { ...SAMPLES.domain_revalidation, challenges: [dnsChallenge('acme.example'), dnsChallenge('*.acme.example')] };
+    const mail = await renderEmail({ template: 'domain_revalidation', data }, 'en');
+    expect(mail.text).toContain('acme.example and *.acme.example\n---');
+    expect(mail.text.split('_certflow-challenge.acme.example')).toHaveLength(2);
+  });
+
+  it.each([
+    ['fr', 'est levée : il est de nouveau valide'],
+    ['en', 'is lifted: it is valid again'],
+  ] as const)('a released hold in %s says the certificate is valid again', async (lang, fact) => {
+    const mail = await renderEmail({ template: 'hold_released', data: SAMPLES.hold_released }, lang);
+    expect(mail.text).toContain(fact);
+    expect(mail.subject).toContain(serial);
   });
 
   it('only the order confirmation carries the order form', async () => {

@@ -17,7 +17,9 @@ const input = (over: Partial<OrderInput> = {}): OrderInput => ({
   partnerCode: null,
   holder: { userId: HOLDER, email: 'h@example.test', givenName: 'Hélène', surname: 'Roux', phone: '+33612345678', language: 'fr' },
   orderedByUserId: HOLDER,
-  organisation: { id: 'org', siret: '73282932000074', name: 'ACME' },
+  organisation: { id: 'org', siret: '73282932000074', name: 'ACME', locality: 'Paris' },
+  certificateRequest: null,
+  domainOwner: null,
   payment: { method: 'card', purchaseOrderNumber: null },
   priceCents: 30000,
   createdAt: NOW,
@@ -87,9 +89,24 @@ const EVENTS: Record<OrderEventType, { event: OrderEvent; actor: Actor }> = {
   unlock_code_requested: { event: { type: 'unlock_code_requested' }, actor: holder },
   unlocked: { event: { type: 'unlocked' }, actor: holder },
   abandoned: { event: { type: 'abandoned', reason: 'no activity' }, actor: { userId: null, role: 'system' } },
+  // The sample is an RGS*** order: no names to validate, so the domain events are refused in every state.
+  domain_validation_requested: { event: { type: 'domain_validation_requested', method: 'dns', domains: ['www.example.com'] }, actor: holder },
+  domain_challenges_issued: { event: { type: 'domain_challenges_issued', challenges: [] }, actor: holder },
+  domain_validated: { event: { type: 'domain_validated', domain: 'www.example.com', method: 'dns', at: NOW, evidence: 'TXT seen' }, actor: { userId: null, role: 'system' } },
+  domain_check_failed: { event: { type: 'domain_check_failed', domain: 'www.example.com', at: NOW, reason: 'no TXT record' }, actor: { userId: null, role: 'system' } },
 };
 
-const PRE_ISSUANCE: OrderStatus[] = ['awaiting_evidence', 'under_review', 'approved', 'awaiting_face_to_face', 'awaiting_originals', 'originals_overdue', 'awaiting_payment', 'on_hold'];
+const PRE_ISSUANCE: OrderStatus[] = [
+  'awaiting_evidence',
+  'under_review',
+  'approved',
+  'awaiting_face_to_face',
+  'awaiting_originals',
+  'originals_overdue',
+  'awaiting_domain_validation',
+  'awaiting_payment',
+  'on_hold',
+];
 
 /** Where each event is accepted, for the sample order at each status; everywhere else it is refused. */
 const ALLOWED: Record<OrderEventType, OrderStatus[]> = {
@@ -98,9 +115,10 @@ const ALLOWED: Record<OrderEventType, OrderStatus[]> = {
   approved: ['under_review'],
   rejected: ['under_review'],
   // Already done from awaiting_originals on; never while on hold.
-  face_to_face_recorded: ['awaiting_evidence', 'under_review', 'approved', 'awaiting_face_to_face'],
-  originals_received: ['awaiting_evidence', 'under_review', 'approved', 'awaiting_face_to_face', 'awaiting_originals', 'originals_overdue', 'on_hold'],
-  originals_overdue: ['awaiting_evidence', 'under_review', 'approved', 'awaiting_face_to_face', 'awaiting_originals', 'originals_overdue', 'on_hold'],
+  // (The sample at awaiting_domain_validation has neither the meeting nor the originals yet.)
+  face_to_face_recorded: ['awaiting_evidence', 'under_review', 'approved', 'awaiting_face_to_face', 'awaiting_domain_validation'],
+  originals_received: ['awaiting_evidence', 'under_review', 'approved', 'awaiting_face_to_face', 'awaiting_originals', 'originals_overdue', 'awaiting_domain_validation', 'on_hold'],
+  originals_overdue: ['awaiting_evidence', 'under_review', 'approved', 'awaiting_face_to_face', 'awaiting_originals', 'originals_overdue', 'awaiting_domain_validation', 'on_hold'],
   payment_received: PRE_ISSUANCE,
   payment_failed: PRE_ISSUANCE,
   held: PRE_ISSUANCE.filter((s) => s !== 'on_hold'),
@@ -112,6 +130,10 @@ const ALLOWED: Record<OrderEventType, OrderStatus[]> = {
   unlock_code_requested: ['awaiting_unlock'],
   unlocked: ['awaiting_unlock'],
   abandoned: ORDER_STATUSES.filter((s) => !['issuing', 'completed', 'cancelled', 'abandoned', 'refused'].includes(s)),
+  domain_validation_requested: [],
+  domain_challenges_issued: [],
+  domain_validated: [],
+  domain_check_failed: [],
 };
 
 describe('every state × event', () => {

@@ -1,0 +1,139 @@
+/** The CA's public face: its certificates and chains, the CRL of each CA, and the OCSP responder (RFC 6960). */
+import type { Response } from 'express';
+import { z } from 'zod';
+import { Problem } from '../problem.js';
+import { defineRoute, type AnyRoute } from '../routing.js';
+import { problemResponse } from '../schemas.js';
+
+export interface CaRouteDeps {
+  caCertificates(): Promise<readonly { id: string; family: string; parentId: string | null; pem: string }[]>;
+  /** PEM of the CA then its parents up to the root. */
+  chainPem(caId: string): Promise<string>;
+  /** The CA's current CRL (DER), republished when its nextUpdate is near. */
+  currentCrl(caId: string): Promise<Uint8Array>;
+  /** An OCSP response (DER) for a request (DER); never throws for a malformed request. */
+  ocspRespond(request: Uint8Array): Promise<Uint8Array>;
+  /** The OCSP answer when the responder itself fails (its database is down…): internalError, unsigned. */
+  ocspInternalError(): Uint8Array;
+}
+
+/** An OCSP request is a few hundred bytes; anything much larger is not one. */
+export const MAX_OCSP_REQUEST_BYTES = 16 * 1024;
+
+const CaParams = z.object({ ca: z.string().regex(/^[a-z]+-(root|issuing)$/) });
+const OcspGetParams = z.object({ request: z.string().min(1).max(4096) });
+
+const derOf = (pem: string): Buffer => Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+
+export function caRoutes(deps: CaRouteDeps): AnyRoute[] {
+  async function known(id: string): Promise<{ id: string; family: string; parentId: string | null; pem: string }> {
+    const ca = (await deps.caCertificates()).find((c) => c.id === id);
+    if (ca === undefined) throw Problem.notFound(`No CA ${id}.`);
+    return ca;
+  }
+
+  async function answerOcsp(res: Response, request: Uint8Array): Promise<void> {
+    let response: Uint8Array;
+    try {
+      response = await deps.ocspRespond(request);
+    } catch {
+      // RFC 6960 §2.3: an OCSP client understands internalError, not a problem+json; nothing is cached.
+      res.setHeader('Cache-Control', 'no-store');
+      res.type('application/ocsp-response').send(Buffer.from(deps.ocspInternalError()));
+      return;
+    }
+    // Responses are signed for a day; caches may keep them a little while.
+    res.setHeader('Cache-Control', 'max-age=300, public, no-transform, must-revalidate');
+    res.type('application/ocsp-response').send(Buffer.from(response));
+  }
+
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/ca',
+      summary: 'The CAs: each family (tls, persons, seals) has a root and an issuing CA',
+      tags: ['ca'],
+      access: 'public',
+      responses: { 200: { description: 'The CAs with their links' } },
+      async handle({ res }) {
+        const cas = await deps.caCertificates();
+        res.json({
+          items: cas.map((c) => ({
+            id: c.id,
+            family: c.family,
+            parentId: c.parentId,
+            certificate: `/v1/ca/${c.id}/certificate`,
+            chain: `/v1/ca/${c.id}/chain`,
+            crl: `/v1/ca/${c.id}/crl`,
+          })),
+        });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/ca/{ca}/chain',
+      summary: 'The CA certificate and its parents up to the root (PEM)',
+      tags: ['ca'],
+      access: 'public',
+      params: CaParams,
+      responses: { 200: { description: 'application/pem-certificate-chain' }, 404: problemResponse('No such CA') },
+      async handle({ res, params }) {
+        await known(params.ca);
+        res.type('application/pem-certificate-chain').send(await deps.chainPem(params.ca));
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/ca/{ca}/certificate',
+      summary: 'The CA certificate (DER), as named by the AIA caIssuers of the certificates it signs',
+      tags: ['ca'],
+      access: 'public',
+      params: CaParams,
+      responses: { 200: { description: 'application/pkix-cert' }, 404: problemResponse('No such CA') },
+      async handle({ res, params }) {
+        const ca = await known(params.ca);
+        res.type('application/pkix-cert').send(derOf(ca.pem));
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/ca/{ca}/crl',
+      summary: "The CA's current CRL (DER), refreshed on every revocation and before its nextUpdate",
+      tags: ['ca'],
+      access: 'public',
+      params: CaParams,
+      responses: { 200: { description: 'application/pkix-crl' }, 404: problemResponse('No such CA') },
+      async handle({ res, params }) {
+        await known(params.ca);
+        res.setHeader('Cache-Control', 'max-age=300, public, no-transform, must-revalidate');
+        res.type('application/pkix-crl').send(Buffer.from(await deps.currentCrl(params.ca)));
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/ocsp',
+      summary: 'OCSP responder (RFC 6960): body application/ocsp-request, answer application/ocsp-response',
+      tags: ['ca'],
+      access: 'public',
+      responses: { 200: { description: 'application/ocsp-response' }, 415: problemResponse('Not application/ocsp-request') },
+      async handle({ req, res }) {
+        if (!req.is('application/ocsp-request') || !Buffer.isBuffer(req.body)) {
+          throw new Problem(415, 'unsupported-media-type', 'Unsupported media type', 'Send the request as application/ocsp-request.');
+        }
+        await answerOcsp(res, req.body);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/ocsp/{request}',
+      summary: 'OCSP responder, GET form (RFC 6960 appendix A.1): the request DER, base64, URL-encoded',
+      tags: ['ca'],
+      access: 'public',
+      params: OcspGetParams,
+      responses: { 200: { description: 'application/ocsp-response' } },
+      async handle({ res, params }) {
+        await answerOcsp(res, Buffer.from(decodeURIComponent(params.request), 'base64'));
+      },
+    }),
+  ];
+}
