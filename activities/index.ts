@@ -31,7 +31,7 @@ export function createActivities(deps: ActivityDeps): OrderActivities {
   const now = deps.now ?? (() => new Date());
   return {
     ...createOrderDbActivities(deps.db),
-    ...createDcvActivities(deps.dcv),
+    ...createDcvActivities(deps.dcv, now),
 
     async sendOrderMail(req) {
       await deps.notifier.sendEmail({

@@ -1,5 +1,5 @@
 /** Reading issued certificates (the CA activities write them). */
-import { eq } from 'drizzle-orm';
+import { and, desc, eq, isNotNull } from 'drizzle-orm';
 import type { Database } from './client.js';
 import { certificates } from './schema.js';
 
@@ -30,4 +30,15 @@ export async function keyInUse(db: Database, publicKeySpki: string, opts: { exce
   if (compromised) return { orderId: compromised.orderId, serial: compromised.serial, reason: 'compromised' };
   const other = rows.find((row) => row.orderId !== opts.exceptOrderId);
   return other && { orderId: other.orderId, serial: other.serial, reason: 'in_use' };
+}
+
+/** The order's newest issued certificate: a TLS subscription's latest reissue, or its only one. */
+export async function latestCertificateOfOrder(db: Database, orderId: string): Promise<CertificateRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(certificates)
+    .where(and(eq(certificates.orderId, orderId), isNotNull(certificates.pem)))
+    .orderBy(desc(certificates.notBefore))
+    .limit(1);
+  return row;
 }

@@ -70,18 +70,19 @@ export async function checkChallenge(ch: DcvChallenge, settings: DcvSettings, no
   }
 }
 
-export function createDcvActivities(settings: DcvSettings): {
+/** `now`: the clock challenges are dated and checked on; tests that skip time pass the test server's. */
+export function createDcvActivities(settings: DcvSettings, now: () => Date = () => new Date()): {
   createDomainChallenges(req: { domains: string[]; method: DcvMethod }): Promise<DcvChallenge[]>;
   checkDomainChallenges(req: { challenges: DcvChallenge[] }): Promise<{ domain: string; result: DcvResult }[]>;
 } {
   return {
     // Throws a non-retryable DcvWildcardByHttp / DcvInvalidDomain failure for a request no retry can fix.
     createDomainChallenges: ({ domains, method }) =>
-      Promise.resolve().then(() => createChallenges(domains, { method, now: new Date() })),
+      Promise.resolve().then(() => createChallenges(domains, { method, now: now() })),
 
     checkDomainChallenges: ({ challenges }) =>
       Promise.all(
-        challenges.map(async (ch) => ({ domain: ch.domain, result: await checkChallenge(ch, settings, new Date()) })),
+        challenges.map(async (ch) => ({ domain: ch.domain, result: await checkChallenge(ch, settings, now()) })),
       ),
   };
 }

@@ -20,6 +20,41 @@ export interface CaRouteDeps {
 /** An OCSP request is a few hundred bytes; anything much larger is not one. */
 export const MAX_OCSP_REQUEST_BYTES = 16 * 1024;
 
+const PdsParams = z.object({ lang: z.enum(['en', 'fr']) });
+
+/**
+ * The PKI disclosure statement (ETSI EN 319 411-1 §6.9.4, EN 319 412-5 QcPDS): what a relying party needs to know,
+ * in short, in the qualified certificates' own words. The full policies are the CA's documents.
+ */
+const PDS: Record<'en' | 'fr', string> = {
+  en: [
+    'CertFlow — PKI disclosure statement',
+    '',
+    'Certificates: TLS server (OV, CA/Browser Forum Baseline Requirements), server client authentication, organisation seal,',
+    'and personal certificates (RGS*, RGS**, RGS***, encryption, eIDAS qualified signature on a qualified device).',
+    'Identity: checked on documents online (RGS*, encryption), face to face with originals by post (RGS**, RGS***, eIDAS),',
+    'organisation and domain control for server certificates.',
+    'Status: every certificate names its CRL and OCSP responder; revocation is processed within 24 hours.',
+    'Reliance: check the certificate is valid, not revoked, and used for the purposes its key usage allows.',
+    'Obligations of the holder: protect the private key and the token PIN; ask for revocation at once if either is compromised.',
+    'Contact and revocation requests: through the customer area or the API (POST /v1/certificates/{serial}/revoke).',
+    '',
+  ].join('\n'),
+  fr: [
+    'CertFlow — déclaration d’information de l’IGC (PDS)',
+    '',
+    'Certificats : serveur TLS (OV, exigences de base du CA/Browser Forum), authentification client de serveur, cachet,',
+    'et certificats de personne (RGS*, RGS**, RGS***, chiffrement, signature qualifiée eIDAS sur dispositif qualifié).',
+    'Identité : vérifiée sur pièces en ligne (RGS*, chiffrement), en face-à-face avec originaux par courrier (RGS**, RGS***, eIDAS),',
+    'organisation et contrôle des domaines pour les certificats serveur.',
+    'Statut : chaque certificat indique sa LCR et son répondeur OCSP ; une révocation est traitée sous 24 heures.',
+    'Confiance : vérifier que le certificat est valide, non révoqué, et utilisé pour les usages de sa clé.',
+    'Obligations du porteur : protéger la clé privée et le code PIN du support ; demander la révocation dès leur compromission.',
+    'Contact et révocation : depuis l’espace client ou l’API (POST /v1/certificates/{serial}/revoke).',
+    '',
+  ].join('\n'),
+};
+
 const CaParams = z.object({ ca: z.string().regex(/^[a-z]+-(root|issuing)$/) });
 const OcspGetParams = z.object({ request: z.string().min(1).max(4096) });
 
@@ -48,6 +83,18 @@ export function caRoutes(deps: CaRouteDeps): AnyRoute[] {
   }
 
   return [
+    defineRoute({
+      method: 'get',
+      path: '/pds/{lang}',
+      summary: 'The PKI disclosure statement named by qualified certificates (QcPDS)',
+      tags: ['ca'],
+      access: 'public',
+      params: PdsParams,
+      responses: { 200: { description: 'text/plain' }, 404: problemResponse('No such language') },
+      handle({ res, params }) {
+        res.type('text/plain; charset=utf-8').send(PDS[params.lang]);
+      },
+    }),
     defineRoute({
       method: 'get',
       path: '/v1/ca',

@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { unlockCodeDigest } from '../../activities/unlock-code.js';
 import type { BlobStore } from '../../db/blob-store.js';
-import { getCertificate } from '../../db/certificates.js';
+import { latestCertificateOfOrder } from '../../db/certificates.js';
 import type { Database } from '../../db/client.js';
 import { getDocument, insertDocument } from '../../db/documents.js';
 import { getOrderRow, type OrderRow } from '../../db/orders.js';
@@ -260,8 +260,8 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
       responses: { 200: { description: 'The certificate' }, 404: problemResponse('No certificate (yet), or not yours') },
       async handle({ req, res, params, principal }) {
         const order = await visibleOrder(db, principal, params.id);
-        const serial = order.view.certificateSerial;
-        const cert = serial === null ? undefined : await getCertificate(db, serial);
+        // A TLS subscription's latest certificate, once reissued; otherwise the order's one.
+        const cert = order.view.certificateSerial === null ? undefined : await latestCertificateOfOrder(db, order.id);
         if (cert?.pem == null) throw Problem.notFound('This order has no certificate yet.');
         const accept = req.get('accept') ?? '';
         if (accept.includes('application/pkix-cert')) {

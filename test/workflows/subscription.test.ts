@@ -1,0 +1,165 @@
+/**
+ * A three-year TLS subscription on the time-skipping test server, crossing the BR's dates (2027-03-15: 100 days,
+ * 2029-03-15: 47 days and 10 days of domain-evidence reuse): each certificate is as long as the schedule allows on
+ * its issuance day, the next one comes before the current one expires, domains are re-validated by DNS (a real DNS
+ * server on loopback) when their evidence may no longer be reused, and the last certificate ends with the term.
+ * Activities run on the test server's clock (the scheduled time of each attempt), so the CA dates what it signs by
+ * the skipped time.
+ */
+import { randomUUID, webcrypto } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Context } from '@temporalio/activity';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createCa } from '../../activities/ca/index.js';
+import { createServices, type Services } from '../../activities/services.js';
+import { loadConfig } from '../../config/index.js';
+import { eq } from 'drizzle-orm';
+import { openPostgres, type DatabaseHandle } from '../../db/client.js';
+import { certificates as certificatesTable } from '../../db/schema.js';
+import { upsertOrderView } from '../../db/orders.js';
+import type { CertificateLifeView } from '../../domain/certificate-life.js';
+import { newOrderView, type OrderInput } from '../../domain/order.js';
+import { validityPeriodAt } from '../../domain/rules/validity.js';
+import { certificateLifeQuery, certificateWorkflowId } from '../../workflows/definitions.js';
+import type { certificateWorkflow } from '../../workflows/certificate.js';
+import { createWorker } from '../../worker/worker.js';
+import { startFakeDns, type FakeDns } from '../fakes/dns.js';
+import { orderInput, seedCustomer } from '../orders.js';
+
+let env: TestWorkflowEnvironment;
+let database: DatabaseHandle;
+let services: Services;
+let worker: Worker;
+let running: Promise<void>;
+let dataDir: string;
+let dns: FakeDns;
+const taskQueue = `subscription-${randomUUID()}`;
+const DAY_MS = 86_400_000;
+
+/** Inside an activity, the test server's time of this attempt; outside (set-up), the real time. */
+function serverClock(): Date {
+  try {
+    return new Date(Context.current().info.currentAttemptScheduledTimestampMs);
+  } catch {
+    return new Date();
+  }
+}
+
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: inject('temporalTestServerPath') } },
+  });
+  dns = await startFakeDns();
+  dataDir = mkdtempSync(join(tmpdir(), 'certflow-subscription-'));
+  database = openPostgres(inject('databaseUrl'), 4);
+  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: inject('databaseUrl'), MASTER_KEY: inject('masterKey'), DCV_DNS_SERVERS: dns.server, DCV_TIMEOUT_MS: '2000' });
+  services = await createServices(config, database.db);
+  const ca = createCa({ db: database.db, secrets: services.secrets, publicBaseUrl: config.publicBaseUrl, now: serverClock });
+  await ca.ensureHierarchy();
+  worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    db: database.db,
+    ...services,
+    ca,
+    now: serverClock,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  });
+  running = worker.run();
+}, 60_000);
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await services?.close();
+  await database?.close();
+  await dns?.close();
+  await env?.teardown();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const days = (from: string, to: string): number => (Date.parse(to) - Date.parse(from)) / DAY_MS;
+
+describe('a three-year TLS subscription', () => {
+  it('reissues under each period of the BR schedule, re-validating domains when their evidence runs out', async () => {
+    const start = new Date(await env.currentTimeMs());
+    const { org, user } = await seedCustomer(database.db, 'subscription');
+    const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+    const spki = Buffer.from(await webcrypto.subtle.exportKey('spki', keys.publicKey)).toString('base64');
+    const names = ['www.subscription-test.fr', 'subscription-test.fr'];
+    const order: OrderInput = orderInput(user, org, {
+      product: 'SSL',
+      durationYears: 3,
+      certificateRequest: { csrPem: '', publicKeySpki: spki, keyDescription: 'ECDSA P-256', dnsNames: names },
+      createdAt: start.toISOString(),
+    });
+    await upsertOrderView(database.db, `order-${order.orderId}`, newOrderView(order));
+    const termEndsAt = new Date(start.getTime() + 3 * 365 * DAY_MS).toISOString();
+    const first = await services.ca.issueCertificate({
+      issuanceKey: `test:${order.orderId}:first`,
+      orderId: order.orderId,
+      product: 'SSL',
+      holder: order.holder,
+      organisation: order.organisation,
+      publicKeySpki: spki,
+      dnsNames: names,
+      validityDays: validityPeriodAt(start).maxValidityDays - 1,
+    });
+    const validatedAt = start.toISOString();
+    const handle = await env.client.workflow.start<typeof certificateWorkflow>('certificateWorkflow', {
+      taskQueue,
+      workflowId: certificateWorkflowId(order.orderId),
+      args: [
+        {
+          order,
+          termEndsAt,
+          first: { serial: first.serial, notBefore: first.notBefore, notAfter: first.notAfter },
+          domains: names.map((name) => ({ name, status: 'validated', method: 'dns', validatedAt, evidence: 'TXT seen at order time', challenge: null, lastCheck: null })),
+        },
+      ],
+    });
+
+    // Move the clock from one deadline to the next; publish the TXT records whenever the CA asks for them again.
+    let revalidations = 0;
+    let view: CertificateLifeView = await handle.query(certificateLifeQuery);
+    for (let step = 0; step < 400 && view.status !== 'expired'; step++) {
+      if (view.status === 'awaiting_revalidation') {
+        const pending = view.domains.filter((d) => d.status === 'pending' && d.challenge?.dns !== undefined);
+        if (pending.length > 0 && pending.some((d) => d.lastCheck === null)) revalidations++;
+        for (const d of pending) dns.set(d.challenge?.dns?.recordName as string, 'TXT', d.challenge?.dns?.value as string);
+      }
+      const now = await env.currentTimeMs();
+      const next = view.deadlines.map((d) => Date.parse(d.at)).filter((at) => at > now)[0] ?? now + DAY_MS;
+      await env.sleep(Math.max(1000, next - now + 60_000));
+      view = await handle.query(certificateLifeQuery);
+    }
+    expect(view.status).toBe('expired');
+
+    const certificates = view.certificates;
+    expect(certificates.length).toBeGreaterThan(10);
+    for (const [i, c] of certificates.entries()) {
+      const period = validityPeriodAt(c.notBefore);
+      const life = days(c.notBefore, c.notAfter);
+      // As long as the schedule allows on the issuance day (one day under the maximum), or to the end of the term.
+      expect(life).toBeLessThanOrEqual(period.maxValidityDays);
+      if (c.notAfter !== certificates.at(-1)?.notAfter) expect(Math.round(life)).toBe(period.maxValidityDays - 1);
+      // The next certificate is there before the current one expires.
+      if (i > 0) expect(Date.parse(c.notBefore)).toBeLessThan(Date.parse(certificates[i - 1]?.notAfter as string));
+    }
+    const periods = new Set(certificates.map((c) => validityPeriodAt(c.notBefore).from));
+    expect(periods).toEqual(new Set(['2026-03-15', '2027-03-15', '2029-03-15']));
+    expect(Date.parse(certificates.at(-1)?.notAfter as string)).toBeLessThanOrEqual(Date.parse(termEndsAt));
+    expect(days(certificates.at(-1)?.notAfter as string, termEndsAt)).toBeLessThan(1);
+    // From 2029-03-15 evidence lasts 10 days: every reissue of that period needed the domains proved again.
+    const lastPeriod = certificates.filter((c) => validityPeriodAt(c.notBefore).from === '2029-03-15').length;
+    expect(revalidations).toBeGreaterThanOrEqual(lastPeriod);
+    // The CA holds each of them, signed once, as the workflow saw it.
+    const rows = await database.db.select().from(certificatesTable).where(eq(certificatesTable.orderId, order.orderId));
+    expect(rows.map((r) => r.serial).sort()).toEqual(certificates.map((c) => c.serial).sort());
+    expect(rows.every((r) => r.status === 'valid' && r.pem !== null)).toBe(true);
+  }, 300_000);
+});
