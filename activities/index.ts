@@ -2,7 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Ca } from './ca/index.js';
 import type { Database } from '../db/client.js';
-import { getCertificate } from '../db/certificates.js';
+import { getCertificate, keyInUse } from '../db/certificates.js';
 import { CATALOG } from '../domain/catalog.js';
 import { tlsValidityDaysAt } from '../domain/rules/validity.js';
 import { certificateMailMessage } from './certificate-mail.js';
@@ -55,7 +55,15 @@ export function createActivities(deps: ActivityDeps): OrderActivities {
 
     personaliseToken: (req) => deps.ca.personaliseToken(req),
 
-    issueCertificate({ issuanceKey, input, publicKeySpki, validUntil }) {
+    async issueCertificate({ issuanceKey, input, publicKeySpki, validUntil }) {
+      // Checked at creation too; two orders may have raced there with the same key. The first issued wins.
+      const used = await keyInUse(deps.db, publicKeySpki, { exceptOrderId: input.orderId });
+      if (used !== undefined) {
+        throw ApplicationFailure.nonRetryable(
+          used.reason === 'compromised' ? 'the key was reported compromised' : `the key is already certified for order ${used.orderId}`,
+          'KeyInUse',
+        );
+      }
       const at = now();
       // The paid duration (1095 days for three years, as the seeds show); a TLS certificate as long as the BR allow
       // today and the term still runs.

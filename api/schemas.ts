@@ -100,5 +100,6 @@ export const CertificateLifeSchema = z
     ),
     deadlines: z.array(z.object({ kind: z.string(), at: z.iso.datetime() })),
     unblockable: z.boolean(),
+    problem: z.string().nullable(),
   })
   .meta({ id: 'CertificateLife' });

@@ -35,6 +35,8 @@ export interface CertificateLifeView {
   readonly deadlines: readonly Deadline[];
   /** A token the CA personalised can be unblocked with a new SMS code. */
   readonly unblockable: boolean;
+  /** Why the last reissue was refused by the CA, for staff to see; null once one succeeds. */
+  readonly problem: string | null;
   readonly version: number;
   readonly updatedAt: string;
 }

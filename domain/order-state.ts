@@ -28,6 +28,8 @@ export type OrderEvent =
   | { readonly type: 'released' }
   | { readonly type: 'cancelled'; readonly reason: string }
   | { readonly type: 'certificate_issued'; readonly serial: string }
+  /** The CA would not sign (a key already certified elsewhere, a profile rule): the RA looks at it. */
+  | { readonly type: 'issuance_refused'; readonly reason: string }
   | { readonly type: 'accepted' }
   | { readonly type: 'refused' }
   | { readonly type: 'unlock_code_requested' }
@@ -260,6 +262,12 @@ function decideChange(s: OrderState, e: OrderEvent, actor: Actor): Decision {
     case 'certificate_issued': {
       if (s.status !== 'issuing') return notNow(s, 'Recording an issued certificate');
       return { ok: true, state: { ...moveTo(s, 'awaiting_acceptance'), certificateSerial: e.serial, acceptance: 'pending' } };
+    }
+
+    case 'issuance_refused': {
+      if (s.status !== 'issuing') return notNow(s, 'Recording a refused issuance');
+      // Released, the order goes through its gates again and the CA tries once more; or staff cancel it.
+      return { ok: true, state: { ...moveTo(s, 'on_hold'), heldStatus: 'approved', holdComment: `The CA refused to issue: ${e.reason}` } };
     }
 
     case 'accepted': {

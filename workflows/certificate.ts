@@ -5,8 +5,8 @@
  * the BR no longer lets their evidence be reused. Time is workflow time, so the time-skipping tests cross the BR's
  * dates.
  */
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { CertificateMailTemplate, OrderActivities } from '../activities/types.js';
+import { ActivityFailure, allHandlersFinished, ApplicationFailure, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { CertificateMailTemplate, IssuedCertificate, OrderActivities } from '../activities/types.js';
 import {
   isSubscription,
   LIFE_ENDED,
@@ -81,6 +81,7 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
     domains: input.domains,
     deadlines: [],
     unblockable: CATALOG[order.product].smsUnlock && order.certificateRequest === null,
+    problem: null,
     version: 1,
     updatedAt: nowIso(),
   };
@@ -202,10 +203,20 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
     const spki = order.certificateRequest?.publicKeySpki;
     if (spki === undefined) return; // only TLS subscriptions reissue, and their key is the customer's
     const n = view.certificates.length;
-    const next = await act.issueCertificate({ issuanceKey: `${wf}:certificate:${n}`, input: order, publicKeySpki: spki, validUntil: view.termEndsAt });
+    let next: IssuedCertificate;
+    try {
+      next = await act.issueCertificate({ issuanceKey: `${wf}:certificate:${n}`, input: order, publicKeySpki: spki, validUntil: view.termEndsAt });
+    } catch (err) {
+      // The CA refused (a rule no retry can fix): the subscription keeps its current certificate and says why.
+      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
+        change({ problem: err.cause.message });
+        return;
+      }
+      throw err;
+    }
     const issued: LifeCertificate = { serial: next.serial, notBefore: next.notBefore, notAfter: next.notAfter, status: 'valid', revokedAt: null, reason: null };
     clock.lastCheckAt = null;
-    change({ status: 'active', current: issued.serial, certificates: [...view.certificates, issued] });
+    change({ status: 'active', current: issued.serial, certificates: [...view.certificates, issued], problem: null });
     await mail(`renewed:${n}`, 'certificate_renewed', issued.serial, { notBefore: issued.notBefore, notAfter: issued.notAfter, subject: next.subject });
   }
 

@@ -7,6 +7,7 @@
  * never enters the history. Deadlines are timers on anchors kept in the state, so they survive continue-as-new.
  */
 import {
+  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   condition,
@@ -18,7 +19,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { OrderActivities, OrderMailTemplate } from '../activities/types.js';
+import type { IssuedCertificate, OrderActivities, OrderMailTemplate } from '../activities/types.js';
 import { durationMs } from '../domain/deadlines.js';
 import { newOrderView, type OrderInput, type OrderView } from '../domain/order.js';
 import { certificateWorkflow } from './certificate.js';
@@ -278,7 +279,17 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
     clock.termEndsAt ??= iso(Date.now() + input.durationYears * 365 * DAY_MS);
     const publicKeySpki =
       input.certificateRequest?.publicKeySpki ?? (await act.personaliseToken({ personalisationKey: `${wf}:token`, orderId: input.orderId })).publicKeySpki;
-    const certificate = await act.issueCertificate({ issuanceKey: `${wf}:certificate`, input, publicKeySpki, validUntil: clock.termEndsAt });
+    let certificate: IssuedCertificate;
+    try {
+      certificate = await act.issueCertificate({ issuanceKey: `${wf}:certificate`, input, publicKeySpki, validUntil: clock.termEndsAt });
+    } catch (err) {
+      // A refusal no retry can fix goes to the RA, on hold with the CA's reason; anything else is the workflow's bug.
+      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
+        await happen({ type: 'issuance_refused', reason: err.cause.message });
+        return;
+      }
+      throw err;
+    }
     issued = certificate;
     clock.acceptanceStartAt = nowIso();
     await happen({ type: 'certificate_issued', serial: certificate.serial });

@@ -248,6 +248,23 @@ describe('the other server products', () => {
     });
   }
 
+  it('puts the second of two orders racing with one key on hold with the reason, for the RA', async () => {
+    const csr = newCsr(['race.acme-test.fr']);
+    const first = (await createOrder('SERVER_CLIENT', { csr })).body as unknown as OrderView;
+    const second = (await createOrder('SERVER_CLIENT', { csr })).body as unknown as OrderView;
+    expect(second.status).toBe('awaiting_evidence'); // nothing issued with that key yet: both are taken
+    await fileApproved(first);
+    await fileApproved(second);
+    expect((await driver.post(ra.key, `/v1/orders/${first.id}/payment`, { status: 'received', reference: 'VIR-race-1' })).status).toBe(200);
+    await driver.until(first.id, (o) => o.status === 'awaiting_acceptance');
+    expect((await driver.post(ra.key, `/v1/orders/${second.id}/payment`, { status: 'received', reference: 'VIR-race-2' })).status).toBe(200);
+    const held = await driver.until(second.id, (o) => o.status === 'on_hold');
+    expect(held.waitingOn).toBe('ra');
+    expect(held.holdComment).toContain(`already certified for order ${first.id}`);
+    expect(held.certificateSerial).toBeNull();
+    expect((await driver.post(ra.key, `/v1/orders/${second.id}/cancel`, { reason: 'same key as another order' })).status).toBe(200);
+  });
+
   it('a personal certificate for the customer own key skips the token and its unlock', async () => {
     const created = await createOrder('ID_RGS_STAR', { csr: newCsr([]) });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
