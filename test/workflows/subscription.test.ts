@@ -7,7 +7,7 @@
  * the skipped time.
  */
 import { randomUUID, webcrypto } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
@@ -17,9 +17,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCa } from '../../activities/ca/index.js';
 import { createServices, type Services } from '../../activities/services.js';
 import { loadConfig } from '../../config/index.js';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { openPostgres, type DatabaseHandle } from '../../db/client.js';
-import { certificates as certificatesTable } from '../../db/schema.js';
+import { certificates as certificatesTable, sentMessages } from '../../db/schema.js';
 import { upsertOrderView } from '../../db/orders.js';
 import type { CertificateLifeView } from '../../domain/certificate-life.js';
 import { newOrderView, type OrderInput } from '../../domain/order.js';
@@ -81,6 +81,12 @@ afterAll(async () => {
   await env?.teardown();
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** The templates of the mails sent about an order, as the notifier recorded them. */
+async function mailsOf(orderId: string): Promise<string[]> {
+  const rows = await database.db.select().from(sentMessages).where(and(eq(sentMessages.orderId, orderId), eq(sentMessages.status, 'sent')));
+  return rows.map((r) => r.template);
+}
 
 const days = (from: string, to: string): number => (Date.parse(to) - Date.parse(from)) / DAY_MS;
 
@@ -157,9 +163,57 @@ describe('a three-year TLS subscription', () => {
     // From 2029-03-15 evidence lasts 10 days: every reissue of that period needed the domains proved again.
     const lastPeriod = certificates.filter((c) => validityPeriodAt(c.notBefore).from === '2029-03-15').length;
     expect(revalidations).toBeGreaterThanOrEqual(lastPeriod);
+    // One mail per new certificate and per request to prove the domains again, each sent once; a reminder before the end.
+    const mails = await mailsOf(order.orderId);
+    expect(mails.filter((t) => t === 'certificate_renewed').length).toBe(certificates.length - 1);
+    expect(mails.filter((t) => t === 'domain_revalidation').length).toBe(revalidations);
+    expect(mails.filter((t) => t === 'expiry_reminder').length).toBeGreaterThanOrEqual(1);
     // The CA holds each of them, signed once, as the workflow saw it.
     const rows = await database.db.select().from(certificatesTable).where(eq(certificatesTable.orderId, order.orderId));
     expect(rows.map((r) => r.serial).sort()).toEqual(certificates.map((c) => c.serial).sort());
     expect(rows.every((r) => r.status === 'valid' && r.pem !== null)).toBe(true);
   }, 300_000);
+
+  it("mails a personal certificate's holder 90, 30 and 7 days before the end, with the renewal order, then ends", async () => {
+    const start = new Date(await env.currentTimeMs());
+    const { org, user } = await seedCustomer(database.db, 'expiry');
+    const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+    const spki = Buffer.from(await webcrypto.subtle.exportKey('spki', keys.publicKey)).toString('base64');
+    const order: OrderInput = orderInput(user, org, { product: 'ID_RGS_STAR', durationYears: 1, createdAt: start.toISOString() });
+    await upsertOrderView(database.db, `order-${order.orderId}`, newOrderView(order));
+    const first = await services.ca.issueCertificate({
+      issuanceKey: `test:${order.orderId}:first`,
+      orderId: order.orderId,
+      product: 'ID_RGS_STAR',
+      holder: order.holder,
+      organisation: order.organisation,
+      publicKeySpki: spki,
+      validityDays: 365,
+    });
+    const handle = await env.client.workflow.start<typeof certificateWorkflow>('certificateWorkflow', {
+      taskQueue,
+      workflowId: certificateWorkflowId(order.orderId),
+      args: [{ order, termEndsAt: first.notAfter, first: { serial: first.serial, notBefore: first.notBefore, notAfter: first.notAfter }, domains: [] }],
+    });
+    const pending = await handle.query(certificateLifeQuery);
+    expect(pending.subscription).toBe(false);
+    expect(pending.deadlines.map((d) => [d.kind, Math.round(days(d.at, first.notAfter))])).toEqual([
+      ['expiry_reminder', 90],
+      ['expiry_reminder', 30],
+      ['expiry_reminder', 7],
+      ['expiry', 0],
+    ]);
+    const end = await handle.result();
+    expect(end.status).toBe('expired');
+    expect(end.certificates).toHaveLength(1);
+    expect((await mailsOf(order.orderId)).filter((t) => t === 'expiry_reminder')).toHaveLength(3);
+    // The mail carries the prefilled renewal order, ready to post.
+    const outbox = join(dataDir, 'outbox', 'mail');
+    const reminders = readdirSync(outbox)
+      // Quoted-printable soft line breaks undone, so the body reads as sent.
+      .map((f) => readFileSync(join(outbox, f), 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '='))
+      .filter((eml) => /X-CertFlow-Template: expiry_reminder/i.test(eml) && eml.includes(order.orderId));
+    expect(reminders).toHaveLength(3);
+    expect(reminders[0]).toMatch(/"product":\s*"ID_RGS_STAR"/);
+  }, 120_000);
 });
