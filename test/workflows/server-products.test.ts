@@ -34,10 +34,15 @@ afterAll(async () => {
 });
 
 /** A fresh key and its CSR, made by openssl as a customer would (the CSR on stdout). */
-function newCsr(names: string[], key: 'ec' | 'rsa' = 'ec'): string {
-  const keyArgs = key === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048'];
+function newCsr(names: string[], key: 'ec' | 'rsa' | 'rsa:1024' | 'secp256k1' = 'ec'): string {
+  const keyArgs: Record<typeof key, string[]> = {
+    ec: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+    rsa: ['-newkey', 'rsa:2048'],
+    'rsa:1024': ['-newkey', 'rsa:1024'],
+    secp256k1: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:secp256k1'],
+  };
   const san = names.length > 0 ? ['-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`] : [];
-  const run = openssl(['req', '-new', ...keyArgs, '-nodes', '-keyout', '{key.pem}', '-subj', `/CN=${names[0] ?? 'ACME seal'}`, ...san], {});
+  const run = openssl(['req', '-new', ...keyArgs[key], '-nodes', '-keyout', '{key.pem}', '-subj', `/CN=${names[0] ?? 'ACME seal'}`, ...san], {});
   expect(run.status, run.stderr).toBe(0);
   return run.stdout;
 }
@@ -92,6 +97,15 @@ describe('creation checks the CSR', () => {
     expect(wildcard.body.type).toBe('urn:certflow:problem:wildcard-not-allowed');
     const garbage = await createOrder('SSL', { csr: '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n' });
     expect(garbage.body.type).toBe('urn:certflow:problem:csr-unreadable');
+    const small = await createOrder('SSL', { csr: newCsr(['www.acme-test.fr'], 'rsa:1024') });
+    expect(small.body.type).toBe('urn:certflow:problem:rsa-key-too-small');
+    const curve = await createOrder('SSL', { csr: newCsr(['www.acme-test.fr'], 'secp256k1') });
+    expect(curve.body.type).toBe('urn:certflow:problem:key-algorithm-not-allowed');
+    const onSuffix = await createOrder('SSL_WILDCARD', { csr: newCsr(['*.co.uk']) });
+    expect(onSuffix.body.type).toBe('urn:certflow:problem:wildcard-on-public-suffix');
+    // Every problem is listed, not only the first.
+    const both = await createOrder('SSL', { csr: newCsr(['intranet.corp'], 'rsa:1024') });
+    expect((both.body as unknown as { problems: { rule: string }[] }).problems.map((p) => p.rule).sort()).toEqual(['name-internal', 'rsa-key-too-small']);
     const missing = await createOrder('SSL', {});
     expect(missing.body.type).toBe('urn:certflow:problem:csr-required');
     const onToken = await createOrder('ID_RGS_3STAR', { csr: newCsr([]) });
