@@ -56,6 +56,8 @@ export function certificateMailMessage(req: CertificateMailRequest): EmailMessag
       return { template: 'domain_revalidation', data: { ...ref, notAfter: text(extra.notAfter, 'notAfter'), challenges: challengesOf(req) } };
     case 'hold_released':
       return { template: 'hold_released', data: ref };
+    case 'certificate_held':
+      return { template: 'certificate_held', data: { ...ref, heldAt: text(extra.heldAt, 'heldAt') } };
     case 'certificate_revoked':
       return { template: 'certificate_revoked', data: { ...ref, reason: text(extra.reason, 'reason'), revokedAt: text(extra.revokedAt, 'revokedAt') } };
   }

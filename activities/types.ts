@@ -20,7 +20,13 @@ export type OrderMailTemplate =
   | 'order_completed';
 
 /** Mails of a certificate's own life (workflows/certificate.ts), once per key like the order's. */
-export type CertificateMailTemplate = 'expiry_reminder' | 'certificate_renewed' | 'domain_revalidation' | 'hold_released' | 'certificate_revoked';
+export type CertificateMailTemplate =
+  | 'expiry_reminder'
+  | 'certificate_renewed'
+  | 'domain_revalidation'
+  | 'certificate_held'
+  | 'hold_released'
+  | 'certificate_revoked';
 
 export interface CertificateMailRequest {
   readonly idempotencyKey: string;
@@ -30,7 +36,8 @@ export interface CertificateMailRequest {
   readonly serial: string;
   /**
    * expiry_reminder: notAfter, days, renewalOrder (the prefilled POST /v1/orders body, JSON);
-   * certificate_renewed: subject, notBefore, notAfter; domain_revalidation: notAfter; certificate_revoked: reason, revokedAt.
+   * certificate_renewed: subject, notBefore, notAfter; domain_revalidation: notAfter; certificate_held: heldAt;
+   * certificate_revoked: reason, revokedAt.
    */
   readonly extra?: Readonly<Record<string, string | number>>;
   /** domain_revalidation: what to publish for each name. */

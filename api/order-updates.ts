@@ -21,6 +21,12 @@ export interface UpdateDeps {
 
 const STATUS_OF_REFUSAL = { state: 409, rule: 422, forbidden: 403 } as const;
 
+/** Which workflow takes the Update: the order's by default; a certificate's own, with what to say once it has ended. */
+export interface UpdateTarget {
+  readonly workflowId?: string;
+  readonly ended?: () => Promise<{ code: string; state: string; detail: string }>;
+}
+
 /** The order if the caller may see it; 404 otherwise, whether it does not exist or belongs to someone else. */
 export async function visibleOrder(db: Database, principal: Principal, orderId: string): Promise<OrderRow> {
   const row = await getOrderRow(db, orderId);
@@ -49,10 +55,9 @@ export async function updateOrder<Ret, Arg>(
   def: UpdateDefinition<Ret, [Arg]>,
   arg: Arg,
   detail: Record<string, unknown> = {},
-  /** The order's workflow, or after completion its certificate's. */
-  workflowId: string = orderWorkflowId(order.id),
+  target: UpdateTarget = {},
 ): Promise<Ret> {
-  const handle = deps.temporal.workflow.getHandle(workflowId);
+  const handle = deps.temporal.workflow.getHandle(target.workflowId ?? orderWorkflowId(order.id));
   const audit = (outcome: 'accepted' | 'refused', extra: Record<string, unknown> = {}) =>
     recordOrderEvent(deps.db, { orderId: order.id, actorUserId: actor.userId, actorRole: actor.role, action, outcome, detail: { ...detail, ...extra } });
   try {
@@ -70,6 +75,11 @@ export async function updateOrder<Ret, Arg>(
     }
     // The order exists (its row was read): a workflow that cannot be found has ended, so nothing more can happen.
     if (err instanceof WorkflowNotFoundError) {
+      if (target.ended !== undefined) {
+        const ended = await target.ended();
+        await audit('refused', { code: ended.code });
+        throw Problem.conflict(ended.code, ended.detail, { state: ended.state, waitingOn: 'nobody' });
+      }
       const now = (await getOrderRow(deps.db, order.id)) ?? order;
       await audit('refused', { code: 'order-closed' });
       throw Problem.conflict('order-closed', `The order is ${now.status}: it takes no more action.`, { state: now.status, waitingOn: now.waitingOn });

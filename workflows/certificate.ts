@@ -235,7 +235,9 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
       const certificates = setCertificate(serial, { status: outcome.status === 'held' ? 'held' : 'revoked', revokedAt: outcome.revokedAt, reason: outcome.reason });
       const isCurrent = serial === view.current;
       change({ certificates, status: isCurrent ? (isFinalRevocation(reason) ? 'revoked' : 'held') : view.status });
-      await mail(`revoked:${serial}:${reason}`, 'certificate_revoked', serial, { reason, revokedAt: outcome.revokedAt ?? nowIso() });
+      // Keyed by the version: a certificate held, released and held again gets a mail each time.
+      if (outcome.status === 'held') await mail(`held:${serial}:${view.version}`, 'certificate_held', serial, { heldAt: outcome.revokedAt ?? nowIso() });
+      else await mail(`revoked:${serial}`, 'certificate_revoked', serial, { reason, revokedAt: outcome.revokedAt ?? nowIso() });
       return view;
     },
     {

@@ -32,8 +32,6 @@ import { x509 } from './x509.js';
 export const DEFAULT_CRL_VALIDITY_HOURS = 168;
 /** A CRL this close to its nextUpdate is replaced rather than served, so relying parties never fetch a stale one. */
 const REFRESH_MARGIN_MS = 3_600_000;
-/** Concurrent publishers of one CA race for the next number; each loss costs one signature, a few always settle. */
-const MAX_NUMBER_ATTEMPTS = 8;
 
 export interface CrlInfo {
   readonly caId: CaId;
@@ -63,32 +61,31 @@ export function createCrlPublisher(deps: CrlPublisherDeps): CrlPublisher {
 
   async function publishRow(caId: CaId): Promise<CrlRow> {
     const ca = await deps.ca(caId);
-    const thisUpdate = wholeSeconds(deps.now());
-    const nextUpdate = new Date(thisUpdate.getTime() + validityMs);
-    const entries = await revokedEntries(caId, thisUpdate);
-    for (let attempt = 0; attempt < MAX_NUMBER_ATTEMPTS; attempt++) {
-      const [last] = await deps.db
+    return deps.db.transaction(async (tx) => {
+      // One publication of a CA at a time, its number, its list and its row in one step: a CRL numbered above another
+      // was read after it, so it never knows less (RFC 5280 §5.2.3), whatever races a revocation's republication.
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`certflow-crl:${caId}`}))`);
+      const thisUpdate = wholeSeconds(deps.now());
+      const nextUpdate = new Date(thisUpdate.getTime() + validityMs);
+      const [last] = await tx
         .select({ max: sql<number | null>`max(${crls.crlNumber})` })
         .from(crls)
         .where(eq(crls.caId, caId));
       const crlNumber = (last?.max ?? 0) + 1;
+      const entries = await revokedEntries(tx, caId, thisUpdate);
       const der = await signCrl(ca, { crlNumber, thisUpdate, nextUpdate, entries });
-      const [row] = await deps.db
-        .insert(crls)
-        .values({ caId, crlNumber, thisUpdate, nextUpdate, der: der.toString('base64') })
-        .onConflictDoNothing()
-        .returning();
-      if (row !== undefined) return row;
-    }
-    throw new Error(`CRL of ${caId}: lost the race for a CRL number ${MAX_NUMBER_ATTEMPTS} times`);
+      const [row] = await tx.insert(crls).values({ caId, crlNumber, thisUpdate, nextUpdate, der: der.toString('base64') }).returning();
+      if (row === undefined) throw new Error(`CRL ${crlNumber} of ${caId} was not stored`);
+      return row;
+    });
   }
 
   /**
    * Revoked and held certificates of the CA. An expired one stays until one regularly scheduled CRL has listed it
    * after its expiry (RFC 5280 §3.3), then drops out: the window is one validity period.
    */
-  async function revokedEntries(caId: CaId, thisUpdate: Date): Promise<CrlEntry[]> {
-    const rows = await deps.db
+  async function revokedEntries(db: Pick<Database, 'select'>, caId: CaId, thisUpdate: Date): Promise<CrlEntry[]> {
+    const rows = await db
       .select({ serial: certificates.serial, revokedAt: certificates.revokedAt, reason: certificates.revocationReason })
       .from(certificates)
       .where(

@@ -84,7 +84,9 @@ export type EmailMessage =
       readonly template: 'domain_revalidation';
       readonly data: OrderRef & { readonly serial: string; readonly notAfter: string; readonly challenges: readonly DomainChallenge[] };
     }
-  | { readonly template: 'hold_released'; readonly data: OrderRef & { readonly serial: string } };
+  | { readonly template: 'hold_released'; readonly data: OrderRef & { readonly serial: string } }
+  /** A certificateHold: suspended, not revoked; staff may lift it. */
+  | { readonly template: 'certificate_held'; readonly data: OrderRef & { readonly serial: string; readonly heldAt: string } };
 
 export type SmsMessage = { readonly template: 'unlock_code'; readonly data: { readonly code: string; readonly validMinutes?: number } };
 
@@ -626,6 +628,26 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
       ],
     };
   },
+
+  certificate_held: ({ orderId, product, serial, heldAt }, t, lang) => ({
+    subject: t(`Certificat ${serial} suspendu`, `Certificate ${serial} on hold`),
+    blocks: [
+      greeting(t),
+      paragraph(
+        t(
+          `Votre certificat ${productName(product, lang)} (commande ${orderId}, n° de série ${serial}) est suspendu depuis le ${formatDate(heldAt, lang)} : il n'est plus accepté tant que la suspension dure.`,
+          `Your ${productName(product, lang)} certificate (order ${orderId}, serial number ${serial}) is on hold since ${formatDate(heldAt, lang)}: it is not accepted while the hold lasts.`,
+        ),
+      ),
+      paragraph(
+        t(
+          "Si vous avez retrouvé votre support, demandez la levée de la suspension à l'autorité d'enregistrement ; s'il est perdu ou volé, demandez sa révocation définitive.",
+          'If you have found your token again, ask the registration authority to lift the hold; if it is lost or stolen, ask for its final revocation.',
+        ),
+      ),
+      signOff(t),
+    ],
+  }),
 
   hold_released: ({ orderId, product, serial }, t, lang) => ({
     subject: t(`Certificat ${serial} : suspension levée`, `Certificate ${serial}: hold lifted`),

@@ -6,7 +6,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { unlockCodeDigest } from '../../activities/unlock-code.js';
 import { CsrCommandError, opensslReqCommand } from '../../activities/ca/csr.js';
-import { getCertificate, type CertificateRow } from '../../db/certificates.js';
+import { getCertificate, latestCertificateOfOrder, type CertificateRow } from '../../db/certificates.js';
 import type { Database } from '../../db/client.js';
 import { getDocument } from '../../db/documents.js';
 import type { OrderRow } from '../../db/orders.js';
@@ -25,7 +25,7 @@ import {
   verifyUnblockUpdate,
   type DomainValidationRequest,
 } from '../../workflows/definitions.js';
-import { actorOf, updateOrder, visibleOrder } from '../order-updates.js';
+import { actorOf, updateOrder, visibleOrder, type UpdateTarget } from '../order-updates.js';
 import { Problem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
 import { CertificateLifeSchema, OrderViewSchema, problemResponse } from '../schemas.js';
@@ -83,15 +83,25 @@ export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
     return { cert, order: await visibleOrder(db, principal, cert.orderId) };
   }
 
-  /** The certificate's own workflow runs once its order is completed; before, the order itself decides. */
-  function requireLife(order: OrderRow): string {
+  /**
+   * The certificate's own workflow, which runs once its order is completed (before, the order itself decides), and
+   * what a refusal says once that life has ended: the certificate's state, not the order's.
+   */
+  function requireLife(order: OrderRow, serial?: string): UpdateTarget {
     if (order.status !== 'completed') {
       throw Problem.conflict('certificate-not-active', `The order is ${order.status}: the certificate is managed through its order until the order completes.`, {
         state: order.status,
         waitingOn: order.waitingOn,
       });
     }
-    return certificateWorkflowId(order.id);
+    return {
+      workflowId: certificateWorkflowId(order.id),
+      async ended() {
+        const row = serial === undefined ? await latestCertificateOfOrder(db, order.id) : await getCertificate(db, serial);
+        const state = row === undefined ? 'ended' : row.status === 'revoked' ? 'revoked' : row.notAfter.getTime() <= Date.now() ? 'expired' : row.status;
+        return { code: 'certificate-ended', state, detail: `The certificate is ${state}: it takes no more action.` };
+      },
+    };
   }
 
   async function lifeOf(order: OrderRow): Promise<CertificateLifeView | null> {
@@ -155,22 +165,22 @@ export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
     certificatePost('/revoke', 'Revoke the certificate (RFC 5280 reason; certificateHold only for non-TLS certificates)', ['customer', 'agent', 'ra_operator'], RevokeBody, ({ cert, order, body, principal }) => {
       if (!STAFF_ROLES.has(principal.role)) requireOwner(principal, order);
       const actor = actorOf(principal);
-      return updateOrder(deps, actor, order, 'revoke', revokeUpdate, { actor, serial: cert.serial, reason: body.reason }, { serial: cert.serial, reason: body.reason }, requireLife(order));
+      return updateOrder(deps, actor, order, 'revoke', revokeUpdate, { actor, serial: cert.serial, reason: body.reason }, { serial: cert.serial, reason: body.reason }, requireLife(order, cert.serial));
     }),
     certificatePost('/release-hold', 'Lift a certificateHold: the certificate is valid again', ['ra_operator'], EmptyBody, ({ cert, order, principal }) => {
       const actor = actorOf(principal);
-      return updateOrder(deps, actor, order, 'release_hold', releaseHoldUpdate, { actor, serial: cert.serial }, { serial: cert.serial }, requireLife(order));
+      return updateOrder(deps, actor, order, 'release_hold', releaseHoldUpdate, { actor, serial: cert.serial }, { serial: cert.serial }, requireLife(order, cert.serial));
     }),
-    certificatePost('/unblock-code', "Send an SMS code to unblock the holder's token", ['customer', 'agent'], EmptyBody, ({ order, principal }) => {
+    certificatePost('/unblock-code', "Send an SMS code to unblock the holder's token", ['customer', 'agent'], EmptyBody, ({ cert, order, principal }) => {
       if (principal.userId !== order.holderUserId) throw Problem.forbidden('Only the holder of the certificate may do this.', 'holder-only');
       const actor = actorOf(principal);
-      return updateOrder(deps, actor, order, 'request_unblock_code', unblockCodeUpdate, { actor }, {}, requireLife(order));
+      return updateOrder(deps, actor, order, 'request_unblock_code', unblockCodeUpdate, { actor }, {}, requireLife(order, cert.serial));
     }),
-    certificatePost('/unblock-code/verify', "Check the SMS code; the right one shows the token's new PIN once", ['customer', 'agent'], VerifyBody, async ({ order, body, principal }) => {
+    certificatePost('/unblock-code/verify', "Check the SMS code; the right one shows the token's new PIN once", ['customer', 'agent'], VerifyBody, async ({ cert, order, body, principal }) => {
       if (principal.userId !== order.holderUserId) throw Problem.forbidden('Only the holder of the certificate may do this.', 'holder-only');
       const actor = actorOf(principal);
       const digest = unlockCodeDigest(deps.unlockKey, order.id, body.code);
-      const result = await updateOrder(deps, actor, order, 'verify_unblock_code', verifyUnblockUpdate, { actor, digest }, {}, requireLife(order));
+      const result = await updateOrder(deps, actor, order, 'verify_unblock_code', verifyUnblockUpdate, { actor, digest }, {}, requireLife(order, cert.serial));
       if (!result.verified) {
         throw Problem.unprocessable('wrong-code', result.attemptsLeft > 0 ? `Wrong code; ${result.attemptsLeft} attempt(s) left.` : 'Wrong code; this code is void, ask for a new one.', {
           attemptsLeft: result.attemptsLeft,
@@ -208,7 +218,7 @@ export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
         // After completion a TLS subscription re-validates in its certificate's workflow.
         const result =
           order.status === 'completed'
-            ? await updateOrder(deps, actor, order, 'domain_validation', lifeDomainValidationUpdate, request, detail, certificateWorkflowId(order.id))
+            ? await updateOrder(deps, actor, order, 'domain_validation', lifeDomainValidationUpdate, request, detail, requireLife(order))
             : await updateOrder(deps, actor, order, 'domain_validation', domainValidationUpdate, request, detail);
         res.json(result);
       },

@@ -42,6 +42,7 @@ const EXTRAS: { readonly [T in CertificateMailTemplate]: Record<string, string |
   expiry_reminder: { notAfter: '2027-03-19T23:30:00Z', days: 30, renewalOrder },
   certificate_renewed: { subject: 'CN=www.acme.example, O=ACME, C=FR', notBefore: '2026-05-02T10:00:00Z', notAfter: '2027-04-20T22:30:00Z' },
   domain_revalidation: { notAfter: '2026-05-31T22:15:00Z' },
+  certificate_held: { heldAt: '2026-06-01T08:00:00Z' },
   hold_released: {},
   certificate_revoked: { reason: 'keyCompromise', revokedAt: '2026-06-01T08:00:00Z' },
 };

@@ -77,6 +77,7 @@ const SAMPLES: { [T in EmailTemplate]: Extract<EmailMessage, { template: T }>['d
   // 22:30 UTC on 20 April is 21 April in Paris (summer time).
   certificate_renewed: { ...tls, serial: '7a1c0de2b3f45e69', subject: 'CN=www.acme.example, O=ACME, C=FR', notBefore: '2026-05-02T10:00:00Z', notAfter: '2027-04-20T22:30:00Z' },
   domain_revalidation: { ...tls, serial, notAfter: '2026-05-31T22:15:00Z', challenges: [httpChallenge, dnsChallenge('acme.example')] },
+  certificate_held: { ...ref, serial, heldAt: '2026-06-01T08:00:00.000Z' },
   hold_released: { ...ref, serial },
 };
 
@@ -186,6 +187,16 @@ describe('email templates', () => {
     const mail = await renderEmail({ template: 'hold_released', data: SAMPLES.hold_released }, lang);
     expect(mail.text).toContain(fact);
     expect(mail.subject).toContain(serial);
+  });
+
+  it.each([
+    ['fr', "n'est plus accepté tant que la suspension dure", '1er juin 2026'],
+    ['en', 'it is not accepted while the hold lasts', 'June 2026'],
+  ] as const)('a hold in %s says it is suspended, not revoked, and how to end it', async (lang, fact, date) => {
+    const mail = await renderEmail({ template: 'certificate_held', data: SAMPLES.certificate_held }, lang);
+    expect(mail.text).toContain(fact);
+    expect(mail.text).toContain(date);
+    expect(mail.text.toLowerCase()).not.toContain(lang === 'fr' ? 'révoqué' : 'revoked');
   });
 
   it('only the order confirmation carries the order form', async () => {

@@ -67,6 +67,15 @@ async function living(serial: string): Promise<CertificateBody> {
   }
 }
 
+/** Polls until `done` holds (mails land asynchronously, after the Update answered). */
+async function eventually(done: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** The 6-digit code of the next SMS to the holder after `before` messages. */
 async function nextSmsCode(before: number): Promise<string> {
   const sms = await twilio.waitFor((m) => m.to === PHONE && twilio.messages.indexOf(m) >= before, 15_000);
@@ -270,6 +279,34 @@ describe("an ID RGS* certificate's life after its order", () => {
     // The first revocation's reason stands.
     expect((await getCertificate(serial)).body.revocationReason).toBe('keyCompromise');
     revokedSerial = serial;
-
   }, 180_000);
+
+  // Once the certificate's workflow has ended, a refusal carries the certificate's state (SPEC §3), not the order's.
+  it("after the end, a refusal names the certificate's state (revoked), not the order's (completed)", async () => {
+    expect(revokedSerial, 'the test above revokes a certificate').toBeDefined();
+    const refused = await drive.post(holder.key, `/v1/certificates/${revokedSerial as string}/revoke`, { reason: 'keyCompromise' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.type).toMatch(/^urn:certflow:problem:/);
+    expect(refused.body).toMatchObject({ type: 'urn:certflow:problem:certificate-ended', state: 'revoked', detail: expect.stringMatching(/revoked/) as unknown });
+  });
+
+  // One message per event (SPEC §4): a token mislaid twice is two holds, and two mails saying it is suspended.
+  it('tells the holder of every hold, a second one included', async () => {
+    const { serial } = await completedTokenOrder();
+    await living(serial);
+    const mailsOf = (subject: RegExp) => smtp.messages.filter((m) => m.envelope.to.includes(holder.user.email) && (m.parsed.subject ?? '').includes(serial) && subject.test(m.parsed.subject ?? ''));
+    const holdMails = () => mailsOf(/suspendu$|on hold$/i);
+    const liftMails = () => mailsOf(/suspension levée|hold lifted/i);
+    for (let round = 1; round <= 2; round++) {
+      const held = await drive.post<CertificateLifeView>(holder.key, `/v1/certificates/${serial}/revoke`, { reason: 'certificateHold' });
+      expect(held.status, JSON.stringify(held.body)).toBe(200);
+      expect(held.body.status).toBe('held');
+      const released = await drive.post<CertificateLifeView>(ra.key, `/v1/certificates/${serial}/release-hold`);
+      expect(released.body.status).toBe('active');
+      // Each lift is told (its mail key carries the view's version): once it is in, the hold's mail before it is too.
+      await eventually(() => liftMails().length >= round);
+    }
+    expect(liftMails()).toHaveLength(2);
+    expect(holdMails()).toHaveLength(2);
+  }, 120_000);
 });
