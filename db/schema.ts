@@ -3,7 +3,7 @@
  * documents, certificates, messages sent, and a read model of every order that the workflows keep up to date.
  */
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgSequence, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { OrderView } from '../domain/order.js';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -30,10 +30,84 @@ export const users = pgTable(
     surname: text('surname').notNull().default(''),
     phone: text('phone'),
     language: text('language').notNull().default('fr'),
+    /** `pending` until the emailed activation link is used; `active`; `disabled` by an admin. Keys work only when active. */
+    status: text('status').notNull().default('active'),
+    /** scrypt hash of the password (`scrypt$N$r$p$salt$hash`, base64); null for accounts that use API keys only. */
+    passwordHash: text('password_hash'),
+    /** Consecutive failed logins; at the limit the account is locked until `lockedUntil`. */
+    failedLogins: integer('failed_logins').notNull().default(0),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('users_email_unique').on(sql`lower(${t.email})`), index('users_organisation_idx').on(t.organisationId)],
 );
+
+/**
+ * Single-use links sent by mail: account activation and password reset. Only a SHA-256 of the 256-bit token is kept;
+ * a link is used once (usedAt set atomically) and expires.
+ */
+export const accountTokens = pgTable(
+  'account_tokens',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    purpose: text('purpose').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('account_tokens_user_idx').on(t.userId, t.purpose)],
+);
+
+/** The agent mandate (mandat de mandataire) of an account: granted by an admin once the signed contract is on file. */
+export const agentMandates = pgTable('agent_mandates', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id),
+  /** The signed contract, stored content-addressed like evidence (data/documents). */
+  contractSha256: text('contract_sha256').notNull(),
+  contractMediaType: text('contract_media_type').notNull(),
+  grantedByUserId: uuid('granted_by_user_id')
+    .notNull()
+    .references(() => users.id),
+  grantedAt: timestamp('granted_at', { withTimezone: true }).notNull().defaultNow(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+});
+
+/** Partner codes: each restricts the catalog to some products, or discounts it, or both. */
+export const partnerCodes = pgTable('partner_codes', {
+  code: text('code').primaryKey(),
+  name: text('name').notNull(),
+  /** Null: every product. */
+  products: text('products').array(),
+  discountPercent: integer('discount_percent').notNull().default(0),
+  active: boolean('active').notNull().default(true),
+  createdAt: createdAt(),
+});
+
+/** Quote numbers: from a sequence, so two quotes never share one, whatever the concurrency. */
+export const quoteNumbers = pgSequence('quote_numbers', { startWith: 1 });
+
+/** Numbered quotes (devis): `D-<year>-<000001>`, the number from `quote_numbers`. */
+export const quotes = pgTable('quotes', {
+  id: uuid('id').primaryKey(),
+  number: text('number').notNull().unique(),
+  siret: text('siret').notNull(),
+  organisationName: text('organisation_name'),
+  product: text('product').notNull(),
+  durationYears: integer('duration_years').notNull(),
+  quantity: integer('quantity').notNull(),
+  partnerCode: text('partner_code'),
+  unitPriceCents: integer('unit_price_cents').notNull(),
+  discountPercent: integer('discount_percent').notNull().default(0),
+  totalCents: integer('total_cents').notNull(),
+  validUntil: timestamp('valid_until', { withTimezone: true }).notNull(),
+  requestedByUserId: uuid('requested_by_user_id').references(() => users.id),
+  createdAt: createdAt(),
+});
 
 export const apiKeys = pgTable('api_keys', {
   /** The public part of the key, shown in its prefix; lets a lookup find the row without scanning hashes. */
