@@ -26,6 +26,7 @@ import {
   type DomainValidationRequest,
 } from '../../workflows/definitions.js';
 import { actorOf, updateOrder, visibleOrder, type UpdateTarget } from '../order-updates.js';
+import { pinAfterCode } from '../pin-reveal.js';
 import { Problem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
 import { CertificateLifeSchema, OrderViewSchema, problemResponse } from '../schemas.js';
@@ -181,14 +182,7 @@ export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
       const actor = actorOf(principal);
       const digest = unlockCodeDigest(deps.unlockKey, order.id, body.code);
       const result = await updateOrder(deps, actor, order, 'verify_unblock_code', verifyUnblockUpdate, { actor, digest }, {}, requireLife(order, cert.serial));
-      if (!result.verified) {
-        throw Problem.unprocessable('wrong-code', result.attemptsLeft > 0 ? `Wrong code; ${result.attemptsLeft} attempt(s) left.` : 'Wrong code; this code is void, ask for a new one.', {
-          attemptsLeft: result.attemptsLeft,
-        });
-      }
-      const unlockPin = await deps.revealPinOnce(order.id);
-      if (unlockPin === undefined) throw Problem.conflict('pin-already-shown', 'The new PIN was already shown once.');
-      return { unlockPin };
+      return pinAfterCode(result, () => deps.revealPinOnce(order.id));
     }),
     defineRoute({
       method: 'post',

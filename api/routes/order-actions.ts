@@ -25,6 +25,7 @@ import {
   verifyUnlockUpdate,
 } from '../../workflows/definitions.js';
 import { readSingleUpload } from '../multipart.js';
+import { pinAfterCode } from '../pin-reveal.js';
 import { actorOf, updateOrder, visibleOrder } from '../order-updates.js';
 import { Problem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
@@ -241,14 +242,7 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
       requireHolder(principal, order);
       const digest = unlockCodeDigest(deps.unlockKey, order.id, body.code);
       const result = await updateOrder(deps, actorOf(principal), order, 'verify_unlock_code', verifyUnlockUpdate, { actor: actorOf(principal), digest });
-      if (!result.verified) {
-        throw Problem.unprocessable('wrong-code', result.attemptsLeft > 0 ? `Wrong code; ${result.attemptsLeft} attempt(s) left.` : 'Wrong code; this code is void, ask for a new one.', {
-          attemptsLeft: result.attemptsLeft,
-        });
-      }
-      const unlockPin = await deps.revealPinOnce(order.id);
-      if (unlockPin === undefined) throw Problem.conflict('pin-already-shown', 'The PIN was already shown once.');
-      return { unlockPin };
+      return pinAfterCode(result, () => deps.revealPinOnce(order.id));
     }),
     defineRoute({
       method: 'get',

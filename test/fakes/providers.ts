@@ -1,4 +1,5 @@
 /** Both message providers of a test stack: a real SMTP server and a server speaking Twilio's API, with the env for them. */
+import { startTestStack, type TestStack, type TestStackOptions } from '../support.js';
 import { startFakeSmtp, type FakeSmtp } from './smtp.js';
 import { startFakeTwilio, type FakeTwilio } from './twilio.js';
 
@@ -24,6 +25,37 @@ export async function startProviders(): Promise<Providers> {
     },
     close: async () => {
       await Promise.all([smtp.close(), twilio.close()]);
+    },
+  };
+}
+
+export interface ProvidersStack {
+  readonly stack: TestStack;
+  readonly providers: Providers;
+  readonly smtp: FakeSmtp;
+  readonly twilio: FakeTwilio;
+  /** Closes the stack, then the providers. */
+  readonly close: () => Promise<void>;
+}
+
+/** A test stack (test/support.ts) sending its mails and SMS to both providers; `opts.env` is added to theirs. */
+export async function startProvidersStack(opts: TestStackOptions = {}): Promise<ProvidersStack> {
+  const providers = await startProviders();
+  let stack: TestStack;
+  try {
+    stack = await startTestStack({ ...opts, env: { ...providers.env, ...opts.env } });
+  } catch (err) {
+    await providers.close();
+    throw err;
+  }
+  return {
+    stack,
+    providers,
+    smtp: providers.smtp,
+    twilio: providers.twilio,
+    close: async () => {
+      await stack.close();
+      await providers.close();
     },
   };
 }

@@ -4,18 +4,17 @@
  * tenant isolation, a hold seen by the CRL and the OCSP responder then lifted by the RA, the token's unblock by a
  * new SMS code, and a final revocation after which nothing more is accepted.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { CertificateLifeView } from '../../domain/certificate-life.js';
 import type { OrderView } from '../../domain/order.js';
 import { opensslAsync, pemBlocks } from '../ca/support.js';
-import { startProviders, type Providers } from '../fakes/providers.js';
+import { startProvidersStack } from '../fakes/providers.js';
 import type { FakeSmtp } from '../fakes/smtp.js';
 import type { FakeTwilio } from '../fakes/twilio.js';
-import { SIRETS, startTestStack, type Account, type TestStack } from '../support.js';
+import { SIRETS, type Account, type TestStack } from '../support.js';
 import { Driver } from './drive.js';
 
 let stack: TestStack;
-let providers: Providers;
 let smtp: FakeSmtp;
 let twilio: FakeTwilio;
 let holder: Account;
@@ -29,18 +28,14 @@ const DAY_MS = 86_400_000;
 const PHONE = '+33612345678';
 
 beforeAll(async () => {
-  providers = await startProviders();
-  ({ smtp, twilio } = providers);
-  stack = await startTestStack({ env: providers.env });
+  const started = await startProvidersStack();
+  ({ stack, smtp, twilio } = started);
   holder = await stack.account('customer', { phone: PHONE });
   ra = await stack.account('ra_operator');
   // A customer of another organisation.
   stranger = await stack.account('customer', { siret: SIRETS.globex, orgName: 'Globex' });
   drive = new Driver(stack, { holder, ra, dra: await stack.account('dra_operator') });
-});
-afterAll(async () => {
-  await stack?.close();
-  await providers?.close();
+  return started.close;
 });
 
 interface CertificateBody {

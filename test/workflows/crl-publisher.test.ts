@@ -14,64 +14,34 @@
  * round always comes before the previous round's CRLs expire, and that at the end the last ones are still valid.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time.js';
 import { temporal } from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { and, eq, gte, inArray } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createCaWithInternals } from '../../activities/ca/ca.js';
 import { createCrlPublisher } from '../../activities/ca/crl.js';
 import { CA_IDS, type CaId } from '../../activities/ca/hierarchy.js';
 import { createRevoker } from '../../activities/ca/revoke.js';
-import { createServices, type Services } from '../../activities/services.js';
-import { loadConfig } from '../../config/index.js';
-import { openPostgres, type Database, type DatabaseHandle } from '../../db/client.js';
+import type { Database, DatabaseHandle } from '../../db/client.js';
 import { certificates, crls } from '../../db/schema.js';
 import type { crlPublisherWorkflow } from '../../workflows/crl-publisher.js';
-import { createWorker } from '../../worker/worker.js';
 import { openssl, PUBLIC_BASE_URL, testSecrets } from '../ca/support.js';
 import { seedOrder } from '../orders.js';
+import { startSkippingStack } from './skipping.js';
 
 const EventType = temporal.api.enums.v1.EventType;
 const DAY_MS = 86_400_000;
 
 let env: TestWorkflowEnvironment;
 let database: DatabaseHandle;
-let services: Services;
-let worker: Worker;
-let running: Promise<void>;
-let dataDir: string;
-const taskQueue = `crl-skip-${randomUUID()}`;
+let taskQueue: string;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: inject('temporalTestServerPath') } },
-  });
-  dataDir = mkdtempSync(join(tmpdir(), 'certflow-crl-skip-'));
-  database = openPostgres(inject('databaseUrl'), 4);
-  services = await createServices(loadConfig({ DATA_DIR: dataDir, DATABASE_URL: inject('databaseUrl'), MASTER_KEY: inject('masterKey') }), database.db);
-  worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    db: database.db,
-    ...services,
-    workflowBundle: { codePath: inject('workflowBundlePath') },
-  });
-  running = worker.run();
-});
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await services?.close();
-  await database?.close();
-  await env?.teardown();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  const stack = await startSkippingStack({ name: 'crl-skip' });
+  ({ env, database, taskQueue } = stack);
+  return stack.close;
 });
 
 /** One publishCrls activity as its workflow saw it: when (workflow time) and the CRLs it published. */

@@ -7,16 +7,15 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { minimalPdf, PNG_1X1 } from '../documents/fixtures.js';
-import { startProviders, type Providers } from '../fakes/providers.js';
+import { startProvidersStack } from '../fakes/providers.js';
 import type { FakeSmtp } from '../fakes/smtp.js';
 import type { FakeTwilio } from '../fakes/twilio.js';
-import { rgsStarOrder, startTestStack, type Account, type TestStack } from '../support.js';
+import { rgsStarOrder, type Account, type TestStack } from '../support.js';
 import { Driver } from './drive.js';
 
 let stack: TestStack;
-let providers: Providers;
 let smtp: FakeSmtp;
 let twilio: FakeTwilio;
 let holder: Account;
@@ -25,17 +24,13 @@ let dra: Account;
 let drive: Driver;
 
 beforeAll(async () => {
-  providers = await startProviders();
-  ({ smtp, twilio } = providers);
-  stack = await startTestStack({ env: providers.env });
+  const started = await startProvidersStack();
+  ({ stack, smtp, twilio } = started);
   holder = await stack.account('customer');
   ra = await stack.account('ra_operator');
   dra = await stack.account('dra_operator');
   drive = new Driver(stack, { holder, ra, dra });
-});
-afterAll(async () => {
-  await stack?.close();
-  await providers?.close();
+  return started.close;
 });
 
 const mailsTo = (address: string, orderId: string) => smtp.messages.filter((m) => m.envelope.to.includes(address) && (m.parsed.text ?? '').includes(orderId));

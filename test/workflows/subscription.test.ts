@@ -6,19 +6,16 @@
  * Activities run on the test server's clock (the scheduled time of each attempt), so the CA dates what it signs by
  * the skipped time.
  */
-import { randomUUID, webcrypto } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { webcrypto } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa } from '../../activities/ca/index.js';
-import { createServices, type Services } from '../../activities/services.js';
-import { loadConfig } from '../../config/index.js';
+import type { Services } from '../../activities/services.js';
 import { and, eq } from 'drizzle-orm';
-import { openPostgres, type DatabaseHandle } from '../../db/client.js';
+import type { DatabaseHandle } from '../../db/client.js';
 import { certificates as certificatesTable, sentMessages } from '../../db/schema.js';
 import { upsertOrderView } from '../../db/orders.js';
 import type { CertificateLifeView } from '../../domain/certificate-life.js';
@@ -26,18 +23,16 @@ import { newOrderView, type OrderInput } from '../../domain/order.js';
 import { validityPeriodAt } from '../../domain/rules/validity.js';
 import { certificateLifeQuery, certificateWorkflowId } from '../../workflows/definitions.js';
 import type { certificateWorkflow } from '../../workflows/certificate.js';
-import { createWorker } from '../../worker/worker.js';
 import { startFakeDns, type FakeDns } from '../fakes/dns.js';
 import { orderInput, seedCustomer } from '../orders.js';
+import { startSkippingStack } from './skipping.js';
 
 let env: TestWorkflowEnvironment;
 let database: DatabaseHandle;
 let services: Services;
-let worker: Worker;
-let running: Promise<void>;
 let dataDir: string;
+let taskQueue: string;
 let dns: FakeDns;
-const taskQueue = `subscription-${randomUUID()}`;
 const DAY_MS = 86_400_000;
 
 /** Inside an activity, the test server's time of this attempt; outside (set-up), the real time. */
@@ -50,37 +45,21 @@ function serverClock(): Date {
 }
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: inject('temporalTestServerPath') } },
-  });
   dns = await startFakeDns();
-  dataDir = mkdtempSync(join(tmpdir(), 'certflow-subscription-'));
-  database = openPostgres(inject('databaseUrl'), 4);
-  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: inject('databaseUrl'), MASTER_KEY: inject('masterKey'), DCV_DNS_SERVERS: dns.server, DCV_TIMEOUT_MS: '2000' });
-  services = await createServices(config, database.db);
-  const ca = createCa({ db: database.db, secrets: services.secrets, publicBaseUrl: config.publicBaseUrl, now: serverClock });
-  await ca.ensureHierarchy();
-  worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    db: database.db,
-    ...services,
-    ca,
-    now: serverClock,
-    workflowBundle: { codePath: inject('workflowBundlePath') },
+  const stack = await startSkippingStack({
+    name: 'subscription',
+    env: { DCV_DNS_SERVERS: dns.server, DCV_TIMEOUT_MS: '2000' },
+    // The CA and the activities date by the test server's clock.
+    activities: async ({ secrets }, { config, db }) => {
+      const ca = createCa({ db, secrets, publicBaseUrl: config.publicBaseUrl, now: serverClock });
+      await ca.ensureHierarchy();
+      return { ca, now: serverClock };
+    },
   });
-  running = worker.run();
+  ({ env, database, services, dataDir, taskQueue } = stack);
+  return stack.close;
 }, 60_000);
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await services?.close();
-  await database?.close();
-  await dns?.close();
-  await env?.teardown();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => dns?.close());
 
 /** The templates of the mails sent about an order, as the notifier recorded them. */
 async function mailsOf(orderId: string): Promise<string[]> {

@@ -3,60 +3,27 @@
  * server, with the real activities against Postgres and the outbox.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { temporal } from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createServices, type Services } from '../../activities/services.js';
-import { loadConfig } from '../../config/index.js';
-import { openPostgres, type DatabaseHandle } from '../../db/client.js';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DatabaseHandle } from '../../db/client.js';
 import { getOrderRow } from '../../db/orders.js';
 import type { OrderInput } from '../../domain/order.js';
-import { orderWorkflowId, registeredUpdate, SEARCH_ATTRIBUTE_KEYS, reviewUpdate, submitUpdate, uploadEvidenceUpdate } from '../../workflows/definitions.js';
+import { orderWorkflowId, registeredUpdate, reviewUpdate, submitUpdate, uploadEvidenceUpdate } from '../../workflows/definitions.js';
 import type { orderWorkflow } from '../../workflows/order.js';
-import { createWorker } from '../../worker/worker.js';
 import { orderInput, seedCustomer } from '../orders.js';
+import { startSkippingStack } from './skipping.js';
 
 let env: TestWorkflowEnvironment;
 let database: DatabaseHandle;
-let services: Services;
-let worker: Worker;
-let running: Promise<void>;
 let dataDir: string;
-const taskQueue = `skip-${randomUUID()}`;
+let taskQueue: string;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: inject('temporalTestServerPath') } },
-  });
-  // The workflow indexes its status and what it waits on: the test server needs the attributes declared too.
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
-  });
-  dataDir = mkdtempSync(join(tmpdir(), 'certflow-skip-'));
-  database = openPostgres(inject('databaseUrl'), 4);
-  services = await createServices(loadConfig({ DATA_DIR: dataDir, DATABASE_URL: inject('databaseUrl'), MASTER_KEY: inject('masterKey') }), database.db);
-  worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    db: database.db,
-    ...services,
-    workflowBundle: { codePath: inject('workflowBundlePath') },
-  });
-  running = worker.run();
-});
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await services?.close();
-  await database?.close();
-  await env?.teardown();
-  rmSync(dataDir, { recursive: true, force: true });
+  const stack = await startSkippingStack();
+  ({ env, database, dataDir, taskQueue } = stack);
+  return stack.close;
 });
 
 async function input(product: OrderInput['product']): Promise<OrderInput> {
