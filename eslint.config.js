@@ -60,4 +60,6 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  // The staff console runs in the browser: its globals, not Node's.
+  { files: ['api/console/**/*.js'], languageOptions: { globals: { ...globals.browser } } },
 );

@@ -7,21 +7,26 @@ import type { Logger } from '../config/logger.js';
 import type { Services } from '../activities/services.js';
 import type { Database } from '../db/client.js';
 import { DEFAULT_DEADLINES, type Deadlines } from '../domain/deadlines.js';
+import { acceptAccessTokens, accessTokens } from './auth.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { Problem, problemHandler } from './problem.js';
 import { ocspInternalErrorResponse } from '../activities/ca/ocsp.js';
 import { caRoutes, MAX_OCSP_REQUEST_BYTES } from './routes/ca.js';
+import { authRoutes } from './routes/auth.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { consoleRoutes } from './routes/console.js';
 import { certificateRoutes } from './routes/certificates.js';
+import { timelineRoutes } from './routes/timeline.js';
 import { orderActionRoutes } from './routes/order-actions.js';
 import { orderRoutes } from './routes/orders.js';
+import { peopleRoutes } from './routes/organisations.js';
 import { systemRoutes } from './routes/system.js';
 import { mountRoutes, type AnyRoute } from './routing.js';
 
 export interface AppDeps {
   readonly db: Database;
   readonly temporal: Client;
-  readonly services: Pick<Services, 'blobs' | 'ca' | 'unlockKey' | 'secrets'>;
+  readonly services: Pick<Services, 'blobs' | 'ca' | 'unlockKey' | 'secrets' | 'notifier'>;
   readonly taskQueue: string;
   readonly log: Logger;
   readonly publicBaseUrl: string;
@@ -43,7 +48,14 @@ export function readinessChecks(database: { ping(): Promise<void> }, connection:
 export function createRoutes(deps: AppDeps, openApiDocument: () => unknown): AnyRoute[] {
   return [
     ...systemRoutes({ readinessChecks: deps.readinessChecks, openApiDocument }),
-    ...catalogRoutes(),
+    ...authRoutes({
+      db: deps.db,
+      notifier: deps.services.notifier,
+      publicBaseUrl: deps.publicBaseUrl,
+      tokens: accessTokens(deps.services.secrets.derive('jwt')),
+    }),
+    ...catalogRoutes({ db: deps.db }),
+    ...peopleRoutes(deps),
     ...orderRoutes({
       db: deps.db,
       temporal: deps.temporal,
@@ -60,6 +72,7 @@ export function createRoutes(deps: AppDeps, openApiDocument: () => unknown): Any
       revealPinOnce: (orderId) => deps.services.ca.revealPinOnce({ orderId }),
       chainPem: (serial) => deps.services.ca.chainPem({ serial }),
     }),
+    ...timelineRoutes({ db: deps.db }),
     ...certificateRoutes({
       db: deps.db,
       temporal: deps.temporal,
@@ -97,6 +110,9 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/ocsp', express.raw({ type: 'application/ocsp-request', limit: MAX_OCSP_REQUEST_BYTES }));
   app.use(helmet());
   app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  app.use(consoleRoutes());
+  // A valid access token (password login) becomes the principal before the routes; API keys are checked by each route.
+  app.use(acceptAccessTokens(deps.db, accessTokens(deps.services.secrets.derive('jwt'))));
   const router = express.Router();
   mountRoutes(router, routes, deps.db);
   app.use(router);

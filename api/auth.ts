@@ -1,17 +1,91 @@
-/** Bearer authentication with API keys; the principal is then checked against each route's roles. */
+/**
+ * Bearer authentication: API keys (machine callers, staff) and the short-lived access tokens of password login
+ * (JWT, HS256). Both resolve to the same Principal; the principal is then checked against each route's roles.
+ * Only active accounts authenticate: a pending or disabled user's keys and tokens are refused.
+ */
 import type { RequestHandler, Response } from 'express';
+import { SignJWT, jwtVerify } from 'jose';
 import type { Database } from '../db/client.js';
-import { principalForApiKey } from '../db/accounts.js';
+import { principalForApiKey, principalForUser } from '../db/accounts.js';
 import type { Principal } from '../domain/roles.js';
 import { Problem } from './problem.js';
 
+export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+const ISSUER = 'certflow';
+const AUDIENCE = 'certflow-api';
+
+export interface AccessToken {
+  readonly accessToken: string;
+  readonly tokenType: 'Bearer';
+  readonly expiresIn: number;
+}
+
+export interface AccessTokens {
+  issue(userId: string): Promise<AccessToken>;
+  /** The user a valid, unexpired token names; undefined for anything else. */
+  verify(token: string): Promise<string | undefined>;
+}
+
+/** `key`: 32 bytes, `secrets.derive('jwt')`. The token carries only the user id: role and status are read per request. */
+export function accessTokens(key: Uint8Array): AccessTokens {
+  return {
+    async issue(userId) {
+      const accessToken = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(userId)
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(`${ACCESS_TOKEN_TTL_SECONDS}s`)
+        .sign(key);
+      return { accessToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_TTL_SECONDS };
+    },
+    async verify(token) {
+      try {
+        // The algorithm is pinned: a token claiming `none` or another algorithm is refused.
+        const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
+        return typeof payload.sub === 'string' ? payload.sub : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+const bearer = (header: string | undefined): string | undefined => {
+  if (header === undefined) return undefined;
+  return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+};
+const looksLikeJwt = (token: string): boolean => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token);
+
+/**
+ * Runs before the routes: a valid access token of an active user becomes the request's principal. Anything else is
+ * left to `authenticate`, which answers 401 on the routes that need a caller (public routes ignore a bad token).
+ */
+export function acceptAccessTokens(db: Database, tokens: AccessTokens): RequestHandler {
+  return async (req, res, next) => {
+    const token = bearer(req.headers.authorization);
+    if (token !== undefined && looksLikeJwt(token)) {
+      const userId = await tokens.verify(token);
+      const principal = userId === undefined ? undefined : await principalForUser(db, userId);
+      if (principal !== undefined) res.locals.principal = principal;
+    }
+    next();
+  };
+}
+
 export function authenticate(db: Database): RequestHandler {
   return async (req, res, next) => {
+    // An access token already resolved by `acceptAccessTokens`.
+    if (res.locals.principal !== undefined) {
+      next();
+      return;
+    }
     const header = req.headers.authorization;
-    if (header === undefined) throw Problem.unauthorized('Send an API key as `Authorization: Bearer <key>`.');
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const principal = match?.[1] === undefined ? undefined : await principalForApiKey(db, match[1]);
-    if (principal === undefined) throw Problem.unauthorized('The key is unknown, revoked or malformed.');
+    if (header === undefined) throw Problem.unauthorized('Send an API key or an access token as `Authorization: Bearer <key>`.');
+    const token = bearer(header);
+    const principal = token === undefined || looksLikeJwt(token) ? undefined : await principalForApiKey(db, token);
+    if (principal === undefined) throw Problem.unauthorized('The key or token is unknown, expired, revoked or malformed, or its account is not active.');
     res.locals.principal = principal;
     next();
   };

@@ -8,6 +8,7 @@ import { apiKeys, organisations, users } from './schema.js';
 
 export type Organisation = typeof organisations.$inferSelect;
 export type User = typeof users.$inferSelect;
+export type UserStatus = 'pending' | 'active' | 'disabled';
 
 const API_KEY_PREFIX = 'cfk';
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -55,6 +56,9 @@ export async function createUser(
     surname?: string;
     phone?: string | null;
     language?: 'fr' | 'en';
+    /** Default `active` (accounts an admin provisions); self-registered ones start `pending`. */
+    status?: UserStatus;
+    passwordHash?: string | null;
   },
 ): Promise<User> {
   const [row] = await db
@@ -68,6 +72,8 @@ export async function createUser(
       surname: u.surname ?? '',
       phone: u.phone ?? null,
       language: u.language ?? 'fr',
+      status: u.status ?? 'active',
+      passwordHash: u.passwordHash ?? null,
     })
     .returning();
   if (row === undefined) throw new Error('user insert returned nothing');
@@ -90,10 +96,63 @@ export async function principalForApiKey(db: Database, presented: string): Promi
     .select({ secretHash: apiKeys.secretHash, userId: users.id, role: users.role, organisationId: users.organisationId })
     .from(apiKeys)
     .innerJoin(users, eq(apiKeys.userId, users.id))
-    .where(and(eq(apiKeys.id, match[1] as string), isNull(apiKeys.revokedAt)));
+    // A pending or disabled account's keys do not work.
+    .where(and(eq(apiKeys.id, match[1] as string), isNull(apiKeys.revokedAt), eq(users.status, 'active')));
   if (row === undefined) return undefined;
   const expected = Buffer.from(row.secretHash, 'hex');
   const actual = Buffer.from(sha256(presented), 'hex');
   if (!timingSafeEqual(expected, actual)) return undefined;
   return { userId: row.userId, role: row.role as Role, organisationId: row.organisationId };
 }
+
+/** The principal of an active user (an access token names its user; status and role are read at each request). */
+export async function principalForUser(db: Database, userId: string): Promise<Principal | undefined> {
+  const [row] = await db
+    .select({ userId: users.id, role: users.role, organisationId: users.organisationId })
+    .from(users)
+    .where(and(eq(users.id, userId), eq(users.status, 'active')));
+  return row === undefined ? undefined : { userId: row.userId, role: row.role as Role, organisationId: row.organisationId };
+}
+
+/**
+ * A self-registered customer: the organisation found by SIRET or created, the user `pending` with its password.
+ * Undefined when the address is taken (also when another registration took it a moment ago).
+ */
+export async function registerCustomer(
+  db: Database,
+  r: { siret: string; organisationName: string; givenName: string; surname: string; email: string; phone: string; language: 'fr' | 'en'; passwordHash: string },
+): Promise<User | undefined> {
+  return db.transaction(async (tx) => {
+    const [org] = await tx
+      .insert(organisations)
+      .values({ id: uuidv7(), siret: r.siret, name: r.organisationName })
+      // A known organisation keeps its name: whoever registers first does not rename it for the others.
+      .onConflictDoUpdate({ target: organisations.siret, set: { siret: sql`excluded.siret` } })
+      .returning();
+    if (org === undefined) throw new Error('organisation upsert returned nothing');
+    const [user] = await tx
+      .insert(users)
+      .values({
+        id: uuidv7(),
+        email: r.email,
+        role: 'customer',
+        organisationId: org.id,
+        givenName: r.givenName,
+        surname: r.surname,
+        phone: r.phone,
+        language: r.language,
+        status: 'pending',
+        passwordHash: r.passwordHash,
+      })
+      .onConflictDoNothing()
+      .returning();
+    // The address is taken: roll back, so an organisation created for this attempt does not stay behind.
+    if (user === undefined) throw new AddressTaken();
+    return user;
+  }).catch((err: unknown) => {
+    if (err instanceof AddressTaken) return undefined;
+    throw err;
+  });
+}
+
+class AddressTaken extends Error {}

@@ -1,6 +1,8 @@
 /**
  * Admin command line. `npm run cli -- users create --role <role> --email <email> [--org-siret <siret> --org-name <name> --org-locality <city>]
- * [--phone <e164>]` creates an account and prints its API key, once.
+ * [--phone <e164>]` creates an account and prints its API key, once. `users set-password --email <email>` sets an
+ * account's password (for password login) from standard input, never from the command line (it would stay in the
+ * shell history and the process list).
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
@@ -8,6 +10,7 @@ import { loadConfig } from '../config/index.js';
 import { createUser, findUserByEmail, issueApiKey, upsertOrganisation } from '../db/accounts.js';
 import { openDatabase, openPostgres, type DatabaseHandle } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
+import { passwordWeakness, setPassword } from '../db/passwords.js';
 import { isE164 } from '../domain/rules/phone.js';
 import { checkSiret } from '../domain/rules/siret.js';
 import { isRole, ORGANISATION_ROLES, ROLES, type Role } from '../domain/roles.js';
@@ -101,6 +104,32 @@ async function createAccount(o: CreateOptions): Promise<void> {
   }
 }
 
+/** The first line of standard input (a pipe, or typed at the terminal). */
+async function readPasswordLine(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('Password (shown as you type; pipe it in to keep it off the screen): ');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    if (Buffer.concat(chunks).includes(10)) break;
+  }
+  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+}
+
+async function setAccountPassword(o: { email: string }): Promise<void> {
+  const password = await readPasswordLine();
+  const weakness = passwordWeakness(password, o.email);
+  if (weakness !== undefined) throw new Error(weakness);
+  const handle = await connect();
+  try {
+    const user = await findUserByEmail(handle.db, o.email);
+    if (user === undefined) throw new Error(`no account with email ${o.email}`);
+    await setPassword(handle.db, user.id, password);
+    console.log(`password set for ${user.email} (${user.role}, ${user.status}); failed logins and lock cleared`);
+  } finally {
+    await handle.close();
+  }
+}
+
 const program = new Command('certflow').description('CertFlow administration');
 const users = program.command('users').description('accounts and their API keys');
 users
@@ -119,6 +148,14 @@ users
   .option('--json', 'print the result as JSON')
   .action(async (o: CreateOptions) => {
     await createAccount(o);
+  });
+
+users
+  .command('set-password')
+  .description("set an account's password from the first line of standard input")
+  .requiredOption('--email <email>', 'the account email', email)
+  .action(async (o: { email: string }) => {
+    await setAccountPassword(o);
   });
 
 try {

@@ -2,11 +2,10 @@
  * The order form (bon de commande) attached to the order confirmation: the customer dates and signs it and sends it
  * back with the supporting documents (it is on every checklist as `signed_order_form`).
  */
-import { PDFDocument, type PDFFont, type PDFPage, StandardFonts, rgb } from 'pdf-lib';
 import { CATALOG, type OperatingSystem, type PaymentMethod } from '../../domain/catalog.js';
 import type { OrderInput } from '../../domain/order.js';
-import { CA_NAME, CA_POSTAL_ADDRESS } from './ca-contact.js';
 import { formatDate, formatDuration, formatPriceExVat, formatEuros, type Language } from './format.js';
+import { createCaPdf } from './pdf-document.js';
 
 /** What the order form shows: the workflow's `OrderInput` fits as it is. */
 export type OrderSummary = Pick<
@@ -85,34 +84,12 @@ const T = {
   },
 } as const;
 
-const A4: [number, number] = [595.28, 841.89];
-const MARGIN = 56;
-const GREY = rgb(0.35, 0.35, 0.35);
-
 /** Builds the PDF. Its dates come from the order, so a retried send attaches the same bytes. */
 export async function buildOrderForm(order: OrderSummary, lang: Language): Promise<Uint8Array> {
   const t = T[lang];
   const product = CATALOG[order.product];
-  const doc = await PDFDocument.create();
-  const created = new Date(order.createdAt);
-  doc.setTitle(`${t.title} ${order.orderId}`);
-  doc.setAuthor(CA_NAME);
-  doc.setCreator(CA_NAME);
-  doc.setProducer(CA_NAME);
-  doc.setLanguage(lang === 'fr' ? 'fr-FR' : 'en-GB');
-  doc.setCreationDate(created);
-  doc.setModificationDate(created);
-
-  const regular = await doc.embedFont(StandardFonts.Helvetica);
-  const bold = await doc.embedFont(StandardFonts.HelveticaBold);
-  const page = doc.addPage(A4);
-  const writer = new PageWriter(page, regular, bold);
-
-  writer.text(CA_NAME, { font: bold, size: 11, color: GREY });
-  for (const line of CA_POSTAL_ADDRESS) writer.text(line, { size: 9, color: GREY });
-  writer.gap(18);
-  writer.text(t.title, { font: bold, size: 20 });
-  writer.gap(10);
+  const { doc, writer } = await createCaPdf({ title: `${t.title} ${order.orderId}`, lang, date: order.createdAt });
+  writer.letterhead(t.title);
 
   const price = formatPriceExVat(order.priceCents, lang);
   const fee = product.faceToFaceFeeCents;
@@ -144,90 +121,4 @@ export async function buildOrderForm(order: OrderSummary, lang: Language): Promi
   writer.footer(t.footer);
 
   return doc.save();
-}
-
-/** A cursor down one page: each call writes below the previous one. */
-class PageWriter {
-  private y: number;
-  private readonly width: number;
-  private readonly supported: Set<number>;
-
-  constructor(
-    private readonly page: PDFPage,
-    private readonly regular: PDFFont,
-    private readonly bold: PDFFont,
-  ) {
-    this.y = page.getHeight() - MARGIN;
-    this.width = page.getWidth() - 2 * MARGIN;
-    // The standard fonts encode WinAnsi only; any other character (a name in another script…) would make
-    // drawText throw, and an order form with a "?" beats no mail at all.
-    this.supported = new Set(regular.getCharacterSet());
-  }
-
-  private clean(text: string): string {
-    return Array.from(text.replace(/[\u202f\u2009]/g, '\u00a0'), (c) => (this.supported.has(c.codePointAt(0) ?? 0) ? c : '?')).join('');
-  }
-
-  gap(points: number): void {
-    this.y -= points;
-  }
-
-  text(text: string, opts: { font?: PDFFont; size?: number; x?: number; color?: ReturnType<typeof rgb> } = {}): void {
-    const size = opts.size ?? 11;
-    this.y -= size * 1.3;
-    this.page.drawText(this.clean(text), { x: MARGIN + (opts.x ?? 0), y: this.y, size, font: opts.font ?? this.regular, color: opts.color ?? rgb(0, 0, 0) });
-  }
-
-  paragraph(text: string, opts: { size?: number; x?: number; width?: number } = {}): void {
-    const size = opts.size ?? 11;
-    for (const line of this.wrap(this.clean(text), size, opts.width ?? this.width - (opts.x ?? 0))) this.text(line, { size, x: opts.x ?? 0 });
-  }
-
-  section(title: string, rows: readonly (readonly [string, string])[]): void {
-    this.gap(8);
-    this.text(title, { font: this.bold, size: 12 });
-    this.page.drawLine({ start: { x: MARGIN, y: this.y - 4 }, end: { x: MARGIN + this.width, y: this.y - 4 }, thickness: 0.5, color: GREY });
-    this.gap(6);
-    const labelWidth = 150;
-    for (const [label, value] of rows) {
-      const wrapped = this.wrap(this.clean(value), 10.5, this.width - labelWidth);
-      this.y -= 10.5 * 1.35;
-      this.page.drawText(this.clean(label), { x: MARGIN, y: this.y, size: 10.5, font: this.regular, color: GREY });
-      wrapped.forEach((line, i) => {
-        if (i > 0) this.y -= 10.5 * 1.35;
-        this.page.drawText(line, { x: MARGIN + labelWidth, y: this.y, size: 10.5, font: this.regular });
-      });
-    }
-  }
-
-  signatureBox(dateLabel: string, signatureLabel: string): void {
-    const height = 110;
-    const dateWidth = 150;
-    const top = this.y;
-    this.page.drawRectangle({ x: MARGIN, y: top - height, width: this.width, height, borderColor: rgb(0, 0, 0), borderWidth: 0.8 });
-    this.page.drawLine({ start: { x: MARGIN + dateWidth, y: top }, end: { x: MARGIN + dateWidth, y: top - height }, thickness: 0.8 });
-    this.page.drawText(this.clean(dateLabel), { x: MARGIN + 8, y: top - 16, size: 10, font: this.bold });
-    this.page.drawText(this.clean(signatureLabel), { x: MARGIN + dateWidth + 8, y: top - 16, size: 10, font: this.bold });
-    this.y = top - height;
-  }
-
-  footer(text: string): void {
-    this.page.drawText(this.clean(text), { x: MARGIN, y: MARGIN - 16, size: 9, font: this.regular, color: GREY });
-  }
-
-  private wrap(text: string, size: number, width: number): string[] {
-    const out: string[] = [];
-    let line = '';
-    for (const word of text.split(/ +/)) {
-      const candidate = line === '' ? word : `${line} ${word}`;
-      if (line !== '' && this.regular.widthOfTextAtSize(candidate, size) > width) {
-        out.push(line);
-        line = word;
-      } else {
-        line = candidate;
-      }
-    }
-    if (line !== '') out.push(line);
-    return out;
-  }
 }

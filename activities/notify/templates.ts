@@ -86,7 +86,15 @@ export type EmailMessage =
     }
   | { readonly template: 'hold_released'; readonly data: OrderRef & { readonly serial: string } }
   /** A certificateHold: suspended, not revoked; staff may lift it. */
-  | { readonly template: 'certificate_held'; readonly data: OrderRef & { readonly serial: string; readonly heldAt: string } };
+  | { readonly template: 'certificate_held'; readonly data: OrderRef & { readonly serial: string; readonly heldAt: string } }
+  // Accounts (api/account-links.ts): the links carry a single-use token; `expiresAt` is when it stops working.
+  | { readonly template: 'account_activation'; readonly data: { readonly givenName: string; readonly activationUrl: string; readonly expiresAt: string } }
+  | { readonly template: 'password_reset'; readonly data: { readonly givenName: string; readonly resetUrl: string; readonly expiresAt: string } }
+  /** The username is the email address; sent on a forgotten username, and to the owner when someone registers with it. */
+  | {
+      readonly template: 'username_reminder';
+      readonly data: { readonly givenName: string; readonly email: string; readonly organisationName: string | null; readonly siret: string | null; readonly reason: 'forgot_username' | 'register_attempt' };
+    };
 
 export type SmsMessage = { readonly template: 'unlock_code'; readonly data: { readonly code: string; readonly validMinutes?: number } };
 
@@ -171,6 +179,10 @@ function paymentInstructions(order: OrderSummary, t: Tr): Block[] {
     }
   }
 }
+
+/** 09:00: the hour of a link that lasts an hour, on Paris time like the dates. */
+const parisTime = (iso: string): string =>
+  new Intl.DateTimeFormat('fr-FR', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Paris' }).format(new Date(iso));
 
 const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: Language) => Composed } = {
   order_confirmation: ({ order, checklist }, t, lang) => {
@@ -645,6 +657,77 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
           'If you have found your token again, ask the registration authority to lift the hold; if it is lost or stolen, ask for its final revocation.',
         ),
       ),
+      signOff(t),
+    ],
+  }),
+
+  account_activation: ({ givenName, activationUrl, expiresAt }, t, lang) => ({
+    subject: t(`Activez votre compte ${CA_NAME}`, `Activate your ${CA_NAME} account`),
+    blocks: [
+      paragraph(givenName !== '' ? t(`Bonjour ${givenName},`, `Hello ${givenName},`) : t('Bonjour,', 'Hello,')),
+      paragraph(
+        t(
+          `Votre compte ${CA_NAME} est créé. Pour l'activer et pouvoir vous connecter, ouvrez ce lien :`,
+          `Your ${CA_NAME} account has been created. To activate it and be able to log in, open this link:`,
+        ),
+      ),
+      code(activationUrl),
+      paragraph(
+        t(
+          `Ce lien ne sert qu'une fois et expire le ${formatDate(expiresAt, lang)}. Passé ce délai, demandez-en un autre avec « Mot de passe oublié » sur la page de connexion.`,
+          `This link works once and expires on ${formatDate(expiresAt, lang)}. After that, ask for another one with "Forgotten password" on the login page.`,
+        ),
+      ),
+      paragraph(t("Si vous n'attendiez pas ce message, ignorez-le : le compte ne sera pas activé.", 'If you were not expecting this message, ignore it: the account will not be activated.')),
+      signOff(t),
+    ],
+  }),
+
+  password_reset: ({ givenName, resetUrl, expiresAt }, t, lang) => ({
+    subject: t(`Réinitialisation de votre mot de passe ${CA_NAME}`, `Resetting your ${CA_NAME} password`),
+    blocks: [
+      paragraph(givenName !== '' ? t(`Bonjour ${givenName},`, `Hello ${givenName},`) : t('Bonjour,', 'Hello,')),
+      paragraph(t('Vous avez demandé à changer votre mot de passe. Choisissez-en un nouveau à cette adresse :', 'You asked to change your password. Choose a new one at this address:')),
+      code(resetUrl),
+      paragraph(
+        t(
+          `Ce lien ne sert qu'une fois et expire le ${formatDate(expiresAt, lang)} à ${parisTime(expiresAt)} (heure de Paris), une heure après votre demande. Le nouveau mot de passe compte au moins 12 caractères.`,
+          `This link works once and expires on ${formatDate(expiresAt, lang)} at ${parisTime(expiresAt)} (Paris time), one hour after your request. The new password has at least 12 characters.`,
+        ),
+      ),
+      paragraph(
+        t(
+          "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe actuel reste valable.",
+          'If you did not ask for this, ignore this message: your current password stays valid.',
+        ),
+      ),
+      signOff(t),
+    ],
+  }),
+
+  username_reminder: ({ givenName, email, organisationName, siret, reason }, t) => ({
+    subject: t(`Votre identifiant ${CA_NAME}`, `Your ${CA_NAME} username`),
+    blocks: [
+      paragraph(givenName !== '' ? t(`Bonjour ${givenName},`, `Hello ${givenName},`) : t('Bonjour,', 'Hello,')),
+      paragraph(
+        reason === 'register_attempt'
+          ? t(
+              "Quelqu'un a demandé à créer un compte avec votre adresse, mais vous en avez déjà un. Vous pouvez vous connecter avec :",
+              'Someone asked to create an account with your address, but you already have one. You can log in with:',
+            )
+          : t('Vous avez demandé votre identifiant de connexion. Le voici :', 'You asked for your login username. Here it is:'),
+      ),
+      fields([
+        [t('Identifiant', 'Username'), email],
+        ...(organisationName !== null && siret !== null ? [[t('Organisation', 'Organisation'), `${organisationName} (SIRET ${siret})`] as const] : []),
+      ]),
+      paragraph(
+        t(
+          'Mot de passe oublié ? Demandez un lien de réinitialisation depuis la page de connexion.',
+          'Forgotten your password? Ask for a reset link from the login page.',
+        ),
+      ),
+      paragraph(t("Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien n'a changé sur votre compte.", 'If you did not ask for this, ignore this message: nothing changed on your account.')),
       signOff(t),
     ],
   }),

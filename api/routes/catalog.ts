@@ -1,7 +1,16 @@
 /** The catalog, public: what can be ordered, for how long, at what price, with which documents. */
 import { z } from 'zod';
-import { CATALOG, checklistFor, DOCUMENT_LABELS, DURATIONS_YEARS, ORDERABLE_PRODUCTS, PRODUCT_CODES, priceOf } from '../../domain/catalog.js';
+import type { Database } from '../../db/client.js';
+import { activePartnerTerms } from '../../db/partner-codes.js';
+import { CATALOG, checklistFor, DOCUMENT_LABELS, DURATIONS_YEARS, ORDERABLE_PRODUCTS, PRODUCT_CODES } from '../../domain/catalog.js';
+import { partnerPriceOf, productsFor, type PartnerTerms } from '../../domain/partner.js';
+import { Problem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
+import { problemResponse } from '../schemas.js';
+
+const CatalogQuery = z.object({
+  partnerCode: z.string().trim().min(1).max(64).optional().meta({ description: "A partner code: only its products, at its prices" }),
+});
 
 const CatalogSchema = z
   .object({
@@ -21,12 +30,14 @@ const CatalogSchema = z
         conditionalDocuments: z.array(z.object({ documentType: z.string(), when: z.string() })),
       }),
     ),
+    partner: z.object({ code: z.string(), discountPercent: z.number().int() }).optional(),
   })
   .meta({ id: 'Catalog' });
 
-function catalogBody(): z.infer<typeof CatalogSchema> {
+function catalogBody(terms: PartnerTerms | null): z.infer<typeof CatalogSchema> {
   return {
-    products: PRODUCT_CODES.map((code) => {
+    ...(terms !== null ? { partner: { code: terms.code, discountPercent: terms.discountPercent } } : {}),
+    products: productsFor(terms).map((code) => {
       const p = CATALOG[code];
       return {
         code,
@@ -38,7 +49,7 @@ function catalogBody(): z.infer<typeof CatalogSchema> {
         delivery: p.delivery,
         smsUnlock: p.smsUnlock,
         orderable: ORDERABLE_PRODUCTS.has(code),
-        durations: DURATIONS_YEARS.map((years) => ({ years, priceCentsExVat: priceOf(code, years) })),
+        durations: DURATIONS_YEARS.map((years) => ({ years, priceCentsExVat: partnerPriceOf(code, years, terms) })),
         checklist: checklistFor(code, { orderedForSomeoneElse: false, paymentMethod: 'transfer' }).map((documentType) => ({
           documentType,
           label: DOCUMENT_LABELS[documentType],
@@ -52,7 +63,7 @@ function catalogBody(): z.infer<typeof CatalogSchema> {
   };
 }
 
-export function catalogRoutes(): AnyRoute[] {
+export function catalogRoutes(deps: { readonly db: Database }): AnyRoute[] {
   return [
     defineRoute({
       method: 'get',
@@ -60,9 +71,19 @@ export function catalogRoutes(): AnyRoute[] {
       summary: 'Products, durations, prices, supporting documents and proofing rules',
       tags: ['catalog'],
       access: 'public',
-      responses: { 200: { description: 'The catalog', content: { 'application/json': { schema: CatalogSchema } } } },
-      handle({ res }) {
-        res.json(catalogBody());
+      query: CatalogQuery,
+      responses: {
+        200: { description: 'The catalog', content: { 'application/json': { schema: CatalogSchema } } },
+        422: problemResponse('Unknown or inactive partner code'),
+      },
+      async handle({ res, query }) {
+        if (query.partnerCode === undefined) {
+          res.json(catalogBody(null));
+          return;
+        }
+        const terms = await activePartnerTerms(deps.db, query.partnerCode);
+        if (terms === undefined) throw Problem.unprocessable('unknown-partner-code', 'This partner code is unknown or no longer valid.');
+        res.json(catalogBody(terms));
       },
     }),
   ];

@@ -8,6 +8,7 @@ import type { Database } from '../../db/client.js';
 import { checkCsr } from '../../activities/ca/csr.js';
 import { keyInUse } from '../../db/certificates.js';
 import { claimIdempotencyKey, getOrderRow, listOrderRows } from '../../db/orders.js';
+import { activePartnerTerms } from '../../db/partner-codes.js';
 import {
   CATALOG,
   DURATIONS_YEARS,
@@ -15,8 +16,8 @@ import {
   ORDERABLE_PRODUCTS,
   PAYMENT_METHODS,
   PRODUCT_CODES,
-  priceOf,
 } from '../../domain/catalog.js';
+import { partnerAllows, partnerPriceOf, type PartnerTerms } from '../../domain/partner.js';
 import type { Deadlines } from '../../domain/deadlines.js';
 import { ORDER_STATUSES, WAITING_ON, type OrderInput, type OrderView } from '../../domain/order.js';
 import { isE164 } from '../../domain/rules/phone.js';
@@ -102,6 +103,17 @@ async function resolveHolder(db: Database, caller: Principal, body: CreateOrderB
   return holder;
 }
 
+/** The partner code's terms (null without a code): the code must be active and open the product ordered. */
+async function partnerTermsFor(db: Database, body: CreateOrderBody): Promise<PartnerTerms | null> {
+  if (body.partnerCode === undefined) return null;
+  const terms = await activePartnerTerms(db, body.partnerCode);
+  if (terms === undefined) throw Problem.unprocessable('unknown-partner-code', 'This partner code is unknown or no longer valid.');
+  if (!partnerAllows(terms, body.product)) {
+    throw Problem.unprocessable('product-not-in-partner-code', `The partner code ${terms.code} does not cover ${body.product}.`, { products: terms.products });
+  }
+  return terms;
+}
+
 /** Every rule of an order that can be checked before the workflow exists (SPEC §3, creation). */
 async function buildOrderInput(deps: OrdersDeps, caller: Principal, body: CreateOrderBody, orderId: string): Promise<OrderInput> {
   const { db } = deps;
@@ -112,6 +124,7 @@ async function buildOrderInput(deps: OrdersDeps, caller: Principal, body: Create
     });
   }
   if (!body.termsAccepted) throw Problem.unprocessable('terms-not-accepted', 'The terms and conditions must be accepted.');
+  const partner = await partnerTermsFor(db, body);
   const holder = await resolveHolder(db, caller, body);
   if (holder.organisationId === null) {
     throw Problem.unprocessable('holder-without-organisation', 'The holder must belong to an organisation.');
@@ -145,7 +158,7 @@ async function buildOrderInput(deps: OrdersDeps, caller: Principal, body: Create
     product: body.product,
     durationYears: body.durationYears,
     os: body.os,
-    partnerCode: body.partnerCode ?? null,
+    partnerCode: partner?.code ?? null,
     holder: {
       userId: holder.id,
       email: holder.email,
@@ -159,7 +172,7 @@ async function buildOrderInput(deps: OrdersDeps, caller: Principal, body: Create
     certificateRequest,
     domainOwner: body.domainOwner?.trim() ?? null,
     payment: { method, purchaseOrderNumber },
-    priceCents: priceOf(body.product, body.durationYears),
+    priceCents: partnerPriceOf(body.product, body.durationYears, partner),
     createdAt: new Date().toISOString(),
     deadlines: deps.deadlines,
   };

@@ -1,0 +1,135 @@
+/**
+ * Organisations (SPEC §1): an organisation admin creates the accounts of future holders, who activate them from the
+ * emailed link; the admin, CA staff and auditors list the organisation's people.
+ */
+import { z } from 'zod';
+import type { Notifier } from '../../activities/notify/index.js';
+import { findUserByEmail, getOrganisation, type User } from '../../db/accounts.js';
+import type { BlobStore } from '../../db/blob-store.js';
+import type { Database } from '../../db/client.js';
+import { createPendingMember, listMembers } from '../../db/members.js';
+import { isE164 } from '../../domain/rules/phone.js';
+import { STAFF_ROLES, type Principal } from '../../domain/roles.js';
+import { issueActivation } from '../account-links.js';
+import { Problem } from '../problem.js';
+import { defineRoute, type AnyRoute } from '../routing.js';
+import { problemResponse } from '../schemas.js';
+import { adminRoutes } from './admin.js';
+import { quoteRoutes } from './quotes.js';
+
+export interface PeopleDeps {
+  readonly db: Database;
+  readonly services: { readonly blobs: BlobStore; readonly notifier: Notifier };
+  readonly publicBaseUrl: string;
+}
+
+/** Organisations, the admin's routes (mandates, partner codes) and quotes: mounted together by the app. */
+export function peopleRoutes(deps: PeopleDeps): AnyRoute[] {
+  return [...organisationRoutes(deps), ...adminRoutes({ db: deps.db, blobs: deps.services.blobs }), ...quoteRoutes({ db: deps.db })];
+}
+
+const OrgParams = z.object({ id: z.uuid() });
+
+const NewMemberBody = z
+  .object({
+    email: z.email().max(254),
+    givenName: z.string().trim().min(1).max(100),
+    surname: z.string().trim().min(1).max(100),
+    phone: z.string().refine(isE164, 'a mobile number in E.164 form, e.g. +33612345678').optional(),
+    language: z.enum(['fr', 'en']),
+  })
+  .strict()
+  .meta({ id: 'NewOrganisationMember' });
+
+export const MemberSchema = z
+  .object({
+    id: z.uuid(),
+    email: z.string(),
+    givenName: z.string(),
+    surname: z.string(),
+    phone: z.string().nullable(),
+    language: z.enum(['fr', 'en']),
+    role: z.string(),
+    status: z.enum(['pending', 'active', 'disabled']),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'OrganisationMember' });
+
+export const memberView = (u: User): z.infer<typeof MemberSchema> => ({
+  id: u.id,
+  email: u.email,
+  givenName: u.givenName,
+  surname: u.surname,
+  phone: u.phone,
+  language: u.language === 'en' ? 'en' : 'fr',
+  role: u.role,
+  status: u.status as 'pending' | 'active' | 'disabled',
+  createdAt: u.createdAt.toISOString(),
+});
+
+/** The organisation, when the caller may see it: its own admin, or CA staff. Any other caller gets a 404. */
+async function visibleOrganisation(db: Database, p: Principal, organisationId: string): Promise<void> {
+  const mine = p.role === 'org_admin' && p.organisationId === organisationId;
+  if (!mine && !STAFF_ROLES.has(p.role)) throw Problem.notFound('No such organisation.');
+  if ((await getOrganisation(db, organisationId)) === undefined) throw Problem.notFound('No such organisation.');
+}
+
+function organisationRoutes(deps: PeopleDeps): AnyRoute[] {
+  const { db } = deps;
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/organisations/{id}/users',
+      summary: "Create the account of a future holder (pending until activated from the emailed link); the organisation's admin only",
+      tags: ['organisations'],
+      access: ['org_admin'],
+      params: OrgParams,
+      body: NewMemberBody,
+      responses: {
+        201: { description: 'The account, pending activation', content: { 'application/json': { schema: MemberSchema } } },
+        400: problemResponse('Bad input'),
+        401: problemResponse('No or bad credentials'),
+        403: problemResponse('Role not allowed'),
+        404: problemResponse('No such organisation, or not yours'),
+        409: problemResponse('The email address already has an account'),
+      },
+      async handle({ res, params, body, principal }) {
+        // Only its own admin: staff do not create customer accounts, and another tenant's id is not disclosed.
+        if (principal.organisationId !== params.id) throw Problem.notFound('No such organisation.');
+        await visibleOrganisation(db, principal, params.id);
+        const email = body.email.trim();
+        const taken = (): Problem => Problem.conflict('email-in-use', 'This email address already has an account.');
+        if ((await findUserByEmail(db, email)) !== undefined) throw taken();
+        const user = await createPendingMember(db, {
+          organisationId: params.id,
+          email,
+          givenName: body.givenName,
+          surname: body.surname,
+          phone: body.phone ?? null,
+          language: body.language,
+        });
+        if (user === undefined) throw taken();
+        await issueActivation({ db, notifier: deps.services.notifier, publicBaseUrl: deps.publicBaseUrl }, user);
+        res.status(201).json(memberView(user));
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/organisations/{id}/users',
+      summary: "The organisation's people: its admin, CA staff and auditors",
+      tags: ['organisations'],
+      access: ['org_admin', 'ra_operator', 'dra_operator', 'auditor', 'admin'],
+      params: OrgParams,
+      responses: {
+        200: { description: 'The accounts, oldest first', content: { 'application/json': { schema: z.object({ items: z.array(MemberSchema) }) } } },
+        401: problemResponse('No or bad credentials'),
+        403: problemResponse('Role not allowed'),
+        404: problemResponse('No such organisation, or not yours'),
+      },
+      async handle({ res, params, principal }) {
+        await visibleOrganisation(db, principal, params.id);
+        res.json({ items: (await listMembers(db, params.id)).map(memberView) });
+      },
+    }),
+  ];
+}
