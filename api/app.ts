@@ -17,6 +17,10 @@ import { catalogRoutes } from './routes/catalog.js';
 import { consoleRoutes } from './routes/console.js';
 import { certificateRoutes } from './routes/certificates.js';
 import { timelineRoutes } from './routes/timeline.js';
+import { codecServer } from './routes/codec.js';
+import { payloadCodecFromSecrets } from '../config/payload-codec.js';
+import { auditRoutes } from './routes/audit.js';
+import { historyRoutes } from './routes/history.js';
 import { orderActionRoutes } from './routes/order-actions.js';
 import { orderRoutes } from './routes/orders.js';
 import { peopleRoutes } from './routes/organisations.js';
@@ -33,6 +37,8 @@ export interface AppDeps {
   readonly readinessChecks: Readonly<Record<string, () => Promise<void>>>;
   readonly registrationTimeoutMs?: number;
   readonly deadlines?: Deadlines;
+  /** Browser origins (the Temporal Web UI) allowed to call /codec/*: CODEC_CORS_ORIGIN. */
+  readonly codecCorsOrigin?: string;
 }
 
 /** What /readyz checks in a running process: a database round trip and the Temporal frontend's answer. */
@@ -73,6 +79,8 @@ export function createRoutes(deps: AppDeps, openApiDocument: () => unknown): Any
       chainPem: (serial) => deps.services.ca.chainPem({ serial }),
     }),
     ...timelineRoutes({ db: deps.db }),
+    ...auditRoutes({ db: deps.db }),
+    ...historyRoutes({ db: deps.db, temporal: deps.temporal }),
     ...certificateRoutes({
       db: deps.db,
       temporal: deps.temporal,
@@ -113,6 +121,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(consoleRoutes());
   // A valid access token (password login) becomes the principal before the routes; API keys are checked by each route.
   app.use(acceptAccessTokens(deps.db, accessTokens(deps.services.secrets.derive('jwt'))));
+  app.use(codecServer({ db: deps.db, codec: payloadCodecFromSecrets(deps.services.secrets), corsOrigin: deps.codecCorsOrigin }));
   const router = express.Router();
   mountRoutes(router, routes, deps.db);
   app.use(router);

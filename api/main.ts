@@ -2,6 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
+import { dataConverterFor, payloadCodecFromSecrets } from '../config/payload-codec.js';
 import { createServices } from '../activities/services.js';
 import { openDatabase } from '../db/client.js';
 import { createApp, readinessChecks } from './app.js';
@@ -16,8 +17,8 @@ if (config.TEMPORAL_ADDRESS === undefined || config.DATABASE_URL === undefined) 
 }
 const database = await openDatabase(config);
 const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 const services = await createServices(config, database.db);
+const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(payloadCodecFromSecrets(services.secrets)) });
 const app = createApp({
   db: database.db,
   services,
@@ -27,6 +28,7 @@ const app = createApp({
   publicBaseUrl: config.publicBaseUrl,
   deadlines: config.orderDeadlines,
   readinessChecks: readinessChecks(database, connection),
+  codecCorsOrigin: config.CODEC_CORS_ORIGIN,
 });
 const server = await listen(app, config.HOST, config.PORT);
 await ensureCrlPublisher(temporal, config.TEMPORAL_TASK_QUEUE);

@@ -27,6 +27,14 @@ const dnsServerList = z
   .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''))
   .refine((list) => list.every(isDnsServer), { message: "expected IP addresses separated by commas, each maybe with ':port' ('[v6]:port')" });
 
+/** Payload key ids: short names, recorded in every encrypted payload's metadata. */
+const keyId = z.string().trim().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected letters, digits, dots, dashes or underscores (at most 64)');
+const keyIdList = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''))
+  .pipe(z.array(keyId));
+
 export const configSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1').describe('Address the HTTP API binds to'),
   PORT: port.default(3000).describe('Port of the HTTP API'),
@@ -58,6 +66,9 @@ export const configSchema = z.object({
   DCV_HTTP_PORT: port.min(1).default(80).describe('Port of the HTTP domain-validation check and of the http:// redirects it follows'),
   DCV_HTTPS_PORT: port.min(1).default(443).describe('The only port an https:// redirect of the HTTP domain-validation check may go to'),
   DCV_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe('Time budget of one domain-validation check (DNS, connection, redirects, body)'),
+  CODEC_KEY_ID: keyId.default('k1').describe('Id of the key that encrypts Temporal payloads now (derived from MASTER_KEY); change it to rotate'),
+  CODEC_PREVIOUS_KEY_IDS: keyIdList.describe('Comma-separated ids of earlier payload keys, kept to decrypt histories they encrypted'),
+  CODEC_CORS_ORIGIN: z.string().trim().min(1).default('http://127.0.0.1:8233').describe('Comma-separated origins (the Temporal Web UI) allowed to call the codec server /codec/* from a browser'),
 });
 
 export type Config = z.infer<typeof configSchema> & {

@@ -12,6 +12,8 @@ export interface Secrets {
   derive(purpose: string): Buffer;
   /** The payment provider's HMAC secret. */
   readonly paymentWebhookSecret: string;
+  /** Temporal payload keys by id (each derived for `payload-codec:<id>`): `current` encrypts, `previous` only decrypt. */
+  readonly payloadKeyIds: { readonly current: string; readonly previous: readonly string[] };
 }
 
 const decodeKey = (b64: string, where: string): Buffer => {
@@ -21,7 +23,9 @@ const decodeKey = (b64: string, where: string): Buffer => {
 };
 
 /** Embedded mode keeps its key under DATA_DIR (made at first start, mode 0600); production must set MASTER_KEY. */
-export function loadSecrets(config: Pick<Config, 'MASTER_KEY' | 'DATA_DIR' | 'embeddedDatabase' | 'PAYMENT_WEBHOOK_SECRET'>): Secrets {
+export function loadSecrets(
+  config: Pick<Config, 'MASTER_KEY' | 'DATA_DIR' | 'embeddedDatabase' | 'PAYMENT_WEBHOOK_SECRET'> & Partial<Pick<Config, 'CODEC_KEY_ID' | 'CODEC_PREVIOUS_KEY_IDS'>>,
+): Secrets {
   let master: Buffer;
   if (config.MASTER_KEY !== undefined) {
     master = decodeKey(config.MASTER_KEY, 'MASTER_KEY');
@@ -46,6 +50,7 @@ export function loadSecrets(config: Pick<Config, 'MASTER_KEY' | 'DATA_DIR' | 'em
   return {
     derive,
     paymentWebhookSecret: config.PAYMENT_WEBHOOK_SECRET ?? derive('payment-webhook').toString('base64url'),
+    payloadKeyIds: { current: config.CODEC_KEY_ID ?? 'k1', previous: config.CODEC_PREVIOUS_KEY_IDS ?? [] },
   };
 }
 

@@ -2,6 +2,7 @@
 import { asc, eq } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 import type { DocumentType } from '../domain/catalog.js';
+import { appendAudit } from './audit-log.js';
 import type { Database } from './client.js';
 import { documents } from './schema.js';
 
@@ -25,19 +26,33 @@ export async function insertDocument(db: Database, doc: NewDocument): Promise<Do
   // A row that points at no possible blob would be evidence lost for good: refuse it before it is written.
   if (!/^[0-9a-f]{64}$/.test(doc.sha256)) throw new Error(`document sha256 is not a lower-case hex SHA-256: ${doc.sha256}`);
   if (!Number.isSafeInteger(doc.sizeBytes) || doc.sizeBytes < 0) throw new Error(`document size is not a byte count: ${doc.sizeBytes}`);
-  const [row] = await db
-    .insert(documents)
-    .values({
-      id: doc.id ?? uuidv7(),
-      orderId: doc.orderId,
-      documentType: doc.documentType,
-      sha256: doc.sha256,
-      sizeBytes: doc.sizeBytes,
-      mediaType: doc.mediaType,
-      originalName: doc.originalName,
-      uploadedByUserId: doc.uploadedByUserId,
-    })
-    .returning();
+  const [row] = await db.transaction(async (tx) => {
+    const inserted = await tx
+      .insert(documents)
+      .values({
+        id: doc.id ?? uuidv7(),
+        orderId: doc.orderId,
+        documentType: doc.documentType,
+        sha256: doc.sha256,
+        sizeBytes: doc.sizeBytes,
+        mediaType: doc.mediaType,
+        originalName: doc.originalName,
+        uploadedByUserId: doc.uploadedByUserId,
+      })
+      .returning();
+    const [stored] = inserted;
+    // The evidence's SHA-256 in the chain: the blob it names can be checked against it years later.
+    if (stored !== undefined) {
+      await appendAudit(tx, {
+        kind: 'document',
+        orderId: stored.orderId,
+        actorUserId: stored.uploadedByUserId,
+        action: 'document_stored',
+        detail: { documentId: stored.id, documentType: stored.documentType, sha256: stored.sha256, sizeBytes: stored.sizeBytes, mediaType: stored.mediaType },
+      });
+    }
+    return inserted;
+  });
   if (row === undefined) throw new Error('document insert returned nothing');
   return row;
 }

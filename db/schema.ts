@@ -3,7 +3,7 @@
  * documents, certificates, messages sent, and a read model of every order that the workflows keep up to date.
  */
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgSequence, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgSequence, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { OrderView } from '../domain/order.js';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -313,4 +313,26 @@ export const idempotencyKeys = pgTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.key] })],
+);
+
+/**
+ * The tamper-evident audit log (db/audit-log.ts): one row per decision, refused attempt, document, message and
+ * certificate event, each carrying the SHA-256 of the previous row. `seq` is assigned under a lock as the previous
+ * row's seq + 1, not from a sequence, so a missing number always means a deleted row (a sequence leaves gaps on rollback).
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true, precision: 3 }).notNull(),
+    kind: text('kind').notNull(),
+    orderId: uuid('order_id'),
+    actorUserId: uuid('actor_user_id'),
+    actorRole: text('actor_role'),
+    action: text('action').notNull(),
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [index('audit_log_order_idx').on(t.orderId, t.seq)],
 );

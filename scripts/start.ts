@@ -13,6 +13,7 @@ import { ensureCrlPublisher } from '../api/crl-publisher.js';
 import { closeServer, listen } from '../api/server.js';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
+import { dataConverterFor, payloadCodecFromSecrets } from '../config/payload-codec.js';
 import { createServices } from '../activities/services.js';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
@@ -106,6 +107,8 @@ try {
 
   const services = await createServices(config, db.db);
   cleanups.push(() => services.close());
+  // One codec for the worker and the API's client: payloads reach the dev server's SQLite file encrypted.
+  const dataConverter = dataConverterFor(payloadCodecFromSecrets(services.secrets));
 
   const workerConnection = await NativeConnection.connect({ address: temporalAddress });
   cleanups.push(() => workerConnection.close());
@@ -113,6 +116,7 @@ try {
     connection: workerConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    dataConverter,
     db: db.db,
     ...services,
     workflowBundle: { code: workflowCode },
@@ -129,7 +133,7 @@ try {
 
   const connection = await Connection.connect({ address: temporalAddress });
   cleanups.push(() => connection.close());
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   await ensureCrlPublisher(temporal, config.TEMPORAL_TASK_QUEUE);
   const app = createApp({
     db: db.db,
@@ -140,6 +144,7 @@ try {
     publicBaseUrl: config.publicBaseUrl,
     deadlines: config.orderDeadlines,
     readinessChecks: readinessChecks(db, connection),
+    codecCorsOrigin: config.CODEC_CORS_ORIGIN,
   });
   const server = await listen(app, config.HOST, config.PORT);
   cleanups.push(() => closeServer(server));

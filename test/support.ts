@@ -15,6 +15,7 @@ import { closeServer, listen } from '../api/server.js';
 import { createServices, type Services } from '../activities/services.js';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
+import { dataConverterFor, payloadCodecFromSecrets } from '../config/payload-codec.js';
 import { createUser, issueApiKey, upsertOrganisation, type User } from '../db/accounts.js';
 import { openPostgres, type Database, type DatabaseHandle } from '../db/client.js';
 import type { Role } from '../domain/roles.js';
@@ -65,18 +66,21 @@ export async function startTestStack(overrides: TestStackOptions = {}): Promise<
   const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: inject('databaseUrl'), MASTER_KEY: inject('masterKey'), ...overrides.env });
   const database: DatabaseHandle = openPostgres(inject('databaseUrl'), 5);
   const services = await createServices(config, database.db);
+  // The worker and the client share the codec: payloads reach the dev server encrypted.
+  const dataConverter = dataConverterFor(payloadCodecFromSecrets(services.secrets));
   const nativeConnection = await NativeConnection.connect({ address });
   const worker: Worker = await createWorker({
     connection: nativeConnection,
     namespace: 'default',
     taskQueue,
+    dataConverter,
     db: database.db,
     ...services,
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
   const workerDone = worker.run();
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: 'default' });
+  const client = new Client({ connection, namespace: 'default', dataConverter });
   const app = createApp({
     db: database.db,
     services,

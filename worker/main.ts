@@ -2,6 +2,7 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
+import { dataConverterFor, payloadCodecFromSecrets } from '../config/payload-codec.js';
 import { createServices } from '../activities/services.js';
 import { openDatabase } from '../db/client.js';
 import { createWorker } from './worker.js';
@@ -22,6 +23,7 @@ const worker = await createWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
+  dataConverter: dataConverterFor(payloadCodecFromSecrets(services.secrets)),
   db: database.db,
   ...services,
   // A prebuilt bundle starts the worker in a moment; without one it runs webpack over workflows/ first.

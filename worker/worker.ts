@@ -1,5 +1,6 @@
 /** Builds the Temporal worker that runs the order workflows and their activities. */
 import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 
@@ -14,6 +15,8 @@ export interface WorkerOptions extends ActivityDeps {
   readonly connection: NativeConnection;
   readonly namespace: string;
   readonly taskQueue: string;
+  /** The payload codec (config/payload-codec.ts dataConverterFor): the same as every client's, or nothing decodes. */
+  readonly dataConverter: DataConverter;
   /** A prebuilt bundle (tests build it once for the whole run); without it the worker bundles the sources itself. */
   readonly workflowBundle?: WorkflowBundleOption;
 }
@@ -23,6 +26,8 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
+    // Codecs run in the worker's main thread, outside the sandbox: the workflow bundle does not change.
+    dataConverter: opts.dataConverter,
     activities: createActivities(opts),
     ...(opts.workflowBundle !== undefined ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });

@@ -6,6 +6,7 @@
  */
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
+import { appendAudit } from '../../db/audit-log.js';
 import { certificates } from '../../db/schema.js';
 import type { ProductCode } from '../../domain/catalog.js';
 import { CA_FAILURE, refuse } from './errors.js';
@@ -124,10 +125,22 @@ export function createIssuer(deps: IssuerDeps) {
     if (row.pem !== null) return issued(row);
 
     const pem = await signReserved(row, prepared, { email: req.holder.email, hierarchy: await deps.hierarchy(), publicBaseUrl: deps.publicBaseUrl });
-    await deps.db
-      .update(certificates)
-      .set({ pem, status: 'valid' })
-      .where(and(eq(certificates.issuanceKey, req.issuanceKey), isNull(certificates.pem), eq(certificates.status, 'reserved')));
+    // Only the call whose UPDATE lands stored a certificate, and only it appends the issuance to the audit chain.
+    await deps.db.transaction(async (tx) => {
+      const [landed] = await tx
+        .update(certificates)
+        .set({ pem, status: 'valid' })
+        .where(and(eq(certificates.issuanceKey, req.issuanceKey), isNull(certificates.pem), eq(certificates.status, 'reserved')))
+        .returning();
+      if (landed === undefined) return;
+      await appendAudit(tx, {
+        kind: 'certificate',
+        orderId: landed.orderId,
+        actorRole: 'system',
+        action: 'certificate_issued',
+        detail: { serial: landed.serial, issuingCa: landed.issuingCa, profile: landed.profile, notBefore: landed.notBefore, notAfter: landed.notAfter },
+      });
+    });
     const stored = await findByIssuanceKey(deps.db, req.issuanceKey);
     if (stored?.pem == null) throw new Error(`certificate ${row.serial} was signed but is not stored`);
     return issued(stored);

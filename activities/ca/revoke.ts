@@ -5,6 +5,7 @@
  */
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
+import { appendAudit } from '../../db/audit-log.js';
 import { certificates } from '../../db/schema.js';
 import { isProductCode } from '../../domain/catalog.js';
 import { isFinalRevocation, isRevocationReason, REVOCATION_REASONS, revocationReasonsFor, type RevocationReason } from '../../domain/revocation.js';
@@ -45,12 +46,25 @@ export function createRevoker(deps: { readonly db: Database; readonly now: () =>
 
   /** Moves the row from `from` to the new state; undefined when someone else moved it first. */
   const transition = async (row: Row, from: string, set: Partial<Row>): Promise<Row | undefined> => {
-    const [updated] = await deps.db
-      .update(certificates)
-      .set(set)
-      .where(and(eq(certificates.serial, row.serial), eq(certificates.status, from)))
-      .returning();
-    return updated;
+    // The change and its audit entry commit together; a lost race appends nothing.
+    return deps.db.transaction(async (tx) => {
+      const [updated] = await tx
+        .update(certificates)
+        .set(set)
+        .where(and(eq(certificates.serial, row.serial), eq(certificates.status, from)))
+        .returning();
+      if (updated !== undefined) {
+        const action = updated.status === 'valid' ? 'certificate_released' : updated.status === 'held' ? 'certificate_held' : 'certificate_revoked';
+        await appendAudit(tx, {
+          kind: 'certificate',
+          orderId: updated.orderId,
+          actorRole: 'system',
+          action,
+          detail: { serial: updated.serial, issuingCa: updated.issuingCa, from, reason: updated.revocationReason, revokedAt: updated.revokedAt },
+        });
+      }
+      return updated;
+    });
   };
 
   return {

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { and, eq } from 'drizzle-orm';
+import { appendAudit } from '../../db/audit-log.js';
 import type { Database } from '../../db/client.js';
 import { sentMessages } from '../../db/schema.js';
 
@@ -57,6 +58,18 @@ export async function deliverOnce(db: Database, entry: LedgerEntry, send: () => 
     .returning({ id: sentMessages.id });
 
   return db.transaction(async (tx) => {
+    // Marked sent and appended to the audit chain in this transaction: a message is in both or in neither. The
+    // chain names the ledger row, not the recipient (personal data stays in sent_messages).
+    const markSent = async (id: string, set: Partial<typeof sentMessages.$inferInsert> & { providerId: string }): Promise<void> => {
+      await tx.update(sentMessages).set({ ...set, status: 'sent', sentAt: new Date() }).where(eq(sentMessages.id, id));
+      await appendAudit(tx, {
+        kind: 'message',
+        orderId: entry.orderId,
+        actorRole: 'system',
+        action: `${entry.channel}_sent`,
+        detail: { messageId: id, template: entry.template, channel: entry.channel, language: entry.language, providerId: set.providerId },
+      });
+    };
     const [row] = await tx.select().from(sentMessages).where(eq(sentMessages.idempotencyKey, entry.idempotencyKey)).for('update');
     if (row === undefined) throw new Error(`sent_messages row ${entry.idempotencyKey} vanished`);
     if (row.channel !== entry.channel || row.template !== entry.template) {
@@ -72,17 +85,14 @@ export async function deliverOnce(db: Database, entry: LedgerEntry, send: () => 
       // An earlier attempt got as far as the hand-over: did the provider take it?
       const found = await findSent(row.createdAt);
       if (found !== undefined) {
-        await tx.update(sentMessages).set({ status: 'sent', providerId: found, sentAt: new Date() }).where(eq(sentMessages.id, row.id));
+        await markSent(row.id, { providerId: found });
         return { providerId: found, duplicate: true };
       }
     }
 
     const providerId = await send();
     // Recipient, language and subject of this attempt: the row records what was actually sent.
-    await tx
-      .update(sentMessages)
-      .set({ status: 'sent', providerId, sentAt: new Date(), recipient: entry.recipient, language: entry.language, subject: entry.subject })
-      .where(eq(sentMessages.id, row.id));
+    await markSent(row.id, { providerId, recipient: entry.recipient, language: entry.language, subject: entry.subject });
     return { providerId, duplicate: false };
   });
 }

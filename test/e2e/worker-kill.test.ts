@@ -21,6 +21,7 @@ import { createApp } from '../../api/app.js';
 import { closeServer, listen } from '../../api/server.js';
 import { loadConfig } from '../../config/index.js';
 import { createLogger } from '../../config/logger.js';
+import { dataConverterFor, payloadCodecFromSecrets } from '../../config/payload-codec.js';
 import { createUser, issueApiKey, upsertOrganisation } from '../../db/accounts.js';
 import { openPostgres, type DatabaseHandle } from '../../db/client.js';
 import { certificates, sentMessages, tokens } from '../../db/schema.js';
@@ -207,7 +208,8 @@ beforeAll(async () => {
   database = openPostgres(inject('databaseUrl'), 5);
   services = await createServices(config, database.db);
   connection = await Connection.connect({ address: inject('temporalAddress') });
-  client = new Client({ connection, namespace: 'default' });
+  // The spawned workers derive the same codec from the same MASTER_KEY.
+  client = new Client({ connection, namespace: 'default', dataConverter: dataConverterFor(payloadCodecFromSecrets(services.secrets)) });
   const app = createApp({
     db: database.db,
     services,

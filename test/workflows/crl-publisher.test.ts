@@ -24,6 +24,7 @@ import { createCaWithInternals } from '../../activities/ca/ca.js';
 import { createCrlPublisher } from '../../activities/ca/crl.js';
 import { CA_IDS, type CaId } from '../../activities/ca/hierarchy.js';
 import { createRevoker } from '../../activities/ca/revoke.js';
+import { payloadCodecFromSecrets } from '../../config/payload-codec.js';
 import type { Database, DatabaseHandle } from '../../db/client.js';
 import { certificates, crls } from '../../db/schema.js';
 import type { crlPublisherWorkflow } from '../../workflows/crl-publisher.js';
@@ -73,6 +74,8 @@ describe('the CRL publisher on skipped time', () => {
 
     const scheduledAt = new Map<number, number>();
     const rounds: Round[] = [];
+    // Results are encrypted in the history: the stack's codec (same master key) reads them.
+    const codec = payloadCodecFromSecrets(testSecrets());
     for (const e of events) {
       if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) scheduledAt.set(Number(e.eventId), tsToMs(e.eventTime));
       if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
@@ -82,7 +85,7 @@ describe('the CRL publisher on skipped time', () => {
         rounds.push({
           scheduledAt: scheduledAt.get(Number(attrs?.scheduledEventId)) as number,
           completedAt: tsToMs(e.eventTime),
-          published: defaultPayloadConverter.fromPayload(payload as never),
+          published: defaultPayloadConverter.fromPayload((await codec.decode([payload as never]))[0] as never),
         });
       }
     }

@@ -14,6 +14,8 @@ import { inject } from 'vitest';
 import type { ActivityDeps } from '../../activities/index.js';
 import { createServices, type Services } from '../../activities/services.js';
 import { loadConfig, type Config } from '../../config/index.js';
+import { dataConverterFor, payloadCodecFromSecrets } from '../../config/payload-codec.js';
+import { loadSecrets } from '../../config/secrets.js';
 import { openPostgres, type Database, type DatabaseHandle } from '../../db/client.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/definitions.js';
 import { createWorker } from '../../worker/worker.js';
@@ -40,11 +42,15 @@ export interface SkippingStackOptions {
 export async function startSkippingStack(opts: SkippingStackOptions = {}): Promise<SkippingStack> {
   const name = opts.name ?? 'skip';
   const taskQueue = `${name}-${randomUUID()}`;
+  const dataDir = mkdtempSync(join(tmpdir(), `certflow-${name}-`));
+  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: inject('databaseUrl'), MASTER_KEY: inject('masterKey'), ...opts.env });
+  // env.client (which the tests start workflows with) and the worker share the codec.
+  const dataConverter = dataConverterFor(payloadCodecFromSecrets(loadSecrets(config)));
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: inject('temporalTestServerPath') } },
+    client: { dataConverter },
   });
   const namespace = env.namespace ?? 'default';
-  const dataDir = mkdtempSync(join(tmpdir(), `certflow-${name}-`));
   let database: DatabaseHandle | undefined;
   let services: Services | undefined;
   let worker: Worker | undefined;
@@ -64,13 +70,13 @@ export async function startSkippingStack(opts: SkippingStackOptions = {}): Promi
       searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
     });
     database = openPostgres(inject('databaseUrl'), 4);
-    const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: inject('databaseUrl'), MASTER_KEY: inject('masterKey'), ...opts.env });
     services = await createServices(config, database.db);
     const overrides = (await opts.activities?.(services, { config, db: database.db })) ?? {};
     worker = await createWorker({
       connection: env.nativeConnection,
       namespace,
       taskQueue,
+      dataConverter,
       db: database.db,
       ...services,
       ...overrides,

@@ -1,0 +1,84 @@
+/**
+ * The auditors' view of Temporal: an order's decoded event history, every run of it, and the replay of the
+ * histories a visibility query matches against the code this process runs.
+ */
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import type { WorkflowBundleOption } from '@temporalio/worker';
+import { z } from 'zod';
+import type { Database } from '../../db/client.js';
+import { certificateWorkflowId, orderWorkflowId } from '../../workflows/definitions.js';
+import { DEFAULT_REPLAY_QUERY, historiesMatching, historyAsJson, replayHistories, workflowRuns, type RunHistory } from '../../worker/replay.js';
+import { visibleOrder } from '../order-updates.js';
+import { Problem } from '../problem.js';
+import { defineRoute, type AnyRoute } from '../routing.js';
+import { problemResponse } from '../schemas.js';
+
+export interface HistoryDeps {
+  readonly db: Database;
+  /** Its data converter's codec, when one is configured, decodes the payloads. */
+  readonly temporal: Client;
+  /** The workflow code replays run against; by default this process's sources, bundled once. */
+  readonly replayBundle?: WorkflowBundleOption;
+}
+
+/** A replay request names at most this many runs: the replay runs inside the API process. */
+const MAX_REPLAY = 500;
+
+export function historyRoutes(deps: HistoryDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/orders/{id}/history',
+      summary: "The order's decoded Temporal event history, every run (continue-as-new) oldest first",
+      tags: ['audit'],
+      access: ['ra_operator', 'dra_operator', 'admin', 'auditor'],
+      params: z.object({ id: z.uuid() }),
+      query: z.object({ workflow: z.enum(['order', 'certificate']).default('order') }),
+      responses: {
+        200: { description: '{ workflowId, runs: [{ runId, history }] }; each history as `temporal workflow show --output json` writes it' },
+        404: problemResponse('No such order, or no certificate workflow yet'),
+      },
+      async handle({ res, params, query, principal }) {
+        const order = await visibleOrder(deps.db, principal, params.id);
+        const workflowId = query.workflow === 'order' ? orderWorkflowId(order.id) : certificateWorkflowId(order.id);
+        let runs: RunHistory[];
+        try {
+          runs = await workflowRuns(deps.temporal, workflowId);
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) throw Problem.notFound(`No workflow ${workflowId}.`);
+          throw err;
+        }
+        res.json({ workflowId, runs: runs.map((r) => ({ runId: r.runId, history: historyAsJson(r.history) })) });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/audit/replay',
+      summary: 'Replays the histories a visibility query matches against the current workflow code, with a report',
+      tags: ['audit'],
+      access: ['auditor', 'admin'],
+      body: z.object({ query: z.string().min(1).max(2000).default(DEFAULT_REPLAY_QUERY) }),
+      responses: {
+        200: { description: '{ query, replayed, ok, nonDeterministic, failed, failures: [{ workflowId, runId, result, event?, message }] }' },
+        400: problemResponse('Not a valid visibility query, or more runs than one request replays'),
+      },
+      async handle({ res, body }) {
+        const runs: RunHistory[] = [];
+        try {
+          for await (const run of historiesMatching(deps.temporal, body.query)) {
+            if (runs.length === MAX_REPLAY) throw Problem.badRequest(`The query matches more than ${MAX_REPLAY} runs; narrow it or use npm run replay.`);
+            runs.push(run);
+          }
+        } catch (err) {
+          // The server refuses a malformed query with INVALID_ARGUMENT (gRPC code 3), wrapped in the client's ServiceError.
+          const grpc = (err as { code?: number; cause?: { code?: number } }).cause?.code ?? (err as { code?: number }).code;
+          if (grpc === 3) throw Problem.badRequest(`Not a valid visibility query: ${(err as Error).message}`);
+          throw err;
+        }
+        const report = await replayHistories(runs, deps.replayBundle !== undefined ? { workflowBundle: deps.replayBundle } : {});
+        res.json({ query: body.query, ...report });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,108 @@
+/**
+ * npm run replay -- [--query '<visibility query>'] [--from <dir>] [--export <dir>]
+ * npm run replay -- --api <base url> --order <id> [--order <id>…] [--export <dir>]   (CERTFLOW_API_KEY: an auditor's key)
+ *
+ * Replays histories against the current workflow code: those the query matches on the Temporal server (default:
+ * every order and certificate workflow), or the JSON files of a folder. A line per history, then a summary; the
+ * exit code is 1 when any history fails. `--export` also writes each fetched history as `<workflowId>_<runId>.json`.
+ * With `--api`, the histories come from GET /v1/orders/{id}/history: an auditor needs only an API key, no access to
+ * Temporal or to the keys of the payload codec.
+ */
+import { Client, Connection, type DataConverter } from '@temporalio/client';
+import { Command } from 'commander';
+import { loadConfig } from '../config/index.js';
+import { loadSecrets, type Secrets } from '../config/secrets.js';
+import { DEFAULT_REPLAY_QUERY, historiesFromDir, historyFromJson, historiesMatching, replayHistories, writeHistory, type ReplayOutcome, type RunHistory } from '../worker/replay.js';
+
+const program = new Command('replay')
+  .description('Replay workflow histories against the current workflow code')
+  .option('--query <query>', 'visibility query of the workflows to fetch', DEFAULT_REPLAY_QUERY)
+  .option('--from <dir>', 'read histories from the JSON files of a folder instead of the server')
+  .option('--export <dir>', 'write each fetched history to <dir>/<workflowId>_<runId>.json')
+  .option('--api <url>', "fetch the orders' histories from the CertFlow API (key in CERTFLOW_API_KEY) instead of Temporal")
+  .option('--order <id>', 'an order whose histories --api fetches (repeatable)', (id: string, ids: string[]) => [...ids, id], [] as string[])
+  .parse();
+const opts = program.opts<{ query: string; from?: string; export?: string; api?: string; order: string[] }>();
+
+interface HistoryAnswer {
+  workflowId: string;
+  runs: { runId: string; history: unknown }[];
+}
+
+/** Every run of each order's workflow and of its certificate's, as the history route gives them (decoded). */
+async function* historiesFromApi(baseUrl: string, key: string, orderIds: readonly string[]): AsyncIterable<RunHistory> {
+  for (const id of orderIds) {
+    for (const workflow of ['order', 'certificate']) {
+      const res = await fetch(new URL(`/v1/orders/${encodeURIComponent(id)}/history?workflow=${workflow}`, baseUrl), { headers: { authorization: `Bearer ${key}` } });
+      // An order whose certificate was never issued has no certificate workflow.
+      if (res.status === 404 && workflow === 'certificate') continue;
+      if (!res.ok) throw new Error(`GET history of ${id} (${workflow}): ${res.status} ${await res.text()}`);
+      const body = (await res.json()) as HistoryAnswer;
+      for (const run of body.runs) yield { workflowId: body.workflowId, runId: run.runId, history: historyFromJson(run.history) };
+    }
+  }
+}
+
+const exporting = (dir: string | undefined, source: AsyncIterable<RunHistory>): AsyncIterable<RunHistory> =>
+  dir === undefined
+    ? source
+    : (async function* () {
+        for await (const run of source) {
+          writeHistory(dir, run);
+          yield run;
+        }
+      })();
+
+/**
+ * The payload codec of config/payload-codec.ts when that module is present (it is built alongside); without it
+ * payloads are plain JSON and need no decoding. Imported by a computed name so that the tool compiles either way.
+ */
+async function dataConverter(secrets: Secrets): Promise<DataConverter | undefined> {
+  const specifier = '../config/payload-codec.js';
+  try {
+    const mod = (await import(specifier)) as { payloadCodecFromSecrets(s: Secrets): unknown; dataConverterFor(codec: unknown): DataConverter };
+    return mod.dataConverterFor(mod.payloadCodecFromSecrets(secrets));
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    throw err;
+  }
+}
+
+function line(o: ReplayOutcome, done: number): string {
+  const where = o.event !== undefined ? ` at event ${o.event.id} ${o.event.type}${o.event.name !== undefined ? ` ${o.event.name}` : ''}` : '';
+  const what = o.result === 'ok' ? 'ok' : o.result === 'non_deterministic' ? `NON-DETERMINISTIC${where}` : 'FAILED';
+  return `[${done}] ${o.workflowId} ${o.runId} ${what}${o.result === 'ok' ? '' : `\n      ${(o.message ?? '').split('\n')[0]}`}`;
+}
+
+let connection: Connection | undefined;
+try {
+  let histories: Iterable<RunHistory> | AsyncIterable<RunHistory>;
+  if (opts.from !== undefined) {
+    histories = historiesFromDir(opts.from);
+  } else if (opts.api !== undefined) {
+    const key = process.env.CERTFLOW_API_KEY;
+    if (key === undefined || key === '') throw new Error('--api needs the API key in CERTFLOW_API_KEY');
+    if (opts.order.length === 0) throw new Error('--api needs at least one --order <id>');
+    histories = exporting(opts.export, historiesFromApi(opts.api, key, opts.order));
+  } else {
+    const config = loadConfig();
+    connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_PORT}` });
+    const converter = await dataConverter(loadSecrets(config));
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(converter !== undefined ? { dataConverter: converter } : {}) });
+    histories = exporting(opts.export, historiesMatching(client, opts.query));
+  }
+  const report = await replayHistories(histories, { onResult: (o, done) => console.log(line(o, done)) });
+  console.log(
+    `\nreplayed ${report.replayed}: ${report.ok} ok, ${report.nonDeterministic} non-deterministic, ${report.failed} failed` +
+      (opts.export !== undefined ? `; exported to ${opts.export}` : ''),
+  );
+  for (const f of report.failures) {
+    console.log(`  ${f.workflowId} (run ${f.runId}): ${f.result}${f.event !== undefined ? `, first divergent event ${f.event.id} ${f.event.type}${f.event.name !== undefined ? ` (${f.event.name})` : ''}` : ''}`);
+  }
+  process.exitCode = report.failures.length > 0 ? 1 : 0;
+} catch (err) {
+  console.error(`replay: ${(err as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  await connection?.close();
+}
