@@ -13,6 +13,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { OrderView } from '../../domain/order.js';
 import { reapOrphanedDevServer } from '../../scripts/embedded-stack.js';
 import { rgsStarOrder, SIRETS } from '../support.js';
+import { interruptGroup } from './process-group.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EMAIL = 'codec.holder@example.test';
@@ -37,26 +38,11 @@ let stack: ChildProcess | undefined;
 let output = '';
 const base = (): string => `http://127.0.0.1:${env.PORT}`;
 
-/** Ctrl-C to the whole process group, as a terminal sends it; resolves when every process closed its output. */
+/** Ctrl-C to the whole process group, as a terminal sends it. */
 async function stop(): Promise<void> {
   const child = stack;
   stack = undefined;
-  if (child?.pid === undefined) return;
-  const closed = new Promise<void>((resolve) => (child.stdout?.readableEnded === true ? resolve() : child.once('close', () => resolve())));
-  try {
-    process.kill(-child.pid, 'SIGINT');
-  } catch {
-    // already gone
-  }
-  const timer = setTimeout(() => {
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // gone in the meantime
-    }
-  }, 30_000);
-  await closed;
-  clearTimeout(timer);
+  if (child !== undefined) await interruptGroup(child);
 }
 
 afterAll(async () => {

@@ -13,6 +13,7 @@ import { inject } from 'vitest';
 import type { OrderView } from '../../domain/order.js';
 import { reapOrphanedDevServer } from '../../scripts/embedded-stack.js';
 import { rgsStarOrder, SIRETS } from '../support.js';
+import { interruptGroup } from './process-group.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -73,21 +74,7 @@ async function startStack(): Promise<{ readyMs: number }> {
 async function ctrlC(): Promise<{ stoppedCleanly: boolean }> {
   const child = stack;
   if (child?.pid === undefined) return { stoppedCleanly: false };
-  const closed = new Promise<void>((resolve) => (child.stdout?.readableEnded === true ? resolve() : child.once('close', () => resolve())));
-  try {
-    process.kill(-child.pid, 'SIGINT');
-  } catch {
-    // the group is already gone
-  }
-  const timer = setTimeout(() => {
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // gone in the meantime
-    }
-  }, 30_000);
-  await closed;
-  clearTimeout(timer);
+  await interruptGroup(child);
   stack = undefined;
   return { stoppedCleanly: /"msg":"stopped"/.test(output) && !/"level":[56]0/.test(output) };
 }
