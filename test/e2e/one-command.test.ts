@@ -2,31 +2,15 @@
  * The README's first command, for real: `npm start` on a fresh data folder brings up the dev server, PGlite, the
  * worker and the API; the admin CLI provisions a key while it runs; an order survives Ctrl-C and a restart.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { OrderView } from '../../domain/order.js';
-import { reapOrphanedDevServer } from '../../scripts/embedded-stack.js';
 import { rgsStarOrder, SIRETS } from '../support.js';
-import { interruptGroup } from './process-group.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { embeddedStack, ROOT, type EmbeddedStack } from './process-group.js';
 
 const accepts = (port: number): Promise<boolean> =>
   new Promise((resolve) => {
@@ -39,64 +23,27 @@ const accepts = (port: number): Promise<boolean> =>
     socket.connect(port, '127.0.0.1');
   });
 
-const dataDir = mkdtempSync(join(tmpdir(), 'certflow-e2e-'));
-const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'info', TEMPORAL_CLI_PATH: inject('temporalCliPath') };
-delete env.DATABASE_URL;
-delete env.TEMPORAL_ADDRESS;
-let stack: ChildProcess | undefined;
-let output = '';
+let stack: EmbeddedStack;
 
-/** `npm start` in its own process group, as a terminal runs it, so that Ctrl-C reaches every process of it. */
-async function startStack(): Promise<{ readyMs: number }> {
-  const started = Date.now();
-  output = '';
-  stack = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  stack.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  stack.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (stack.exitCode !== null) throw new Error(`npm start exited with ${stack.exitCode}:\n${output}`);
-    try {
-      if ((await fetch(`${base()}/healthz`)).ok) return { readyMs: Date.now() - started };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`npm start was not healthy within 90 s:\n${output}`);
-}
-
-/**
- * Ctrl-C as a terminal sends it: SIGINT to the whole process group. npm itself dies of the signal, as it does in a
- * shell; what matters is that the stack under it stops cleanly, so this waits until every process of the group has
- * closed its output, and returns that output's last word.
- */
+/** Ctrl-C, then whether the stack under npm stopped cleanly (npm itself dies of the signal, as in a shell). */
 async function ctrlC(): Promise<{ stoppedCleanly: boolean }> {
-  const child = stack;
-  if (child?.pid === undefined) return { stoppedCleanly: false };
-  await interruptGroup(child);
-  stack = undefined;
+  await stack.stop();
+  const output = stack.output();
   return { stoppedCleanly: /"msg":"stopped"/.test(output) && !/"level":[56]0/.test(output) };
 }
 
-const base = (): string => `http://127.0.0.1:${env.PORT}`;
-
+beforeAll(async () => {
+  stack = await embeddedStack({ logLevel: 'info' });
+});
 afterAll(async () => {
-  await ctrlC();
-  // If the stack had to be killed outright, its dev server (own process group) is still running: stop it too.
-  reapOrphanedDevServer(dataDir);
-  rmSync(dataDir, { recursive: true, force: true });
+  await stack?.dispose();
 });
 
 describe('npm start (embedded defaults)', () => {
   it('comes up, takes an order from a CLI-made key, stops cleanly on Ctrl-C and keeps the order across a restart', async () => {
-    env.PORT = String(await freePort());
-    env.TEMPORAL_DEV_PORT = String(await freePort());
-    env.TEMPORAL_UI_PORT = String(await freePort());
-    env.PGLITE_PORT = String(await freePort());
-
-    const cold = await startStack();
-    expect((await fetch(`${base()}/readyz`)).status).toBe(200);
+    const { env, dataDir, base } = stack;
+    const cold = await stack.start();
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
     expect(await accepts(Number(env.TEMPORAL_UI_PORT))).toBe(true);
     expect(existsSync(join(dataDir, 'temporal', 'temporal.db'))).toBe(true);
     expect(existsSync(join(dataDir, 'pglite'))).toBe(true);
@@ -111,7 +58,7 @@ describe('npm start (embedded defaults)', () => {
     const { apiKey } = JSON.parse(cli.stdout.trim().split('\n').at(-1) ?? '{}') as { apiKey: string };
     expect(apiKey).toMatch(/^cfk_/);
 
-    const created = await fetch(`${base()}/v1/orders`, {
+    const created = await fetch(`${base}/v1/orders`, {
       method: 'POST',
       headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
       body: JSON.stringify(rgsStarOrder()),
@@ -120,14 +67,14 @@ describe('npm start (embedded defaults)', () => {
     const order = (await created.json()) as OrderView;
     expect(order.status).toBe('awaiting_evidence');
 
-    expect(await ctrlC(), output).toEqual({ stoppedCleanly: true });
+    expect(await ctrlC(), stack.output()).toEqual({ stoppedCleanly: true });
     // The dev server went with it, and the stack record is gone.
     expect(await accepts(Number(env.TEMPORAL_DEV_PORT))).toBe(false);
     expect(await accepts(Number(env.PORT))).toBe(false);
     expect(existsSync(join(dataDir, 'stack.json'))).toBe(false);
 
-    const warm = await startStack();
-    const read = await fetch(`${base()}/v1/orders/${order.id}`, { headers: { authorization: `Bearer ${apiKey}` } });
+    const warm = await stack.start();
+    const read = await fetch(`${base}/v1/orders/${order.id}`, { headers: { authorization: `Bearer ${apiKey}` } });
     expect(read.status).toBe(200);
     expect(((await read.json()) as OrderView).status).toBe('awaiting_evidence');
     // The workflow itself survived too: the order is still running in the dev server's SQLite file.
@@ -141,6 +88,6 @@ describe('npm start (embedded defaults)', () => {
     expect(described.workflowExecutionInfo.status).toBe('WORKFLOW_EXECUTION_STATUS_RUNNING');
 
     console.log(`npm start: cold start to healthy ${cold.readyMs} ms, warm restart ${warm.readyMs} ms`);
-    expect(await ctrlC(), output).toEqual({ stoppedCleanly: true });
+    expect(await ctrlC(), stack.output()).toEqual({ stoppedCleanly: true });
   }, 240_000);
 });

@@ -1,5 +1,28 @@
-/** Stopping a stack started in its own process group, the way a terminal's Ctrl-C does. */
-import type { ChildProcess } from 'node:child_process';
+/**
+ * `npm start` as a user runs it, for the end-to-end tests: its own process group (so Ctrl-C reaches every process of
+ * it), a fresh data folder, free loopback ports, its output kept for the assertions.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+import { reapOrphanedDevServer } from '../../scripts/embedded-stack.js';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A loopback port nobody listens on right now. */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 
 /**
  * SIGINT to the whole process group; resolves once every process of the group has closed its output. A group still
@@ -22,4 +45,64 @@ export async function interruptGroup(child: ChildProcess): Promise<void> {
   }, 30_000);
   await closed;
   clearTimeout(timer);
+}
+
+export interface EmbeddedStack {
+  /** The environment `npm start` and `npm run cli` run with (embedded defaults: no DATABASE_URL, no TEMPORAL_ADDRESS). */
+  readonly env: NodeJS.ProcessEnv;
+  readonly dataDir: string;
+  readonly base: string;
+  /** Everything the stack printed since its last start. */
+  output(): string;
+  /** Starts `npm start` and waits until /healthz answers (90 s at most). */
+  start(): Promise<{ readyMs: number }>;
+  /** Ctrl-C, as a terminal sends it; nothing if it is not running. */
+  stop(): Promise<void>;
+  /** Stops it, stops a dev server left behind if the stack had to be killed, removes the data folder. */
+  dispose(): Promise<void>;
+}
+
+export async function embeddedStack(opts: { logLevel: string; withoutMasterKey?: boolean }): Promise<EmbeddedStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'certflow-e2e-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: opts.logLevel, TEMPORAL_CLI_PATH: inject('temporalCliPath') };
+  delete env.DATABASE_URL;
+  delete env.TEMPORAL_ADDRESS;
+  if (opts.withoutMasterKey === true) delete env.MASTER_KEY;
+  for (const name of ['PORT', 'TEMPORAL_DEV_PORT', 'TEMPORAL_UI_PORT', 'PGLITE_PORT']) env[name] = String(await freePort());
+  let child: ChildProcess | undefined;
+  let output = '';
+
+  const stop = async (): Promise<void> => {
+    const running = child;
+    child = undefined;
+    if (running !== undefined) await interruptGroup(running);
+  };
+
+  return {
+    env,
+    dataDir,
+    base: `http://127.0.0.1:${env.PORT}`,
+    output: () => output,
+    async start() {
+      const started = Date.now();
+      output = '';
+      const stack = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = stack;
+      stack.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+      stack.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+      const deadline = Date.now() + 90_000;
+      while (Date.now() < deadline) {
+        if (stack.exitCode !== null) throw new Error(`npm start exited with ${stack.exitCode}:\n${output}`);
+        if (await fetch(`http://127.0.0.1:${env.PORT}/healthz`).then((r) => r.ok, () => false)) return { readyMs: Date.now() - started };
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      throw new Error(`npm start was not healthy within 90 s:\n${output}`);
+    },
+    stop,
+    async dispose() {
+      await stop();
+      reapOrphanedDevServer(dataDir);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
