@@ -5,8 +5,9 @@
  * the BR no longer lets their evidence be reused. Time is workflow time, so the time-skipping tests cross the BR's
  * dates.
  */
-import { ActivityFailure, allHandlersFinished, ApplicationFailure, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { CertificateMailTemplate, IssuedCertificate, OrderActivities } from '../activities/types.js';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { CertificateMailTemplate, IssuedCertificate } from '../activities/types.js';
+import { act, refusalMessage } from './activities.js';
 import {
   isSubscription,
   LIFE_ENDED,
@@ -36,8 +37,6 @@ import {
 } from './definitions.js';
 import { noSmsCodes, refuseNewCode, refuseVerification, sendNewCode, verifyCode, type SmsCodeState } from './sms-codes.js';
 
-const patient = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' } as const;
-const act = proxyActivities<OrderActivities>({ startToCloseTimeout: '20 seconds', retry: patient });
 
 export interface CertificateLifeInput {
   readonly order: OrderInput;
@@ -208,11 +207,10 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
       next = await act.issueCertificate({ issuanceKey: `${wf}:certificate:${n}`, input: order, publicKeySpki: spki, validUntil: view.termEndsAt });
     } catch (err) {
       // The CA refused (a rule no retry can fix): the subscription keeps its current certificate and says why.
-      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
-        change({ problem: err.cause.message });
-        return;
-      }
-      throw err;
+      const problem = refusalMessage(err);
+      if (problem === undefined) throw err;
+      change({ problem });
+      return;
     }
     const issued: LifeCertificate = { serial: next.serial, notBefore: next.notBefore, notAfter: next.notAfter, status: 'valid', revokedAt: null, reason: null };
     clock.lastCheckAt = null;

@@ -7,19 +7,18 @@
  * never enters the history. Deadlines are timers on anchors kept in the state, so they survive continue-as-new.
  */
 import {
-  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   condition,
   continueAsNew,
   ParentClosePolicy,
-  proxyActivities,
   setHandler,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { IssuedCertificate, OrderActivities, OrderMailTemplate } from '../activities/types.js';
+import type { IssuedCertificate, OrderMailTemplate } from '../activities/types.js';
+import { act, refusalMessage } from './activities.js';
 import { durationMs } from '../domain/deadlines.js';
 import { newOrderView, type OrderInput, type OrderView } from '../domain/order.js';
 import { certificateWorkflow } from './certificate.js';
@@ -48,10 +47,6 @@ import {
   type RefusalDetails,
 } from './definitions.js';
 
-// Side effects wait out outages (database, SMTP, SMS, CA): the order pauses rather than fails.
-const patient = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' } as const;
-// Each call takes milliseconds to seconds; a worker that dies mid-call is noticed after this timeout and the call retried.
-const act = proxyActivities<OrderActivities>({ startToCloseTimeout: '20 seconds', retry: patient });
 
 /** What continue-as-new carries over besides the input: the state, the deadline anchors, the unlock bookkeeping. */
 export interface OrderCarryOver {
@@ -284,11 +279,10 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
       certificate = await act.issueCertificate({ issuanceKey: `${wf}:certificate`, input, publicKeySpki, validUntil: clock.termEndsAt });
     } catch (err) {
       // A refusal no retry can fix goes to the RA, on hold with the CA's reason; anything else is the workflow's bug.
-      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
-        await happen({ type: 'issuance_refused', reason: err.cause.message });
-        return;
-      }
-      throw err;
+      const reason = refusalMessage(err);
+      if (reason === undefined) throw err;
+      await happen({ type: 'issuance_refused', reason });
+      return;
     }
     issued = certificate;
     clock.acceptanceStartAt = nowIso();

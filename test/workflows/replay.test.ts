@@ -165,7 +165,7 @@ async function changedWorkflowBundle(guard: boolean): Promise<{ code: string }> 
     expect(order).toContain(anchor);
     const call = "await act.certificateInfo({ serial: 'pre-issuance-check' });";
     order = order.replace(anchor, `    ${guard ? `if (patched('pre-issuance-check')) ${call}` : call}\n${anchor}`);
-    if (guard) order = order.replace('  proxyActivities,\n', '  patched,\n  proxyActivities,\n');
+    if (guard) order = order.replace('  continueAsNew,\n', '  continueAsNew,\n  patched,\n');
     writeFileSync(join(dir, 'order.ts'), order);
     writeFileSync(
       join(dir, 'index.ts'),
