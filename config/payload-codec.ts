@@ -8,6 +8,7 @@
  * Codecs run outside the workflow sandbox (client, worker, codec server), hence plain node:crypto.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 // A CommonJS module whose named exports Node's ESM loader cannot see: take them from its default export.
 import proto from '@temporalio/proto';
@@ -101,5 +102,12 @@ export function payloadCodecFromSecrets(secrets: Pick<Secrets, 'derive' | 'paylo
   return createPayloadCodec({ current: key(current), previous: previous.filter((id) => id !== current).map(key) });
 }
 
-/** What Client, Worker and TestWorkflowEnvironment take as `dataConverter`. */
-export const dataConverterFor = (codec: PayloadCodec): DataConverter => ({ payloadCodecs: [codec] });
+/** config/failure-converter.ts (or its build output), resolved from here: from the sources and from dist/ alike. */
+export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter' + (import.meta.url.endsWith('.ts') ? '.ts' : '.js'), import.meta.url));
+
+/**
+ * What Client, Worker and TestWorkflowEnvironment take as `dataConverter`: every payload encrypted, and failures'
+ * messages and stack traces moved into an encoded payload so that they are encrypted too. A prebuilt workflow
+ * bundle must be built with the same failureConverterPath (worker/worker.ts bundleWorkflows).
+ */
+export const dataConverterFor = (codec: PayloadCodec): DataConverter => ({ payloadCodecs: [codec], failureConverterPath: FAILURE_CONVERTER_PATH });

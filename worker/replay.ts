@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import type { Payload, PayloadCodec } from '@temporalio/common';
+import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import type * as Proto from '@temporalio/proto';
 import { bundleWorkflowCode, Worker, type WorkflowBundleOption } from '@temporalio/worker';
@@ -37,9 +37,27 @@ async function decodePayloads(codecs: readonly PayloadCodec[], payloads: Payload
 }
 
 /**
+ * A failure whose message and stack trace were encoded (config/failure-converter.ts), its `encodedAttributes` now
+ * decrypted, reads as a plain one: the message and stack back in their fields, as the SDK's converters read them.
+ */
+function restoreFailureText(failure: Record<string, unknown>): void {
+  let attrs: unknown;
+  try {
+    attrs = defaultPayloadConverter.fromPayload(failure.encodedAttributes as Payload);
+  } catch {
+    return;
+  }
+  if (typeof attrs !== 'object' || attrs === null) return;
+  const { message, stack_trace: stackTrace } = attrs as { message?: unknown; stack_trace?: unknown };
+  if (typeof message === 'string') failure.message = message;
+  if (typeof stackTrace === 'string') failure.stackTrace = stackTrace;
+  failure.encodedAttributes = null;
+}
+
+/**
  * Decodes every payload of a history in place: `payloads` lists (inputs, results, update arguments, failure
- * details), the single `encodedAttributes` of failures, and header and memo fields. Search attributes are never
- * encoded by a codec and are left alone.
+ * details), the single `encodedAttributes` of failures (message and stack put back), `userMetadata` summaries and
+ * details, and header and memo fields. Search attributes are never encoded by a codec and are left alone.
  */
 export async function decodeHistory(history: History, codecs: readonly PayloadCodec[]): Promise<History> {
   if (codecs.length === 0) return history;
@@ -55,6 +73,10 @@ export async function decodeHistory(history: History, codecs: readonly PayloadCo
       if (k === 'payloads' && Array.isArray(value)) {
         record[k] = await decodePayloads(codecs, value as Payload[]);
       } else if (k === 'encodedAttributes' && 'data' in value) {
+        record[k] = (await decodePayloads(codecs, [value as Payload]))[0];
+        restoreFailureText(record);
+      } else if (key === 'userMetadata' && (k === 'summary' || k === 'details') && 'data' in value) {
+        // A timer's or an activity's summary (the deadline a timer waits for).
         record[k] = (await decodePayloads(codecs, [value as Payload]))[0];
       } else if (k === 'fields' && (key === 'header' || key === 'memo')) {
         const fields = value as Record<string, Payload>;
@@ -131,12 +153,18 @@ export function writeHistory(dir: string, run: RunHistory): string {
   return path;
 }
 
+/** The history files of a folder, sorted (what historiesFromDir reads, for a count before reading them). */
+export const historyFileNames = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((n) => n.endsWith('.json') && !n.startsWith('_'))
+    .sort();
+
 /**
  * The histories of a folder of exported files; the ids come from the names, else from the start event. Files whose
  * name starts with `_` are notes about the others (the fixtures' scenario list), not histories.
  */
 export function* historiesFromDir(dir: string): Iterable<RunHistory> {
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.json') && !n.startsWith('_')).sort()) {
+  for (const name of historyFileNames(dir)) {
     const history = historyFromJson(JSON.parse(readFileSync(join(dir, name), 'utf8')));
     const match = /^(.+)_([0-9a-f-]{36})\.json$/.exec(name);
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { FAILURE_CONVERTER_PATH } from '../config/payload-codec.js';
 
 /** The workflows' entry module, resolved from here so that it works from the sources and from dist/. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index' + extensionOfThisModule(), import.meta.url));
@@ -26,7 +27,7 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    // Codecs run in the worker's main thread, outside the sandbox: the workflow bundle does not change.
+    // Codecs run in the worker's main thread, outside the sandbox; the failure converter (by path) runs in both.
     dataConverter: opts.dataConverter,
     activities: createActivities(opts),
     ...(opts.workflowBundle !== undefined ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
@@ -38,6 +39,8 @@ export async function bundleWorkflows(report: { warn(message: string): void; err
   const ignore = (): void => {};
   const bundle = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
+    // Workflow and update failures encode their message and stack (encrypted by the codec), as the worker's own do.
+    failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: { log: ignore, trace: ignore, debug: ignore, info: ignore, warn: (m) => report.warn(m), error: (m) => report.error(m) },
   });
   return bundle.code;

@@ -26,6 +26,7 @@ import type { Actor } from '../domain/order-state.js';
 import { isFinalRevocation, type RevocationReason } from '../domain/revocation.js';
 import {
   certificateLifeQuery,
+  deadlineTimerSummary,
   lifeDomainValidationUpdate,
   ORDER_REFUSAL,
   releaseHoldUpdate,
@@ -359,7 +360,7 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
       await condition(changed);
       continue;
     }
-    if (await condition(changed, Math.max(1, next.at - Date.now()))) continue;
+    if (await condition(changed, Math.max(1, next.at - Date.now()), { summary: deadlineTimerSummary(next) })) continue;
     clock.fired.push(next.id);
     await next.fire();
     if (view.version === version) change({});

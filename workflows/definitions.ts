@@ -64,6 +64,27 @@ export type DomainValidationRequest =
   | { actor: Actor; action: 'record'; domain: string; evidence: string };
 export const domainValidationUpdate = defineUpdate<OrderView, [DomainValidationRequest]>('domainValidation');
 
+// ---- deadlines in the history ------------------------------------------------------------------------------------
+
+/**
+ * The summary of the timer that waits for a deadline, recorded by Temporal on its TimerStarted event: the history
+ * itself names which deadline a TimerFired was (the timeline reads it back). One line, no personal data.
+ */
+export const deadlineTimerSummary = (step: { kind: string; id: string; at: number }): string =>
+  `deadline ${step.kind} ${step.id} due ${new Date(step.at).toISOString()}`;
+
+export interface NamedDeadline {
+  readonly kind: string;
+  readonly stepId: string;
+  readonly dueAt: string;
+}
+
+/** The deadline a timer summary names, or undefined for a timer that is not a deadline's (or predates the naming). */
+export function parseDeadlineTimerSummary(summary: string): NamedDeadline | undefined {
+  const m = /^deadline (\S+) (\S+) due (\S+)$/.exec(summary);
+  return m === null ? undefined : { kind: m[1] as string, stepId: m[2] as string, dueAt: m[3] as string };
+}
+
 // ---- the certificate's own life, after the order completes --------------------------------------------------------
 
 export const certificateWorkflowId = (orderId: string): string => `certificate-${orderId}`;

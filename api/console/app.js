@@ -339,6 +339,14 @@ function draActions(order) {
   ];
 }
 
+/** One timeline entry; a deadline fired, an action refused stand out; an entry the Temporal history backs cites its event. */
+function timelineItem(e) {
+  const source = e.source
+    ? h('span', { class: 'muted', title: `${e.source.workflowId}, run ${e.source.runId}` }, ` · history event ${e.source.eventId}`)
+    : null;
+  return h('li', { class: `timeline-${e.kind ?? 'event'}` }, `${when(e.at ?? e.time)} — ${e.text ?? e.summary ?? words(e.kind ?? e.type ?? '')}`, source);
+}
+
 function renderOrder(order, timeline) {
   const facts = [
     ['Status', words(order.status)],
@@ -389,7 +397,7 @@ function renderOrder(order, timeline) {
   const timelinePanel = timeline === null
     ? null
     : h('section', { class: 'panel', 'aria-label': 'Timeline' }, h('h3', {}, 'Timeline'),
-      h('ol', {}, ...(Array.isArray(timeline) ? timeline : timeline.items ?? []).map((e) => h('li', {}, `${when(e.at ?? e.time)} — ${e.text ?? e.summary ?? words(e.kind ?? e.type ?? '')}`))));
+      h('ol', {}, ...(Array.isArray(timeline) ? timeline : timeline.items ?? []).map(timelineItem)));
 
   $('#order-title').textContent = `Order ${order.id}`;
   $('#order-body').replaceChildren(

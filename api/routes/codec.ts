@@ -3,13 +3,14 @@
  * to have them decrypted (or encrypted) with the processes' own codec. Staff and auditors only; browsers only from
  * the configured origins (CODEC_CORS_ORIGIN). Outside /v1, as Temporal fixes the paths (`/decode`, `/encode`).
  */
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Database } from '../../db/client.js';
 import { STAFF_ROLES } from '../../domain/roles.js';
 import { Problem } from '../problem.js';
-import { defineRoute, mountRoutes, type AnyRoute } from '../routing.js';
+import { defineRoute, documentRoutes, mountRoutes, type AnyRoute } from '../routing.js';
 import { problemResponse } from '../schemas.js';
 
 export const DEFAULT_CODEC_CORS_ORIGIN = 'http://127.0.0.1:8233';
@@ -56,6 +57,15 @@ export function codecRoutes(deps: { readonly codec: PayloadCodec }): AnyRoute[] 
       },
     });
   return [route('decode', 'Decrypt Temporal payloads (codec server)'), route('encode', 'Encrypt Temporal payloads (codec server)')];
+}
+
+/**
+ * The codec routes in the OpenAPI document (api/openapi.ts), described by the very definitions the codec server
+ * mounts; served only by codecServer, which has the codec.
+ */
+export function documentCodecRoutes(registry: OpenAPIRegistry): void {
+  const documentationOnly = (): Promise<Payload[]> => Promise.reject(new Error('documentation only: the codec server has the codec'));
+  documentRoutes(registry, codecRoutes({ codec: { encode: documentationOnly, decode: documentationOnly } }));
 }
 
 /** CORS for the Temporal Web UI: its preflight carries no credentials, so it is answered before authentication. */

@@ -24,6 +24,23 @@ describe('system routes', () => {
     expect(res.body.openapi).toBe('3.1.0');
     expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/v1/orders', '/v1/orders/{id}', '/v1/catalog', '/healthz', '/readyz']));
     expect(res.body.paths['/v1/orders']?.post?.['x-roles']).toEqual(['customer', 'agent']);
+    // The codec server, mounted apart from the other routes for its CORS preflight, is described too.
+    interface PayloadsSchema {
+      properties: { payloads: { type: string; items: { properties: { metadata: { additionalProperties: { pattern: string } }; data: { pattern: string } } } } };
+    }
+    type CodecOperation = { 'x-roles'?: string[]; requestBody?: { content: { 'application/json': { schema: PayloadsSchema } } } } & {
+      responses: Record<string, { content?: { 'application/json': { schema: PayloadsSchema } } }>;
+    };
+    for (const path of ['/codec/decode', '/codec/encode']) {
+      const op = res.body.paths[path]?.post as CodecOperation | undefined;
+      expect(op?.['x-roles'], path).toEqual(['ra_operator', 'dra_operator', 'auditor', 'admin']);
+      for (const schema of [op?.requestBody?.content['application/json'].schema, op?.responses['200']?.content?.['application/json'].schema]) {
+        expect(schema?.properties.payloads.type, path).toBe('array');
+        expect(schema?.properties.payloads.items.properties.data.pattern, path).toBe('^[A-Za-z0-9+/]*={0,2}$');
+        expect(schema?.properties.payloads.items.properties.metadata.additionalProperties.pattern, path).toBe('^[A-Za-z0-9+/]*={0,2}$');
+      }
+      expect(Object.keys(op?.responses ?? {}).sort(), path).toEqual(['200', '400', '401', '403', '422']);
+    }
   });
 
   it('lists the whole catalog with prices and checklists, without a key', async () => {

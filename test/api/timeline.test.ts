@@ -1,15 +1,33 @@
-/** An order's human timeline, as staff and auditors read it: actions, refused attempts, messages, the certificate. */
+/**
+ * An order's human timeline, as staff and auditors read it: actions, refused attempts, messages, the certificate, and
+ * from the Temporal history the deadlines that fired and the Update behind each action.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TimelineEntry } from '../../api/routes/timeline.js';
+import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
+import { holdUpdate, orderWorkflowId } from '../../workflows/definitions.js';
 import { startTestStack, type Account, type TestStack } from '../support.js';
 import { Driver } from '../workflows/drive.js';
+
+/** The originals by post fall due in seconds (no other product of these tests has originals to wait for). */
+const deadlines = { ...DEFAULT_DEADLINES, originalsReminder: '1 second', originalsDue: '2 seconds', originalsAbandon: '1 hour' };
+
+/** One event of a history as GET /history returns it (`temporal workflow show --output json`). */
+interface JsonEvent {
+  eventId: string;
+  eventType: string;
+  eventTime: string;
+  userMetadata?: { summary?: { data: string } };
+  timerFiredEventAttributes?: { startedEventId: string };
+  workflowExecutionUpdateAcceptedEventAttributes?: { acceptedRequest: { input: { name: string } } };
+}
 
 let stack: TestStack;
 let drive: Driver;
 let auditor: Account;
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({ deadlines });
   drive = new Driver(stack, { holder: await stack.account('customer'), ra: await stack.account('ra_operator'), dra: await stack.account('dra_operator') });
   auditor = await stack.account('auditor');
 });
@@ -44,6 +62,58 @@ describe('GET /v1/orders/{id}/timeline', () => {
     expect(times).toEqual([...times].sort((a, b) => a - b));
     const reject = res.body.items.find((e) => e.text === 'ra operator: reject');
     expect(reject?.actor).toEqual({ userId: drive.actors.ra.user.id, role: 'ra_operator' });
+    // Each action the API recorded is the Update the workflow accepted, cited from its history; nothing else is there.
+    for (const e of res.body.items.filter((x) => x.kind === 'action')) expect(e.source?.workflowId, e.text).toBe(`order-${created.id}`);
+    expect(res.body.items.find((e) => e.text === 'customer: submit refused (checklist-incomplete)')?.source).toBeUndefined();
+    expect(texts.filter((t) => t.endsWith('in the workflow history only'))).toEqual([]);
+  });
+
+  it('names the deadlines that fired, from the TimerFired events of the history and the TimerStarted they answer', async () => {
+    const approved = await drive.approve((await drive.completeAndSubmit(await drive.create('ID_RGS_2STAR'))).id);
+    expect(approved.status).toBe('awaiting_face_to_face');
+    await drive.until(approved.id, (o) => o.originals.overdue, 20_000);
+
+    const res = await stack.http<{ items: TimelineEntry[] }>('GET', `/v1/orders/${approved.id}/timeline`, { key: auditor.key });
+    expect(res.status).toBe(200);
+    const fired = res.body.items.filter((e) => e.kind === 'deadline');
+    expect(fired.map((e) => e.text)).toEqual(['deadline reached: originals reminder', 'deadline reached: originals due']);
+    const due = fired[1] as TimelineEntry;
+    expect(due).toMatchObject({ detail: { deadline: 'originals_due', step: 'originals-due' }, source: { workflowId: orderWorkflowId(approved.id) } });
+    const approval = res.body.items.find((e) => e.text === 'ra operator: approve') as TimelineEntry;
+    const dueAt = Date.parse(String(due.detail?.dueAt));
+    expect(Date.parse(due.at)).toBeGreaterThanOrEqual(dueAt);
+    // What the entry cites is in the decoded history the auditors download: the timer fired, named when it started.
+    const history = await stack.http<{ runs: { runId: string; history: { events: JsonEvent[] } }[] }>('GET', `/v1/orders/${approved.id}/history`, { key: auditor.key });
+    const events = history.body.runs.find((r) => r.runId === due.source?.runId)?.history.events ?? [];
+    const timerFired = events.find((e) => e.eventId === due.source?.eventId);
+    expect(timerFired?.eventType).toBe('EVENT_TYPE_TIMER_FIRED');
+    const timerStarted = events.find((e) => e.eventId === timerFired?.timerFiredEventAttributes?.startedEventId);
+    expect(timerStarted?.eventType).toBe('EVENT_TYPE_TIMER_STARTED');
+    const summary: unknown = JSON.parse(Buffer.from(timerStarted?.userMetadata?.summary?.data ?? '', 'base64').toString('utf8'));
+    expect(summary).toBe(`deadline originals_due originals-due due ${new Date(dueAt).toISOString()}`);
+    const review = events.find((e) => e.eventId === approval.source?.eventId);
+    expect(review?.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest.input.name).toBe('review');
+    // Due two seconds after the online validation: the workflow's time when it applied the approval, which is the
+    // start of the workflow task that accepted the Update.
+    const taskStarted = events.filter((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_STARTED' && Number(e.eventId) < Number(review?.eventId)).at(-1);
+    expect(Math.abs(dueAt - 2_000 - Date.parse(taskStarted?.eventTime ?? ''))).toBeLessThanOrEqual(1);
+  });
+
+  it('shows an Update the workflow accepted that the API never recorded, from the history alone', async () => {
+    const order = await drive.completeAndSubmit(await drive.create('ID_RGS_STAR'));
+    const ra = drive.actors.ra.user;
+    // Straight to Temporal, as someone holding the cluster's credentials could: no order_events row.
+    const held = await stack.client.workflow
+      .getHandle(orderWorkflowId(order.id))
+      .executeUpdate(holdUpdate, { args: [{ actor: { userId: ra.id, role: 'ra_operator' }, comment: 'Checking the Kbis with the registry' }] });
+    expect(held.status).toBe('on_hold');
+
+    const res = await stack.http<{ items: TimelineEntry[] }>('GET', `/v1/orders/${order.id}/timeline`, { key: auditor.key });
+    const entry = res.body.items.find((e) => e.text === 'ra operator: hold, in the workflow history only');
+    expect(entry).toMatchObject({ kind: 'action', actor: { userId: ra.id, role: 'ra_operator' }, detail: { update: 'hold' } });
+    expect(entry?.source?.workflowId).toBe(orderWorkflowId(order.id));
+    // The customer's own actions went through the API and are recorded once, with their Update.
+    expect(res.body.items.filter((e) => e.text.endsWith('in the workflow history only'))).toHaveLength(1);
   });
 
   it('is for staff and auditors: the customer gets 403', async () => {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setPassword } from '../../db/passwords.js';
+import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
 import type { OrderView } from '../../domain/order.js';
 import { minimalPdf } from '../documents/fixtures.js';
 import { startTestStack, type Account, type TestStack } from '../support.js';
@@ -33,7 +34,8 @@ beforeAll(async () => {
     throw new Error(`No browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium), as .ci/run does.`);
   }
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
-  stack = await startTestStack();
+  // The first reminder to a customer who does nothing comes after a second: the auditor's order shows it fired.
+  stack = await startTestStack({ deadlines: { ...DEFAULT_DEADLINES, inactivityReminders: ['1 second', '14 days'] } });
   customer = await stack.account('customer');
   ra = await stack.account('ra_operator');
   await setPassword(stack.db, ra.user.id, PASSWORD);
@@ -193,6 +195,9 @@ describe('staff console', () => {
     await setPassword(stack.db, auditor.user.id, PASSWORD);
     await setPassword(stack.db, customer.user.id, PASSWORD);
     const order = await driver.create('ID_RGS_STAR');
+    const timeline = async (): Promise<string[]> =>
+      (await stack.http<{ items: { text: string }[] }>('GET', `/v1/orders/${order.id}/timeline`, { key: auditor.key })).body.items.map((e) => e.text);
+    await poll(timeline).toContain('deadline reached: inactivity reminder');
 
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -219,6 +224,10 @@ describe('staff console', () => {
       expect(await page.getByText('Read only.').isVisible()).toBe(true);
       expect(await page.getByRole('button', { name: 'Approve the file' }).count()).toBe(0);
       expect(await page.getByRole('button', { name: 'Cancel the order' }).count()).toBe(0);
+      // The timeline shows the deadline that fired, citing the event of the Temporal history it was read from.
+      const fired = page.getByRole('region', { name: 'Timeline' }).locator('li.timeline-deadline');
+      expect(await fired.count()).toBe(1);
+      expect(await fired.textContent()).toMatch(/ — deadline reached: inactivity reminder · history event \d+$/);
 
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByRole('heading', { name: 'Sign in' }).waitFor();

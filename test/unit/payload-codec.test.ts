@@ -1,9 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { decodeOptionalFailureToOptionalError, encodeErrorToFailure, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import type { History } from '@temporalio/common/lib/proto-utils.js';
+import proto from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/index.js';
-import { createPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, payloadCodecFromSecrets, PayloadCodecError } from '../../config/payload-codec.js';
+import {
+  createPayloadCodec,
+  dataConverterFor,
+  ENCRYPTED_ENCODING,
+  KEY_ID_METADATA,
+  payloadCodecFromSecrets,
+  PayloadCodecError,
+} from '../../config/payload-codec.js';
 import { loadSecrets } from '../../config/secrets.js';
+import { decodeHistory } from '../../worker/replay.js';
 
 const k1 = { id: 'k1', key: randomBytes(32) };
 const k2 = { id: 'k2', key: randomBytes(32) };
@@ -71,5 +82,32 @@ describe('payload codec', () => {
     const other = payloadCodecFromSecrets(loadSecrets(loadConfig({ MASTER_KEY: randomBytes(32).toString('base64'), DATABASE_URL: 'postgres://x@y/z' })));
     await expect(other.decode([old])).rejects.toThrow(/failed authentication/);
     expect(() => loadConfig({ CODEC_KEY_ID: 'no spaces' })).toThrow(/CODEC_KEY_ID/);
+  });
+
+  it('encrypts failure messages and stack traces; clients and the history decoder read them back', async () => {
+    const codec = createPayloadCodec({ current: k1 });
+    // As a Client or a Worker loads it: the failure converter is required by its path.
+    const converter = loadDataConverter(dataConverterFor(codec));
+    const message = `the key is already certified for ${holder.email}`;
+    const failure = await encodeErrorToFailure(converter, ApplicationFailure.nonRetryable(message, 'KeyInUse'));
+    expect(failure).toMatchObject({ message: 'Encoded failure', stackTrace: '' });
+    expect(text(failure.encodedAttributes?.metadata?.encoding)).toBe(ENCRYPTED_ENCODING);
+    // What the server stores: the failure as protobuf, the type in clear, the message and stack nowhere.
+    const stored = Buffer.from(proto.temporal.api.failure.v1.Failure.encode(failure).finish());
+    expect(stored.includes('KeyInUse')).toBe(true);
+    for (const clear of [holder.email, 'already certified', 'payload-codec.test.ts']) expect(stored.includes(clear), clear).toBe(false);
+
+    // A client (the API reading an Update's failure, the workflow reading an activity's: refusalMessage) gets it whole.
+    const error = await decodeOptionalFailureToOptionalError(converter, failure);
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect(error).toMatchObject({ message, type: 'KeyInUse', nonRetryable: true });
+
+    // A decoded history (the history route, exports, replays) reads as if it had never been encrypted.
+    const history = { events: [{ eventId: 7, activityTaskFailedEventAttributes: { failure } }] } as unknown as History;
+    const decoded = (await decodeHistory(history, [codec])).events?.[0]?.activityTaskFailedEventAttributes?.failure;
+    expect(decoded?.message).toBe(message);
+    expect(decoded?.stackTrace).toContain('payload-codec.test.ts');
+    expect(decoded?.encodedAttributes).toBeNull();
+    expect(decoded?.applicationFailureInfo?.type).toBe('KeyInUse');
   });
 });
