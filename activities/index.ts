@@ -5,6 +5,7 @@ import type { Database } from '../db/client.js';
 import { getCertificate, keyInUse } from '../db/certificates.js';
 import { CATALOG } from '../domain/catalog.js';
 import { tlsValidityDaysAt } from '../domain/rules/validity.js';
+import { createAuditAnchorActivities, type AuditAnchorActivities } from './audit-anchor.js';
 import { certificateMailMessage } from './certificate-mail.js';
 import { createDcvActivities, type DcvSettings } from './dcv/index.js';
 import type { Notifier } from './notify/index.js';
@@ -27,11 +28,12 @@ export interface ActivityDeps {
 
 const DAY_MS = 86_400_000;
 
-export function createActivities(deps: ActivityDeps): OrderActivities {
+export function createActivities(deps: ActivityDeps): OrderActivities & AuditAnchorActivities {
   const now = deps.now ?? (() => new Date());
   return {
     ...createOrderDbActivities(deps.db),
     ...createDcvActivities(deps.dcv, now),
+    ...createAuditAnchorActivities(deps.db, now),
 
     async sendOrderMail(req) {
       await deps.notifier.sendEmail({

@@ -2,8 +2,12 @@
  * The tamper-evident audit log: an append-only, hash-chained table. Each row's hash is SHA-256 over a canonical
  * serialisation (sorted keys, no whitespace) of the row and the previous row's hash, so changing, deleting or
  * reordering any row breaks the chain at that row; `verifyAuditChain` walks it and names the first broken one.
- * Rewriting the whole tail with fresh hashes is not detectable from inside the table: publishing the head hash
- * (returned by the verification) somewhere else is what anchors it.
+ *
+ * Deleting the last rows, or rewriting the tail with fresh hashes, leaves a valid chain: only a copy of an earlier
+ * head kept outside the table shows it. The verification returns the head (seq and hash) for an auditor to keep, and
+ * checks anchors given back: the anchor's row must still be there (else `truncated`) with the same hash (else
+ * `anchor-mismatch`). A hash pins every row up to its own, so one intact anchor vouches for the chain up to it.
+ * The system anchors the head itself in a Temporal workflow's history (workflows/audit-anchor.ts).
  */
 import { createHash } from 'node:crypto';
 import { asc, desc, gt, sql } from 'drizzle-orm';
@@ -27,9 +31,58 @@ export interface AuditEntry {
   readonly detail?: Record<string, unknown>;
 }
 
+/** A row of the chain named by its seq and hash: the head a verification returns, or an anchor kept from one. */
+export interface AuditHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** A head kept outside the table, and where it was kept: the verify request, a Temporal history. */
+export interface AuditAnchor extends AuditHead {
+  readonly source: string;
+  /** When it was taken, if known. */
+  readonly at?: string;
+}
+
+export type AnchorStatus = 'ok' | 'truncated' | 'anchor-mismatch' | 'unchecked';
+
+/** `truncated`: the anchor's row is gone; `anchor-mismatch`: it is there with another hash; `unchecked`: past a broken row. */
+export interface AnchorCheck extends AuditAnchor {
+  readonly status: AnchorStatus;
+}
+
+export type AuditFinding = 'broken' | 'truncated' | 'anchor-mismatch';
+
+interface ChainAsFound {
+  /** Rows found intact, from seq 1 up to the head (up to the first broken row when the chain is broken). */
+  readonly count: number;
+  /** The last intact row; seq 0 and the genesis hash for an empty chain. */
+  readonly head: AuditHead;
+  /** Each anchor given, checked (left out when none was given). */
+  readonly anchors?: readonly AnchorCheck[];
+}
+
 export type AuditVerification =
-  | { readonly ok: true; readonly rows: number; readonly headHash: string }
-  | { readonly ok: false; readonly firstBrokenSeq: number; readonly reason: string };
+  | (ChainAsFound & { readonly ok: true })
+  | (ChainAsFound & {
+      readonly ok: false;
+      /** `broken` inside the chain (changed, deleted or moved rows), else what an anchor shows. */
+      readonly finding: AuditFinding;
+      /** The first row missing or not as it was. */
+      readonly firstBrokenSeq: number;
+      readonly reason: string;
+      /** The anchor that shows the finding. */
+      readonly anchor?: AnchorCheck;
+    });
+
+/** `<seq>:<hash>` as an auditor writes an anchor down (the hash in lowercase hex); undefined if it is not one. */
+export function parseAuditHead(text: string): AuditHead | undefined {
+  const m = /^(\d{1,15}):([0-9a-fA-F]{64})$/.exec(text.trim());
+  if (m === null) return undefined;
+  return { seq: Number(m[1]), hash: (m[2] as string).toLowerCase() };
+}
+
+export const formatAuditHead = (head: AuditHead): string => `${head.seq}:${head.hash}`;
 
 /** Any database or transaction handle: appends made inside a caller's transaction commit or roll back with it. */
 type Db = Pick<Database, 'transaction'>;
@@ -96,29 +149,74 @@ export async function appendAudit(db: Db, entry: AuditEntry): Promise<AuditRow> 
 /**
  * Walks the chain in seq order. For each row: its seq follows the previous one (a gap is a deleted row), its hash
  * is its content's (else the row was changed or moved), and its prev_hash is the previous row's hash (else the
- * previous row was rewritten together with its hash).
+ * previous row was rewritten together with its hash). Then each anchor: its row must be in the chain with its hash.
+ * A broken chain is reported first (its first broken row); then a changed anchor row, then a missing one.
  */
-export async function verifyAuditChain(db: Pick<Database, 'select'>): Promise<AuditVerification> {
-  let prev: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH };
-  let rows = 0;
-  for (;;) {
+export async function verifyAuditChain(db: Pick<Database, 'select'>, opts: { readonly anchors?: readonly AuditAnchor[] } = {}): Promise<AuditVerification> {
+  const anchors = opts.anchors ?? [];
+  // The hash each anchored row has in the table, as the walk passes it (the genesis for seq 0).
+  const seen = new Map<number, string>([[0, GENESIS_HASH]]);
+  const wanted = new Set(anchors.map((a) => a.seq));
+  let prev: AuditHead = { seq: 0, hash: GENESIS_HASH };
+  let count = 0;
+  let broken: { firstBrokenSeq: number; reason: string } | undefined;
+  walk: for (;;) {
     const page = await db.select().from(auditLog).where(gt(auditLog.seq, prev.seq)).orderBy(asc(auditLog.seq)).limit(PAGE);
     for (const row of page) {
       const expected = prev.seq + 1;
       if (row.seq !== expected) {
         const missing = row.seq - 1 === expected ? `row ${expected} is` : `rows ${expected} to ${row.seq - 1} are`;
-        return { ok: false, firstBrokenSeq: expected, reason: `${missing} missing (deleted): the chain jumps from ${prev.seq} to ${row.seq}` };
+        broken = { firstBrokenSeq: expected, reason: `${missing} missing (deleted): the chain jumps from ${prev.seq} to ${row.seq}` };
+        break walk;
       }
       if (auditHash(row) !== row.hash) {
-        return { ok: false, firstBrokenSeq: row.seq, reason: `row ${row.seq} does not match its hash: it was changed or moved` };
+        broken = { firstBrokenSeq: row.seq, reason: `row ${row.seq} does not match its hash: it was changed or moved` };
+        break walk;
       }
       if (row.prevHash !== prev.hash) {
-        const broken = prev.seq === 0 ? row.seq : prev.seq;
-        return { ok: false, firstBrokenSeq: broken, reason: `row ${row.seq} is chained to a hash that row ${prev.seq === 0 ? '(genesis)' : prev.seq} no longer has: that row was rewritten` };
+        const at = prev.seq === 0 ? row.seq : prev.seq;
+        broken = { firstBrokenSeq: at, reason: `row ${row.seq} is chained to a hash that row ${prev.seq === 0 ? '(genesis)' : prev.seq} no longer has: that row was rewritten` };
+        break walk;
       }
+      if (wanted.has(row.seq)) seen.set(row.seq, row.hash);
       prev = { seq: row.seq, hash: row.hash };
-      rows += 1;
+      count += 1;
     }
-    if (page.length < PAGE) return { ok: true, rows, headHash: prev.hash };
+    if (page.length < PAGE) break;
   }
+  const head = prev;
+  const checks: AnchorCheck[] = anchors.map((a) => {
+    const found = seen.get(a.seq);
+    // Past a broken row the walk stopped: an anchor beyond it is left unchecked (the break is the finding).
+    const status: AnchorStatus = found === undefined ? (broken !== undefined ? 'unchecked' : 'truncated') : found === a.hash.toLowerCase() ? 'ok' : 'anchor-mismatch';
+    return { ...a, status };
+  });
+  const found: Pick<ChainAsFound, 'count' | 'head'> & { anchors?: AnchorCheck[] } = { count, head, ...(anchors.length > 0 ? { anchors: checks } : {}) };
+  if (broken !== undefined) return { ok: false, finding: 'broken', ...broken, ...found };
+  const mismatch = checks.find((c) => c.status === 'anchor-mismatch');
+  if (mismatch !== undefined) {
+    return {
+      ok: false,
+      finding: 'anchor-mismatch',
+      firstBrokenSeq: mismatch.seq,
+      reason: `row ${mismatch.seq} no longer has the hash of the anchor ${describeAnchor(mismatch)}: the chain up to it was rewritten`,
+      anchor: mismatch,
+      ...found,
+    };
+  }
+  const truncated = checks.filter((c) => c.status === 'truncated').sort((a, b) => b.seq - a.seq)[0];
+  if (truncated !== undefined) {
+    const gone = truncated.seq === head.seq + 1 ? `row ${truncated.seq} was` : `rows ${head.seq + 1} to ${truncated.seq} were`;
+    return {
+      ok: false,
+      finding: 'truncated',
+      firstBrokenSeq: head.seq + 1,
+      reason: `the chain ends at row ${head.seq} but the anchor ${describeAnchor(truncated)} names row ${truncated.seq}: ${gone} deleted from the end`,
+      anchor: truncated,
+      ...found,
+    };
+  }
+  return { ok: true, ...found };
 }
+
+const describeAnchor = (a: AuditAnchor): string => `${formatAuditHead(a)} (${a.source}${a.at !== undefined ? `, ${a.at}` : ''})`;

@@ -3,16 +3,20 @@
  * npm run replay -- --api <base url> --order <id> [--order <id>…] [--export <dir>]   (CERTFLOW_API_KEY: an auditor's key)
  *
  * Replays histories against the current workflow code: those the query matches on the Temporal server (default:
- * every order and certificate workflow), or the JSON files of a folder. A line per history, then a summary; the
- * exit code is 1 when any history fails. `--export` also writes each fetched history as `<workflowId>_<runId>.json`.
+ * every order and certificate workflow), or the JSON files of a folder. On a terminal, a progress bar on stderr
+ * (failures printed above it as they come); otherwise (CI logs, pipes, --no-progress) a line per history. Then a
+ * summary on stdout: how many were replayed, ok, non-deterministic (each with its order and first divergent event)
+ * and failed; the exit code is 1 when any history fails. `--export` also writes each fetched history as `<workflowId>_<runId>.json`.
  * With `--api`, the histories come from GET /v1/orders/{id}/history: an auditor needs only an API key, no access to
  * Temporal or to the keys of the payload codec.
  */
 import { Client, Connection, type DataConverter } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { MultiBar } from 'cli-progress';
 import { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { loadSecrets, type Secrets } from '../config/secrets.js';
-import { DEFAULT_REPLAY_QUERY, historiesFromDir, historyFromJson, historiesMatching, replayHistories, writeHistory, type ReplayOutcome, type RunHistory } from '../worker/replay.js';
+import { DEFAULT_REPLAY_QUERY, historiesFromDir, historyFileNames, historyFromJson, historiesMatching, replayHistories, writeHistory, type ReplayOutcome, type RunHistory } from '../worker/replay.js';
 
 const program = new Command('replay')
   .description('Replay workflow histories against the current workflow code')
@@ -21,8 +25,17 @@ const program = new Command('replay')
   .option('--export <dir>', 'write each fetched history to <dir>/<workflowId>_<runId>.json')
   .option('--api <url>', "fetch the orders' histories from the CertFlow API (key in CERTFLOW_API_KEY) instead of Temporal")
   .option('--order <id>', 'an order whose histories --api fetches (repeatable)', (id: string, ids: string[]) => [...ids, id], [] as string[])
+  .option('--no-progress', 'a line per history even on a terminal, no progress bar')
   .parse();
-const opts = program.opts<{ query: string; from?: string; export?: string; api?: string; order: string[] }>();
+const opts = program.opts<{ query: string; from?: string; export?: string; api?: string; order: string[]; progress: boolean }>();
+
+// The replayer's worker would log its state changes on stderr, and its core each failing workflow task (what a
+// non-deterministic history is, found again at each step of the bisection) on stdout, through the bar and the lines:
+// the report says it all. Core's errors still reach stderr, through the SDK's logger.
+Runtime.install({
+  logger: new DefaultLogger('WARN'),
+  telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+});
 
 interface HistoryAnswer {
   workflowId: string;
@@ -74,11 +87,79 @@ function line(o: ReplayOutcome, done: number): string {
   return `[${done}] ${o.workflowId} ${o.runId} ${what}${o.result === 'ok' ? '' : `\n      ${(o.message ?? '').split('\n')[0]}`}`;
 }
 
+/** The order a workflow id belongs to: `order-<id>` and `certificate-<id>` (workflows/definitions.ts). */
+const orderOf = (workflowId: string): string | undefined => /^(?:order|certificate)-([0-9a-f-]{36})$/.exec(workflowId)?.[1];
+
+/** The summary's line for a history that did not replay: its order, workflow, run and first divergent event. */
+function failureLine(f: ReplayOutcome): string {
+  const order = orderOf(f.workflowId);
+  const event = f.event !== undefined ? `, first divergent event ${f.event.id} ${f.event.type}${f.event.name !== undefined ? ` (${f.event.name})` : ''}` : '';
+  return `  ${order !== undefined ? `order ${order}: ` : ''}${f.workflowId} (run ${f.runId}): ${f.result}${event}`;
+}
+
+/**
+ * How the histories' progress shows: on a terminal (stdout and stderr both), a bar on stderr redrawn in place, with
+ * each failure printed above it; elsewhere a line per history on stdout, as CI logs keep them.
+ */
+interface Progress {
+  start(total: number | undefined): void;
+  result(o: ReplayOutcome, done: number): void;
+  stop(): void;
+}
+
+function progressBar(): Progress {
+  const bars = new MultiBar({
+    stream: process.stderr,
+    format: ' replaying {bar} {value}/{total} | {ok} ok, {bad} failing | {eta_formatted} left | {current}',
+    barCompleteChar: '\u2588',
+    barIncompleteChar: '\u2591',
+    hideCursor: true,
+    clearOnComplete: true,
+    etaBuffer: 20,
+  });
+  let bar: ReturnType<MultiBar['create']> | undefined;
+  let total = 0;
+  let ok = 0;
+  let bad = 0;
+  return {
+    start(known) {
+      total = known ?? 0;
+      bar = bars.create(total, 0, { ok, bad, current: '' });
+    },
+    result(o, done) {
+      if (o.result === 'ok') ok++;
+      else {
+        bad++;
+        bars.log(line(o, done) + '\n');
+      }
+      // An unknown total (histories fetched through the API) grows with what has come.
+      if (done > total) bar?.setTotal((total = done));
+      bar?.update(done, { ok, bad, current: o.workflowId });
+    },
+    stop() {
+      if (bar === undefined) return;
+      bar = undefined;
+      // A last redraw writes the lines logged since the previous one (stop alone would drop them).
+      bars.update();
+      bars.stop();
+    },
+  };
+}
+
+const plainLines: Progress = {
+  start() {},
+  result: (o, done) => console.log(line(o, done)),
+  stop() {},
+};
+
 let connection: Connection | undefined;
+let progress: Progress = plainLines;
 try {
   let histories: Iterable<RunHistory> | AsyncIterable<RunHistory>;
+  let total: number | undefined;
   if (opts.from !== undefined) {
     histories = historiesFromDir(opts.from);
+    total = historyFileNames(opts.from).length;
   } else if (opts.api !== undefined) {
     const key = process.env.CERTFLOW_API_KEY;
     if (key === undefined || key === '') throw new Error('--api needs the API key in CERTFLOW_API_KEY');
@@ -90,17 +171,21 @@ try {
     const converter = await dataConverter(loadSecrets(config));
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(converter !== undefined ? { dataConverter: converter } : {}) });
     histories = exporting(opts.export, historiesMatching(client, opts.query));
+    // Each run is an execution of its own: the count is the number of histories the list gives.
+    if (opts.progress && process.stdout.isTTY && process.stderr.isTTY) total = (await client.workflow.count(opts.query)).count;
   }
-  const report = await replayHistories(histories, { onResult: (o, done) => console.log(line(o, done)) });
+  if (opts.progress && process.stdout.isTTY && process.stderr.isTTY) progress = progressBar();
+  progress.start(total);
+  const report = await replayHistories(histories, { onResult: (o, done) => progress.result(o, done) });
+  progress.stop();
   console.log(
     `\nreplayed ${report.replayed}: ${report.ok} ok, ${report.nonDeterministic} non-deterministic, ${report.failed} failed` +
       (opts.export !== undefined ? `; exported to ${opts.export}` : ''),
   );
-  for (const f of report.failures) {
-    console.log(`  ${f.workflowId} (run ${f.runId}): ${f.result}${f.event !== undefined ? `, first divergent event ${f.event.id} ${f.event.type}${f.event.name !== undefined ? ` (${f.event.name})` : ''}` : ''}`);
-  }
+  for (const f of report.failures) console.log(failureLine(f));
   process.exitCode = report.failures.length > 0 ? 1 : 0;
 } catch (err) {
+  progress.stop();
   console.error(`replay: ${(err as Error).message}`);
   process.exitCode = 1;
 } finally {

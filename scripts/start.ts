@@ -9,6 +9,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createApp, readinessChecks } from '../api/app.js';
+import { ensureAuditAnchor } from '../api/audit-anchor.js';
 import { ensureCrlPublisher } from '../api/crl-publisher.js';
 import { closeServer, listen } from '../api/server.js';
 import { loadConfig } from '../config/index.js';
@@ -135,6 +136,7 @@ try {
   cleanups.push(() => connection.close());
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   await ensureCrlPublisher(temporal, config.TEMPORAL_TASK_QUEUE);
+  await ensureAuditAnchor(temporal, config.TEMPORAL_TASK_QUEUE);
   const app = createApp({
     db: db.db,
     services,

@@ -1,3 +1,4 @@
 export { orderWorkflow } from './order.js';
 export { certificateWorkflow } from './certificate.js';
 export { crlPublisherWorkflow } from './crl-publisher.js';
+export { auditAnchorWorkflow } from './audit-anchor.js';

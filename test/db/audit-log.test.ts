@@ -8,7 +8,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCaWithInternals } from '../../activities/ca/ca.js';
 import { createRevoker } from '../../activities/ca/revoke.js';
-import { appendAudit, auditHash, canonicalJson, GENESIS_HASH, verifyAuditChain } from '../../db/audit-log.js';
+import { appendAudit, auditHash, canonicalJson, formatAuditHead, GENESIS_HASH, parseAuditHead, verifyAuditChain } from '../../db/audit-log.js';
 import { openPglite, openPostgres, type DatabaseHandle } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { auditLog } from '../../db/schema.js';
@@ -64,7 +64,7 @@ describe.each(['postgres', 'pglite'] as const)('audit log on %s', (driver) => {
     const [stored] = await handle.db.select().from(auditLog);
     expect(stored).toBeDefined();
     expect(auditHash(stored!)).toBe(row.hash);
-    expect(await verifyAuditChain(handle.db)).toEqual({ ok: true, rows: 1, headHash: row.hash });
+    expect(await verifyAuditChain(handle.db)).toEqual({ ok: true, count: 1, head: { seq: 1, hash: row.hash } });
   });
 
   it('forms one chain from concurrent writers, and an append rolled back leaves no gap', async () => {
@@ -86,7 +86,7 @@ describe.each(['postgres', 'pglite'] as const)('audit log on %s', (driver) => {
     expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 42 }, (_, i) => i + 1));
     expect(new Set(rows.map((r) => r.prevHash)).size).toBe(42); // no two rows chained to the same parent: no fork
     expect(rows.filter((r) => r.kind === 'document')).toEqual([]);
-    expect(await verifyAuditChain(handle.db)).toMatchObject({ ok: true, rows: 42 });
+    expect(await verifyAuditChain(handle.db)).toMatchObject({ ok: true, count: 42, head: { seq: 42, hash: rows[41]?.hash } });
   });
 
   it('names a changed row, a deleted row, a reordered row and a row rewritten with a fresh hash', async () => {
@@ -94,7 +94,7 @@ describe.each(['postgres', 'pglite'] as const)('audit log on %s', (driver) => {
     const [row5] = await handle.db.select().from(auditLog).where(sql`seq = 5`);
     await exec(sql`update audit_log set detail = jsonb_set(detail, '{i}', '99') where seq = 5`);
     const changed = await verifyAuditChain(handle.db);
-    expect(changed).toMatchObject({ ok: false, firstBrokenSeq: 5 });
+    expect(changed).toMatchObject({ ok: false, finding: 'broken', firstBrokenSeq: 5, count: 4, head: { seq: 4 } });
     expect(changed.ok ? '' : changed.reason).toMatch(/changed/);
     await exec(sql`update audit_log set detail = ${JSON.stringify(row5!.detail)}::jsonb where seq = 5`);
     expect((await verifyAuditChain(handle.db)).ok).toBe(true);
@@ -123,6 +123,51 @@ describe.each(['postgres', 'pglite'] as const)('audit log on %s', (driver) => {
     expect(deleted.ok ? '' : deleted.reason).toMatch(/rows 7 to 8 are missing/);
     await exec(sql`delete from audit_log where seq = 1`);
     expect(await verifyAuditChain(handle.db)).toMatchObject({ ok: false, firstBrokenSeq: 1 });
+  });
+
+  it('reports rows deleted from the end, or a rewritten tail, against an anchor kept from an earlier head', async () => {
+    // A fresh chain: the previous test left this one broken on purpose.
+    await exec(sql`delete from audit_log`);
+    for (let i = 0; i < 6; i++) await appendAudit(handle.db, { kind: 'decision', actorRole: 'ra_operator', action: `step_${i}`, detail: { i } });
+    const taken = await verifyAuditChain(handle.db);
+    expect(taken).toMatchObject({ ok: true, count: 6, head: { seq: 6 } });
+    const anchor = { ...taken.head, source: 'auditor notes' };
+    for (let i = 6; i < 8; i++) await appendAudit(handle.db, { kind: 'decision', actorRole: 'ra_operator', action: `step_${i}`, detail: { i } });
+    expect(await verifyAuditChain(handle.db, { anchors: [anchor] })).toMatchObject({ ok: true, count: 8, head: { seq: 8 }, anchors: [{ ...anchor, status: 'ok' }] });
+
+    // The last four rows deleted: the chain that is left verifies on its own, the anchor shows what is missing.
+    const tail = await handle.db.select().from(auditLog).where(sql`seq > 4`).orderBy(asc(auditLog.seq));
+    await exec(sql`delete from audit_log where seq > 4`);
+    const [row4] = await handle.db.select().from(auditLog).where(sql`seq = 4`);
+    expect(await verifyAuditChain(handle.db)).toEqual({ ok: true, count: 4, head: { seq: 4, hash: row4?.hash } });
+    const truncated = await verifyAuditChain(handle.db, { anchors: [anchor] });
+    expect(truncated).toMatchObject({ ok: false, finding: 'truncated', firstBrokenSeq: 5, count: 4, anchor: { seq: 6, hash: anchor.hash, source: 'auditor notes', status: 'truncated' } });
+    expect(truncated.ok ? '' : truncated.reason).toBe(`the chain ends at row 4 but the anchor 6:${anchor.hash} (auditor notes) names row 6: rows 5 to 6 were deleted from the end`);
+
+    // The tail appended anew (fresh hashes, a valid chain): the anchor's row is there with another hash.
+    for (let i = 0; i < 3; i++) await appendAudit(handle.db, { kind: 'decision', actorRole: 'ra_operator', action: `forged_${i}` });
+    expect(await verifyAuditChain(handle.db)).toMatchObject({ ok: true, count: 7 });
+    const rewritten = await verifyAuditChain(handle.db, { anchors: [anchor] });
+    expect(rewritten).toMatchObject({ ok: false, finding: 'anchor-mismatch', firstBrokenSeq: 6, anchor: { seq: 6, status: 'anchor-mismatch' } });
+    expect(rewritten.ok ? '' : rewritten.reason).toMatch(/^row 6 no longer has the hash of the anchor 6:[0-9a-f]{64} \(auditor notes\)/);
+
+    // The original rows put back: every anchor holds again; the genesis anchors an empty chain.
+    await exec(sql`delete from audit_log where seq > 4`);
+    await handle.db.insert(auditLog).values(tail);
+    expect(await verifyAuditChain(handle.db, { anchors: [anchor, { seq: 0, hash: GENESIS_HASH, source: 'genesis' }] })).toMatchObject({ ok: true, count: 8 });
+    // A broken chain comes first: the anchor past the break is not judged.
+    await exec(sql`update audit_log set action = 'changed' where seq = 2`);
+    expect(await verifyAuditChain(handle.db, { anchors: [anchor] })).toMatchObject({ ok: false, finding: 'broken', firstBrokenSeq: 2, anchors: [{ status: 'unchecked' }] });
+  });
+});
+
+describe('an anchor as an auditor writes it down', () => {
+  it('reads `<seq>:<hash>` back as formatted, hex in any case, and nothing else', () => {
+    const hash = 'ab'.repeat(32);
+    expect(formatAuditHead({ seq: 42, hash })).toBe(`42:${hash}`);
+    expect(parseAuditHead(`42:${hash}`)).toEqual({ seq: 42, hash });
+    expect(parseAuditHead(` 42:${hash.toUpperCase()} `)).toEqual({ seq: 42, hash });
+    for (const bad of ['', '42', `42:${hash.slice(1)}`, `-1:${hash}`, `4.2:${hash}`, `42:${hash}0`, `42:${'g'.repeat(64)}`, `x:${hash}`]) expect(parseAuditHead(bad)).toBeUndefined();
   });
 });
 

@@ -2,8 +2,8 @@
  * The recorded histories of test/fixtures/histories replay against the current workflow code; an incompatible
  * change to the order workflow is reported with its workflow and event, and the same change behind patched() is not.
  *
- * With RECORD_HISTORIES=1 (npm: node --import tsx scripts/record-histories.ts) the first block records the fixtures
- * anew over HTTP on the test stack: every product, a rejection loop, a deadline, a refusal, an unlock lockout.
+ * The fixtures are recorded outside the test run by `npm run record:histories` (scripts/record-histories/): every
+ * product, a rejection loop, a deadline, a refusal, an unlock lockout.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,11 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
-import type { OrderView } from '../../domain/order.js';
-import { certificateWorkflowId, orderWorkflowId } from '../../workflows/definitions.js';
-import { codecsOf, historiesFromDir, replayHistories, workflowRuns, writeHistory } from '../../worker/replay.js';
-import { openssl } from '../ca/support.js';
+import { orderWorkflowId } from '../../workflows/definitions.js';
+import { codecsOf, historiesFromDir, replayHistories } from '../../worker/replay.js';
 import { startTestStack, type TestStack } from '../support.js';
 import { Driver } from './drive.js';
 
@@ -24,133 +21,6 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = join(ROOT, 'test/fixtures/histories');
 /** Which scenario each recorded order is: the changed-code tests pick their fixture from it. */
 const SCENARIOS = join(FIXTURES, '_scenarios.json');
-
-describe.runIf(process.env.RECORD_HISTORIES === '1')('recording the fixtures', () => {
-  let stack: TestStack;
-  let short: TestStack;
-  let drive: Driver;
-  let shortDrive: Driver;
-  const scenarios: Record<string, string> = {};
-
-  beforeAll(async () => {
-    stack = await startTestStack();
-    short = await startTestStack({ deadlines: { ...DEFAULT_DEADLINES, inactivityReminders: ['1 second', '2 seconds'], inactivityAbandon: '3 seconds' } });
-    const actors = async (s: TestStack) => ({ holder: await s.account('customer'), ra: await s.account('ra_operator'), dra: await s.account('dra_operator') });
-    drive = new Driver(stack, await actors(stack));
-    shortDrive = new Driver(short, await actors(short));
-    for (const name of readdirSync(FIXTURES)) if (name.endsWith('.json')) rmSync(join(FIXTURES, name));
-  });
-  afterAll(async () => {
-    writeFileSync(SCENARIOS, JSON.stringify(scenarios, null, 2) + '\n');
-    await stack?.close();
-    await short?.close();
-  });
-
-  /** Every run of the order's workflow and, once it lives, of its certificate's. */
-  async function record(s: TestStack, scenario: string, orderId: string): Promise<void> {
-    scenarios[scenario] = orderId;
-    for (const workflowId of [orderWorkflowId(orderId), certificateWorkflowId(orderId)]) {
-      try {
-        for (const run of await workflowRuns(s.client, workflowId)) writeHistory(FIXTURES, run);
-      } catch (err) {
-        if ((err as Error).name !== 'WorkflowNotFoundError') throw err;
-      }
-    }
-  }
-
-  const lastOutboxCode = (s: TestStack): string => {
-    const lines = readFileSync(join(s.dataDir, 'outbox', 'sms.jsonl'), 'utf8').trim().split('\n');
-    return /\b(\d{6})\b/.exec((JSON.parse(lines.at(-1) ?? '{}') as { body?: string }).body ?? '')?.[1] ?? '';
-  };
-
-  for (const product of ['ID_RGS_STAR', 'ID_RGS_2STAR', 'ID_RGS_3STAR', 'ENCRYPTION', 'EIDAS_QUALIFIED']) {
-    it(`${product} to completed`, async () => {
-      const order = await drive.toAcceptance(product);
-      const key = drive.actors.holder.key;
-      expect((await drive.post(key, `/v1/orders/${order.id}/acceptance`, { decision: 'accept' })).status).toBe(200);
-      expect((await drive.post(key, `/v1/orders/${order.id}/unlock-code`)).status).toBe(200);
-      expect((await drive.post(key, `/v1/orders/${order.id}/unlock-code/verify`, { code: lastOutboxCode(stack) })).status).toBe(200);
-      await drive.until(order.id, (o) => o.status === 'completed');
-      await new Promise((r) => setTimeout(r, 1000));
-      await record(stack, `product:${product}`, order.id);
-    }, 90_000);
-  }
-
-  const csr = (names: string[]): string => {
-    const san = names.length > 0 ? ['-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`] : [];
-    const run = openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '{key.pem}', '-subj', `/CN=${names[0] ?? 'ACME seal'}`, ...san], {});
-    expect(run.status, run.stderr).toBe(0);
-    return run.stdout;
-  };
-
-  for (const [product, names] of [
-    ['SSL', ['www.acme-replay.fr']],
-    ['SSL_RGS_STAR', ['rgs.acme-replay.fr']],
-    ['SSL_WILDCARD', ['*.acme-replay.fr', 'acme-replay.fr']],
-    ['SERVER_CLIENT', ['client.acme-replay.fr']],
-    ['SERVER_SEAL', []],
-  ] as const) {
-    it(`${product} to completed (domains recorded by the RA)`, async () => {
-      const { holder, ra } = drive.actors;
-      const created = await drive.post(holder.key, '/v1/orders', { product, durationYears: 1, os: 'other', payment: { method: 'transfer' }, termsAccepted: true, csr: csr([...names]) });
-      expect(created.status, JSON.stringify(created.body)).toBe(201);
-      const order = created.body as unknown as OrderView;
-      for (const item of order.checklist) expect((await drive.upload(holder.key, order.id, item.documentType)).status).toBe(201);
-      expect((await drive.post(holder.key, `/v1/orders/${order.id}/submit`)).status).toBe(200);
-      const approved = (await drive.post(ra.key, `/v1/orders/${order.id}/review`, { decision: 'approve' })).body as unknown as OrderView;
-      if (approved.status === 'awaiting_domain_validation') {
-        const docId = approved.checklist.find((c) => c.documentType === 'domain_ownership')?.documentId;
-        for (const name of names) {
-          const recorded = await drive.post(ra.key, `/v1/orders/${order.id}/domain-validation`, { action: 'record', domain: name, evidenceDocumentId: docId, note: 'registrar WHOIS checked' });
-          expect(recorded.status, JSON.stringify(recorded.body)).toBe(200);
-        }
-      }
-      expect((await drive.post(ra.key, `/v1/orders/${order.id}/payment`, { status: 'received', reference: `VIR-${order.id.slice(0, 8)}` })).status).toBe(200);
-      await drive.until(order.id, (o) => o.status === 'awaiting_acceptance');
-      expect((await drive.post(holder.key, `/v1/orders/${order.id}/acceptance`, { decision: 'accept' })).status).toBe(200);
-      await drive.until(order.id, (o) => o.status === 'completed');
-      await new Promise((r) => setTimeout(r, 1000));
-      await record(stack, `product:${product}`, order.id);
-    }, 90_000);
-  }
-
-  it('a rejection loop of twelve rounds (continued as new), then approval', async () => {
-    let order = await drive.completeAndSubmit(await drive.create('ID_RGS_3STAR'));
-    for (let round = 1; round <= 12; round++) {
-      order = await drive.reject(order.id, 'holder_identity', `round ${round}: unreadable`);
-      order = await drive.completeAndSubmit(order);
-    }
-    await drive.approve(order.id);
-    await record(stack, 'rejection-loop', order.id);
-  }, 90_000);
-
-  it('a refused certificate', async () => {
-    const order = await drive.toAcceptance('ENCRYPTION');
-    expect((await drive.post(drive.actors.holder.key, `/v1/orders/${order.id}/acceptance`, { decision: 'refuse' })).status).toBe(200);
-    await drive.until(order.id, (o) => o.status === 'refused');
-    await new Promise((r) => setTimeout(r, 1000));
-    await record(stack, 'refusal', order.id);
-  }, 90_000);
-
-  it('an unlock code locked out after three wrong entries', async () => {
-    const order = await drive.toAcceptance('ID_RGS_STAR');
-    const key = drive.actors.holder.key;
-    expect((await drive.post(key, `/v1/orders/${order.id}/acceptance`, { decision: 'accept' })).status).toBe(200);
-    expect((await drive.post(key, `/v1/orders/${order.id}/unlock-code`)).status).toBe(200);
-    const wrong = lastOutboxCode(stack) === '000000' ? '111111' : '000000';
-    for (const left of [2, 1, 0]) {
-      expect((await drive.post(key, `/v1/orders/${order.id}/unlock-code/verify`, { code: wrong })).body).toMatchObject({ attemptsLeft: left });
-    }
-    await record(stack, 'unlock-lockout', order.id);
-  }, 90_000);
-
-  it('an order abandoned by its inactivity deadline (seconds here)', async () => {
-    const order = await shortDrive.create('ID_RGS_STAR');
-    await shortDrive.until(order.id, (o) => o.status === 'abandoned', 20_000);
-    await new Promise((r) => setTimeout(r, 1000));
-    await record(short, 'deadline-abandoned', order.id);
-  }, 60_000);
-});
 
 /**
  * The order workflow with one more activity call before the token is personalised: the change a developer might
@@ -184,7 +54,7 @@ async function changedWorkflowBundle(guard: boolean): Promise<{ code: string }> 
   }
 }
 
-describe.skipIf(process.env.RECORD_HISTORIES === '1')('replaying the recorded histories', () => {
+describe('replaying the recorded histories', () => {
   const current = () => ({ codePath: inject('workflowBundlePath') });
 
   it('replays every fixture with the current workflow code', async () => {
@@ -228,7 +98,7 @@ describe.skipIf(process.env.RECORD_HISTORIES === '1')('replaying the recorded hi
   });
 });
 
-describe.skipIf(process.env.RECORD_HISTORIES === '1')('the history API, the replay endpoint and the command', () => {
+describe('the history API, the replay endpoint and the command', () => {
   let stack: TestStack;
   let drive: Driver;
 
@@ -264,6 +134,7 @@ describe.skipIf(process.env.RECORD_HISTORIES === '1')('the history API, the repl
     expect((await stack.http('GET', `/v1/orders/${order.id}/history?workflow=certificate`, { key: auditor.key })).status).toBe(404);
   });
 
+  // Four runs of the command, each bundling the workflow code: minutes on a loaded two-core machine.
   it('replays what a query matches for an auditor, and the command does from files and from the server', async () => {
     const order = await drive.completeAndSubmit(await drive.create('ENCRYPTION'));
     const auditor = await stack.account('auditor');
@@ -312,5 +183,83 @@ describe.skipIf(process.env.RECORD_HISTORIES === '1')('the history API, the repl
     } finally {
       rmSync(exportDir, { recursive: true, force: true });
     }
-  }, 180_000);
+  }, 300_000);
+});
+
+describe('the replay command', () => {
+  /**
+   * Two histories of one order, the order's doctored: its first mail is scheduled under another activity name,
+   * which the current code does not call. The summary names the order and that event.
+   */
+  function doctoredFixtures(): { dir: string; orderId: string; runs: { workflowId: string; runId: string }[]; eventId: number } {
+    const orderId = (JSON.parse(readFileSync(SCENARIOS, 'utf8')) as Record<string, string>)['product:ENCRYPTION'] as string;
+    const dir = mkdtempSync(join(tmpdir(), 'certflow-replay-cli-'));
+    const names = readdirSync(FIXTURES).filter((n) => n.includes(orderId) && n.endsWith('.json')).sort();
+    expect(names.map((n) => n.split('-')[0])).toEqual(['certificate', 'order']);
+    let eventId = 0;
+    for (const name of names) {
+      const history = JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as { events: { eventId: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } } }[] };
+      if (name.startsWith('order-')) {
+        const mail = history.events.find((e) => e.activityTaskScheduledEventAttributes?.activityType.name === 'sendOrderMail');
+        expect(mail).toBeDefined();
+        mail!.activityTaskScheduledEventAttributes!.activityType.name = 'sendOrderMailV0';
+        eventId = Number(mail!.eventId);
+      }
+      writeFileSync(join(dir, name), JSON.stringify(history));
+    }
+    const runs = names.map((n) => {
+      const [, workflowId, runId] = /^(.+)_([0-9a-f-]{36})\.json$/.exec(n) as unknown as [string, string, string];
+      return { workflowId, runId };
+    });
+    return { dir, orderId, runs, eventId };
+  }
+
+  const replayCommand = (dir: string) => ['--import', 'tsx', 'scripts/replay.ts', '--from', dir];
+
+  it('writes a line per history off a terminal, then a summary naming the order and its first divergent event', () => {
+    const { dir, orderId, runs, eventId } = doctoredFixtures();
+    try {
+      const run = spawnSync('node', replayCommand(dir), { cwd: ROOT, env: { PATH: process.env.PATH }, encoding: 'utf8' });
+      expect(run.status, run.stdout + run.stderr).toBe(1);
+      const [certificate, order] = runs as [{ workflowId: string; runId: string }, { workflowId: string; runId: string }];
+      const lines = run.stdout.split('\n');
+      // The lines CI logs have always had: one per history, as it is replayed, and the summary after a blank line.
+      expect(lines[0]).toBe(`[1] ${certificate.workflowId} ${certificate.runId} ok`);
+      expect(lines[1]).toBe(`[2] ${order.workflowId} ${order.runId} NON-DETERMINISTIC at event ${eventId} EVENT_TYPE_ACTIVITY_TASK_SCHEDULED sendOrderMailV0`);
+      expect(lines[2]).toMatch(/^ {6}\S.*sendOrderMailV0/);
+      expect(lines.slice(3)).toEqual([
+        '',
+        'replayed 2: 1 ok, 1 non-deterministic, 0 failed',
+        `  order ${orderId}: ${order.workflowId} (run ${order.runId}): non_deterministic, first divergent event ${eventId} EVENT_TYPE_ACTIVITY_TASK_SCHEDULED (sendOrderMailV0)`,
+        '',
+      ]);
+      // Nothing drawn for a terminal: no bar, no escape sequences, and the replayer's worker keeps quiet.
+      expect(run.stdout + run.stderr).not.toContain('\u001b[');
+      expect(run.stdout + run.stderr).not.toMatch(/\u2588|replaying/);
+      expect(run.stderr).not.toMatch(/Worker state changed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('draws a progress bar on a terminal, prints the failure above it, and ends with the same summary', () => {
+    const { dir, orderId, runs, eventId } = doctoredFixtures();
+    try {
+      // script(1) runs the command on a pseudo-terminal: stdout and stderr are TTYs, as in an auditor's shell.
+      const command = ['node', ...replayCommand(dir)].map((a) => `'${a}'`).join(' ');
+      const run = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { PATH: process.env.PATH, TERM: 'xterm', COLUMNS: '160' }, encoding: 'utf8' });
+      expect(run.status, run.stdout).toBe(1);
+      const out = run.stdout.replace(/\r/g, '');
+      expect(out).toMatch(/ replaying \u2588+\u2591* 1\/2 \| 1 ok, 0 failing/);
+      const order = runs[1] as { workflowId: string; runId: string };
+      expect(out).toContain(`[2] ${order.workflowId} ${order.runId} NON-DETERMINISTIC at event ${eventId} EVENT_TYPE_ACTIVITY_TASK_SCHEDULED sendOrderMailV0`);
+      // The ok history has no line of its own: the bar counted it.
+      expect(out).not.toContain(`[1] ${runs[0]?.workflowId}`);
+      expect(out).toContain(
+        `replayed 2: 1 ok, 1 non-deterministic, 0 failed\n  order ${orderId}: ${order.workflowId} (run ${order.runId}): non_deterministic, first divergent event ${eventId} EVENT_TYPE_ACTIVITY_TASK_SCHEDULED (sendOrderMailV0)\n`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
