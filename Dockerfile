@@ -10,6 +10,8 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # Manifests first so the dependency layer is cached until package*.json change.
 COPY package.json package-lock.json ./
+# npm install applies them (postinstall, patch-package): a fix to postgres.js 3.4.9, porsager/postgres#1208.
+COPY patches ./patches
 RUN npm install --no-audit --no-fund
 COPY . .
 RUN npm run build && npm run build:workflows
@@ -19,6 +21,7 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime ----

@@ -34,6 +34,9 @@ export class Problem extends Error {
   static unprocessable(slug: string, detail: string, extra?: Record<string, unknown>): Problem {
     return new Problem(422, slug, 'A rule is not met', detail, extra);
   }
+  static rateLimited(retryAfterSeconds: number): Problem {
+    return new Problem(429, 'rate-limited', 'Too many attempts', `Too many attempts; try again in ${retryAfterSeconds} seconds.`, { retryAfter: retryAfterSeconds });
+  }
   static unavailable(detail: string): Problem {
     return new Problem(503, 'unavailable', 'A dependency is unavailable', detail);
   }
@@ -41,6 +44,8 @@ export class Problem extends Error {
 
 export function sendProblem(res: Response, p: Problem, instance?: string): void {
   if (p.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+  // A rate-limited answer says when to come back, in the header (RFC 9110) as well as in the document.
+  if (p.status === 429 && typeof p.extra.retryAfter === 'number') res.setHeader('Retry-After', String(p.extra.retryAfter));
   res
     .status(p.status)
     .type('application/problem+json')
@@ -63,12 +68,17 @@ function fromParserError(err: unknown): Problem | undefined {
   }
 }
 
-/** A dependency that is down (Temporal, the database) is a 503, never a 500. */
-function isUnavailable(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as { name?: unknown; code?: unknown; message?: unknown };
+/**
+ * A dependency that is down (Temporal, the database) is a 503, never a 500. drizzle wraps the driver's error in a
+ * DrizzleQueryError (`cause`), so the chain of causes is looked at, a few levels deep.
+ */
+function isUnavailable(err: unknown, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 4) return false;
+  const e = err as { name?: unknown; code?: unknown; message?: unknown; cause?: unknown };
   if (e.name === 'ServiceError' || e.name === 'ConnectionError' || e.name === 'TransportError') return true;
-  return typeof e.code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECT_TIMEOUT', '57P01'].includes(e.code);
+  const codes = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57P01'];
+  if (typeof e.code === 'string' && codes.includes(e.code)) return true;
+  return isUnavailable(e.cause, depth + 1);
 }
 
 export function problemHandler(log: Logger): ErrorRequestHandler {

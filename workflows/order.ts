@@ -17,6 +17,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+// Its own import line: the replay test adds `patched` to the one above.
+import { patched as patchedOnce } from '@temporalio/workflow';
 import type { IssuedCertificate, OrderMailTemplate } from '../activities/types.js';
 import { act, refusalMessage } from './activities.js';
 import { durationMs } from '../domain/deadlines.js';
@@ -28,6 +30,7 @@ import {
   acceptanceUpdate,
   cancelUpdate,
   certificateWorkflowId,
+  deadlineTimerSummary,
   domainValidationUpdate,
   faceToFaceUpdate,
   holdUpdate,
@@ -256,7 +259,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
       await condition(changed);
       return;
     }
-    if (await condition(changed, Math.max(1, next.at - Date.now()))) return;
+    if (await condition(changed, Math.max(1, next.at - Date.now()), { summary: deadlineTimerSummary(next) })) return;
     clock.fired.push(next.id);
     await next.fire();
     if (view.version === version) {
@@ -454,6 +457,9 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
 
   // ---- the procedure ---------------------------------------------------------------------------------------------
 
+  // Read before the first awaits: a review decided while the confirmation mail is still being sent (SMTP down, a
+  // worker restarting) must still get its mail below.
+  const roundsAtStart = view.reviewRounds;
   registerHandlers();
   if (!registered) {
     await record();
@@ -461,7 +467,8 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
     await mail('confirmation', 'order_confirmation');
   }
 
-  let lastRounds = view.reviewRounds;
+  // Behind a patch: a history recorded before the fix, where that mail was skipped, replays as it ran.
+  let lastRounds = patchedOnce('review-mail-after-slow-confirmation') ? roundsAtStart : view.reviewRounds;
   while (!isTerminal(view)) {
     // Messages that follow a staff decision, once per decision (before a continue-as-new, which would forget it).
     if (view.reviewRounds !== lastRounds) {

@@ -1,6 +1,6 @@
 /** Orders: creation (starts the order workflow), reading one, listing. */
 import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { getOrganisation, getUser, type User } from '../../db/accounts.js';
@@ -250,6 +250,8 @@ async function awaitRegistration(deps: OrdersDeps, orderId: string): Promise<Ord
       handle.executeUpdate(registeredUpdate),
     );
   } catch (err) {
+    // The abort reaches the client as a cancelled gRPC call, which the SDK rethrows as its own error type.
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return undefined;
     if ((err as { name?: string }).name === 'AbortError' || (err as { code?: number }).code === 1) return undefined;
     throw err;
   }

@@ -36,7 +36,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** More orders are run while the test has been running for less than this (one at least). */
 const TIME_BUDGET_MS = 90_000;
 const MAX_ORDERS = 3;
-/** A kill in the middle of an activity is only noticed at its start-to-close timeout (1 minute), then retried. */
+/** A kill in the middle of an activity is only noticed at its start-to-close timeout (20 s, workflows/activities.ts), then retried. */
 const ORDER_TIMEOUT_MS = 240_000;
 const TWILIO_FROM = '+33700000000';
 /**

@@ -22,6 +22,14 @@ export interface FakeSmtp {
   waitFor(match?: (mail: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
   /** Refuses the next `count` messages after DATA with this reply code (4xx temporary, 5xx permanent). */
   failNext(count: number, code?: number): void;
+  /**
+   * An outage: every message is refused after DATA with this reply code (451: temporary) until `endOutage()`.
+   * Off by default; `failNext` still counts down once the outage ends.
+   */
+  startOutage(code?: number): void;
+  endOutage(): void;
+  /** Messages refused so far (by `failNext` or an outage). */
+  readonly refusedCount: number;
   close(): Promise<void>;
 }
 
@@ -30,6 +38,8 @@ const addressOf = (a: SMTPServerAddress | false): string | null => (a === false 
 export async function startFakeSmtp(): Promise<FakeSmtp> {
   const recorder = new Recorder<ReceivedMail>();
   let failures: { count: number; code: number } = { count: 0, code: 451 };
+  let outage: number | null = null;
+  let refusedCount = 0;
 
   const server = new SMTPServer({
     secure: false,
@@ -43,7 +53,13 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('error', (err: Error) => callback(err));
       stream.on('end', () => {
+        if (outage !== null) {
+          refusedCount++;
+          callback(Object.assign(new Error('fake SMTP server in an outage'), { responseCode: outage }));
+          return;
+        }
         if (failures.count > 0) {
+          refusedCount++;
           failures = { ...failures, count: failures.count - 1 };
           callback(Object.assign(new Error('fake SMTP server told to refuse this message'), { responseCode: failures.code }));
           return;
@@ -76,6 +92,15 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
     waitFor: (match, timeoutMs) => recorder.waitFor(match, timeoutMs),
     failNext(count, code = 451) {
       failures = { count, code };
+    },
+    startOutage(code = 451) {
+      outage = code;
+    },
+    endOutage() {
+      outage = null;
+    },
+    get refusedCount() {
+      return refusedCount;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -29,6 +29,11 @@ export interface FakeTwilio {
   waitFor(match?: (message: TwilioMessage) => boolean, timeoutMs?: number): Promise<TwilioMessage>;
   /** The next `count` requests answer this status (Twilio's 20500 / 20503 errors) before anything else is checked. */
   failNext(count: number, status?: 500 | 503): void;
+  /** An outage: every request answers this status until `endOutage()` (off by default). */
+  startOutage(status?: 500 | 503): void;
+  endOutage(): void;
+  /** Requests answered with an error by `failNext` or an outage. */
+  readonly refusedCount: number;
   close(): Promise<void>;
 }
 
@@ -86,13 +91,17 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
   const recorder = new Recorder<TwilioMessage>();
   let failures: { count: number; status: 500 | 503 } = { count: 0, status: 503 };
   let requestCount = 0;
+  let outage: 500 | 503 | null = null;
+  let refusedCount = 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     requestCount++;
     const body = await readBody(req);
-    if (failures.count > 0) {
-      failures = { ...failures, count: failures.count - 1 };
-      if (failures.status === 500) sendError(res, 500, 20500, 'Internal Server Error');
+    if (outage !== null || failures.count > 0) {
+      const status = outage ?? failures.status;
+      if (outage === null) failures = { ...failures, count: failures.count - 1 };
+      refusedCount++;
+      if (status === 500) sendError(res, 500, 20500, 'Internal Server Error');
       else sendError(res, 503, 20503, 'Service Unavailable');
       return;
     }
@@ -153,6 +162,15 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
     waitFor: (match, timeoutMs) => recorder.waitFor(match, timeoutMs),
     failNext(count, status = 503) {
       failures = { count, status };
+    },
+    startOutage(status = 503) {
+      outage = status;
+    },
+    endOutage() {
+      outage = null;
+    },
+    get refusedCount() {
+      return refusedCount;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
