@@ -3,7 +3,7 @@ import type { Client, Connection } from '@temporalio/client';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import type { Logger } from '../config/logger.js';
+import { logRequest, type Logger } from '../config/logger.js';
 import type { Services } from '../activities/services.js';
 import type { Database } from '../db/client.js';
 import { DEFAULT_DEADLINES, type Deadlines } from '../domain/deadlines.js';
@@ -78,8 +78,8 @@ export function createRoutes(deps: AppDeps, openApiDocument: () => unknown): Any
       revealPinOnce: (orderId) => deps.services.ca.revealPinOnce({ orderId }),
       chainPem: (serial) => deps.services.ca.chainPem({ serial }),
     }),
-    ...timelineRoutes({ db: deps.db }),
-    ...auditRoutes({ db: deps.db }),
+    ...timelineRoutes({ db: deps.db, temporal: deps.temporal }),
+    ...auditRoutes({ db: deps.db, temporal: deps.temporal }),
     ...historyRoutes({ db: deps.db, temporal: deps.temporal }),
     ...certificateRoutes({
       db: deps.db,
@@ -105,6 +105,27 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // Security headers first, so that every answer has them, the body parsers' problems (400, 413, 415) included.
+  // The API serves no page: nothing may load, frame or submit from its answers. The console sets its own CSP.
+  app.use(
+    helmet({
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
+      xFrameOptions: { action: 'deny' },
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  );
+  // Answers hold personal data, tokens and PINs: no cache keeps them unless a route says otherwise (CRL, OCSP, console).
+  app.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      serializers: { req: logRequest },
+      autoLogging: { ignore: (req) => req.url === '/healthz' },
+    }),
+  );
   // The raw bytes are kept for signature checks (the payment webhook's HMAC is over the body as sent).
   app.use(
     express.json({
@@ -116,8 +137,6 @@ export function createApp(deps: AppDeps): Express {
   );
   // OCSP requests are DER, not JSON.
   app.use('/v1/ocsp', express.raw({ type: 'application/ocsp-request', limit: MAX_OCSP_REQUEST_BYTES }));
-  app.use(helmet());
-  app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
   app.use(consoleRoutes());
   // A valid access token (password login) becomes the principal before the routes; API keys are checked by each route.
   app.use(acceptAccessTokens(deps.db, accessTokens(deps.services.secrets.derive('jwt'))));

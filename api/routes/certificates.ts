@@ -26,7 +26,7 @@ import {
   type DomainValidationRequest,
 } from '../../workflows/definitions.js';
 import { actorOf, updateOrder, visibleOrder, type UpdateTarget } from '../order-updates.js';
-import { pinAfterCode } from '../pin-reveal.js';
+import { CODE_ENTRIES_PER_ORDER, CODE_REQUESTS_PER_ORDER, CodeAttemptLimiter, pinAfterCode } from '../pin-reveal.js';
 import { Problem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
 import { CertificateLifeSchema, OrderViewSchema, problemResponse } from '../schemas.js';
@@ -76,6 +76,8 @@ function requireOwner(p: Principal, order: OrderRow): void {
 
 export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
   const { db } = deps;
+  const codeRequests = new CodeAttemptLimiter(CODE_REQUESTS_PER_ORDER.limit, CODE_REQUESTS_PER_ORDER.windowMs);
+  const codeEntries = new CodeAttemptLimiter(CODE_ENTRIES_PER_ORDER.limit, CODE_ENTRIES_PER_ORDER.windowMs);
 
   /** The certificate and its order, if the caller may see them (404 otherwise). */
   async function visibleCertificate(principal: Principal, serial: string): Promise<{ cert: CertificateRow; order: OrderRow }> {
@@ -121,6 +123,7 @@ export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
     access: readonly Principal['role'][],
     body: z.ZodType<B>,
     handle: (ctx: { cert: CertificateRow; order: OrderRow; body: B; principal: Principal }) => Promise<unknown>,
+    answer: { description: string; content: Record<string, { schema: z.ZodType }> } = { description: 'The certificate after the action', content: { 'application/json': { schema: CertificateLifeSchema } } },
   ): AnyRoute =>
     defineRoute({
       method: 'post',
@@ -130,7 +133,7 @@ export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
       access,
       params: SerialParams,
       body,
-      responses: { 200: { description: 'The certificate after the action', content: { 'application/json': { schema: CertificateLifeSchema } } }, 400: problemResponse('Bad input'), ...refusals },
+      responses: { 200: answer, 400: problemResponse('Bad input'), ...refusals },
       async handle({ res, params, body: b, principal }) {
         const { cert, order } = await visibleCertificate(principal, params.serial);
         res.json(await handle({ cert, order, body: b, principal }));
@@ -175,15 +178,17 @@ export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
     certificatePost('/unblock-code', "Send an SMS code to unblock the holder's token", ['customer', 'agent'], EmptyBody, ({ cert, order, principal }) => {
       if (principal.userId !== order.holderUserId) throw Problem.forbidden('Only the holder of the certificate may do this.', 'holder-only');
       const actor = actorOf(principal);
-      return updateOrder(deps, actor, order, 'request_unblock_code', unblockCodeUpdate, { actor }, {}, requireLife(order, cert.serial));
-    }),
+      return codeRequests.run(order.id, () => updateOrder(deps, actor, order, 'request_unblock_code', unblockCodeUpdate, { actor }, {}, requireLife(order, cert.serial)));
+    }, { description: 'The code is sent', content: { 'application/json': { schema: z.object({ expiresAt: z.iso.datetime(), codesLeftToday: z.number().int() }) } } }),
     certificatePost('/unblock-code/verify', "Check the SMS code; the right one shows the token's new PIN once", ['customer', 'agent'], VerifyBody, async ({ cert, order, body, principal }) => {
       if (principal.userId !== order.holderUserId) throw Problem.forbidden('Only the holder of the certificate may do this.', 'holder-only');
       const actor = actorOf(principal);
       const digest = unlockCodeDigest(deps.unlockKey, order.id, body.code);
-      const result = await updateOrder(deps, actor, order, 'verify_unblock_code', verifyUnblockUpdate, { actor, digest }, {}, requireLife(order, cert.serial));
-      return pinAfterCode(result, () => deps.revealPinOnce(order.id));
-    }),
+      return codeEntries.run(order.id, async () => {
+        const result = await updateOrder(deps, actor, order, 'verify_unblock_code', verifyUnblockUpdate, { actor, digest }, {}, requireLife(order, cert.serial));
+        return pinAfterCode(result, () => deps.revealPinOnce(order.id));
+      });
+    }, { description: "The right code: the token's new PIN, shown once", content: { 'application/json': { schema: z.object({ unlockPin: z.string() }) } } }),
     defineRoute({
       method: 'post',
       path: '/v1/orders/{id}/domain-validation',

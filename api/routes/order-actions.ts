@@ -16,16 +16,19 @@ import {
   faceToFaceUpdate,
   holdUpdate,
   originalsUpdate,
+  orderWorkflowId,
   paymentUpdate,
   releaseUpdate,
   reviewUpdate,
   submitUpdate,
+  stateQuery,
   unlockCodeUpdate,
   uploadEvidenceUpdate,
   verifyUnlockUpdate,
 } from '../../workflows/definitions.js';
+import { findUnstorableText } from '../input-guards.js';
 import { readSingleUpload } from '../multipart.js';
-import { pinAfterCode } from '../pin-reveal.js';
+import { CODE_ENTRIES_PER_ORDER, CODE_REQUESTS_PER_ORDER, CodeAttemptLimiter, pinAfterCode } from '../pin-reveal.js';
 import { actorOf, updateOrder, visibleOrder } from '../order-updates.js';
 import { Problem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
@@ -96,24 +99,44 @@ export function signWebhook(secret: string, body: string, timestampSeconds: numb
   return `t=${timestampSeconds},v1=${mac}`;
 }
 
-function verifyWebhook(secret: string, header: string | undefined, body: string, now: number): void {
+/**
+ * The timestamp is public and checked first; the MAC is compared in constant time whatever was sent: the given
+ * value is decoded into a buffer of the MAC's own length (zero-padded or cut), compared with timingSafeEqual, and its
+ * length is checked only afterwards, so neither its length nor its content changes how long the comparison takes.
+ */
+export function verifyWebhook(secret: string, header: string | undefined, body: string, now: number): void {
   const parts = Object.fromEntries((header ?? '').split(',').map((kv) => kv.trim().split('=', 2) as [string, string]));
   const t = Number(parts.t);
-  const given = parts.v1 ?? '';
-  if (!Number.isInteger(t) || !/^[0-9a-f]{64}$/.test(given)) throw Problem.unauthorized('Missing or malformed signature.');
+  if (!Number.isInteger(t) || parts.v1 === undefined) throw Problem.unauthorized('Missing or malformed signature.');
   if (Math.abs(now - t * 1000) > WEBHOOK_TOLERANCE_MS) throw Problem.unauthorized('The signature is too old or from the future.');
   const expected = createHmac('sha256', secret).update(`${t}.${body}`).digest();
-  if (!timingSafeEqual(expected, Buffer.from(given, 'hex'))) throw Problem.unauthorized('Bad signature.');
+  const given = parts.v1.slice(0, 2 * expected.length + 2);
+  const decoded = /^[0-9a-fA-F]*$/.test(given) ? Buffer.from(given, 'hex') : Buffer.alloc(0);
+  const candidate = Buffer.alloc(expected.length);
+  decoded.copy(candidate, 0, 0, expected.length);
+  const sameBytes = timingSafeEqual(expected, candidate);
+  if (!sameBytes || given.length !== 2 * expected.length) throw Problem.unauthorized('Bad signature.');
 }
 
 export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
   const { db } = deps;
+  /** The payment reference the order's workflow holds now; the read model's when the workflow has ended. */
+  const recordedPaymentReference = async (order: OrderRow): Promise<string | null | undefined> => {
+    try {
+      return (await deps.temporal.workflow.getHandle(orderWorkflowId(order.id)).query(stateQuery)).payment.reference;
+    } catch {
+      return (await getOrderRow(db, order.id))?.view.payment.reference;
+    }
+  };
+  const codeRequests = new CodeAttemptLimiter(CODE_REQUESTS_PER_ORDER.limit, CODE_REQUESTS_PER_ORDER.windowMs);
+  const codeEntries = new CodeAttemptLimiter(CODE_ENTRIES_PER_ORDER.limit, CODE_ENTRIES_PER_ORDER.windowMs);
   const post = <B>(
     path: string,
     summary: string,
     access: readonly Principal['role'][],
     body: z.ZodType<B>,
     handle: (ctx: { order: OrderRow; body: B; principal: Principal }) => Promise<unknown>,
+    answer: { description: string; content: Record<string, { schema: z.ZodType }> } = ok('The order after the action'),
   ): AnyRoute =>
     defineRoute({
       method: 'post',
@@ -123,7 +146,7 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
       access,
       params: IdParams,
       body,
-      responses: { 200: ok('The order after the action'), 400: problemResponse('Bad input'), ...refusals },
+      responses: { 200: answer, 400: problemResponse('Bad input'), ...refusals },
       async handle({ res, params, body: b, principal }) {
         const order = await visibleOrder(db, principal, params.id);
         res.json(await handle({ order, body: b, principal }));
@@ -180,7 +203,8 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
       path: '/v1/orders/{id}/evidence/{docId}',
       summary: 'A supporting document, as uploaded',
       tags: ['order actions'],
-      access: ROLES,
+      // Identity documents: the owner (and agents of the organisation), staff and auditors; not an organisation admin.
+      access: ROLES.filter((r) => r !== 'org_admin'),
       params: DocParams,
       responses: { 200: { description: 'The file' }, 404: problemResponse('No such document, or not yours') },
       async handle({ res, params, principal }) {
@@ -236,14 +260,16 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
     }),
     post('/unlock-code', 'Send a 6-digit unlock code by SMS to the holder (10 minutes, 5 a day)', ['customer', 'agent'], EmptyBody, async ({ order, principal }) => {
       requireHolder(principal, order);
-      return updateOrder(deps, actorOf(principal), order, 'request_unlock_code', unlockCodeUpdate, { actor: actorOf(principal) });
-    }),
+      return codeRequests.run(order.id, () => updateOrder(deps, actorOf(principal), order, 'request_unlock_code', unlockCodeUpdate, { actor: actorOf(principal) }));
+    }, { description: 'The code is sent', content: { 'application/json': { schema: z.object({ expiresAt: z.iso.datetime(), codesLeftToday: z.number().int() }) } } }),
     post('/unlock-code/verify', "Check the SMS code; the right one shows the token's PIN once", ['customer', 'agent'], VerifyBody, async ({ order, body, principal }) => {
       requireHolder(principal, order);
       const digest = unlockCodeDigest(deps.unlockKey, order.id, body.code);
-      const result = await updateOrder(deps, actorOf(principal), order, 'verify_unlock_code', verifyUnlockUpdate, { actor: actorOf(principal), digest });
-      return pinAfterCode(result, () => deps.revealPinOnce(order.id));
-    }),
+      return codeEntries.run(order.id, async () => {
+        const result = await updateOrder(deps, actorOf(principal), order, 'verify_unlock_code', verifyUnlockUpdate, { actor: actorOf(principal), digest });
+        return pinAfterCode(result, () => deps.revealPinOnce(order.id));
+      });
+    }, { description: "The right code: the token's PIN, shown once", content: { 'application/json': { schema: z.object({ unlockPin: z.string() }) } } }),
     defineRoute({
       method: 'get',
       path: '/v1/orders/{id}/certificate',
@@ -279,7 +305,7 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
         const raw = (req as { rawBody?: Buffer }).rawBody?.toString('utf8') ?? '';
         verifyWebhook(deps.paymentWebhookSecret, req.get('x-signature'), raw, Date.now());
         const parsed = WebhookBody.safeParse(req.body);
-        if (!parsed.success) throw Problem.badRequest('The webhook body is not valid.');
+        if (!parsed.success || findUnstorableText(req.body) !== undefined) throw Problem.badRequest('The webhook body is not valid.');
         const order = await getOrderRow(db, parsed.data.orderId);
         if (order === undefined) throw Problem.notFound('No such order.');
         const provider = { userId: null, role: 'payment_provider' };
@@ -292,8 +318,10 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
           }, { reference: parsed.data.reference, status: parsed.data.status });
           res.json({ received: true, status: view.payment.status });
         } catch (err) {
-          // A replayed delivery of a result already recorded is acknowledged, so the provider stops retrying.
-          if (err instanceof Problem && err.status === 409 && order.view.payment.reference === parsed.data.reference) {
+          // A replayed delivery of a result already recorded is acknowledged, so the provider stops retrying. The
+          // reference is read from the workflow itself: a duplicate racing the first delivery is refused while the
+          // read model (and `order`, read before) may not show the payment yet.
+          if (err instanceof Problem && err.status === 409 && (await recordedPaymentReference(order)) === parsed.data.reference) {
             res.json({ received: true, duplicate: true });
             return;
           }

@@ -100,8 +100,8 @@ export function quoteRoutes(deps: QuoteDeps): AnyRoute[] {
       path: '/v1/quotes',
       summary: 'A numbered quote (D-<year>-<number>) for a quantity of one product, valid 30 days; any signed-in caller',
       tags: ['quotes'],
-      // Signed in: a public route would let anyone fill the table and burn quote numbers.
-      access: ROLES,
+      // Signed in: a public route would let anyone fill the table and burn quote numbers. Auditors only read (SPEC §1).
+      access: ROLES.filter((r) => r !== 'auditor'),
       body: QuoteBody,
       responses: {
         201: { description: 'The quote; its PDF at the Location with Accept: application/pdf', content: { 'application/json': { schema: QuoteSchema } } },
