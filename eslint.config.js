@@ -29,7 +29,7 @@ const deterministicImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', '.temporal/', 'db/migrations/', 'test-results/'] },
+  { ignores: ['node_modules/', 'dist/', 'data/', '.temporal/', '.tools/', '.schemathesis/', 'bench-results/', 'db/migrations/', 'test-results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

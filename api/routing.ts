@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { Database } from '../db/client.js';
 import type { Principal, Role } from '../domain/roles.js';
 import { authenticate, principalOf } from './auth.js';
+import { findUnstorableText } from './input-guards.js';
 import { Problem } from './problem.js';
 
 export type Access = 'public' | readonly Role[];
@@ -62,6 +63,12 @@ function handlerFor(route: AnyRoute): RequestHandler {
     }
     let query: unknown = req.query;
     if (route.query !== undefined) {
+      const unstorableParam = findUnstorableText(req.query);
+      if (unstorableParam !== undefined) {
+        throw Problem.badRequest('The query string holds a NUL character (%00), which no parameter accepts.', [
+          { path: unstorableParam, message: 'NUL characters are not accepted' },
+        ]);
+      }
       const parsed = route.query.safeParse(req.query);
       if (!parsed.success) throw Problem.badRequest('The query string is not valid.', issues(parsed.error));
       query = parsed.data;
@@ -70,6 +77,12 @@ function handlerFor(route: AnyRoute): RequestHandler {
     if (route.body !== undefined) {
       if (!req.is('application/json')) {
         throw new Problem(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as application/json.');
+      }
+      const unstorable = findUnstorableText(req.body);
+      if (unstorable !== undefined) {
+        throw Problem.badRequest('The body holds text that cannot be stored: a NUL character (U+0000) or an unpaired UTF-16 surrogate.', [
+          { path: unstorable, message: 'NUL characters and unpaired surrogates are not accepted' },
+        ]);
       }
       const parsed = route.body.safeParse(req.body);
       if (!parsed.success) throw Problem.badRequest('The body is not valid.', issues(parsed.error));

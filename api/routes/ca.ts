@@ -179,7 +179,14 @@ export function caRoutes(deps: CaRouteDeps): AnyRoute[] {
       params: OcspGetParams,
       responses: { 200: { description: 'application/ocsp-response' } },
       async handle({ res, params }) {
-        await answerOcsp(res, Buffer.from(decodeURIComponent(params.request), 'base64'));
+        // Clients URL-encode the base64 (again): a '%' that starts no escape is left as it is (then not base64, so malformedRequest).
+        let request = params.request;
+        try {
+          request = decodeURIComponent(request);
+        } catch {
+          // not encoded twice
+        }
+        await answerOcsp(res, Buffer.from(request, 'base64'));
       },
     }),
   ];
