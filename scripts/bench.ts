@@ -15,6 +15,18 @@ export const SCENARIOS: Readonly<Record<string, { readonly summary: string; read
     summary: 'certificates signed per second: the CA activity path against openssl signing the same profiles, in one run',
     load: () => import('./bench/ca.js'),
   },
+  lifecycle: {
+    summary: 'N complete ID_RGS_STAR orders over HTTP with C concurrent clients, then the engine baseline on the same Temporal server (lifecycle / baseline)',
+    load: () => import('./bench/lifecycle.js'),
+  },
+  baseline: {
+    summary: 'the engine baseline alone: workflows with as many empty activities and Updates as an order',
+    load: async () => ({ main: (await import('./bench/lifecycle.js')).baselineMain }),
+  },
+  parked: {
+    summary: '10,000 open orders parked on timers and Updates: worker memory (and after a restart), list and detail latency',
+    load: () => import('./bench/parked.js'),
+  },
 };
 
 function usage(): string {
