@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNotifier, messageIdFor, type Notifier } from '../../activities/notify/index.js';
 import { createUser, upsertOrganisation } from '../../db/accounts.js';
 import { openPostgres, type DatabaseHandle } from '../../db/client.js';
-import { orders } from '../../db/schema.js';
+import { upsertOrderView } from '../../db/orders.js';
 import { DOCUMENT_LABELS } from '../../domain/catalog.js';
-import type { OrderView } from '../../domain/order.js';
+import { newOrderView } from '../../domain/order.js';
+import { orderInput } from '../orders.js';
 import { startFakeSmtp, type FakeSmtp, type ReceivedMail } from '../fakes/smtp.js';
 import { checklistOf, confirmationRequest, ledgerRow, newKey, notifierConfig, removeDataDirs, sampleOrder } from './support.js';
 
@@ -199,23 +200,10 @@ describe('recipients and records', () => {
   it('records the order a mail is about', async () => {
     const org = await upsertOrganisation(database.db, { siret: '44306184100047', name: 'Globex' });
     const user = await createUser(database.db, { email: `n-${randomUUID()}@example.test`, role: 'customer', organisationId: org.id });
-    const orderId = randomUUID();
-    const now = new Date();
-    // The smallest order row the foreign key needs; its view is not read here.
-    await database.db.insert(orders).values({
-      id: orderId,
-      workflowId: `order-${orderId}`,
-      product: 'ID_RGS_STAR',
-      status: 'awaiting_evidence',
-      waitingOn: 'customer',
-      holderUserId: user.id,
-      orderedByUserId: user.id,
-      organisationId: org.id,
-      view: {} as OrderView,
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-    });
+    // A real order view: the database is the run's, and other files list every order of it.
+    const input = orderInput(user, org);
+    const orderId = input.orderId;
+    await upsertOrderView(database.db, `order-${orderId}`, newOrderView(input));
     const key = `order-${orderId}/cancelled`;
     await notifier.sendEmail({
       idempotencyKey: key,

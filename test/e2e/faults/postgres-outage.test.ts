@@ -6,7 +6,7 @@
  * mail and SMS once, no document lost. The seed and the delays are printed (FAULT_SEED replays them).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { checkBatch, PatientClient, seededRandom, sleep, startFaultStack, startTcpProxy, type FaultStack, type TcpProxy } from './support.js';
+import { checkBatch, STEPS_PER_ORDER, PatientClient, seededRandom, sleep, startFaultStack, startTcpProxy, type FaultStack, type TcpProxy } from './support.js';
 
 const ORDERS = 4;
 /** After the outage an activity waits out its retry backoff (1 s doubling) before it tries again. */
@@ -39,9 +39,9 @@ async function probe(url: string, init: RequestInit = {}): Promise<Seen> {
 describe('Postgres unreachable for a while in the middle of a batch', () => {
   it(`the API answers 503, the activities retry, and ${ORDERS} orders complete with nothing lost or twice`, async () => {
     const rnd = seededRandom('fault-postgres');
-    const cutAfter = rnd.int(3_000, 8_000);
+    const cutAfterSteps = rnd.int(ORDERS, ORDERS * 6);
     const downFor = rnd.int(10_000, 20_000);
-    stack.log(`cutting Postgres ${cutAfter} ms into the batch for ${downFor} ms`);
+    stack.log(`cutting Postgres after ${cutAfterSteps} of ${ORDERS * STEPS_PER_ORDER} steps of the batch for ${downFor} ms`);
     const worker = await stack.startWorker();
     const client = new PatientClient(stack);
     const probeKey = (await client.account('customer')).key;
@@ -49,7 +49,7 @@ describe('Postgres unreachable for a while in the middle of a batch', () => {
     let finished = false;
     const batch = client.driveBatch(ORDERS, WAIT_MS);
     batch.then(() => (finished = true), () => (finished = true));
-    await sleep(cutAfter);
+    await client.afterSteps(cutAfterSteps, () => finished);
     expect(finished, 'the batch ended before the outage: it would test nothing').toBe(false);
     await proxy.cut();
     const cutAt = Date.now();

@@ -264,10 +264,16 @@ export interface DrivenOrder {
 }
 
 /** The client: a 503 or a reset is retried after a pause (a user clicks again), anything else is the answer. */
+/** What driveOrder counts as steps for one order: creation, 4 uploads and 6 actions. */
+export const STEPS_PER_ORDER = 11;
+
 export class PatientClient {
   readonly record: ClientRecord = { unavailable: [], broken: [], networkErrors: [] };
   /** How many orders got past each step of driveOrder, for tests that time a fault on the batch's progress. */
   readonly progress: Record<string, number> = {};
+  /** Steps done by the whole batch (creations, uploads, actions): faults are timed on them, not on the clock, so that
+   * a fault falls in the middle of the batch whether the machine is quick or loaded. */
+  steps = 0;
   private accounts = 0;
   private fileSeq = 0;
 
@@ -374,10 +380,16 @@ export class PatientClient {
    */
   async act(key: string, id: string, path: string, json: unknown, reached: (o: OrderView) => boolean, viewerKey: string): Promise<OrderView> {
     const answer = await this.call<OrderView>('POST', `/v1/orders/${id}${path}`, key, { json });
-    if (answer.status === 200) return answer.body;
+    if (answer.status === 200) {
+      this.steps++;
+      return answer.body;
+    }
     if (answer.status === 409 && answer.retried) {
       const now = await this.getOrder(viewerKey, id);
-      if (reached(now)) return now;
+      if (reached(now)) {
+        this.steps++;
+        return now;
+      }
     }
     throw new Error(`POST ${path} on ${id} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
   }
@@ -398,6 +410,7 @@ export class PatientClient {
     const answer = await this.call<{ document: { id: string }; order: OrderView }>('POST', `/v1/orders/${id}/evidence`, key, { form });
     if (answer.status !== 201) throw new Error(`upload ${documentType} on ${id} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
     uploaded.set(answer.body.document.id, createHash('sha256').update(bytes).digest('hex'));
+    this.steps++;
     return answer.body;
   }
 
@@ -432,6 +445,7 @@ export class PatientClient {
       }
     }
     lap('create');
+    this.steps++;
 
     for (const doc of ['holder_identity', 'organisation_registration', 'signed_order_form']) await this.upload(a.holder.key, id, doc, order.uploaded);
     lap('evidence');
@@ -481,6 +495,11 @@ export class PatientClient {
   }
 
   /** Drives `count` orders at once; each starts `staggerMs` after the previous one. */
+  /** Resolves once the batch has done `n` steps, or has ended (`ended()`): the caller checks which. */
+  async afterSteps(n: number, ended: () => boolean): Promise<void> {
+    while (this.steps < n && !ended()) await sleep(25);
+  }
+
   async driveBatch(count: number, timeoutMs: number, staggerMs = 300): Promise<DrivenOrder[]> {
     return Promise.all(
       Array.from({ length: count }, async (_, i) => {

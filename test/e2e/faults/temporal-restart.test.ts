@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { devServerArgs } from '../../../scripts/dev-server.js';
+import { freePort } from '../../../scripts/scratch.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../../workflows/definitions.js';
-import { freePort } from '../process-group.js';
-import { checkBatch, logger, PatientClient, seededRandom, sleep, startFaultStack, type FaultStack } from './support.js';
+import { checkBatch, STEPS_PER_ORDER, logger, PatientClient, seededRandom, sleep, startFaultStack, type FaultStack } from './support.js';
 
 const ORDERS = 4;
 const WAIT_MS = 150_000;
@@ -92,16 +92,16 @@ describe('the Temporal dev server killed and restarted on the same port and SQLi
   it(`the worker and the API reconnect and ${ORDERS} orders complete`, async () => {
     const s = stack!;
     const rnd = seededRandom('fault-temporal');
-    const killAfter = rnd.int(3_000, 9_000);
+    const killAt = rnd.int(ORDERS, ORDERS * 6);
     const downFor = rnd.int(3_000, 8_000);
-    s.log(`killing the dev server ${killAfter} ms into the batch, restarting it ${downFor} ms later`);
+    s.log(`killing the dev server after ${killAt} of ${ORDERS * STEPS_PER_ORDER} steps of the batch, restarting it ${downFor} ms later`);
     const worker = await s.startWorker();
     const client = new PatientClient(s);
     const started = Date.now();
     let finished = false;
     const batch = client.driveBatch(ORDERS, WAIT_MS);
     batch.then(() => (finished = true), () => (finished = true));
-    await sleep(killAfter);
+    await client.afterSteps(killAt, () => finished);
     expect(finished, 'the batch ended before the restart: the restart would test nothing').toBe(false);
     const old = server!;
     old.child.kill('SIGKILL');

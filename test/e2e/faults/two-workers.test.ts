@@ -4,7 +4,7 @@
  * mail and SMS once, no document lost. The seed and the delay are printed (FAULT_SEED replays them).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkBatch, PatientClient, seededRandom, sleep, startFaultStack, type FaultStack } from './support.js';
+import { checkBatch, STEPS_PER_ORDER, PatientClient, seededRandom, startFaultStack, type FaultStack } from './support.js';
 
 const ORDERS = 5;
 /** Work the dead worker held is retried on the other at its timeout (activities: 20 s start-to-close). */
@@ -21,17 +21,17 @@ afterAll(async () => {
 describe('two workers on one task queue, one killed mid-batch and not restarted', () => {
   it(`the other completes all ${ORDERS} orders`, async () => {
     const rnd = seededRandom('fault-two-workers');
-    const delay = rnd.int(2_000, 8_000);
+    const killAt = rnd.int(ORDERS, ORDERS * 6);
     const [a, b] = await Promise.all([stack.startWorker(), stack.startWorker()]);
     const client = new PatientClient(stack);
     const started = Date.now();
     let finished = false;
     const batch = client.driveBatch(ORDERS, WAIT_MS);
     batch.then(() => (finished = true), () => (finished = true));
-    stack.log(`workers ${a.pid} and ${b.pid} polling; killing ${a.pid} ${delay} ms into the batch`);
-    await sleep(delay);
+    stack.log(`workers ${a.pid} and ${b.pid} polling; killing ${a.pid} after ${killAt} of ${ORDERS * STEPS_PER_ORDER} steps of the batch`);
+    await client.afterSteps(killAt, () => finished);
     expect(finished, 'the batch ended before the kill: the kill would test nothing').toBe(false);
-    await stack.kill(a, `+${delay} ms into the batch, not restarted`);
+    await stack.kill(a, `after ${client.steps} steps of the batch, not restarted`);
     const driven = await batch;
     stack.log(`batch of ${ORDERS} completed in ${Date.now() - started} ms by worker ${b.pid} alone after the kill`);
     expect(b.child.exitCode, 'the surviving worker is still running').toBeNull();
