@@ -6,9 +6,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isExecutable } from './temporal-binaries.js';
 
 export const FUZZ_REQUIREMENTS = fileURLToPath(new URL('./fuzz-requirements.txt', import.meta.url));
 export const FUZZ_VENV = fileURLToPath(new URL('../.tools/schemathesis-venv', import.meta.url));
@@ -16,15 +17,6 @@ const STAMP = join(FUZZ_VENV, '.certflow-pins');
 const EXECUTABLE = join(FUZZ_VENV, 'bin', 'schemathesis');
 
 const pinsDigest = (): string => createHash('sha256').update(readFileSync(FUZZ_REQUIREMENTS)).digest('hex');
-
-const isExecutable = (path: string): boolean => {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function run(command: string, args: readonly string[]): void {
   const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } });

@@ -33,7 +33,8 @@ export interface ResolvedBinary {
   readonly source: 'env' | 'path' | 'installed' | 'downloaded';
 }
 
-const isExecutable = (path: string): boolean => {
+/** Whether `path` is a file this process may execute. */
+export const isExecutable = (path: string): boolean => {
   try {
     accessSync(path, constants.X_OK);
     return true;

@@ -7,10 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
-import { openPostgres } from '../db/client.js';
-import { migrateDatabase } from '../db/migrate.js';
+import { createMigratedDatabase, dropDatabase } from '../scripts/scratch.js';
 import { resolveBinary } from '../scripts/temporal-binaries.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.js';
 import { bundleWorkflows } from '../worker/worker.js';
@@ -58,7 +56,8 @@ async function startTemporal(cliPath: string): Promise<TestWorkflowEnvironment> 
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const cli = resolveBinary('cli');
-  const [env, databaseUrl, bundle] = await Promise.all([startTemporal(cli.path), createDatabase(), bundleWorkflows(console)]);
+  const databaseName = `certflow_test_${randomBytes(6).toString('hex')}`;
+  const [env, databaseUrl, bundle] = await Promise.all([startTemporal(cli.path), createMigratedDatabase(ADMIN_URL, databaseName), bundleWorkflows(console)]);
   const bundleDir = mkdtempSync(join(tmpdir(), 'certflow-bundle-'));
   const workflowBundlePath = join(bundleDir, 'workflows.js');
   writeFileSync(workflowBundlePath, bundle);
@@ -72,36 +71,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     await env.teardown();
-    await dropDatabase(databaseUrl);
+    await dropDatabase(ADMIN_URL, databaseName);
     rmSync(bundleDir, { recursive: true, force: true });
   };
-}
-
-async function createDatabase(): Promise<string> {
-  const name = `certflow_test_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  const handle = openPostgres(url.toString(), 1);
-  try {
-    await migrateDatabase(handle);
-  } finally {
-    await handle.close();
-  }
-  return url.toString();
-}
-
-async function dropDatabase(databaseUrl: string): Promise<void> {
-  const name = new URL(databaseUrl).pathname.slice(1);
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-  } finally {
-    await admin.end();
-  }
 }

@@ -51,6 +51,24 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
+/** `TestStack.http` for an API listening at `baseUrl`: the key as a bearer token, a JSON answer parsed. */
+export function httpClient(baseUrl: string): TestStack['http'] {
+  return async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.key !== undefined) headers.authorization = `Bearer ${opts.key}`;
+    let body: string | undefined = opts.rawBody;
+    if (opts.json !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      body = JSON.stringify(opts.json);
+    }
+    const res = await fetch(baseUrl + path, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    if (/json/.test(res.headers.get('content-type') ?? '') && text !== '') parsed = JSON.parse(text);
+    return { status: res.status, headers: res.headers, body: parsed as never };
+  };
+}
+
 /** Valid SIRETs (Luhn) for test organisations. */
 export const SIRETS = { acme: '73282932000074', globex: '44306184100047', laPoste: '35600000000001' } as const;
 
@@ -124,20 +142,7 @@ export async function startTestStack(overrides: TestStackOptions = {}): Promise<
       });
       return { user, key: await issueApiKey(database.db, user.id) };
     },
-    async http(method, path, opts = {}) {
-      const headers: Record<string, string> = { ...opts.headers };
-      if (opts.key !== undefined) headers.authorization = `Bearer ${opts.key}`;
-      let body: string | undefined = opts.rawBody;
-      if (opts.json !== undefined) {
-        headers['content-type'] ??= 'application/json';
-        body = JSON.stringify(opts.json);
-      }
-      const res = await fetch(baseUrl + path, { method, headers, body });
-      const text = await res.text();
-      let parsed: unknown = text;
-      if (/json/.test(res.headers.get('content-type') ?? '') && text !== '') parsed = JSON.parse(text);
-      return { status: res.status, headers: res.headers, body: parsed as never };
-    },
+    http: httpClient(baseUrl),
     async close() {
       await closeServer(server);
       worker.shutdown();

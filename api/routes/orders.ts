@@ -1,6 +1,6 @@
 /** Orders: creation (starts the order workflow), reading one, listing. */
 import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client, type WorkflowStartOptions } from '@temporalio/client';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { getOrganisation, getUser, type User } from '../../db/accounts.js';
@@ -220,22 +220,27 @@ async function readCertificateRequest(db: Database, body: CreateOrderBody, order
   };
 }
 
+/** How an order's workflow is started (also by the parked-orders benchmark): one workflow per order id, ever. */
+export function orderWorkflowStartOptions(taskQueue: string, input: OrderInput): WorkflowStartOptions<typeof orderWorkflow> {
+  return {
+    taskQueue,
+    workflowId: orderWorkflowId(input.orderId),
+    args: [input],
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    workflowIdConflictPolicy: 'FAIL',
+    typedSearchAttributes: [
+      { key: SEARCH_ATTRIBUTES.status, value: 'created' },
+      { key: SEARCH_ATTRIBUTES.waitingOn, value: 'nobody' },
+      { key: SEARCH_ATTRIBUTES.product, value: input.product },
+      { key: SEARCH_ATTRIBUTES.organisation, value: input.organisation.id },
+    ],
+  };
+}
+
 /** Starts the order's workflow, or finds it already started by an earlier attempt of the same idempotent request. */
 async function startOrder(deps: OrdersDeps, input: OrderInput, replay: boolean): Promise<void> {
   try {
-    await deps.temporal.workflow.start<typeof orderWorkflow>('orderWorkflow', {
-      taskQueue: deps.taskQueue,
-      workflowId: orderWorkflowId(input.orderId),
-      args: [input],
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      workflowIdConflictPolicy: 'FAIL',
-      typedSearchAttributes: [
-        { key: SEARCH_ATTRIBUTES.status, value: 'created' },
-        { key: SEARCH_ATTRIBUTES.waitingOn, value: 'nobody' },
-        { key: SEARCH_ATTRIBUTES.product, value: input.product },
-        { key: SEARCH_ATTRIBUTES.organisation, value: input.organisation.id },
-      ],
-    });
+    await deps.temporal.workflow.start<typeof orderWorkflow>('orderWorkflow', orderWorkflowStartOptions(deps.taskQueue, input));
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     if (!replay) throw Problem.conflict('order-exists', `An order with id ${input.orderId} already exists.`);

@@ -16,11 +16,12 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { and, count, eq, inArray } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
+import { orderWorkflowStartOptions } from '../../api/routes/orders.js';
 import { orders } from '../../db/schema.js';
 import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
 import type { OrderInput, OrderView } from '../../domain/order.js';
 import { partnerPriceOf } from '../../domain/partner.js';
-import { orderWorkflowId, SEARCH_ATTRIBUTES, stateQuery } from '../../workflows/definitions.js';
+import { orderWorkflowId, stateQuery } from '../../workflows/definitions.js';
 import type { orderWorkflow } from '../../workflows/order.js';
 import { inLanes, Latencies, latencyTable, type LatencySummary } from './latency.js';
 import { ownCpuSeconds, ProcessSampler, readProcess, type ProcessUsage } from './proc.js';
@@ -168,19 +169,7 @@ export async function runParkedBench(o: ParkedOptions): Promise<{ report: Parked
       if (o.create === 'client') {
         const input = inputFor(i);
         await createLat.time('create: workflow start (client)', () =>
-          stack.client.workflow.start<typeof orderWorkflow>('orderWorkflow', {
-            taskQueue: stack.taskQueue,
-            workflowId: orderWorkflowId(input.orderId),
-            args: [input],
-            workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            workflowIdConflictPolicy: 'FAIL',
-            typedSearchAttributes: [
-              { key: SEARCH_ATTRIBUTES.status, value: 'created' },
-              { key: SEARCH_ATTRIBUTES.waitingOn, value: 'nobody' },
-              { key: SEARCH_ATTRIBUTES.product, value: input.product },
-              { key: SEARCH_ATTRIBUTES.organisation, value: input.organisation.id },
-            ],
-          }),
+          stack.client.workflow.start<typeof orderWorkflow>('orderWorkflow', orderWorkflowStartOptions(stack.taskQueue, input)),
         );
         orderIds.push(input.orderId);
       } else {

@@ -8,23 +8,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import postgres from 'postgres';
 import { loadSecrets } from '../../config/secrets.js';
 import { dataConverterFor, payloadCodecFromSecrets } from '../../config/payload-codec.js';
 import { createUser, issueApiKey, upsertOrganisation } from '../../db/accounts.js';
 import { openPostgres, type DatabaseHandle } from '../../db/client.js';
-import { migrateDatabase } from '../../db/migrate.js';
 import type { Role } from '../../domain/roles.js';
 import { startFakeSmtp, type FakeSmtp } from '../../test/fakes/smtp.js';
 import { startFakeTwilio, type FakeTwilio } from '../../test/fakes/twilio.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/definitions.js';
 import { bundleWorkflows } from '../../worker/worker.js';
 import { startDevServer, type DevServer } from '../dev-server.js';
+import { createMigratedDatabase, dropDatabase, freePort } from '../scratch.js';
 import { resolveBinary } from '../temporal-binaries.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -36,16 +34,6 @@ const TWILIO_FROM = '+33700000000';
 const TASK_QUEUE_TYPE = { workflow: 1, activity: 2 } as const;
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 export interface ChildHandle {
   readonly name: string;
@@ -138,27 +126,6 @@ export interface BenchStack {
   close(): Promise<void>;
 }
 
-async function createDatabase(name: string): Promise<string> {
-  const admin = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(ADMIN_DATABASE_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function dropDatabase(name: string): Promise<void> {
-  const admin = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-  } finally {
-    await admin.end();
-  }
-}
-
 async function timed<T>(setupMs: Record<string, number>, name: string, run: () => Promise<T>): Promise<T> {
   const t0 = performance.now();
   const out = await run();
@@ -202,14 +169,8 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
         readyTimeoutMs: 120_000,
       });
     const startDb = async (): Promise<string> => {
-      const url = await createDatabase(databaseName);
-      cleanups.push(() => dropDatabase(databaseName));
-      const handle = openPostgres(url, 1);
-      try {
-        await migrateDatabase(handle);
-      } finally {
-        await handle.close();
-      }
+      const url = await createMigratedDatabase(ADMIN_DATABASE_URL, databaseName);
+      cleanups.push(() => dropDatabase(ADMIN_DATABASE_URL, databaseName));
       return url;
     };
     const bundleTo = async (path: string): Promise<string> => {

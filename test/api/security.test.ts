@@ -9,8 +9,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
-import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../api/app.js';
 import { CodeAttemptLimiter } from '../../api/pin-reveal.js';
@@ -21,7 +19,9 @@ import { createLogger, redactUrl } from '../../config/logger.js';
 import { createUser } from '../../db/accounts.js';
 import { hashPassword } from '../../db/passwords.js';
 import type { OrderView } from '../../domain/order.js';
-import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
+import type { ProvidersStack } from '../fakes/providers.js';
+import type { FakeSmtp } from '../fakes/smtp.js';
+import type { FakeTwilio } from '../fakes/twilio.js';
 import type { Account, HttpResult, TestStack } from '../support.js';
 
 // The worker's logs: the Temporal runtime is installed once per process, so it is installed here, at DEBUG, before
@@ -35,7 +35,8 @@ const asJson = (entry: LogEntry): string =>
     return v;
   });
 Runtime.install({ logger: new DefaultLogger('DEBUG', (entry) => workerLog.push(asJson(entry))) });
-const { startTestStack } = await import('../support.js');
+const { httpClient } = await import('../support.js');
+const { startProvidersStack } = await import('../fakes/providers.js');
 const { Driver } = await import('../workflows/drive.js');
 
 const WEBHOOK_SECRET = `whsec_${randomBytes(16).toString('hex')}`;
@@ -49,78 +50,25 @@ const keep = (what: string, value: string | undefined): void => {
   secrets.set(`${what} #${secrets.size}`, value ?? '');
 };
 
-/** A relay that requires AUTH (PLAIN/LOGIN over the loopback) with SMTP_USER / SMTP_PASSWORD, keeping what it accepts. */
-async function startAuthSmtp(): Promise<{ url: string; texts: string[]; close(): Promise<void> }> {
-  const texts: string[] = [];
-  const server = new SMTPServer({
-    secure: false,
-    disabledCommands: ['STARTTLS'],
-    allowInsecureAuth: true,
-    authMethods: ['PLAIN', 'LOGIN'],
-    logger: false,
-    closeTimeout: 500,
-    onAuth(auth, _session, callback) {
-      if (auth.username === SMTP_USER && auth.password === SMTP_PASSWORD) callback(null, { user: SMTP_USER });
-      else callback(new Error('Invalid username or password'));
-    },
-    onData(stream, _session, callback) {
-      simpleParser(stream)
-        .then((parsed) => {
-          texts.push(parsed.text ?? '');
-          callback();
-        })
-        .catch((err: Error) => callback(err));
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.server.address() as AddressInfo;
-  return {
-    url: `smtp://${SMTP_USER}:${SMTP_PASSWORD}@127.0.0.1:${port}`,
-    texts,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
+let providers: ProvidersStack;
 let stack: TestStack;
-let smtp: Awaited<ReturnType<typeof startAuthSmtp>>;
+let smtp: FakeSmtp;
 let twilio: FakeTwilio;
 let server: Server;
 let baseUrl: string;
+let http: TestStack['http'];
 const apiLog: string[] = [];
 let logged: TestStack;
 let ra: Account;
 let dra: Account;
 
-async function http<T = unknown>(method: string, path: string, opts: { key?: string; json?: unknown; headers?: Record<string, string>; rawBody?: string } = {}): Promise<HttpResult<T>> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.key !== undefined) headers.authorization = `Bearer ${opts.key}`;
-  let body: string | undefined = opts.rawBody;
-  if (opts.json !== undefined) {
-    headers['content-type'] ??= 'application/json';
-    body = JSON.stringify(opts.json);
-  }
-  const res = await fetch(baseUrl + path, { method, headers, body });
-  const text = await res.text();
-  let parsed: unknown = text;
-  if (/json/.test(res.headers.get('content-type') ?? '') && text !== '') parsed = JSON.parse(text);
-  return { status: res.status, headers: res.headers, body: parsed as never };
-}
-
 beforeAll(async () => {
-  [smtp, twilio] = await Promise.all([startAuthSmtp(), startFakeTwilio()]);
-  stack = await startTestStack({
-    env: {
-      SMTP_URL: smtp.url,
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_FROM: '+33700000000',
-      TWILIO_API_URL: twilio.url,
-      PAYMENT_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    },
+  // An SMTP relay that requires AUTH, so that its password is among the secrets the logs must not show.
+  providers = await startProvidersStack({
+    smtp: { auth: { user: SMTP_USER, password: SMTP_PASSWORD } },
+    env: { PAYMENT_WEBHOOK_SECRET: WEBHOOK_SECRET },
   });
+  ({ stack, smtp, twilio } = providers);
   // The API under test logs at debug into a buffer, through the product's own logger (config/logger.ts).
   const app = createApp({
     db: stack.db,
@@ -133,6 +81,7 @@ beforeAll(async () => {
   });
   server = await listen(app, '127.0.0.1', 0);
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  http = httpClient(baseUrl);
   logged = { ...stack, baseUrl, http };
   ra = await stack.account('ra_operator');
   dra = await stack.account('dra_operator');
@@ -146,8 +95,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (server !== undefined) await closeServer(server);
-  await stack?.close();
-  await Promise.all([smtp?.close(), twilio?.close()]);
+  await providers?.close();
 });
 
 const PROBLEM = /^application\/problem\+json/;
@@ -406,7 +354,7 @@ describe('secrets absent from the logs', () => {
     const password = `Registered-${randomUUID()}`;
     keep('password', password);
     const email = `logs-${randomUUID().slice(0, 8)}@example.test`;
-    const mailsBefore = smtp.texts.length;
+    const mailsBefore = smtp.messages.length;
     const registered = await http('POST', '/v1/auth/register', {
       json: { siret: '73282932000074', organisationName: 'ACME', givenName: 'Log', surname: 'Watcher', email, phone: '+33633333333', language: 'en', password },
     });
@@ -414,7 +362,10 @@ describe('secrets absent from the logs', () => {
     const deadline = Date.now() + 15_000;
     let token: string | undefined;
     while (token === undefined && Date.now() < deadline) {
-      token = smtp.texts.slice(mailsBefore).map((t) => /activate\?token=([A-Za-z0-9_-]+)/.exec(t)?.[1]).find((x) => x !== undefined);
+      token = smtp.messages
+        .slice(mailsBefore)
+        .map((m) => /activate\?token=([A-Za-z0-9_-]+)/.exec(m.parsed.text ?? '')?.[1])
+        .find((x) => x !== undefined);
       if (token === undefined) await new Promise((r) => setTimeout(r, 100));
     }
     keep('activation token', token);

@@ -4,25 +4,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { reapOrphanedDevServer } from '../../scripts/embedded-stack.js';
+import { freePort } from '../../scripts/scratch.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-/** A loopback port nobody listens on right now. */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 /**
  * SIGINT to the whole process group; resolves once every process of the group has closed its output. A group still

@@ -6,8 +6,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { OrderView } from '../../domain/order.js';
+import { freePort } from '../../scripts/scratch.js';
 import { rgsStarOrder, SIRETS } from '../support.js';
-import { freePort, ROOT } from './process-group.js';
+import { ROOT } from './process-group.js';
 
 interface Proc {
   child: ChildProcess;

@@ -6,161 +6,33 @@
  * queue. Mails go to a real SMTP server and SMS to a server speaking Twilio's API, so what is counted is what left
  * the system. Every delay used is printed, so a failure can be replayed with the same timings.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomInt, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { randomInt } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createServices, type Services } from '../../activities/services.js';
-import { createApp } from '../../api/app.js';
-import { closeServer, listen } from '../../api/server.js';
-import { loadConfig } from '../../config/index.js';
-import { createLogger } from '../../config/logger.js';
-import { dataConverterFor, payloadCodecFromSecrets } from '../../config/payload-codec.js';
-import { createUser, issueApiKey, upsertOrganisation } from '../../db/accounts.js';
-import { openPostgres, type DatabaseHandle } from '../../db/client.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificates, sentMessages, tokens } from '../../db/schema.js';
 import type { OrderView } from '../../domain/order.js';
-import type { Role } from '../../domain/roles.js';
 import { minimalPdf } from '../documents/fixtures.js';
-import { startFakeSmtp, type FakeSmtp, type ReceivedMail } from '../fakes/smtp.js';
-import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
-import { rgsStarOrder, SIRETS } from '../support.js';
+import type { ReceivedMail } from '../fakes/smtp.js';
+import { rgsStarOrder } from '../support.js';
+import { PatientClient, sleep, startFaultStack, type FaultStack, type WorkerProcess } from './faults/support.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** More orders are run while the test has been running for less than this (one at least). */
 const TIME_BUDGET_MS = 90_000;
 const MAX_ORDERS = 3;
 /** A kill in the middle of an activity is only noticed at its start-to-close timeout (20 s, workflows/activities.ts), then retried. */
 const ORDER_TIMEOUT_MS = 240_000;
-const TWILIO_FROM = '+33700000000';
 /**
  * WORKER_KILL_AT_PROVIDER=1 replaces the random delays by the worst moment: the kill comes as soon as the SMTP server
  * holds the certificate_issued mail and as soon as the Twilio server holds the SMS, before the worker records them sent.
  */
 const KILL_AT_PROVIDER = process.env.WORKER_KILL_AT_PROVIDER === '1';
-/** temporal.api.enums.v1.TaskQueueType (the proto package is not a direct dependency). */
-const TASK_QUEUE_TYPE_ACTIVITY = 2;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const t0 = Date.now();
-const log = (message: string): void => console.log(`[worker-kill +${((Date.now() - t0) / 1000).toFixed(1)}s] ${message}`);
-
-// ---- the worker process ------------------------------------------------------------------------------------------
-
-interface WorkerProcess {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  readonly exited: Promise<void>;
-  output(): string;
-}
-
-const taskQueue = `worker-kill-${randomUUID()}`;
-const dataDir = mkdtempSync(join(tmpdir(), 'certflow-worker-kill-'));
-const workers: WorkerProcess[] = [];
-
-let smtp: FakeSmtp;
-let twilio: FakeTwilio;
-let database: DatabaseHandle;
-let services: Services;
-let connection: Connection;
-let client: Client;
-let server: Server;
-let baseUrl: string;
-
-function workerEnv(): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    DATABASE_URL: inject('databaseUrl'),
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
-    MASTER_KEY: inject('masterKey'),
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    SMTP_URL: smtp.url,
-    TWILIO_ACCOUNT_SID: twilio.accountSid,
-    TWILIO_AUTH_TOKEN: twilio.authToken,
-    TWILIO_FROM,
-    TWILIO_API_URL: twilio.url,
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    // The run's prebuilt bundle, as a production worker is given: each restart is up in a moment.
-    WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
-  };
-}
-
-function spawnWorker(): WorkerProcess {
-  let output = '';
-  const keep = (d: Buffer): void => {
-    // The tail is enough to tell why a worker did not start.
-    output = (output + d.toString()).slice(-20_000);
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], { cwd: ROOT, env: workerEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  if (child.pid === undefined) throw new Error('the worker process did not start');
-  const worker: WorkerProcess = { child, pid: child.pid, exited, output: () => output };
-  workers.push(worker);
-  return worker;
-}
-
-/** Resolves once the worker process polls the task queue (the SDK's identity is `<pid>@<host>`). */
-async function whenPolling(worker: WorkerProcess, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let dead = false;
-  void worker.exited.then(() => (dead = true));
-  for (;;) {
-    if (dead) throw new Error(`worker ${worker.pid} exited before polling:\n${worker.output()}`);
-    const { pollers } = await connection.workflowService.describeTaskQueue({
-      namespace: 'default',
-      taskQueue: { name: taskQueue },
-      taskQueueType: TASK_QUEUE_TYPE_ACTIVITY,
-    });
-    if (pollers.some((p) => p.identity?.startsWith(`${worker.pid}@`) === true)) return;
-    if (Date.now() > deadline) throw new Error(`worker ${worker.pid} not polling after ${timeoutMs} ms:\n${worker.output()}`);
-    await sleep(100);
-  }
-}
-
-async function startWorker(): Promise<WorkerProcess> {
-  const started = Date.now();
-  const worker = spawnWorker();
-  await whenPolling(worker);
-  log(`worker ${worker.pid} polling after ${Date.now() - started} ms`);
-  return worker;
-}
-
-async function kill(worker: WorkerProcess, why: string): Promise<void> {
-  if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
-  await worker.exited;
-  log(`worker ${worker.pid} killed (${why})`);
-}
+/** The API in this process and the worker processes on one task queue (test/e2e/faults/support.ts). */
+let stack: FaultStack;
+/** Makes the accounts (rows in the database, with an API key each). */
+let client: PatientClient;
 
 // ---- the API in this process, over HTTP --------------------------------------------------------------------------
-
-interface Account {
-  readonly key: string;
-  readonly email: string;
-}
-
-let accounts = 0;
-async function account(role: Role, phone: string | null = null): Promise<Account> {
-  const inOrganisation = role === 'customer' || role === 'agent' || role === 'org_admin';
-  const org = inOrganisation ? await upsertOrganisation(database.db, { siret: SIRETS.acme, name: 'ACME', publicAdministration: false }) : undefined;
-  const user = await createUser(database.db, {
-    email: `kill-${role}-${++accounts}-${randomUUID().slice(0, 8)}@example.test`,
-    role,
-    organisationId: org?.id ?? null,
-    givenName: 'Camille',
-    surname: 'Durand',
-    phone,
-  });
-  return { key: await issueApiKey(database.db, user.id), email: user.email };
-}
 
 interface Answer<T> {
   readonly status: number;
@@ -168,7 +40,7 @@ interface Answer<T> {
 }
 
 async function post<T = OrderView>(key: string, path: string, json: unknown = {}): Promise<Answer<T>> {
-  const res = await fetch(baseUrl + path, {
+  const res = await fetch(stack.baseUrl + path, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify(json),
@@ -180,12 +52,12 @@ async function upload(key: string, orderId: string, documentType: string): Promi
   const form = new FormData();
   form.append('documentType', documentType);
   form.append('file', new Blob([new Uint8Array(minimalPdf())]), `${documentType}.pdf`);
-  const res = await fetch(`${baseUrl}/v1/orders/${orderId}/evidence`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form });
+  const res = await fetch(`${stack.baseUrl}/v1/orders/${orderId}/evidence`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form });
   return { status: res.status, body: (await res.json()) as { document: { id: string }; order: OrderView } };
 }
 
 async function getOrder(key: string, orderId: string): Promise<OrderView> {
-  const res = await fetch(`${baseUrl}/v1/orders/${orderId}`, { headers: { authorization: `Bearer ${key}` } });
+  const res = await fetch(`${stack.baseUrl}/v1/orders/${orderId}`, { headers: { authorization: `Bearer ${key}` } });
   if (res.status !== 200) throw new Error(`GET order answered ${res.status}`);
   return (await res.json()) as OrderView;
 }
@@ -201,40 +73,12 @@ async function until(key: string, orderId: string, done: (o: OrderView) => boole
 }
 
 beforeAll(async () => {
-  smtp = await startFakeSmtp();
-  twilio = await startFakeTwilio();
-  const env = workerEnv();
-  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: inject('databaseUrl'), MASTER_KEY: inject('masterKey'), SMTP_URL: env.SMTP_URL });
-  database = openPostgres(inject('databaseUrl'), 5);
-  services = await createServices(config, database.db);
-  connection = await Connection.connect({ address: inject('temporalAddress') });
-  // The spawned workers derive the same codec from the same MASTER_KEY.
-  client = new Client({ connection, namespace: 'default', dataConverter: dataConverterFor(payloadCodecFromSecrets(services.secrets)) });
-  const app = createApp({
-    db: database.db,
-    services,
-    deadlines: config.orderDeadlines,
-    temporal: client,
-    taskQueue,
-    log: createLogger('silent'),
-    publicBaseUrl: 'http://127.0.0.1',
-    readinessChecks: {},
-  });
-  server = await listen(app, '127.0.0.1', 0);
-  baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  log(`task queue ${taskQueue}, API on ${baseUrl}`);
+  stack = await startFaultStack({ name: 'worker-kill' });
+  client = new PatientClient(stack);
 });
 
 afterAll(async () => {
-  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
-  await Promise.all(workers.map((w) => w.exited));
-  if (server !== undefined) await closeServer(server);
-  await connection?.close();
-  await services?.close();
-  await database?.close();
-  await smtp?.close();
-  await twilio?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 /** Every mail names its template in a header. */
@@ -249,14 +93,14 @@ const template = (m: ReceivedMail): string => {
 async function scenario(round: number, initial: WorkerProcess): Promise<WorkerProcess> {
   let worker = initial;
   const phone = `+336${String(randomInt(10_000_000, 99_999_999))}`;
-  const holder = await account('customer', phone);
-  const ra = await account('ra_operator');
-  const dra = await account('dra_operator');
+  const holder = await client.account('customer', phone);
+  const ra = await client.account('ra_operator');
+  const dra = await client.account('dra_operator');
 
   const created = await post(holder.key, '/v1/orders', rgsStarOrder({ product: 'ID_RGS_3STAR' }));
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const id = created.body.id;
-  log(`round ${round}: order ${id}, holder phone ${phone}`);
+  stack.log(`round ${round}: order ${id}, holder phone ${phone}`);
 
   for (const doc of ['holder_identity', 'organisation_registration', 'signed_order_form']) {
     const up = await upload(holder.key, id, doc);
@@ -282,19 +126,19 @@ async function scenario(round: number, initial: WorkerProcess): Promise<WorkerPr
   // Awaited below; a failure meanwhile must not be an unhandled rejection.
   payment.catch(() => undefined);
   if (KILL_AT_PROVIDER) {
-    log(`round ${round}: killing the worker the moment the SMTP server has the certificate_issued mail`);
-    await smtp.waitFor(issuedMail, 60_000);
+    stack.log(`round ${round}: killing the worker the moment the SMTP server has the certificate_issued mail`);
+    await stack.smtp.waitFor(issuedMail, 60_000);
     killedAt.push({ label: 'kill at the mail', at: Date.now() });
-    await kill(worker, `round ${round}, certificate_issued mail in the SMTP server`);
-    worker = await startWorker();
+    await stack.kill(worker, `round ${round}, certificate_issued mail in the SMTP server`);
+    worker = await stack.startWorker();
   } else {
-    log(`round ${round}: kill delays (ms) ${JSON.stringify(kills)}: the first after the payment is sent, the others after each restart polls`);
+    stack.log(`round ${round}: kill delays (ms) ${JSON.stringify(kills)}: the first after the payment is sent, the others after each restart polls`);
     for (const [i, delay] of kills.entries()) {
       await sleep(delay);
       const seen = await getOrder(holder.key, id);
       killedAt.push({ label: `kill ${i + 1}`, at: Date.now() });
-      await kill(worker, `round ${round}, kill ${i + 1} at +${delay} ms, order ${seen.status}`);
-      worker = await startWorker();
+      await stack.kill(worker, `round ${round}, kill ${i + 1} at +${delay} ms, order ${seen.status}`);
+      worker = await stack.startWorker();
     }
   }
   const paid = await payment;
@@ -303,7 +147,7 @@ async function scenario(round: number, initial: WorkerProcess): Promise<WorkerPr
   const issued = await until(holder.key, id, (o) => o.status === 'awaiting_acceptance');
   const serial = issued.certificateSerial ?? '';
   expect(serial).toMatch(/^[0-9a-f]{16,}$/);
-  log(`round ${round}: awaiting_acceptance after ${Date.now() - issuanceStart} ms, serial ${serial}`);
+  stack.log(`round ${round}: awaiting_acceptance after ${Date.now() - issuanceStart} ms, serial ${serial}`);
 
   const accepted = await post(holder.key, `/v1/orders/${id}/acceptance`, { decision: 'accept' });
   expect(accepted.body).toMatchObject({ status: 'awaiting_unlock', acceptance: 'accepted' });
@@ -315,21 +159,21 @@ async function scenario(round: number, initial: WorkerProcess): Promise<WorkerPr
   asked.catch(() => undefined);
   let returnedFirst: boolean;
   if (KILL_AT_PROVIDER) {
-    log(`round ${round}: killing the worker the moment the Twilio server has the SMS`);
-    await twilio.waitFor((m) => m.to === phone, 60_000);
+    stack.log(`round ${round}: killing the worker the moment the Twilio server has the SMS`);
+    await stack.twilio.waitFor((m) => m.to === phone, 60_000);
     returnedFirst = false;
   } else {
-    log(`round ${round}: unlock-code kill delay ${unlockKill} ms (or at once if the request returns first)`);
+    stack.log(`round ${round}: unlock-code kill delay ${unlockKill} ms (or at once if the request returns first)`);
     returnedFirst = await Promise.race([asked.then(() => true), sleep(unlockKill).then(() => false)]);
   }
   const unlockKilledAt = Date.now();
   killedAt.push({ label: 'unlock kill', at: unlockKilledAt });
-  await kill(worker, `round ${round}, unlock code ${returnedFirst ? 'returned' : 'in flight'} at +${unlockKilledAt - unlockStart} ms`);
-  worker = await startWorker();
+  await stack.kill(worker, `round ${round}, unlock code ${returnedFirst ? 'returned' : 'in flight'} at +${unlockKilledAt - unlockStart} ms`);
+  worker = await stack.startWorker();
   const askedAnswer = await asked;
   expect(askedAnswer.status, JSON.stringify(askedAnswer.body)).toBe(200);
-  log(`round ${round}: unlock-code answered after ${Date.now() - unlockStart} ms`);
-  const sms = await twilio.waitFor((m) => m.to === phone, 90_000);
+  stack.log(`round ${round}: unlock-code answered after ${Date.now() - unlockStart} ms`);
+  const sms = await stack.twilio.waitFor((m) => m.to === phone, 90_000);
   const code = /\b(\d{6})\b/.exec(sms.body)?.[1];
   expect(code).toBeDefined();
   const right = await post<{ unlockPin: string }>(holder.key, `/v1/orders/${id}/unlock-code/verify`, { code });
@@ -339,27 +183,27 @@ async function scenario(round: number, initial: WorkerProcess): Promise<WorkerPr
   expect(done.certificateSerial).toBe(serial);
 
   // The completion mail is the workflow's last step: every message of the order has been sent (or tried) by then.
-  const forOrder = () => smtp.messages.filter((m) => (m.parsed.subject ?? '').includes(id));
-  await smtp.waitFor((m) => template(m) === 'order_completed' && (m.parsed.subject ?? '').includes(id), 90_000);
+  const forOrder = () => stack.smtp.messages.filter((m) => (m.parsed.subject ?? '').includes(id));
+  await stack.smtp.waitFor((m) => template(m) === 'order_completed' && (m.parsed.subject ?? '').includes(id), 90_000);
 
   // Every count at once, so that a failure shows all that went wrong in the round.
-  const certs = await database.db.select().from(certificates).where(eq(certificates.orderId, id));
-  const tokenRows = await database.db.select().from(tokens).where(eq(tokens.orderId, id));
+  const certs = await stack.direct.db.select().from(certificates).where(eq(certificates.orderId, id));
+  const tokenRows = await stack.direct.db.select().from(tokens).where(eq(tokens.orderId, id));
   const mails = forOrder();
   const issuedMails = mails.filter((m) => issuedMail(m) && (m.parsed.text ?? '').includes(serial));
   const messageIds = mails.map((m) => m.parsed.messageId);
   const distinct = (list: ReceivedMail[]): number => new Set(list.map((m) => m.parsed.messageId)).size;
   // The SMTP server has the completion mail a moment before the worker marks its row sent.
   const ledgerDeadline = Date.now() + 10_000;
-  let ledger = await database.db.select().from(sentMessages).where(eq(sentMessages.orderId, id));
+  let ledger = await stack.direct.db.select().from(sentMessages).where(eq(sentMessages.orderId, id));
   while (ledger.some((r) => r.status !== 'sent') && Date.now() < ledgerDeadline) {
     await sleep(100);
-    ledger = await database.db.select().from(sentMessages).where(eq(sentMessages.orderId, id));
+    ledger = await stack.direct.db.select().from(sentMessages).where(eq(sentMessages.orderId, id));
   }
   const keys = ledger.map((r) => r.idempotencyKey);
   const issuedRows = ledger.filter((r) => r.template === 'certificate_issued');
   const smsRows = ledger.filter((r) => r.channel === 'sms');
-  const texts = twilio.messages.filter((m) => m.to === phone);
+  const texts = stack.twilio.messages.filter((m) => m.to === phone);
 
   /** When something happened, from the nearest kill: a message sent twice was in the provider just before one. */
   const fromKills = (at: Date | null | undefined): string => {
@@ -376,7 +220,7 @@ async function scenario(round: number, initial: WorkerProcess): Promise<WorkerPr
       `ledger row ${smsRows[0]?.status ?? 'missing'}, created ${fromKills(smsRows[0]?.createdAt)}, sent ${fromKills(smsRows[0]?.sentAt)}`,
     ...mails.map((m) => `mail ${m.parsed.messageId ?? '?'} ${template(m)}: ${m.parsed.subject ?? ''}`),
   ].join('\n');
-  log(`round ${round}:\n${evidence}`);
+  stack.log(`round ${round}:\n${evidence}`);
   expect(
     {
       certificates: certs.length,
@@ -407,7 +251,7 @@ async function scenario(round: number, initial: WorkerProcess): Promise<WorkerPr
     ledgerMailRows: new Set(messageIds).size,
     smsToTheHolder: 1,
   });
-  log(`round ${round}: passed (${mails.length} mails of which ${messageIds.length - new Set(messageIds).size} copies of a message, 1 SMS)`);
+  stack.log(`round ${round}: passed (${mails.length} mails of which ${messageIds.length - new Set(messageIds).size} copies of a message, 1 SMS)`);
   return worker;
 }
 
@@ -416,18 +260,18 @@ describe('a worker killed in the middle of issuance and restarted', () => {
     'gives one certificate, one mail, one SMS',
     async () => {
       const started = Date.now();
-      let worker = await startWorker();
+      let worker = await stack.startWorker();
       let last = 0;
       for (let round = 1; round <= MAX_ORDERS; round++) {
         const elapsed = Date.now() - started;
         if (round > 1 && elapsed + last > TIME_BUDGET_MS) {
-          log(`stopping after ${round - 1} order(s): ${elapsed} ms spent, the last order took ${last} ms`);
+          stack.log(`stopping after ${round - 1} order(s): ${elapsed} ms spent, the last order took ${last} ms`);
           break;
         }
         const roundStart = Date.now();
         worker = await scenario(round, worker);
         last = Date.now() - roundStart;
-        log(`round ${round} took ${last} ms`);
+        stack.log(`round ${round} took ${last} ms`);
       }
     },
     // One order may wait out several activity timeouts of a minute; the loop stops starting orders after ~90 s.

@@ -1,6 +1,6 @@
 /** Both message providers of a test stack: a real SMTP server and a server speaking Twilio's API, with the env for them. */
 import { startTestStack, type TestStack, type TestStackOptions } from '../support.js';
-import { startFakeSmtp, type FakeSmtp } from './smtp.js';
+import { startFakeSmtp, type FakeSmtp, type FakeSmtpOptions } from './smtp.js';
 import { startFakeTwilio, type FakeTwilio } from './twilio.js';
 
 export interface Providers {
@@ -11,8 +11,13 @@ export interface Providers {
   close(): Promise<void>;
 }
 
-export async function startProviders(): Promise<Providers> {
-  const [smtp, twilio] = await Promise.all([startFakeSmtp(), startFakeTwilio()]);
+export interface ProvidersOptions {
+  /** How the SMTP server is started (AUTH required, for one). */
+  readonly smtp?: FakeSmtpOptions;
+}
+
+export async function startProviders(opts: ProvidersOptions = {}): Promise<Providers> {
+  const [smtp, twilio] = await Promise.all([startFakeSmtp(opts.smtp), startFakeTwilio()]);
   return {
     smtp,
     twilio,
@@ -39,11 +44,12 @@ export interface ProvidersStack {
 }
 
 /** A test stack (test/support.ts) sending its mails and SMS to both providers; `opts.env` is added to theirs. */
-export async function startProvidersStack(opts: TestStackOptions = {}): Promise<ProvidersStack> {
-  const providers = await startProviders();
+export async function startProvidersStack(opts: TestStackOptions & ProvidersOptions = {}): Promise<ProvidersStack> {
+  const { smtp: smtpOptions, ...stackOptions } = opts;
+  const providers = await startProviders({ smtp: smtpOptions });
   let stack: TestStack;
   try {
-    stack = await startTestStack({ ...opts, env: { ...providers.env, ...opts.env } });
+    stack = await startTestStack({ ...stackOptions, env: { ...providers.env, ...stackOptions.env } });
   } catch (err) {
     await providers.close();
     throw err;

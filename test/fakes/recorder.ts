@@ -33,3 +33,46 @@ export class Recorder<T> {
     });
   }
 }
+
+/**
+ * What a fake refuses, and with which code (an SMTP reply code, an HTTP status): the next `count` messages after
+ * `failNext`, every one during an outage. The outage comes first; `failNext` still counts down once it ends.
+ */
+export class Refusals<C> {
+  /** Refused so far. */
+  count = 0;
+  private pending = 0;
+  private pendingCode: C;
+  private outage: C | null = null;
+
+  constructor(private readonly defaultCode: C) {
+    this.pendingCode = defaultCode;
+  }
+
+  failNext(count: number, code: C = this.defaultCode): void {
+    this.pending = count;
+    this.pendingCode = code;
+  }
+
+  startOutage(code: C = this.defaultCode): void {
+    this.outage = code;
+  }
+
+  endOutage(): void {
+    this.outage = null;
+  }
+
+  /** The code to refuse this message with (it is counted), or undefined when it is to be taken. */
+  next(): C | undefined {
+    if (this.outage !== null) {
+      this.count++;
+      return this.outage;
+    }
+    if (this.pending > 0) {
+      this.pending--;
+      this.count++;
+      return this.pendingCode;
+    }
+    return undefined;
+  }
+}

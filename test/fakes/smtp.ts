@@ -1,11 +1,11 @@
 /**
- * A real SMTP server on a free loopback port (smtp-server, no auth, no TLS) that parses every message it accepts
- * with mailparser. Point SMTP_URL at `url`, then assert on what a mail client would show.
+ * A real SMTP server on a free loopback port (smtp-server, no TLS, AUTH only when asked for) that parses every message
+ * it accepts with mailparser. Point SMTP_URL at `url`, then assert on what a mail client would show.
  */
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
-import { Recorder } from './recorder.js';
+import { Recorder, Refusals } from './recorder.js';
 
 export interface ReceivedMail {
   /** SMTP envelope: who the relay was asked to deliver to, which is what Bcc and staff routing are about. */
@@ -16,7 +16,7 @@ export interface ReceivedMail {
 }
 
 export interface FakeSmtp {
-  /** smtp://127.0.0.1:<port> */
+  /** smtp://127.0.0.1:<port>, with the user and password when AUTH is required */
   readonly url: string;
   readonly messages: readonly ReceivedMail[];
   waitFor(match?: (mail: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
@@ -35,15 +35,25 @@ export interface FakeSmtp {
 
 const addressOf = (a: SMTPServerAddress | false): string | null => (a === false ? null : a.address);
 
-export async function startFakeSmtp(): Promise<FakeSmtp> {
+export interface FakeSmtpOptions {
+  /** A relay that requires AUTH (PLAIN or LOGIN, allowed without TLS on the loopback) with these; `url` carries them. */
+  readonly auth?: { readonly user: string; readonly password: string };
+}
+
+export async function startFakeSmtp(opts: FakeSmtpOptions = {}): Promise<FakeSmtp> {
+  const { auth } = opts;
   const recorder = new Recorder<ReceivedMail>();
-  let failures: { count: number; code: number } = { count: 0, code: 451 };
-  let outage: number | null = null;
-  let refusedCount = 0;
+  const refusals = new Refusals<number>(451);
 
   const server = new SMTPServer({
     secure: false,
-    authOptional: true,
+    authOptional: auth === undefined,
+    allowInsecureAuth: auth !== undefined,
+    authMethods: ['PLAIN', 'LOGIN'],
+    onAuth(given, _session, callback) {
+      if (auth !== undefined && given.username === auth.user && given.password === auth.password) callback(null, { user: auth.user });
+      else callback(new Error('Invalid username or password'));
+    },
     disabledCommands: ['STARTTLS'],
     logger: false,
     // Connections still open at close() are cut after this, so a test's teardown never waits long.
@@ -53,15 +63,9 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('error', (err: Error) => callback(err));
       stream.on('end', () => {
-        if (outage !== null) {
-          refusedCount++;
-          callback(Object.assign(new Error('fake SMTP server in an outage'), { responseCode: outage }));
-          return;
-        }
-        if (failures.count > 0) {
-          refusedCount++;
-          failures = { ...failures, count: failures.count - 1 };
-          callback(Object.assign(new Error('fake SMTP server told to refuse this message'), { responseCode: failures.code }));
+        const refusal = refusals.next();
+        if (refusal !== undefined) {
+          callback(Object.assign(new Error('fake SMTP server told to refuse this message (failNext or an outage)'), { responseCode: refusal }));
           return;
         }
         const raw = Buffer.concat(chunks);
@@ -87,20 +91,14 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
   const { port } = server.server.address() as AddressInfo;
 
   return {
-    url: `smtp://127.0.0.1:${port}`,
+    url: auth === undefined ? `smtp://127.0.0.1:${port}` : `smtp://${encodeURIComponent(auth.user)}:${encodeURIComponent(auth.password)}@127.0.0.1:${port}`,
     messages: recorder.items,
     waitFor: (match, timeoutMs) => recorder.waitFor(match, timeoutMs),
-    failNext(count, code = 451) {
-      failures = { count, code };
-    },
-    startOutage(code = 451) {
-      outage = code;
-    },
-    endOutage() {
-      outage = null;
-    },
+    failNext: (count, code) => refusals.failNext(count, code),
+    startOutage: (code) => refusals.startOutage(code),
+    endOutage: () => refusals.endOutage(),
     get refusedCount() {
-      return refusedCount;
+      return refusals.count;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

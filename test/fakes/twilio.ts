@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Recorder } from './recorder.js';
+import { Recorder, Refusals } from './recorder.js';
 
 export interface TwilioMessage {
   readonly sid: string;
@@ -89,18 +89,14 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
   const authToken = opts.authToken ?? hex(16);
   const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
   const recorder = new Recorder<TwilioMessage>();
-  let failures: { count: number; status: 500 | 503 } = { count: 0, status: 503 };
+  const refusals = new Refusals<500 | 503>(503);
   let requestCount = 0;
-  let outage: 500 | 503 | null = null;
-  let refusedCount = 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     requestCount++;
     const body = await readBody(req);
-    if (outage !== null || failures.count > 0) {
-      const status = outage ?? failures.status;
-      if (outage === null) failures = { ...failures, count: failures.count - 1 };
-      refusedCount++;
+    const status = refusals.next();
+    if (status !== undefined) {
       if (status === 500) sendError(res, 500, 20500, 'Internal Server Error');
       else sendError(res, 503, 20503, 'Service Unavailable');
       return;
@@ -160,17 +156,11 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
       return requestCount;
     },
     waitFor: (match, timeoutMs) => recorder.waitFor(match, timeoutMs),
-    failNext(count, status = 503) {
-      failures = { count, status };
-    },
-    startOutage(status = 503) {
-      outage = status;
-    },
-    endOutage() {
-      outage = null;
-    },
+    failNext: (count, status) => refusals.failNext(count, status),
+    startOutage: (status) => refusals.startOutage(status),
+    endOutage: () => refusals.endOutage(),
     get refusedCount() {
-      return refusedCount;
+      return refusals.count;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
