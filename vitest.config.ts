@@ -1,14 +1,27 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Files that load the whole machine (separate worker processes killed and restarted, servers restarted, a fuzzer
+ * sending thousands of requests, benchmarks) or that time a fault on a batch's progress run after the rest of the
+ * suite and one at a time: on two cores, beside the other files, their orders waited minutes for a worker slot.
+ */
+const EXCLUSIVE = ['test/e2e/faults/**/*.test.ts', 'test/e2e/fuzz.test.ts', 'test/e2e/worker-kill.test.ts', 'test/e2e/bench-smoke.test.ts'];
+
+const shared = {
+  // One Temporal dev server, one fresh Postgres database and one workflow bundle per group of files.
+  globalSetup: ['test/global-setup.ts'],
+  pool: 'forks' as const,
+  testTimeout: 60_000,
+  hookTimeout: 180_000,
+  teardownTimeout: 60_000,
+};
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // One Temporal dev server, one fresh Postgres database and one workflow bundle for the whole run.
-    globalSetup: ['test/global-setup.ts'],
-    pool: 'forks',
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
-    testTimeout: 60_000,
-    hookTimeout: 180_000,
-    teardownTimeout: 60_000,
+    projects: [
+      { test: { ...shared, name: 'suite', include: ['test/**/*.test.ts'], exclude: EXCLUSIVE, sequence: { groupOrder: 0 } } },
+      { test: { ...shared, name: 'exclusive', include: EXCLUSIVE, fileParallelism: false, sequence: { groupOrder: 1 } } },
+    ],
   },
 });
