@@ -75,14 +75,17 @@ export const SIRETS = { acme: '73282932000074', globex: '44306184100047', laPost
 export interface TestStackOptions extends Partial<Pick<AppDeps, 'readinessChecks' | 'registrationTimeoutMs' | 'deadlines'>> {
   /** Extra environment (SMTP_URL, TWILIO_*, ORDER_DEADLINES…); without providers, messages go to the outbox. */
   readonly env?: Record<string, string>;
+  /** A database of the test's own instead of the run's (whose orders belong to other files' stacks). */
+  readonly databaseUrl?: string;
 }
 
 export async function startTestStack(overrides: TestStackOptions = {}): Promise<TestStack> {
   const address = inject('temporalAddress');
   const taskQueue = `test-${randomUUID()}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'certflow-stack-'));
-  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: inject('databaseUrl'), MASTER_KEY: inject('masterKey'), ...overrides.env });
-  const database: DatabaseHandle = openPostgres(inject('databaseUrl'), 5);
+  const databaseUrl = overrides.databaseUrl ?? inject('databaseUrl');
+  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, MASTER_KEY: inject('masterKey'), ...overrides.env });
+  const database: DatabaseHandle = openPostgres(databaseUrl, 5);
   const services = await createServices(config, database.db);
   // The worker and the client share the codec: payloads reach the dev server encrypted.
   const dataConverter = dataConverterFor(payloadCodecFromSecrets(services.secrets));

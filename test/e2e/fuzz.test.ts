@@ -17,13 +17,15 @@
  * failing case (the Authorization header shows as [Filtered]: use the role's key).
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { OrderView } from '../../domain/order.js';
 import type { Role } from '../../domain/roles.js';
 import { resolveSchemathesis } from '../../scripts/install-fuzz.js';
+import { createMigratedDatabase, dropDatabase } from '../../scripts/scratch.js';
 import { startTestStack, type Account, type TestStack } from '../support.js';
 import { Driver } from '../workflows/drive.js';
 import { ROOT } from './process-group.js';
@@ -39,10 +41,16 @@ let workDir: string;
 let configFile: string;
 const accounts = new Map<Role, Account>();
 let operationCount = 0;
+let ownDatabase: { adminUrl: string; name: string } | undefined;
 
 beforeAll(async () => {
   schemathesis = resolveSchemathesis().path;
-  stack = await startTestStack();
+  // A database of its own: the run's holds orders of other files whose workers are gone, and the fuzzer's stateful
+  // phase follows the ids the order list gives it; an Update to such an order waits for a worker that never comes.
+  const adminUrl = new URL(inject('databaseUrl'));
+  adminUrl.pathname = '/postgres';
+  ownDatabase = { adminUrl: adminUrl.toString(), name: `certflow_fuzz_${randomBytes(6).toString('hex')}` };
+  stack = await startTestStack({ databaseUrl: await createMigratedDatabase(ownDatabase.adminUrl, ownDatabase.name) });
   for (const role of ['customer', 'ra_operator', 'dra_operator'] as const) accounts.set(role, await stack.account(role));
   const customer = accounts.get('customer')!;
   const driver = new Driver(stack, { holder: customer, ra: accounts.get('ra_operator')!, dra: accounts.get('dra_operator')! });
@@ -81,6 +89,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  if (ownDatabase !== undefined) await dropDatabase(ownDatabase.adminUrl, ownDatabase.name);
   if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
 });
 
