@@ -26,15 +26,7 @@ beforeAll(async () => {
   drive = new Driver(stack, { holder: await stack.account('customer'), ra: await stack.account('ra_operator'), dra: await stack.account('dra_operator') });
   auditor = await stack.account('auditor');
 
-  const created = await drive.create('ID_RGS_STAR');
-  orderId = created.id;
-  expect((await drive.post(drive.actors.holder.key, `/v1/orders/${created.id}/submit`)).status).toBe(422);
-  const submitted = await drive.completeAndSubmit(created);
-  await drive.reject(submitted.id, 'holder_identity', 'The identity document has expired.');
-  const again = await drive.completeAndSubmit(await drive.get(submitted.id));
-  await drive.approve(again.id);
-  await drive.pay(again.id);
-  await drive.until(again.id, (o) => o.status === 'awaiting_acceptance');
+  orderId = (await drive.throughOneRejection()).id;
 });
 afterAll(async () => {
   await stack?.close();

@@ -37,15 +37,8 @@ afterAll(async () => {
 
 describe('GET /v1/orders/{id}/timeline', () => {
   it('tells who did what, what was refused, which messages went out and the certificate, oldest first', async () => {
-    const created = await drive.create('ID_RGS_STAR');
     // Submitting an incomplete file is refused, and the attempt is on the timeline.
-    expect((await drive.post(drive.actors.holder.key, `/v1/orders/${created.id}/submit`)).status).toBe(422);
-    const submitted = await drive.completeAndSubmit(created);
-    await drive.reject(submitted.id, 'holder_identity', 'The identity document has expired.');
-    const again = await drive.completeAndSubmit(await drive.get(submitted.id));
-    await drive.approve(again.id);
-    await drive.pay(again.id);
-    await drive.until(again.id, (o) => o.status === 'awaiting_acceptance');
+    const created = await drive.throughOneRejection();
 
     const res = await stack.http<{ items: TimelineEntry[] }>('GET', `/v1/orders/${created.id}/timeline`, { key: auditor.key });
     expect(res.status).toBe(200);

@@ -99,6 +99,22 @@ export class Driver {
     return this.until(order.id, (o) => o.status === 'awaiting_acceptance');
   }
 
+  /**
+   * An ID RGS* order that goes round once: submitted incomplete (refused with 422), completed and submitted, rejected
+   * for its identity document, completed again, approved, paid and issued; it waits for the holder's answer.
+   */
+  async throughOneRejection(): Promise<OrderView> {
+    const created = await this.create('ID_RGS_STAR');
+    const early = await this.post(this.actors.holder.key, `/v1/orders/${created.id}/submit`);
+    if (early.status !== 422) throw new Error(`an incomplete submission answered ${early.status}, not 422`);
+    const submitted = await this.completeAndSubmit(created);
+    await this.reject(submitted.id, 'holder_identity', 'The identity document has expired.');
+    const again = await this.completeAndSubmit(await this.get(submitted.id));
+    await this.approve(again.id);
+    await this.pay(again.id);
+    return this.until(again.id, (o) => o.status === 'awaiting_acceptance');
+  }
+
   private ok<T extends OrderView>(res: { status: number; body: Answer<T> }): T {
     if (res.status !== 200) throw new Error(`expected 200, got ${res.status}: ${JSON.stringify(res.body)}`);
     return res.body as unknown as T;
