@@ -12,6 +12,12 @@ export const organisations = pgTable('organisations', {
   id: uuid('id').primaryKey(),
   siret: text('siret').notNull().unique(),
   name: text('name').notNull(),
+  /**
+   * The postal address (SPEC §8). Nullable: organisations made before it was asked for (or by the CLI without it)
+   * have none until their admin or CA staff give it.
+   */
+  street: text('street'),
+  postalCode: text('postal_code'),
   /** The town (L=) of a TLS or seal certificate's subject; a person's certificate does not carry it. */
   locality: text('locality'),
   /** Public administrations may only pay by purchase order. */
