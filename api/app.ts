@@ -1,5 +1,6 @@
 /** The HTTP API as an Express app, built from its dependencies (tests build it the same way). */
 import type { Client, Connection } from '@temporalio/client';
+import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
@@ -8,6 +9,8 @@ import type { Services } from '../activities/services.js';
 import type { Database } from '../db/client.js';
 import { DEFAULT_DEADLINES, type Deadlines } from '../domain/deadlines.js';
 import { acceptAccessTokens, accessTokens } from './auth.js';
+import { browserSessions, type BrowserSessions } from './session.js';
+import { webRoutes } from './web/routes.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { Problem, problemHandler } from './problem.js';
 import { ocspInternalErrorResponse } from '../activities/ca/ocsp.js';
@@ -51,7 +54,11 @@ export function readinessChecks(database: { ping(): Promise<void> }, connection:
   };
 }
 
-export function createRoutes(deps: AppDeps, openApiDocument: () => unknown): AnyRoute[] {
+/** Browser sessions: cookies Secure (and __Host-) when the public URL is https. */
+export const sessionsFor = (deps: AppDeps): BrowserSessions =>
+  browserSessions((purpose) => deps.services.secrets.derive(purpose), deps.publicBaseUrl.startsWith('https:'));
+
+export function createRoutes(deps: AppDeps, openApiDocument: () => unknown, sessions: BrowserSessions = sessionsFor(deps)): AnyRoute[] {
   return [
     ...systemRoutes({ readinessChecks: deps.readinessChecks, openApiDocument }),
     ...authRoutes({
@@ -59,6 +66,7 @@ export function createRoutes(deps: AppDeps, openApiDocument: () => unknown): Any
       notifier: deps.services.notifier,
       publicBaseUrl: deps.publicBaseUrl,
       tokens: accessTokens(deps.services.secrets.derive('jwt')),
+      sessions,
     }),
     ...catalogRoutes({ db: deps.db }),
     ...peopleRoutes(deps),
@@ -99,7 +107,8 @@ export function createRoutes(deps: AppDeps, openApiDocument: () => unknown): Any
 
 export function createApp(deps: AppDeps): Express {
   // The document describes the routes and is itself served by one of them; it is read only when requested.
-  const routes = createRoutes(deps, () => openApiDocument);
+  const sessions = sessionsFor(deps);
+  const routes = createRoutes(deps, () => openApiDocument, sessions);
   const openApiDocument = buildOpenApiDocument(routes, deps.publicBaseUrl);
 
   const app = express();
@@ -138,8 +147,12 @@ export function createApp(deps: AppDeps): Express {
   // OCSP requests are DER, not JSON.
   app.use('/v1/ocsp', express.raw({ type: 'application/ocsp-request', limit: MAX_OCSP_REQUEST_BYTES }));
   app.use(consoleRoutes());
-  // A valid access token (password login) becomes the principal before the routes; API keys are checked by each route.
-  app.use(acceptAccessTokens(deps.db, accessTokens(deps.services.secrets.derive('jwt'))));
+  app.use(cookieParser());
+  // A valid access token (password login) or a browser session's cookie becomes the principal before the routes;
+  // API keys are checked by each route. A change a cookie authenticated must carry the page's CSRF token.
+  app.use(acceptAccessTokens(deps.db, accessTokens(deps.services.secrets.derive('jwt')), { cookieName: sessions.cookieName, tokens: sessions.tokens }));
+  app.use(webRoutes({ db: deps.db, sessions }));
+  app.use(sessions.csrfCheck);
   app.use(codecServer({ db: deps.db, codec: payloadCodecFromSecrets(deps.services.secrets), corsOrigin: deps.codecCorsOrigin }));
   const router = express.Router();
   mountRoutes(router, routes, deps.db);

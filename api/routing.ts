@@ -24,7 +24,7 @@ export interface RouteContext<B, Q, P> {
 }
 
 export interface RouteDef<B = unknown, Q = unknown, P = unknown> {
-  readonly method: 'get' | 'post';
+  readonly method: 'get' | 'post' | 'patch';
   /** OpenAPI syntax: /v1/orders/{id}. */
   readonly path: string;
   readonly summary: string;
@@ -46,8 +46,9 @@ export type AnyRoute = RouteDef<any, any, any>;
 
 const expressPath = (openApiPath: string): string => openApiPath.replace(/\{(\w+)\}/g, ':$1');
 
-const issues = (error: z.ZodError): { path: string; message: string }[] =>
-  error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
+/** Each issue names its field and zod's code, so that a page can say it beside the field in the reader's language. */
+const issues = (error: z.ZodError): { path: string; message: string; code: string }[] =>
+  error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message, code: i.code }));
 
 function handlerFor(route: AnyRoute): RequestHandler {
   return async (req, res) => {

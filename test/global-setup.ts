@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TestProject } from 'vitest/node';
 import { createMigratedDatabase, dropDatabase } from '../scripts/scratch.js';
+import { resolveChromium } from '../scripts/browser.js';
 import { resolveBinary } from '../scripts/temporal-binaries.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.js';
 import { bundleWorkflows } from '../worker/worker.js';
@@ -23,6 +24,8 @@ declare module 'vitest' {
     temporalTestServerPath: string;
     /** One master key for the run: every test stack shares the database, hence the CA keys sealed under it. */
     masterKey: string;
+    /** Debian's chromium, found or installed here (scripts/browser.ts): the page tests drive it. */
+    chromiumPath: string;
   }
 }
 
@@ -56,6 +59,9 @@ async function startTemporal(cliPath: string): Promise<TestWorkflowEnvironment> 
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const cli = resolveBinary('cli');
+  // Found or installed before anything starts, so a machine without a browser says so once, in words.
+  const chromium = resolveChromium();
+  if (chromium.source === 'installed') console.log(`browser: installed ${chromium.path}`);
   const databaseName = `certflow_test_${randomBytes(6).toString('hex')}`;
   const [env, databaseUrl, bundle] = await Promise.all([startTemporal(cli.path), createMigratedDatabase(ADMIN_URL, databaseName), bundleWorkflows(console)]);
   const bundleDir = mkdtempSync(join(tmpdir(), 'certflow-bundle-'));
@@ -67,6 +73,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('workflowBundlePath', workflowBundlePath);
   project.provide('temporalCliPath', cli.path);
   project.provide('temporalTestServerPath', resolveBinary('testServer').path);
+  project.provide('chromiumPath', chromium.path);
   project.provide('masterKey', randomBytes(32).toString('base64'));
 
   return async () => {

@@ -26,6 +26,7 @@ import { checkSiret } from '../../domain/rules/siret.js';
 import { ROLES } from '../../domain/roles.js';
 import { issueActivation, issuePasswordReset, sendUsernameReminder, type AccountLinkDeps } from '../account-links.js';
 import type { AccessTokens } from '../auth.js';
+import type { BrowserSessions } from '../session.js';
 import { Problem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
 import { problemResponse } from '../schemas.js';
@@ -35,6 +36,7 @@ export interface AuthDeps {
   readonly notifier: Notifier;
   readonly publicBaseUrl: string;
   readonly tokens: AccessTokens;
+  readonly sessions: BrowserSessions;
   /** Login attempts per minute, per address and per client IP (defaults 10 and 60). */
   readonly loginLimits?: { readonly perEmail: number; readonly perIp: number };
 }
@@ -146,6 +148,30 @@ export function authRoutes(deps: AuthDeps): AnyRoute[] {
     return undefined;
   };
 
+  /** Login's check, for bearer tokens and browser sessions alike: the active user, or the one refusal. */
+  const signIn = async (req: Request, body: { email: string; password: string }): Promise<User> => {
+    const wait = perEmail.hit(body.email.toLowerCase()) ?? perIp.hit(req.ip ?? 'unknown');
+    // The problem's retryAfter becomes the Retry-After header (sendProblem).
+    if (wait !== undefined) throw rateLimited(wait);
+    const user = await findUserByEmail(db, body.email);
+    const now = new Date();
+    if (user === undefined || user.passwordHash === null || (user.lockedUntil !== null && user.lockedUntil > now)) {
+      // A locked account is not even tried: guessing on cannot find the password during the lock.
+      await verifyAgainstDummy(body.password);
+      throw invalidCredentials();
+    }
+    if (!(await verifyPassword(body.password, user.passwordHash))) {
+      await recordFailedLogin(db, user.id, now);
+      throw invalidCredentials();
+    }
+    if (user.status === 'pending') {
+      throw Problem.forbidden('The account is not activated yet: follow the link of the activation mail (or register again for a new one).', 'account-not-activated');
+    }
+    if (user.status !== 'active') throw Problem.forbidden('The account is disabled: contact your organisation or the CA.', 'account-disabled');
+    await recordSuccessfulLogin(db, user.id);
+    return user;
+  };
+
   return [
     defineRoute({
       method: 'post',
@@ -249,28 +275,42 @@ export function authRoutes(deps: AuthDeps): AnyRoute[] {
         429: problemResponse('rate-limited'),
       },
       async handle({ req, res, body }) {
-        const wait = perEmail.hit(body.email.toLowerCase()) ?? perIp.hit(req.ip ?? 'unknown');
-        if (wait !== undefined) {
-          res.setHeader('Retry-After', String(wait));
-          throw rateLimited(wait);
-        }
-        const user = await findUserByEmail(db, body.email);
-        const now = new Date();
-        if (user === undefined || user.passwordHash === null || (user.lockedUntil !== null && user.lockedUntil > now)) {
-          // A locked account is not even tried: guessing on cannot find the password during the lock.
-          await verifyAgainstDummy(body.password);
-          throw invalidCredentials();
-        }
-        if (!(await verifyPassword(body.password, user.passwordHash))) {
-          await recordFailedLogin(db, user.id, now);
-          throw invalidCredentials();
-        }
-        if (user.status === 'pending') {
-          throw Problem.forbidden('The account is not activated yet: follow the link of the activation mail (or register again for a new one).', 'account-not-activated');
-        }
-        if (user.status !== 'active') throw Problem.forbidden('The account is disabled: contact your organisation or the CA.', 'account-disabled');
-        await recordSuccessfulLogin(db, user.id);
+        const user = await signIn(req, body);
         res.json(await deps.tokens.issue(user.id));
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/v1/auth/session',
+      summary: 'Sign in a browser: the same check as login, the session in an HttpOnly cookie (pages send X-CSRF-Token with every change)',
+      tags: ['accounts'],
+      access: 'public',
+      body: z.object({ email: Email, password: Password }),
+      responses: {
+        200: json(z.object({ signedIn: z.literal(true), role: z.enum(ROLES) }), 'Signed in; Set-Cookie carries the session'),
+        400: problemResponse('Bad input'),
+        401: problemResponse('invalid-credentials: unknown address, wrong password or locked account'),
+        403: problemResponse('account-not-activated or account-disabled (only after the right password)'),
+        429: problemResponse('rate-limited'),
+      },
+      async handle({ req, res, body }) {
+        const user = await signIn(req, body);
+        await deps.sessions.start(res, user.id);
+        res.json({ signedIn: true, role: user.role });
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/v1/auth/session/end',
+      summary: "Sign a browser out: the session cookie is cleared",
+      tags: ['accounts'],
+      access: 'public',
+      responses: { 204: { description: 'Signed out' } },
+      handle({ res }) {
+        deps.sessions.end(res);
+        res.status(204).end();
       },
     }),
 

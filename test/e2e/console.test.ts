@@ -3,9 +3,9 @@
  * password, finds a file in the review queue, reads the identity document inline, rejects it with a reason; the
  * customer sends a new one over HTTP; the operator approves it, and the API shows the order gone on to payment.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setPassword } from '../../db/passwords.js';
 import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
@@ -13,8 +13,8 @@ import type { OrderView } from '../../domain/order.js';
 import { minimalPdf } from '../documents/fixtures.js';
 import { startTestStack, type Account, type TestStack } from '../support.js';
 import { Driver } from '../workflows/drive.js';
+import { launchBrowser } from '../pages/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** A test artifact (git-ignored), kept for whoever reviews the run. */
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 const PASSWORD = 'Tall-Ledger-Window-42';
@@ -29,11 +29,8 @@ let ra: Account;
 let driver: Driver;
 
 beforeAll(async () => {
-  // Not skipped when the browser is missing: .ci/run installs it, so its absence is a broken machine.
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`No browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium), as .ci/run does.`);
-  }
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  // The global set-up found or installed the browser (scripts/browser.ts): it is never missing here.
+  browser = await launchBrowser();
   // The first reminder to a customer who does nothing comes after a second: the auditor's order shows it fired.
   stack = await startTestStack({ deadlines: { ...DEFAULT_DEADLINES, inactivityReminders: ['1 second', '14 days'] } });
   customer = await stack.account('customer');

@@ -1,0 +1,12 @@
+/** Each page's view, loaded on its own (one chunk a page set), by the page id the server wrote in the boot data. */
+import type { ComponentType } from 'preact';
+import type { PageId } from '../../../../domain/pages.js';
+
+export const VIEWS: Partial<Record<PageId, () => Promise<ComponentType>>> = {
+  signup: () => import('./auth.js').then((m) => m.Signup),
+  activate: () => import('./auth.js').then((m) => m.Activate),
+  login: () => import('./auth.js').then((m) => m.Login),
+  forgotUsername: () => import('./auth.js').then((m) => m.ForgotUsername),
+  forgotPassword: () => import('./auth.js').then((m) => m.ForgotPassword),
+  resetPassword: () => import('./auth.js').then((m) => m.ResetPassword),
+};
