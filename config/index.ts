@@ -2,6 +2,9 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_DEADLINES, withOverrides, type Deadlines } from '../domain/deadlines.js';
+import { caIdentityFields as ca, caIdentityFrom, checkProductionIdentity, type CaIdentity } from './ca-identity.js';
+
+export type { CaIdentity } from './ca-identity.js';
 
 /**
  * Every environment variable CertFlow reads, in one place. The defaults are the embedded mode of `npm start`:
@@ -69,6 +72,22 @@ export const configSchema = z.object({
   CODEC_KEY_ID: keyId.default('k1').describe('Id of the key that encrypts Temporal payloads now (derived from MASTER_KEY); change it to rotate'),
   CODEC_PREVIOUS_KEY_IDS: keyIdList.describe('Comma-separated ids of earlier payload keys, kept to decrypt histories they encrypted'),
   CODEC_CORS_ORIGIN: z.string().trim().min(1).default('http://127.0.0.1:8233').describe('Comma-separated origins (the Temporal Web UI) allowed to call the codec server /codec/* from a browser'),
+  // Production is what this variable says, not what DATABASE_URL suggests: the test stacks run against Postgres
+  // with the demo identity, and a deployment states what it is (docker-compose.yml sets production).
+  CERTFLOW_ENV: z.enum(['development', 'production']).default('development').describe('`production` refuses the demo CA identity: every CA_* variable must then be set to a real, non-placeholder value'),
+  // The CA's identity (config/ca-identity.ts): every mail, PDF and page reads it. Defaults: a fictitious demo CA.
+  CA_TRADING_NAME: ca.name('CA_TRADING_NAME').describe('Name customers know the CA by: mail signatures, PDF letterheads'),
+  CA_LEGAL_NAME: ca.name('CA_LEGAL_NAME').describe("The CA's registered company name: first line of its postal address"),
+  CA_ADDRESS_STREET: ca.name('CA_ADDRESS_STREET').describe('Postal address of the CA (where cheques and originals are posted): street'),
+  CA_ADDRESS_POSTAL_CODE: ca.name('CA_ADDRESS_POSTAL_CODE').describe('Postal address: postal code'),
+  CA_ADDRESS_LOCALITY: ca.name('CA_ADDRESS_LOCALITY').describe('Postal address: locality'),
+  CA_ADDRESS_COUNTRY: ca.name('CA_ADDRESS_COUNTRY').describe('Postal address: country'),
+  CA_BANK_ACCOUNT_HOLDER: ca.name('CA_BANK_ACCOUNT_HOLDER').describe('Holder of the account bank transfers go to; cheques are made payable to it'),
+  CA_BANK_NAME: ca.name('CA_BANK_NAME').describe('Name of that bank'),
+  CA_BANK_IBAN: ca.iban().describe('IBAN of that account (checked: format and mod-97 checksum; spaces allowed)'),
+  CA_BANK_BIC: ca.bic().describe('BIC of that bank (checked: 8 or 11 characters)'),
+  CA_SUPPORT_EMAIL: ca.email().describe("Support address shown to customers in mails and PDFs"),
+  CA_SUPPORT_PHONE: ca.phone().describe('Support phone number shown to customers'),
 });
 
 export type Config = z.infer<typeof configSchema> & {
@@ -76,6 +95,8 @@ export type Config = z.infer<typeof configSchema> & {
   readonly publicBaseUrl: string;
   /** The defaults of domain/deadlines.ts with ORDER_DEADLINES applied. */
   readonly orderDeadlines: Deadlines;
+  /** The CA_* variables as one object: what mails, PDFs and pages show of the CA. */
+  readonly caIdentity: CaIdentity;
 };
 
 /** Names of every variable the config module reads. */
@@ -101,12 +122,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       throw new ConfigError(`invalid configuration:\n  ORDER_DEADLINES: ${(err as Error).message}`);
     }
   }
+  if (c.CERTFLOW_ENV === 'production') {
+    const problems = checkProductionIdentity(env);
+    if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  }
   const shownHost = c.HOST === '0.0.0.0' || c.HOST === '::' ? '127.0.0.1' : c.HOST;
   return {
     ...c,
     DATA_DIR: resolve(c.DATA_DIR),
     embeddedDatabase: c.DATABASE_URL === undefined,
     orderDeadlines,
+    caIdentity: caIdentityFrom(c),
     publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://${shownHost}:${c.PORT}`).replace(/\/+$/, ''),
   };
 }

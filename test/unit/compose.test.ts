@@ -53,7 +53,34 @@ function service(name: string): ComposeService {
   return s;
 }
 
-/** Environment as Compose hands it to the container: both the map and the `KEY=value` list forms. */
+/**
+ * What an operator's .env gives `${NAME:?…}`: a real-looking CA (production refuses the demo identity). Any other
+ * variable left to the deployment fails as `docker compose` would.
+ */
+const DEPLOYMENT_ENV: Record<string, string> = {
+  MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
+  CA_TRADING_NAME: 'Autorité Exemplaire',
+  CA_LEGAL_NAME: 'Autorité Exemplaire SA',
+  CA_ADDRESS_STREET: '12, boulevard Haussmann',
+  CA_ADDRESS_POSTAL_CODE: '75009',
+  CA_ADDRESS_LOCALITY: 'Paris',
+  CA_ADDRESS_COUNTRY: 'France',
+  CA_BANK_ACCOUNT_HOLDER: 'Autorité Exemplaire SA',
+  CA_BANK_NAME: 'BNP Paribas',
+  CA_BANK_IBAN: 'FR76 3000 6000 0112 3456 7890 189',
+  CA_BANK_BIC: 'BNPAFRPPXXX',
+  CA_SUPPORT_EMAIL: 'support@autorite-exemplaire.fr',
+  CA_SUPPORT_PHONE: '+33 1 44 00 00 00',
+};
+const interpolate = (value: string): string =>
+  value.replace(/\$\{(\w+)(?:(:?-)([^}]*)|:?\?[^}]*)?\}/g, (_, key: string, dash: string | undefined, fallback: string | undefined) => {
+    const v = DEPLOYMENT_ENV[key];
+    if (v !== undefined) return v;
+    if (dash !== undefined) return fallback ?? '';
+    throw new Error(`\${${key}} is required by docker-compose.yml and not set`);
+  });
+
+/** Environment as Compose hands it to the container (interpolated): both the map and the `KEY=value` list forms. */
 function environmentOf(name: string): Record<string, string> {
   const env = service(name).environment ?? {};
   const out: Record<string, string> = {};
@@ -61,12 +88,12 @@ function environmentOf(name: string): Record<string, string> {
     for (const entry of env) {
       const i = entry.indexOf('=');
       if (i < 0) throw new Error(`${name}: environment entry "${entry}" has no value (would be taken from the host)`);
-      out[entry.slice(0, i)] = entry.slice(i + 1);
+      out[entry.slice(0, i)] = interpolate(entry.slice(i + 1));
     }
   } else {
     for (const [key, value] of Object.entries(env)) {
       if (value === null) throw new Error(`${name}: ${key} has no value (would be taken from the host)`);
-      out[key] = String(value);
+      out[key] = interpolate(String(value));
     }
   }
   return out;
@@ -158,6 +185,17 @@ describe('docker-compose.yml', () => {
     }
     // Reachable through the published port: the API's default 127.0.0.1 would not be.
     expect(loadConfig(environmentOf('api')).HOST).toBe('0.0.0.0');
+  });
+
+  it('runs in production, on the identity the deployment gives, never on the demo one', () => {
+    for (const name of APP_SERVICES) {
+      const config = loadConfig(environmentOf(name));
+      expect(config.CERTFLOW_ENV, name).toBe('production');
+      expect(config.caIdentity.legalName, name).toBe(DEPLOYMENT_ENV.CA_LEGAL_NAME);
+      // A deployment that leaves a CA_* variable out gets the demo value, which production refuses.
+      const { CA_BANK_IBAN: _iban, ...withoutIban } = environmentOf(name);
+      expect(() => loadConfig(withoutIban), name).toThrow(/CA_BANK_IBAN/);
+    }
   });
 
   it('points the database credentials of the app at the postgres service', () => {

@@ -1,6 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { isValidBic, isValidIban } from '../../config/ca-identity.js';
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../config/index.js';
+
+/** A CA that looks real (the IBAN is the Banque de France's published example). */
+const REAL_CA = {
+  CA_TRADING_NAME: 'Autorité Exemplaire',
+  CA_LEGAL_NAME: 'Autorité Exemplaire SA',
+  CA_ADDRESS_STREET: '12, boulevard Haussmann',
+  CA_ADDRESS_POSTAL_CODE: '75009',
+  CA_ADDRESS_LOCALITY: 'Paris',
+  CA_ADDRESS_COUNTRY: 'France',
+  CA_BANK_ACCOUNT_HOLDER: 'Autorité Exemplaire SA',
+  CA_BANK_NAME: 'BNP Paribas',
+  CA_BANK_IBAN: 'FR76 3000 6000 0112 3456 7890 189',
+  CA_BANK_BIC: 'BNPAFRPPXXX',
+  CA_SUPPORT_EMAIL: 'support@autorite-exemplaire.fr',
+  CA_SUPPORT_PHONE: '+33 1 44 00 00 00',
+};
 
 describe('configuration', () => {
   it('defaults to the embedded mode', () => {
@@ -22,6 +39,51 @@ describe('configuration', () => {
   it('names every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud' })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud' })).toThrow(/PORT[\s\S]*LOG_LEVEL|LOG_LEVEL[\s\S]*PORT/);
+  });
+  it('carries a fictitious but valid demo CA identity by default, in development and with DATABASE_URL (the test stacks)', () => {
+    for (const env of [{}, { DATABASE_URL: 'postgres://u@db/certflow', MASTER_KEY: 'x' }]) {
+      const { caIdentity: id } = loadConfig(env);
+      expect(id.tradingName).toBe('CertFlow');
+      expect(id.legalName).toMatch(/Démo/);
+      expect(isValidIban(id.bank.iban)).toBe(true);
+      expect(isValidBic(id.bank.bic)).toBe(true);
+      expect(JSON.stringify(id)).not.toMatch(/XXXX|\[|Dhimyotis|Certigna/);
+    }
+  });
+  it('reads the identity from CA_* variables into a plain object', () => {
+    const c = loadConfig({ ...REAL_CA, CA_BANK_IBAN: 'fr76 3000 6000 0112 3456 7890 189', CA_BANK_BIC: 'bnpafrpp' });
+    expect(c.caIdentity).toEqual({
+      tradingName: 'Autorité Exemplaire',
+      legalName: 'Autorité Exemplaire SA',
+      postalAddress: { street: '12, boulevard Haussmann', postalCode: '75009', locality: 'Paris', country: 'France' },
+      bank: { accountHolder: 'Autorité Exemplaire SA', bankName: 'BNP Paribas', iban: 'FR7630006000011234567890189', bic: 'BNPAFRPP' },
+      support: { email: 'support@autorite-exemplaire.fr', phone: '+33 1 44 00 00 00' },
+    });
+    expect(JSON.parse(JSON.stringify(c.caIdentity))).toEqual(c.caIdentity);
+  });
+  it('checks the IBAN (mod 97) and the BIC at start', () => {
+    // One digit changed: the checksum no longer holds.
+    expect(() => loadConfig({ CA_BANK_IBAN: 'FR76 3000 6000 0112 3456 7890 188' })).toThrow(/CA_BANK_IBAN/);
+    expect(() => loadConfig({ CA_BANK_IBAN: 'FR76 XXXX XXXX XXXX XXXX XXXX XXX' })).toThrow(/CA_BANK_IBAN/);
+    expect(() => loadConfig({ CA_BANK_BIC: 'BNPAFRP' })).toThrow(/CA_BANK_BIC/);
+    expect(() => loadConfig({ CA_BANK_BIC: 'BNPA-FR-PP' })).toThrow(/CA_BANK_BIC/);
+    expect(() => loadConfig({ CA_SUPPORT_EMAIL: 'support' })).toThrow(/CA_SUPPORT_EMAIL/);
+    expect(isValidIban('GB82 WEST 1234 5698 7654 32')).toBe(true);
+    expect(isValidIban('GB82 WEST 1234 5698 7654 33')).toBe(false);
+    expect(isValidBic('DEUTDEFF500')).toBe(true);
+  });
+  it('in production, refuses the demo identity, a missing CA_* variable and placeholders', () => {
+    const prod = { CERTFLOW_ENV: 'production', DATABASE_URL: 'postgres://u@db/certflow' };
+    expect(loadConfig({ ...prod, ...REAL_CA }).caIdentity.legalName).toBe('Autorité Exemplaire SA');
+    expect(() => loadConfig(prod)).toThrow(/CA_LEGAL_NAME[\s\S]*CA_BANK_IBAN[\s\S]*CA_SUPPORT_PHONE/);
+    const { CA_BANK_BIC: _bic, ...withoutBic } = REAL_CA;
+    expect(() => loadConfig({ ...prod, ...withoutBic })).toThrow(/CA_BANK_BIC: required/);
+    expect(() => loadConfig({ ...prod, ...REAL_CA, CA_BANK_IBAN: 'FR76 9999 9000 0100 0123 4567 809' })).toThrow(/CA_BANK_IBAN: is the demo/);
+    expect(() => loadConfig({ ...prod, ...REAL_CA, CA_BANK_NAME: '[banque / bank]' })).toThrow(/CA_BANK_NAME: looks like a placeholder/);
+    expect(() => loadConfig({ ...prod, ...REAL_CA, CA_BANK_BIC: 'XXXXFRPPXXX' })).toThrow(/CA_BANK_BIC: looks like a placeholder/);
+    expect(() => loadConfig({ ...prod, ...REAL_CA, CA_SUPPORT_EMAIL: 'support@certflow.localhost' })).toThrow(/CA_SUPPORT_EMAIL/);
+    // The trading name and the country may well be a real CA's own.
+    expect(loadConfig({ ...prod, ...REAL_CA, CA_TRADING_NAME: 'CertFlow' }).caIdentity.tradingName).toBe('CertFlow');
   });
   it('is documented: the README table lists every variable', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
