@@ -120,13 +120,26 @@ export async function principalForUser(db: Database, userId: string): Promise<Pr
  */
 export async function registerCustomer(
   db: Database,
-  r: { siret: string; organisationName: string; givenName: string; surname: string; email: string; phone: string; language: 'fr' | 'en'; passwordHash: string },
+  r: {
+    siret: string;
+    organisationName: string;
+    organisationAddress: PostalAddress;
+    givenName: string;
+    surname: string;
+    email: string;
+    phone: string;
+    language: 'fr' | 'en';
+    passwordHash: string;
+  },
 ): Promise<User | undefined> {
   return db.transaction(async (tx) => {
+    const { street, postalCode, locality } = r.organisationAddress;
     const [org] = await tx
       .insert(organisations)
-      .values({ id: uuidv7(), siret: r.siret, name: r.organisationName })
-      // A known organisation keeps its name: whoever registers first does not rename it for the others.
+      .values({ id: uuidv7(), siret: r.siret, name: r.organisationName, street, postalCode, locality })
+      // A known organisation keeps its name and its address, even parts missing: anyone can register under a SIRET,
+      // and what they type would become the L= of that organisation's TLS certificates. Only its admin or CA staff
+      // change them (PATCH /v1/organisations/{id}, recorded in the audit chain).
       .onConflictDoUpdate({ target: organisations.siret, set: { siret: sql`excluded.siret` } })
       .returning();
     if (org === undefined) throw new Error('organisation upsert returned nothing');

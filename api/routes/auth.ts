@@ -30,6 +30,7 @@ import type { BrowserSessions } from '../session.js';
 import { Problem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
 import { problemResponse } from '../schemas.js';
+import { PostalAddressBody } from './organisations.js';
 
 export interface AuthDeps {
   readonly db: Database;
@@ -98,6 +99,8 @@ const Name = z.string().trim().min(1).max(200);
 const RegisterBody = z.object({
   siret: Siret,
   organisationName: Name,
+  // Required: a TLS certificate names the organisation's locality, so without it no server product can be ordered.
+  organisationAddress: PostalAddressBody,
   givenName: Name,
   surname: Name,
   email: Email,

@@ -10,6 +10,7 @@ import { issueActivation } from '../../api/account-links.js';
 import { createUser, getUser } from '../../db/accounts.js';
 import { accountTokens, organisations, users } from '../../db/schema.js';
 import { checkSiret } from '../../domain/rules/siret.js';
+import { openssl } from '../ca/support.js';
 import { startProvidersStack } from '../fakes/providers.js';
 import type { FakeSmtp, ReceivedMail } from '../fakes/smtp.js';
 import { rgsStarOrder, type HttpResult, type TestStack } from '../support.js';
@@ -41,9 +42,11 @@ function freshSiret(): string {
 const freshEmail = (name = 'camille') => `${name}.${randomUUID().slice(0, 8)}@example.test`;
 const PASSWORD = 'Tournesol-Vert-42!';
 
+const ADDRESS = { street: '4 rue de la Paix', postalCode: '75002', locality: 'Paris' };
 const registration = (over: Record<string, unknown> = {}) => ({
   siret: freshSiret(),
   organisationName: 'Boulangerie Martin',
+  organisationAddress: ADDRESS,
   givenName: 'Camille',
   surname: 'Martin',
   email: freshEmail(),
@@ -98,7 +101,7 @@ describe('registration, activation, login', () => {
     expect(pending).toMatchObject({ role: 'customer', status: 'pending', givenName: 'Camille', surname: 'Martin', phone: '+33612345678', language: 'en', failedLogins: 0 });
     expect(pending?.passwordHash).toMatch(/^scrypt\$32768\$8\$1\$/);
     const [org] = await stack.db.select().from(organisations).where(eq(organisations.siret, body.siret));
-    expect(org).toMatchObject({ name: 'Boulangerie Martin' });
+    expect(org).toMatchObject({ name: 'Boulangerie Martin', street: '4 rue de la Paix', postalCode: '75002', locality: 'Paris', publicAdministration: false });
     expect(pending?.organisationId).toBe(org?.id);
 
     const mail = await nextMail(body.email, 'account_activation');
@@ -242,6 +245,70 @@ describe('registration, activation, login', () => {
     expect(reused.status).toBe(410);
     expect(reused.body.detail).toBe(expired.body.detail);
     expect(await userRow(again.email)).toEqual(after);
+  });
+});
+
+const orgsWithSiret = (siret: string) => stack.db.select().from(organisations).where(eq(organisations.siret, siret));
+
+/** A fresh EC key's CSR for these names, made by openssl as a customer would. */
+function newCsr(names: string[]): string {
+  const san = ['-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`];
+  const run = openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '{key.pem}', '-subj', `/CN=${names[0]}`, ...san]);
+  expect(run.status, run.stderr).toBe(0);
+  return run.stdout;
+}
+
+describe("the organisation's postal address at registration", () => {
+  it('a customer who registers with an address orders a TLS certificate: registers, activates, logs in, creates an SSL order with its CSR (201, not 422)', async () => {
+    const body = await activeCustomer({ organisationName: 'Imprimerie Garnier', organisationAddress: { street: ' 21 cours Mirabeau ', postalCode: '13100', locality: ' Aix-en-Provence ' } });
+    const [org] = await orgsWithSiret(body.siret);
+    // Stored trimmed: the locality becomes the L= of the certificate.
+    expect(org).toMatchObject({ street: '21 cours Mirabeau', postalCode: '13100', locality: 'Aix-en-Provence' });
+    const { accessToken } = (await login(body.email, PASSWORD)).body;
+    const profile = await stack.http('GET', `/v1/organisations/${org?.id}`, { key: accessToken });
+    expect(profile.status).toBe(200);
+    expect(profile.body).toMatchObject({ siret: body.siret, name: 'Imprimerie Garnier', address: { street: '21 cours Mirabeau', postalCode: '13100', locality: 'Aix-en-Provence' } });
+
+    const order = await post<{ id: string; product: string; organisationId: string; holderUserId: string } & ProblemBody>(
+      '/v1/orders',
+      { product: 'SSL', durationYears: 1, os: 'other', payment: { method: 'transfer' }, termsAccepted: true, csr: newCsr(['www.imprimerie-garnier.fr']) },
+      accessToken,
+    );
+    expect(order.status, JSON.stringify(order.body)).toBe(201);
+    expect(order.body).toMatchObject({ product: 'SSL', organisationId: org?.id, holderUserId: (await userRow(body.email))?.id });
+  });
+
+  it.each([
+    ['no address', { organisationAddress: undefined }, 'organisationAddress'],
+    ['a postal code of 4 digits', { organisationAddress: { ...ADDRESS, postalCode: '7502' } }, 'organisationAddress.postalCode'],
+    ['a postal code with a space', { organisationAddress: { ...ADDRESS, postalCode: '75 002' } }, 'organisationAddress.postalCode'],
+    ['a postal code of no department', { organisationAddress: { ...ADDRESS, postalCode: '00002' } }, 'organisationAddress.postalCode'],
+    ['a blank street', { organisationAddress: { ...ADDRESS, street: ' \t ' } }, 'organisationAddress.street'],
+    ['a street of 201 characters', { organisationAddress: { ...ADDRESS, street: 'r'.repeat(201) } }, 'organisationAddress.street'],
+    ['a blank locality', { organisationAddress: { ...ADDRESS, locality: '' } }, 'organisationAddress.locality'],
+    ['an unknown part of the address', { organisationAddress: { ...ADDRESS, country: 'BE' } }, 'organisationAddress'],
+  ])('%s is a 400 naming the field, and creates nothing', async (_case, over, path) => {
+    const body = registration(over);
+    const res = await post<ProblemBody & { errors: { path: string; message: string }[] }>('/v1/auth/register', body);
+    expect(res.status).toBe(400);
+    expect(res.body.type).toBe(problem('bad-request'));
+    expect(res.body.errors.map((e) => e.path)).toContain(path);
+    expect(await userRow(body.email)).toBeUndefined();
+    expect(await orgsWithSiret(body.siret)).toHaveLength(0);
+  });
+
+  it("registering under a known SIRET joins the organisation and leaves its name and address as they are", async () => {
+    const first = await activeCustomer({ organisationName: 'Garage Petit' });
+    const [before] = await orgsWithSiret(first.siret);
+    const second = registration({
+      siret: first.siret,
+      organisationName: 'Garage Grand',
+      organisationAddress: { street: '1 rue du Détournement', postalCode: '59000', locality: 'Lille' },
+      email: freshEmail('intrus'),
+    });
+    expect((await post('/v1/auth/register', second)).status).toBe(202);
+    expect(await orgsWithSiret(first.siret)).toEqual([before]);
+    expect((await userRow(second.email))?.organisationId).toBe(before?.id);
   });
 });
 
