@@ -3,6 +3,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 import type { Principal, Role } from '../domain/roles.js';
+import { appendAudit } from './audit-log.js';
 import type { Database } from './client.js';
 import { apiKeys, organisations, users } from './schema.js';
 
@@ -10,19 +11,41 @@ export type Organisation = typeof organisations.$inferSelect;
 export type User = typeof users.$inferSelect;
 export type UserStatus = 'pending' | 'active' | 'disabled';
 
+/** An organisation's postal address (SPEC §8); the locality is also the L= of its TLS certificates. */
+export interface PostalAddress {
+  readonly street: string;
+  readonly postalCode: string;
+  readonly locality: string;
+}
+
 const API_KEY_PREFIX = 'cfk';
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-/** Finds an organisation by SIRET or creates it; the name of an existing one is kept. */
+/** Finds an organisation by SIRET or creates it (the admin CLI, tests); the name of an existing one is kept. */
 export async function upsertOrganisation(
   db: Database,
-  org: { siret: string; name: string; publicAdministration?: boolean; locality?: string },
+  org: { siret: string; name: string; publicAdministration?: boolean; street?: string; postalCode?: string; locality?: string },
 ): Promise<Organisation> {
   const [row] = await db
     .insert(organisations)
-    .values({ id: uuidv7(), siret: org.siret, name: org.name, publicAdministration: org.publicAdministration ?? false, locality: org.locality ?? null })
-    // A locality given later fills in one that was missing; a known one is kept.
-    .onConflictDoUpdate({ target: organisations.siret, set: { locality: sql`coalesce(${organisations.locality}, excluded.locality)` } })
+    .values({
+      id: uuidv7(),
+      siret: org.siret,
+      name: org.name,
+      publicAdministration: org.publicAdministration ?? false,
+      street: org.street ?? null,
+      postalCode: org.postalCode ?? null,
+      locality: org.locality ?? null,
+    })
+    // A part of the address given later fills in one that was missing; a known one is kept (PATCH corrects it).
+    .onConflictDoUpdate({
+      target: organisations.siret,
+      set: {
+        street: sql`coalesce(${organisations.street}, excluded.street)`,
+        postalCode: sql`coalesce(${organisations.postalCode}, excluded.postal_code)`,
+        locality: sql`coalesce(${organisations.locality}, excluded.locality)`,
+      },
+    })
     .returning();
   if (row === undefined) throw new Error('organisation upsert returned nothing');
   return row;
@@ -44,6 +67,44 @@ export async function getUser(db: Database, id: string): Promise<User | undefine
 export async function getOrganisation(db: Database, id: string): Promise<Organisation | undefined> {
   const [row] = await db.select().from(organisations).where(eq(organisations.id, id));
   return row;
+}
+
+/**
+ * Corrects an organisation's name and/or postal address for `actor`, and records the change in the audit chain in
+ * the same transaction (the change and its record stand or fall together). Undefined when no such organisation.
+ * Orders already placed keep the organisation as it was when they were made; later ones read the new values.
+ */
+export async function updateOrganisation(
+  db: Database,
+  id: string,
+  change: { readonly name?: string; readonly address?: PostalAddress },
+  actor: Pick<Principal, 'userId' | 'role'>,
+): Promise<Organisation | undefined> {
+  return db.transaction(async (tx) => {
+    // Locked, so the "before" of the audit entry is the row this update replaces.
+    const [before] = await tx.select().from(organisations).where(eq(organisations.id, id)).for('update');
+    if (before === undefined) return undefined;
+    const [after] = await tx
+      .update(organisations)
+      .set({ ...(change.name !== undefined ? { name: change.name } : {}), ...(change.address ?? {}) })
+      .where(eq(organisations.id, id))
+      .returning();
+    if (after === undefined) return undefined;
+    const addressOf = (o: Organisation) => ({ street: o.street, postalCode: o.postalCode, locality: o.locality });
+    await appendAudit(tx, {
+      kind: 'decision',
+      actorUserId: actor.userId,
+      actorRole: actor.role,
+      action: 'organisation_updated',
+      detail: {
+        organisationId: id,
+        siret: before.siret,
+        ...(change.name !== undefined ? { name: { from: before.name, to: after.name } } : {}),
+        ...(change.address !== undefined ? { address: { from: addressOf(before), to: addressOf(after) } } : {}),
+      },
+    });
+    return after;
+  });
 }
 
 export async function createUser(

@@ -1,15 +1,17 @@
 /**
- * Organisations (SPEC §1): an organisation admin creates the accounts of future holders, who activate them from the
- * emailed link; the admin, CA staff and auditors list the organisation's people.
+ * Organisations (SPEC §1, §8): an organisation admin creates the accounts of future holders, who activate them from the
+ * emailed link; the admin, CA staff and auditors list the organisation's people. The organisation's profile (name,
+ * postal address) is read by its members and staff, and corrected by its admin or CA staff.
  */
 import { z } from 'zod';
 import type { Notifier } from '../../activities/notify/index.js';
-import { findUserByEmail, getOrganisation, type User } from '../../db/accounts.js';
+import { findUserByEmail, getOrganisation, updateOrganisation, type Organisation, type User } from '../../db/accounts.js';
 import type { BlobStore } from '../../db/blob-store.js';
 import type { Database } from '../../db/client.js';
 import { createPendingMember, listMembers } from '../../db/members.js';
 import { isE164 } from '../../domain/rules/phone.js';
-import { STAFF_ROLES, type Principal } from '../../domain/roles.js';
+import { checkPostalCode } from '../../domain/rules/postal-code.js';
+import { ORGANISATION_ROLES, STAFF_ROLES, type Principal } from '../../domain/roles.js';
 import { issueActivation } from '../account-links.js';
 import { Problem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
@@ -29,6 +31,53 @@ export function peopleRoutes(deps: PeopleDeps): AnyRoute[] {
 }
 
 const OrgParams = z.object({ id: z.uuid() });
+
+/**
+ * A French postal address, as given at registration and in corrections. Bounded: the locality is the L= of TLS
+ * certificates (RFC 5280 ub-locality-name is 128).
+ */
+export const PostalAddressBody = z
+  .object({
+    street: z.string().trim().min(1).max(200),
+    postalCode: z
+      .string()
+      .trim()
+      .superRefine((value, ctx) => {
+        const check = checkPostalCode(value);
+        if (!check.ok) ctx.addIssue({ code: 'custom', message: check.reason });
+      }),
+    locality: z.string().trim().min(1).max(128),
+  })
+  .strict()
+  .meta({ id: 'PostalAddress' });
+
+const OrganisationChange = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    address: PostalAddressBody.optional(),
+  })
+  .strict()
+  .refine((c) => c.name !== undefined || c.address !== undefined, { message: 'give name, address or both' })
+  .meta({ id: 'OrganisationChange' });
+
+export const OrganisationSchema = z
+  .object({
+    id: z.uuid(),
+    siret: z.string(),
+    name: z.string(),
+    /** Parts are null for an organisation made before the address was asked for. */
+    address: z.object({ street: z.string().nullable(), postalCode: z.string().nullable(), locality: z.string().nullable() }),
+    publicAdministration: z.boolean(),
+  })
+  .meta({ id: 'Organisation' });
+
+export const organisationView = (o: Organisation): z.infer<typeof OrganisationSchema> => ({
+  id: o.id,
+  siret: o.siret,
+  name: o.name,
+  address: { street: o.street, postalCode: o.postalCode, locality: o.locality },
+  publicAdministration: o.publicAdministration,
+});
 
 const NewMemberBody = z
   .object({
@@ -74,9 +123,59 @@ async function visibleOrganisation(db: Database, p: Principal, organisationId: s
   if ((await getOrganisation(db, organisationId)) === undefined) throw Problem.notFound('No such organisation.');
 }
 
+/** Its members (any role of the organisation) and CA staff see it; anyone else gets a 404. */
+async function readableOrganisation(db: Database, p: Principal, organisationId: string): Promise<Organisation> {
+  const member = ORGANISATION_ROLES.has(p.role) && p.organisationId === organisationId;
+  if (!member && !STAFF_ROLES.has(p.role)) throw Problem.notFound('No such organisation.');
+  const org = await getOrganisation(db, organisationId);
+  if (org === undefined) throw Problem.notFound('No such organisation.');
+  return org;
+}
+
 function organisationRoutes(deps: PeopleDeps): AnyRoute[] {
   const { db } = deps;
+  const organisationJson = { 'application/json': { schema: OrganisationSchema } };
   return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/organisations/{id}',
+      summary: "The organisation's profile (name, SIRET, postal address): its members and CA staff",
+      tags: ['organisations'],
+      access: ['customer', 'agent', 'org_admin', 'ra_operator', 'dra_operator', 'auditor', 'admin'],
+      params: OrgParams,
+      responses: {
+        200: { description: 'The organisation', content: organisationJson },
+        401: problemResponse('No or bad credentials'),
+        404: problemResponse('No such organisation, or not yours'),
+      },
+      async handle({ res, params, principal }) {
+        res.json(organisationView(await readableOrganisation(db, principal, params.id)));
+      },
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/v1/organisations/{id}',
+      summary: "Correct the organisation's name and/or postal address: its admin, or CA staff (recorded in the audit chain)",
+      tags: ['organisations'],
+      // The RA operator corrects what it finds wrong while reviewing a file (e.g. the Kbis shows another address).
+      access: ['org_admin', 'ra_operator', 'admin'],
+      params: OrgParams,
+      body: OrganisationChange,
+      responses: {
+        200: { description: 'The organisation as it now is', content: organisationJson },
+        400: problemResponse('Bad input'),
+        401: problemResponse('No or bad credentials'),
+        403: problemResponse('Role not allowed'),
+        404: problemResponse('No such organisation, or not yours'),
+      },
+      async handle({ res, params, body, principal }) {
+        await visibleOrganisation(db, principal, params.id);
+        const change = { ...(body.name !== undefined ? { name: body.name } : {}), ...(body.address !== undefined ? { address: body.address } : {}) };
+        const updated = await updateOrganisation(db, params.id, change, principal);
+        if (updated === undefined) throw Problem.notFound('No such organisation.');
+        res.json(organisationView(updated));
+      },
+    }),
     defineRoute({
       method: 'post',
       path: '/v1/organisations/{id}/users',

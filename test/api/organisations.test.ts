@@ -1,15 +1,20 @@
 /**
  * Organisations and agents over HTTP on the real stack: an organisation admin creates pending accounts (the
- * activation mail reaches a real SMTP server), lists its people; an admin grants and revokes the agent mandate on
- * the signed contract, and the agent's powers (ordering for a colleague, face-to-face) follow the mandate.
+ * activation mail reaches a real SMTP server), lists its people; its members read its profile and its admin or CA
+ * staff correct its name and postal address (recorded in the audit chain; a TLS order then names the new locality);
+ * an admin grants and revokes the agent mandate on the signed contract, and the agent's powers (ordering for a
+ * colleague, face-to-face) follow the mandate.
  */
-import { createHash } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { createHash, randomInt, randomUUID } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
 import { PDFDocument } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentMandates, users } from '../../db/schema.js';
-import { getUser } from '../../db/accounts.js';
+import { agentMandates, auditLog, organisations, users } from '../../db/schema.js';
+import { createUser, getUser, issueApiKey, upsertOrganisation } from '../../db/accounts.js';
 import type { OrderView } from '../../domain/order.js';
+import type { Role } from '../../domain/roles.js';
+import { checkSiret } from '../../domain/rules/siret.js';
+import { openssl } from '../ca/support.js';
 import { startFakeSmtp, type FakeSmtp } from '../fakes/smtp.js';
 import { rgsStarOrder, SIRETS, startTestStack, type Account, type TestStack } from '../support.js';
 
@@ -144,6 +149,196 @@ describe('GET /v1/organisations/{id}/users', () => {
     const customer = await stack.account('customer');
     expect((await stack.http('GET', `/v1/organisations/${orgId}/users`, { key: customer.key })).status).toBe(403);
     expect((await stack.http('GET', '/v1/organisations/not-a-uuid/users', { key: orgAdmin.key })).status).toBe(404);
+  });
+});
+
+interface OrganisationBody {
+  id: string;
+  siret: string;
+  name: string;
+  address: { street: string | null; postalCode: string | null; locality: string | null };
+  publicAdministration: boolean;
+}
+
+/** A SIRET no other test uses (the run's database is shared, and ACME's profile is everyone's): Luhn-valid. */
+function freshSiret(): string {
+  const head = `7${Array.from({ length: 12 }, () => randomInt(10)).join('')}`;
+  for (let d = 0; d < 10; d++) if (checkSiret(`${head}${d}`).ok) return `${head}${d}`;
+  throw new Error('no check digit');
+}
+
+/** An organisation of this test's own, with an account per role asked for (an organisation made without an address, unless given). */
+async function freshOrganisation(roles: readonly Role[], address: { street?: string; postalCode?: string; locality?: string } = {}) {
+  const org = await upsertOrganisation(stack.db, { siret: freshSiret(), name: 'Menuiserie Roux', ...address });
+  const accounts: Partial<Record<Role, Account>> = {};
+  for (const role of roles) {
+    const user = await createUser(stack.db, { email: `${role}-${randomUUID().slice(0, 8)}@example.test`, role, organisationId: org.id, phone: '+33612345678' });
+    accounts[role] = { user, key: await issueApiKey(stack.db, user.id) };
+  }
+  return { org, accounts: accounts as Record<Role, Account> };
+}
+
+const organisationRow = async (id: string) => (await stack.db.select().from(organisations).where(eq(organisations.id, id)))[0];
+const auditOf = (organisationId: string) =>
+  stack.db
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.action, 'organisation_updated'), sql`${auditLog.detail}->>'organisationId' = ${organisationId}`))
+    .orderBy(auditLog.seq);
+const ADDRESS = { street: '12 rue des Tanneurs', postalCode: '69002', locality: 'Lyon' };
+
+/** A fresh EC key's CSR for these names, made by openssl as a customer would. */
+function newCsr(names: string[]): string {
+  const san = ['-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`];
+  const run = openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '{key.pem}', '-subj', `/CN=${names[0]}`, ...san]);
+  expect(run.status, run.stderr).toBe(0);
+  return run.stdout;
+}
+const sslOrder = (csr: string) => ({ product: 'SSL', durationYears: 1, os: 'other', payment: { method: 'transfer' }, termsAccepted: true, csr });
+
+describe('GET /v1/organisations/{id}', () => {
+  it("shows the organisation's profile and address to its members and to CA staff; 404 to another organisation", async () => {
+    const { org, accounts } = await freshOrganisation(['customer', 'agent', 'org_admin'], ADDRESS);
+    for (const role of ['customer', 'agent', 'org_admin'] as const) {
+      const res = await stack.http<OrganisationBody>('GET', `/v1/organisations/${org.id}`, { key: accounts[role].key });
+      expect(res.status, role).toBe(200);
+      expect(res.body).toEqual({ id: org.id, siret: org.siret, name: 'Menuiserie Roux', address: ADDRESS, publicAdministration: false });
+    }
+    for (const role of ['ra_operator', 'dra_operator', 'auditor', 'admin'] as const) {
+      expect((await stack.http('GET', `/v1/organisations/${org.id}`, { key: (await stack.account(role)).key })).status, role).toBe(200);
+    }
+    // An organisation made before addresses were asked for: its parts are null.
+    const old = await freshOrganisation(['customer']);
+    const bare = await stack.http<OrganisationBody>('GET', `/v1/organisations/${old.org.id}`, { key: old.accounts.customer.key });
+    expect(bare.body.address).toEqual({ street: null, postalCode: null, locality: null });
+
+    for (const key of [otherOrgAdmin.key, old.accounts.customer.key]) {
+      const res = await stack.http<ProblemBody>('GET', `/v1/organisations/${org.id}`, { key });
+      expect(res.status).toBe(404);
+      expect(res.body.type).toBe(problemType('not-found'));
+    }
+    expect((await stack.http('GET', '/v1/organisations/01a2014a-0000-7000-8000-000000000000', { key: admin.key })).status).toBe(404);
+    expect((await stack.http('GET', '/v1/organisations/not-a-uuid', { key: admin.key })).status).toBe(404);
+  });
+});
+
+describe('PATCH /v1/organisations/{id}', () => {
+  it('lets its admin correct the name and the address: the new view, the row, and one audit entry with before and after', async () => {
+    const { org, accounts } = await freshOrganisation(['org_admin'], { locality: 'Lyon' });
+    const address = { street: '  3 place Bellecour ', postalCode: '69002', locality: ' Lyon 2e ' };
+    const res = await stack.http<OrganisationBody>('PATCH', `/v1/organisations/${org.id}`, {
+      key: accounts.org_admin.key,
+      json: { name: ' Menuiserie Roux & Fils ', address },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const corrected = { street: '3 place Bellecour', postalCode: '69002', locality: 'Lyon 2e' };
+    expect(res.body).toEqual({ id: org.id, siret: org.siret, name: 'Menuiserie Roux & Fils', address: corrected, publicAdministration: false });
+    expect(await organisationRow(org.id)).toMatchObject({ name: 'Menuiserie Roux & Fils', street: '3 place Bellecour', postalCode: '69002', locality: 'Lyon 2e' });
+    const shown = await stack.http<OrganisationBody>('GET', `/v1/organisations/${org.id}`, { key: accounts.org_admin.key });
+    expect(shown.body).toEqual(res.body);
+
+    const [entry, ...more] = await auditOf(org.id);
+    expect(more).toEqual([]);
+    expect(entry).toMatchObject({
+      kind: 'decision',
+      orderId: null,
+      actorUserId: accounts.org_admin.user.id,
+      actorRole: 'org_admin',
+      detail: {
+        organisationId: org.id,
+        siret: org.siret,
+        name: { from: 'Menuiserie Roux', to: 'Menuiserie Roux & Fils' },
+        address: { from: { street: null, postalCode: null, locality: 'Lyon' }, to: corrected },
+      },
+    });
+    // The chain still verifies with the new entry in it.
+    const verify = await stack.http<{ ok: boolean }>('GET', '/v1/audit/verify', { key: admin.key });
+    expect(verify.body.ok).toBe(true);
+
+    // The name alone: the address stays, the entry names only what changed.
+    const renamed = await stack.http<OrganisationBody>('PATCH', `/v1/organisations/${org.id}`, { key: accounts.org_admin.key, json: { name: 'Roux SAS' } });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ name: 'Roux SAS', address: corrected });
+    const entries = await auditOf(org.id);
+    expect(entries).toHaveLength(2);
+    expect(entries[1]?.detail).toEqual({ organisationId: org.id, siret: org.siret, name: { from: 'Menuiserie Roux & Fils', to: 'Roux SAS' } });
+  });
+
+  it('lets CA staff (admin, RA operator) correct it; other roles 403, another organisation 404; nothing changes', async () => {
+    const { org, accounts } = await freshOrganisation(['customer', 'agent', 'org_admin'], ADDRESS);
+    for (const role of ['admin', 'ra_operator'] as const) {
+      const staff = await stack.account(role);
+      const res = await stack.http<OrganisationBody>('PATCH', `/v1/organisations/${org.id}`, { key: staff.key, json: { name: `Roux (${role})` } });
+      expect(res.status, role).toBe(200);
+      expect(res.body.name).toBe(`Roux (${role})`);
+      expect((await auditOf(org.id)).at(-1)).toMatchObject({ actorUserId: staff.user.id, actorRole: role });
+    }
+    const before = await organisationRow(org.id);
+    const audited = (await auditOf(org.id)).length;
+    const attempt = { name: 'Intrus', address: { street: '1 rue du Vol', postalCode: '13001', locality: 'Marseille' } };
+    const cases: [Account, number, string][] = [
+      [accounts.customer, 403, 'role-not-allowed'],
+      [accounts.agent, 403, 'role-not-allowed'],
+      [await stack.account('dra_operator'), 403, 'role-not-allowed'],
+      [await stack.account('auditor'), 403, 'role-not-allowed'],
+      [otherOrgAdmin, 404, 'not-found'],
+    ];
+    for (const [caller, status, slug] of cases) {
+      const res = await stack.http<ProblemBody>('PATCH', `/v1/organisations/${org.id}`, { key: caller.key, json: attempt });
+      expect(res.status, caller.user.role).toBe(status);
+      expect(res.body.type).toBe(problemType(slug));
+    }
+    expect((await stack.http('PATCH', `/v1/organisations/${org.id}`, { json: attempt })).status).toBe(401);
+    const unknown = await stack.http('PATCH', '/v1/organisations/01a2014a-0000-7000-8000-000000000000', { key: admin.key, json: attempt });
+    expect(unknown.status).toBe(404);
+    expect(await organisationRow(org.id)).toEqual(before);
+    expect(await auditOf(org.id)).toHaveLength(audited);
+  });
+
+  it.each([
+    ['a postal code of 4 digits', { address: { ...ADDRESS, postalCode: '6900' } }, 'address.postalCode'],
+    ['a postal code with letters', { address: { ...ADDRESS, postalCode: '2A004' } }, 'address.postalCode'],
+    ['a postal code of no department (00…)', { address: { ...ADDRESS, postalCode: '00150' } }, 'address.postalCode'],
+    ['a postal code of no department (96…)', { address: { ...ADDRESS, postalCode: '96100' } }, 'address.postalCode'],
+    ['a blank street', { address: { ...ADDRESS, street: '   ' } }, 'address.street'],
+    ['a locality longer than a certificate holds', { address: { ...ADDRESS, locality: 'L'.repeat(129) } }, 'address.locality'],
+    ['an address without its locality', { address: { street: ADDRESS.street, postalCode: ADDRESS.postalCode } }, 'address.locality'],
+    ['a blank name', { name: ' ' }, 'name'],
+    ['a field that cannot be changed', { siret: '44306184100047' }, '(body)'],
+    ['nothing to change', {}, '(body)'],
+  ])('refuses %s with 400 naming the field, changing nothing', async (_case, body, path) => {
+    const { org, accounts } = await freshOrganisation(['org_admin'], ADDRESS);
+    const res = await stack.http<ProblemBody & { errors: { path: string; message: string }[] }>('PATCH', `/v1/organisations/${org.id}`, {
+      key: accounts.org_admin.key,
+      json: body,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e) => e.path)).toContain(path);
+    expect(await organisationRow(org.id)).toMatchObject({ name: 'Menuiserie Roux', siret: org.siret, ...ADDRESS });
+    expect(await auditOf(org.id)).toHaveLength(0);
+  });
+
+  it('takes the French postal codes of Corsica and overseas', async () => {
+    const { org, accounts } = await freshOrganisation(['org_admin']);
+    for (const postalCode of ['20000', '97400', '98800', '01000', '95880']) {
+      const res = await stack.http<OrganisationBody>('PATCH', `/v1/organisations/${org.id}`, { key: accounts.org_admin.key, json: { address: { ...ADDRESS, postalCode } } });
+      expect(res.status, postalCode).toBe(200);
+      expect(res.body.address.postalCode).toBe(postalCode);
+    }
+  });
+
+  it("unblocks TLS orders: without a locality SSL is 422, once its admin gives the address it is 201", async () => {
+    const { accounts } = await freshOrganisation(['customer', 'org_admin']);
+    const refused = await stack.http<ProblemBody>('POST', '/v1/orders', { key: accounts.customer.key, json: sslOrder(newCsr(['www.roux-menuiserie.fr'])) });
+    expect(refused.status).toBe(422);
+    expect(refused.body.type).toBe(problemType('organisation-locality-required'));
+
+    const orgId = accounts.customer.user.organisationId ?? '';
+    const patched = await stack.http('PATCH', `/v1/organisations/${orgId}`, { key: accounts.org_admin.key, json: { address: { street: '8 quai de la Fosse', postalCode: '44000', locality: 'Nantes' } } });
+    expect(patched.status).toBe(200);
+    const created = await stack.http<OrderView & ProblemBody>('POST', '/v1/orders', { key: accounts.customer.key, json: sslOrder(newCsr(['www.roux-menuiserie.fr'])) });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({ product: 'SSL', organisationId: orgId });
   });
 });
 

@@ -56,9 +56,12 @@ const STAFF = ['ra_operator', 'dra_operator', 'auditor', 'admin'] as const;
  * reason is given. Order of roles does not matter.
  * - customer: own orders (order, evidence, submit, accept, unlock, revoke own certificate, cancel before issuance).
  * - agent: a customer that may order for its organisation's people, sees its organisation's orders, face-to-face.
- * - org_admin: creates and lists its organisation's accounts; §8 "GET /v1/orders: all roles (scoped)" lets it follow its
- *   organisation's orders and their certificates, but not read the holders' identity documents (evidence).
- * - ra_operator: review, payment, originals, hold/release, cancel, revoke, record domain validation.
+ * - org_admin: creates and lists its organisation's accounts, corrects its name and postal address (§8 PATCH); §8
+ *   "GET /v1/orders: all roles (scoped)" lets it follow its organisation's orders and their certificates, but not read
+ *   the holders' identity documents (evidence).
+ * - every member of an organisation reads its profile (the customer area's "my organisation", §9).
+ * - ra_operator: review, payment, originals, hold/release, cancel, revoke, record domain validation; corrects an
+ *   organisation's name or address found wrong in review (beyond §8's "org_admin (own), admin").
  * - dra_operator: face-to-face with its intervention form (which it uploads: evidence, intervention_form only).
  * - auditor: reads everything, histories, replay; writes nothing (so no quote: a quote takes a number).
  * - admin: accounts, mandates, partner codes (catalog); CA staff, so it reads histories and the audit chain too.
@@ -75,6 +78,8 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   'POST /v1/auth/reset-password': { access: 'public', tenant: 'none' },
   'GET /v1/me': { access: ALL, tenant: 'self' },
   'GET /v1/catalog': { access: 'public', tenant: 'none' },
+  'GET /v1/organisations/{id}': { access: ALL, tenant: 'organisation' },
+  'PATCH /v1/organisations/{id}': { access: ['org_admin', 'ra_operator', 'admin'], tenant: 'organisation' },
   'POST /v1/organisations/{id}/users': { access: ['org_admin'], tenant: 'organisation' },
   'GET /v1/organisations/{id}/users': { access: ['org_admin', ...STAFF], tenant: 'organisation' },
   'POST /v1/admin/users/{id}/agent-mandate': { access: ['admin'], tenant: 'none' },
@@ -131,6 +136,8 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
 const ORG_ROLES: readonly Role[] = ['customer', 'agent', 'org_admin'];
 const keyOf = (r: Pick<AnyRoute, 'method' | 'path'>): string => `${r.method.toUpperCase()} ${r.path}`;
 const normalised = (a: 'public' | readonly string[]): 'public' | string[] => (a === 'public' ? a : [...a].sort());
+/** POST and PATCH take a body; GET does not. */
+const takesBody = (r: Pick<AnyRoute, 'method'>): boolean => r.method !== 'get';
 
 /** A SIRET no other test file uses (they share the run's database): 13 random digits and the Luhn digit. */
 function freshSiret(): string {
@@ -272,7 +279,7 @@ describe('the role gate, for every route and every role', () => {
           probes += 1;
           const res = await stack.http<Problem>(route.method.toUpperCase(), path, {
             ...(caller.key !== undefined ? { key: caller.key } : {}),
-            ...(route.method === 'post' ? { json: PROBE_BODY } : {}),
+            ...(takesBody(route) ? { json: PROBE_BODY } : {}),
           });
           const where = `${keyOf(route)} as ${caller.name}: ${res.status} ${JSON.stringify(res.body).slice(0, 160)}`;
           const type = typeof res.body === 'object' && res.body !== null ? res.body.type : undefined;
@@ -294,8 +301,8 @@ describe('the role gate, for every route and every role', () => {
             return;
           }
           if (res.status === 401 || type === 'urn:certflow:problem:role-not-allowed') failures.push(`allowed role refused: ${where}`);
-          // The probe names nothing and parses under no schema: an allowed POST must not have done anything.
-          if (route.method === 'post' && (res.status < 400 || res.status >= 500)) failures.push(`probe acted: ${where}`);
+          // The probe names nothing and parses under no schema: an allowed POST or PATCH must not have done anything.
+          if (takesBody(route) && (res.status < 400 || res.status >= 500)) failures.push(`probe acted: ${where}`);
         }),
       );
     }
@@ -309,7 +316,7 @@ describe('the role gate, for every route and every role', () => {
     for (const route of staffOnly) {
       const res = await stack.http<Problem>(route.method.toUpperCase(), fill(route.path, GHOST), {
         key: customerBToken,
-        ...(route.method === 'post' ? { json: PROBE_BODY } : {}),
+        ...(takesBody(route) ? { json: PROBE_BODY } : {}),
       });
       expect([res.status, res.body.type], keyOf(route)).toEqual([403, 'urn:certflow:problem:role-not-allowed']);
     }
@@ -323,7 +330,7 @@ describe('the role gate, for every route and every role', () => {
       for (const key of ['cfk_not-a-key', forged, 'Basic Zm9vOmJhcg==']) {
         const res = await stack.http<Problem>(route.method.toUpperCase(), fill(route.path, GHOST), {
           headers: { authorization: key.startsWith('Basic') ? key : `Bearer ${key}` },
-          ...(route.method === 'post' ? { json: PROBE_BODY } : {}),
+          ...(takesBody(route) ? { json: PROBE_BODY } : {}),
         });
         expect(res.status, `${keyOf(route)} with ${key.slice(0, 12)}…`).toBe(401);
       }
@@ -347,6 +354,7 @@ function validBody(key: string): { json?: unknown; form?: () => FormData } | und
     'POST /v1/certificates/{serial}/revoke': { reason: 'keyCompromise' },
     'POST /v1/certificates/{serial}/unblock-code': {},
     'POST /v1/certificates/{serial}/unblock-code/verify': { code: '123456' },
+    'PATCH /v1/organisations/{id}': { name: 'Renamed by another tenant', address: { street: '1 rue du Vol', postalCode: '13001', locality: 'Marseille' } },
     'POST /v1/organisations/{id}/users': { email: `intruder-${randomUUID().slice(0, 8)}@example.test`, givenName: 'Eve', surname: 'Intruse', language: 'fr' },
   };
   if (key === 'POST /v1/orders/{id}/evidence') {
@@ -375,13 +383,15 @@ describe('tenants: another organisation gets 404, as for an id that does not exi
     const scoped = table.filter((r) => ['order', 'document', 'certificate', 'organisation', 'quote'].includes(EXPECTED[keyOf(r)]?.tenant ?? ''));
     expect(scoped.length).toBeGreaterThanOrEqual(18);
     const before = await stack.http<OrderView>('GET', `/v1/orders/${order.id}`, { key: holderA.key });
+    const orgBefore = await stack.http('GET', `/v1/organisations/${orgA}`, { key: holderA.key });
+    expect(orgBefore.status).toBe(200);
     const failures: string[] = [];
     let probes = 0;
     for (const route of scoped) {
       const tenant = EXPECTED[keyOf(route)]?.tenant;
       const ids = { ...realIds(), ...(tenant === 'organisation' ? { id: orgA } : {}) };
-      const body = route.method === 'post' ? validBody(keyOf(route)) : undefined;
-      if (route.method === 'post') {
+      const body = takesBody(route) ? validBody(keyOf(route)) : undefined;
+      if (takesBody(route)) {
         expect(body, `a valid body for ${keyOf(route)}`).toBeDefined();
         // The body really is valid: a 404 then comes from the tenant check, not from a 400 before it.
         if (route.body !== undefined && body?.json !== undefined) expect(route.body.safeParse(body.json).success, keyOf(route)).toBe(true);
@@ -411,6 +421,7 @@ describe('tenants: another organisation gets 404, as for an id that does not exi
     expect(after.body.checklist).toEqual(before.body.checklist);
     const cert = await stack.http<{ status: string; revokedAt: string | null }>('GET', `/v1/certificates/${serial}`, { key: holderA.key });
     expect(cert.body.revokedAt).toBeNull();
+    expect((await stack.http('GET', `/v1/organisations/${orgA}`, { key: holderA.key })).body).toEqual(orgBefore.body);
   }, 120_000);
 
   it('shows tenant A what is its own, and the same ids to staff', async () => {
@@ -421,6 +432,9 @@ describe('tenants: another organisation gets 404, as for an id that does not exi
       [`/v1/certificates/${serial}`, holderA.key],
       [`/v1/quotes/${quoteNumber}`, holderA.key],
       [`/v1/organisations/${orgA}/users`, staff.ra_operator?.key ?? ''],
+      [`/v1/organisations/${orgA}`, holderA.key],
+      [`/v1/organisations/${orgA}`, colleagueA.key],
+      [`/v1/organisations/${orgA}`, staff.auditor?.key ?? ''],
       [`/v1/orders/${order.id}`, staff.auditor?.key ?? ''],
       [`/v1/orders/${order.id}/evidence/${docId}`, staff.auditor?.key ?? ''],
     ] as const) {
