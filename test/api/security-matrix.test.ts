@@ -73,6 +73,9 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   'POST /v1/auth/register': { access: 'public', tenant: 'none' },
   'POST /v1/auth/activate': { access: 'public', tenant: 'none' },
   'POST /v1/auth/login': { access: 'public', tenant: 'none' },
+  // A browser's sign-in and sign-out (the customer area): the same check as login, the session in a cookie.
+  'POST /v1/auth/session': { access: 'public', tenant: 'none' },
+  'POST /v1/auth/session/end': { access: 'public', tenant: 'none' },
   'POST /v1/auth/forgot-username': { access: 'public', tenant: 'none' },
   'POST /v1/auth/forgot-password': { access: 'public', tenant: 'none' },
   'POST /v1/auth/reset-password': { access: 'public', tenant: 'none' },
