@@ -1,8 +1,8 @@
 /**
- * Admin command line. `npm run cli -- users create --role <role> --email <email> [--org-siret <siret> --org-name <name> --org-locality <city>]
- * [--phone <e164>]` creates an account and prints its API key, once. `users set-password --email <email>` sets an
- * account's password (for password login) from standard input, never from the command line (it would stay in the
- * shell history and the process list).
+ * Admin command line. `npm run cli -- users create --role <role> --email <email> [--org-siret <siret> --org-name <name>
+ * --org-street <street> --org-postal-code <code> --org-locality <city>] [--phone <e164>]` creates an account and
+ * prints its API key, once. `users set-password --email <email>` sets an account's password (for password login)
+ * from standard input, never from the command line (it would stay in the shell history and the process list).
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
@@ -12,6 +12,7 @@ import { openDatabase, openPostgres, type DatabaseHandle } from '../db/client.js
 import { migrateDatabase } from '../db/migrate.js';
 import { passwordWeakness, setPassword } from '../db/passwords.js';
 import { isE164 } from '../domain/rules/phone.js';
+import { checkPostalCode } from '../domain/rules/postal-code.js';
 import { checkSiret } from '../domain/rules/siret.js';
 import { isRole, ORGANISATION_ROLES, ROLES, type Role } from '../domain/roles.js';
 import { pgliteSocketUrl, runningStack } from './embedded-stack.js';
@@ -41,6 +42,16 @@ const siret = (value: string): string => {
   if (!check.ok) throw new InvalidArgumentError(check.reason);
   return value.replace(/\s/g, '');
 };
+const postalCode = (value: string): string => {
+  const check = checkPostalCode(value.trim());
+  if (!check.ok) throw new InvalidArgumentError(check.reason);
+  return value.trim();
+};
+const text = (max: number) => (value: string): string => {
+  const trimmed = value.trim();
+  if (trimmed === '' || trimmed.length > max) throw new InvalidArgumentError(`not empty, at most ${max} characters`);
+  return trimmed;
+};
 const phone = (value: string): string => {
   if (!isE164(value)) throw new InvalidArgumentError('E.164 form, e.g. +33612345678');
   return value;
@@ -56,6 +67,8 @@ interface CreateOptions {
   orgSiret?: string;
   orgName?: string;
   publicAdministration?: boolean;
+  orgStreet?: string;
+  orgPostalCode?: string;
   orgLocality?: string;
   phone?: string;
   givenName?: string;
@@ -71,6 +84,9 @@ async function createAccount(o: CreateOptions): Promise<void> {
   if (!ORGANISATION_ROLES.has(o.role) && o.orgSiret !== undefined) {
     throw new Error(`${o.role} is a CA role: it belongs to no customer organisation, drop --org-siret`);
   }
+  if (o.orgSiret === undefined && [o.orgStreet, o.orgPostalCode, o.orgLocality].some((v) => v !== undefined)) {
+    throw new Error('the address options are those of the organisation: give --org-siret and --org-name too');
+  }
   const handle = await connect();
   try {
     if ((await findUserByEmail(handle.db, o.email)) !== undefined) throw new Error(`an account with email ${o.email} exists`);
@@ -80,6 +96,9 @@ async function createAccount(o: CreateOptions): Promise<void> {
             siret: o.orgSiret,
             name: o.orgName,
             publicAdministration: o.publicAdministration ?? false,
+            // Parts given fill in those the organisation lacks; known ones stay (PATCH /v1/organisations/{id} corrects them).
+            ...(o.orgStreet !== undefined ? { street: o.orgStreet } : {}),
+            ...(o.orgPostalCode !== undefined ? { postalCode: o.orgPostalCode } : {}),
             ...(o.orgLocality !== undefined ? { locality: o.orgLocality } : {}),
           })
         : undefined;
@@ -139,7 +158,9 @@ users
   .requiredOption('--email <email>', 'the account email', email)
   .option('--org-siret <siret>', 'SIRET of the organisation (created if new)', siret)
   .option('--org-name <name>', 'name of the organisation')
-  .option('--org-locality <city>', "the organisation's locality (named in its TLS certificates)")
+  .option('--org-street <street>', "the organisation's street address", text(200))
+  .option('--org-postal-code <code>', "the organisation's postal code (5 digits)", postalCode)
+  .option('--org-locality <city>', "the organisation's locality (named in its TLS certificates)", text(128))
   .option('--public-administration', 'the organisation is a public administration (pays by purchase order)')
   .option('--phone <e164>', 'mobile number for SMS codes', phone)
   .option('--given-name <name>', 'given name')
