@@ -42,14 +42,19 @@ async function bundle(): Promise<Map<string, Asset>> {
     const name = file.path.slice(file.path.indexOf('/out/') + 5);
     assets.set(name, { body: Buffer.from(file.contents), contentType: 'text/javascript; charset=utf-8', immutable: name.startsWith('chunks/') });
   }
-  assets.set('styles.css', { body: readFileSync(`${WEB_DIR}styles.css`), contentType: 'text/css; charset=utf-8', immutable: false });
   return assets;
 }
 
 let assets: Promise<Map<string, Asset>> | undefined;
+let styles: Asset | undefined;
 
 /** The asset of that name (`main.js`, `styles.css`, `chunks/…`), bundled at the first call. */
 export async function asset(name: string): Promise<Asset | undefined> {
+  // The style sheet is a plain file: it does not wait for, nor fail with, the scripts' bundle.
+  if (name === 'styles.css') {
+    styles ??= { body: readFileSync(`${WEB_DIR}styles.css`), contentType: 'text/css; charset=utf-8', immutable: false };
+    return styles;
+  }
   assets ??= bundle().catch((err: unknown) => {
     assets = undefined;
     throw err;

@@ -1,0 +1,31 @@
+import type { organisation as fr } from '../fr/organisation.js';
+
+export const organisation: typeof fr = {
+  profile: 'Organisation profile',
+  siret: 'SIRET',
+  name: 'Organisation name',
+  address: 'Postal address',
+  noAddress: 'No address yet: server (TLS) certificates need one.',
+  publicAdministration: 'Public administration',
+  edit: 'Correct the profile',
+  save: 'Save',
+  cancel: 'Cancel',
+  saved: 'The profile is saved.',
+  readOnly: 'Only the organisation’s administrator can correct this profile.',
+  members: 'The organisation’s people',
+  membersOnlyAdmin: 'The list of people is for the organisation’s administrator.',
+  columns: { name: 'Name', email: 'E-mail address', role: 'Role', status: 'Account' },
+  roles: { customer: 'Holder', agent: 'Certification agent', org_admin: 'Administrator' },
+  statuses: { pending: 'Waiting for activation', active: 'Active', disabled: 'Disabled' },
+  mandate: 'Certification agent mandate',
+  mandateIntro:
+    'A certification agent orders for the organisation’s people and attends the face-to-face check. The certification authority grants the mandate on the contract signed by the legal representative.',
+  mandateInForce: (names: string) => `Mandate in force: ${names}.`,
+  mandateNone: 'No mandate in force.',
+  invite: 'Invite a future holder',
+  inviteIntro: 'They receive an activation e-mail and choose their password.',
+  inviteFields: { givenName: 'Given name', surname: 'Surname', email: 'E-mail address', phone: 'Mobile phone', phoneHint: 'In international form, for example +33612345678.', language: 'Language of their e-mails' },
+  inviteSubmit: 'Send the invitation',
+  invited: (email: string) => `Invitation sent to ${email}.`,
+  problems: { 'email-in-use': 'This address already has an account.', phone: 'Enter the number in international form, for example +33612345678.', postalCode: 'A French postal code has 5 digits.' },
+};
