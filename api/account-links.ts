@@ -7,16 +7,16 @@ import type { EmailMessage, Language } from '../activities/notify/templates.js';
 import { getOrganisation, type User } from '../db/accounts.js';
 import { ACTIVATION_TTL_MS, type AccountTokenPurpose, PASSWORD_RESET_TTL_MS, issueAccountToken } from '../db/account-tokens.js';
 import type { Database } from '../db/client.js';
+import { pageLinks } from '../domain/pages.js';
 
 export interface AccountLinkDeps {
   readonly db: Database;
   readonly notifier: Notifier;
-  /** Where the customer's browser reaches CertFlow; links are `${publicBaseUrl}/activate?token=…`. */
+  /** Where the customer's browser reaches CertFlow; links are the pages of domain/pages.ts (`pageLinks`). */
   readonly publicBaseUrl: string;
 }
 
 const languageOf = (user: User): Language => (user.language === 'en' ? 'en' : 'fr');
-const linkTo = (base: string, page: string, token: string): string => `${base.replace(/\/+$/, '')}/${page}?token=${encodeURIComponent(token)}`;
 
 /** A new single-use link for `purpose` to the account, mailed to it by the template `message` makes of the link. */
 async function mailAccountLink(
@@ -24,7 +24,7 @@ async function mailAccountLink(
   user: User,
   purpose: AccountTokenPurpose,
   ttlMs: number,
-  page: string,
+  page: (base: string, token: string) => string,
   message: (url: string, expiresAt: string) => EmailMessage,
 ): Promise<void> {
   const issued = await issueAccountToken(deps.db, user.id, purpose, ttlMs);
@@ -34,13 +34,13 @@ async function mailAccountLink(
     orderId: null,
     to: user.email,
     language: languageOf(user),
-    message: message(linkTo(deps.publicBaseUrl, page, issued.token), issued.expiresAt.toISOString()),
+    message: message(page(deps.publicBaseUrl, issued.token), issued.expiresAt.toISOString()),
   });
 }
 
 /** A new activation link for a pending account, mailed to it; earlier links of the account stop working. */
 export async function issueActivation(deps: AccountLinkDeps, user: User): Promise<void> {
-  await mailAccountLink(deps, user, 'activation', ACTIVATION_TTL_MS, 'activate', (activationUrl, expiresAt) => ({
+  await mailAccountLink(deps, user, 'activation', ACTIVATION_TTL_MS, pageLinks.activate, (activationUrl, expiresAt) => ({
     template: 'account_activation',
     data: { givenName: user.givenName, activationUrl, expiresAt },
   }));
@@ -48,7 +48,7 @@ export async function issueActivation(deps: AccountLinkDeps, user: User): Promis
 
 /** A password reset link (1 hour), mailed to the account; earlier reset links stop working. */
 export async function issuePasswordReset(deps: AccountLinkDeps, user: User): Promise<void> {
-  await mailAccountLink(deps, user, 'password_reset', PASSWORD_RESET_TTL_MS, 'reset-password', (resetUrl, expiresAt) => ({
+  await mailAccountLink(deps, user, 'password_reset', PASSWORD_RESET_TTL_MS, pageLinks.resetPassword, (resetUrl, expiresAt) => ({
     template: 'password_reset',
     data: { givenName: user.givenName, resetUrl, expiresAt },
   }));

@@ -5,9 +5,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Config } from '../../config/index.js';
+import type { CaIdentity, Config } from '../../config/index.js';
 import type { Database } from '../../db/client.js';
-import { CA_NAME } from './ca-contact.js';
 import { deliverOnce } from './ledger.js';
 import { outboxMailSender, smtpSender, type MailSender } from './mail.js';
 import { outboxSmsSender, twilioSender, type SmsSender } from './sms.js';
@@ -16,9 +15,10 @@ import { STAFF_TEMPLATES, renderEmail, renderSms, type EmailMessage, type Langua
 export type * from './templates.js';
 export { renderEmail, renderSms, STAFF_TEMPLATES } from './templates.js';
 
+/** `caIdentity` signs every message and document; `publicBaseUrl` is where their links lead (the customer area). */
 export type NotifierConfig = Pick<
   Config,
-  'SMTP_URL' | 'MAIL_FROM' | 'STAFF_EMAIL' | 'TWILIO_ACCOUNT_SID' | 'TWILIO_AUTH_TOKEN' | 'TWILIO_FROM' | 'TWILIO_API_URL' | 'DATA_DIR'
+  'SMTP_URL' | 'MAIL_FROM' | 'STAFF_EMAIL' | 'TWILIO_ACCOUNT_SID' | 'TWILIO_AUTH_TOKEN' | 'TWILIO_FROM' | 'TWILIO_API_URL' | 'DATA_DIR' | 'caIdentity' | 'publicBaseUrl'
 >;
 
 export interface EmailRequest {
@@ -41,6 +41,8 @@ export interface SmsRequest {
 }
 
 export interface Notifier {
+  /** The CA the messages speak for: the API's documents (the quote PDF) use the same. */
+  readonly caIdentity: CaIdentity;
   /** `messageId` is the mail's Message-ID header, the same for every attempt under one key. */
   sendEmail(req: EmailRequest): Promise<{ messageId: string; duplicate: boolean }>;
   /** `providerId` is Twilio's message SID (or the outbox's id). */
@@ -58,7 +60,7 @@ export const outboxSmsFile = (dataDir: string): string => join(dataDir, 'outbox'
 
 function smsSenderFor(config: NotifierConfig): SmsSender {
   const { TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: token, TWILIO_FROM: from } = config;
-  if (sid === undefined && token === undefined) return outboxSmsSender(outboxSmsFile(config.DATA_DIR), from ?? CA_NAME);
+  if (sid === undefined && token === undefined) return outboxSmsSender(outboxSmsFile(config.DATA_DIR), from ?? config.caIdentity.tradingName);
   if (sid === undefined || token === undefined || from === undefined) {
     // Half a configuration would silently send production SMS to a file: refuse to start instead.
     const missing = [sid === undefined && 'TWILIO_ACCOUNT_SID', token === undefined && 'TWILIO_AUTH_TOKEN', from === undefined && 'TWILIO_FROM'].filter(Boolean);
@@ -77,12 +79,15 @@ export function createNotifier(deps: { db: Database; config: NotifierConfig }): 
   const { db, config } = deps;
   const mail: MailSender = config.SMTP_URL !== undefined ? smtpSender(config.SMTP_URL) : outboxMailSender(outboxMailDir(config.DATA_DIR));
   const sms: SmsSender = smsSenderFor(config);
+  const context = { identity: config.caIdentity, publicBaseUrl: config.publicBaseUrl };
 
   return {
+    caIdentity: config.caIdentity,
+
     async sendEmail(req) {
       const { template } = req.message;
       const to = requireRecipient(STAFF_TEMPLATES.has(template) ? config.STAFF_EMAIL : req.to);
-      const rendered = await renderEmail(req.message, req.language);
+      const rendered = await renderEmail(req.message, req.language, context);
       const messageId = messageIdFor(req.idempotencyKey);
       const result = await deliverOnce(
         db,
@@ -107,7 +112,7 @@ export function createNotifier(deps: { db: Database; config: NotifierConfig }): 
 
     async sendSms(req) {
       const to = requireRecipient(req.to);
-      const body = renderSms(req.message, req.language);
+      const body = renderSms(req.message, req.language, config.caIdentity);
       const message = { to, body, id: `outbox-${keyHash(req.idempotencyKey).slice(0, 32)}` };
       // The ledger keeps recipient, template and provider id: never the body, which holds the code.
       const result = await deliverOnce(

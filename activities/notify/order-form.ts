@@ -2,6 +2,7 @@
  * The order form (bon de commande) attached to the order confirmation: the customer dates and signs it and sends it
  * back with the supporting documents (it is on every checklist as `signed_order_form`).
  */
+import { formatIban, postalAddressLines, type CaIdentity } from '../../config/ca-identity.js';
 import { CATALOG, type OperatingSystem, type PaymentMethod } from '../../domain/catalog.js';
 import type { OrderInput } from '../../domain/order.js';
 import { formatDate, formatDuration, formatPriceExVat, formatEuros, type Language } from './format.js';
@@ -54,7 +55,14 @@ const T = {
       "Je soussigné(e) certifie l'exactitude des informations ci-dessus et déclare avoir pris connaissance des conditions générales d'utilisation de l'autorité de certification.",
     date: 'Date',
     signature: "Signature du porteur (et cachet de l'organisation)",
-    footer: 'À dater, signer et joindre à vos justificatifs depuis votre espace client.',
+    footer: 'À dater, signer et joindre à vos justificatifs depuis votre espace client :',
+    transfer: 'Virement',
+    reference: 'Référence à indiquer',
+    accountHolder: 'Titulaire',
+    bank: 'Banque',
+    cheque: 'Chèque',
+    payee: "À l'ordre de",
+    postTo: 'À envoyer à',
   },
   en: {
     title: 'Order form',
@@ -80,15 +88,29 @@ const T = {
       'I, the undersigned, certify that the information above is correct and that I have read the terms of use of the certification authority.',
     date: 'Date',
     signature: "Holder's signature (and the organisation's stamp)",
-    footer: 'Date it, sign it and upload it with your supporting documents from your customer area.',
+    footer: 'Date it, sign it and upload it with your supporting documents from your customer area:',
+    transfer: 'Bank transfer',
+    reference: 'Reference to give',
+    accountHolder: 'Account holder',
+    bank: 'Bank',
+    cheque: 'Cheque',
+    payee: 'Payable to',
+    postTo: 'Post it to',
   },
 } as const;
 
+/** Who issues the form, and the page of the order in the customer area (`pageLinks.order`). */
+export interface OrderFormContext {
+  readonly identity: CaIdentity;
+  readonly orderUrl: string;
+}
+
 /** Builds the PDF. Its dates come from the order, so a retried send attaches the same bytes. */
-export async function buildOrderForm(order: OrderSummary, lang: Language): Promise<Uint8Array> {
+export async function buildOrderForm(order: OrderSummary, lang: Language, ctx: OrderFormContext): Promise<Uint8Array> {
   const t = T[lang];
   const product = CATALOG[order.product];
-  const { doc, writer } = await createCaPdf({ title: `${t.title} ${order.orderId}`, lang, date: order.createdAt });
+  const { identity } = ctx;
+  const { doc, writer } = await createCaPdf({ title: `${t.title} ${order.orderId}`, lang, date: order.createdAt }, identity);
   writer.letterhead(t.title);
 
   const price = formatPriceExVat(order.priceCents, lang);
@@ -113,12 +135,28 @@ export async function buildOrderForm(order: OrderSummary, lang: Language): Promi
     [t.orgName, order.organisation.name],
     [t.siret, order.organisation.siret],
   ]);
+  // Where the money goes, for the two methods whose details the customer copies from paper.
+  if (order.payment.method === 'transfer') {
+    writer.section(t.transfer, [
+      [t.accountHolder, identity.bank.accountHolder],
+      [t.bank, identity.bank.bankName],
+      ['IBAN', formatIban(identity.bank.iban)],
+      ['BIC', identity.bank.bic],
+      [t.reference, order.orderId],
+    ]);
+  } else if (order.payment.method === 'cheque') {
+    writer.section(t.cheque, [
+      [t.payee, identity.bank.accountHolder],
+      [t.postTo, postalAddressLines(identity).join(', ')],
+      [t.reference, order.orderId],
+    ]);
+  }
 
   writer.gap(14);
   writer.paragraph(t.statement, { size: 10 });
   writer.gap(12);
   writer.signatureBox(t.date, t.signature);
-  writer.footer(t.footer);
+  writer.footer([t.footer, ctx.orderUrl]);
 
   return doc.save();
 }

@@ -3,9 +3,28 @@
  * the page. The dates come from the document's own date, never the clock, so building it again (a resent mail, the
  * quote fetched twice) gives the same bytes.
  */
-import { PDFDocument, type PDFFont, type PDFPage, StandardFonts, rgb } from 'pdf-lib';
-import { CA_NAME, CA_POSTAL_ADDRESS } from './ca-contact.js';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import fontkit from '@pdf-lib/fontkit';
+import { PDFDocument, type PDFFont, type PDFPage, rgb } from 'pdf-lib';
+import { postalAddressLines, type CaIdentity } from '../../config/ca-identity.js';
 import type { Language } from './format.js';
+
+// DejaVu Sans, embedded and subset: the standard PDF fonts encode WinAnsi only, and a holder named Łukasiewicz,
+// Dvořák or Nguyễn must read their name as they typed it. Resolved through the package, so the same code finds
+// the file from the sources (tsx) and from dist/.
+const require = createRequire(import.meta.url);
+let fontBytes: Promise<{ regular: Buffer; bold: Buffer }> | undefined;
+/** Read once per process; every document embeds its own subset of them. */
+function loadFonts(): Promise<{ regular: Buffer; bold: Buffer }> {
+  fontBytes ??= Promise.all([
+    readFile(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf')),
+    readFile(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf')),
+  ]).then(([regular, bold]) => ({ regular, bold }));
+  // A failed read (a broken install) is not kept: the next document tries again.
+  fontBytes.catch(() => (fontBytes = undefined));
+  return fontBytes;
+}
 
 const A4: [number, number] = [595.28, 841.89];
 const MARGIN = 56;
@@ -23,22 +42,25 @@ export interface CaPdfInfo {
 }
 
 /** A new A4 document with the CA's metadata and one page, and the writer for that page. */
-export async function createCaPdf(info: CaPdfInfo): Promise<{ doc: PDFDocument; writer: PageWriter }> {
+export async function createCaPdf(info: CaPdfInfo, identity: CaIdentity): Promise<{ doc: PDFDocument; writer: PageWriter }> {
   const doc = await PDFDocument.create();
   const date = new Date(info.date);
   doc.setTitle(info.title);
   if (info.subject !== undefined) doc.setSubject(info.subject);
   if (info.keywords !== undefined) doc.setKeywords([...info.keywords]);
-  doc.setAuthor(CA_NAME);
-  doc.setCreator(CA_NAME);
-  doc.setProducer(CA_NAME);
+  doc.setAuthor(identity.legalName);
+  doc.setCreator(identity.tradingName);
+  doc.setProducer(identity.tradingName);
   doc.setLanguage(info.lang === 'fr' ? 'fr-FR' : 'en-GB');
   doc.setCreationDate(date);
   doc.setModificationDate(date);
 
-  const regular = await doc.embedFont(StandardFonts.Helvetica);
-  const bold = await doc.embedFont(StandardFonts.HelveticaBold);
-  return { doc, writer: new PageWriter(doc.addPage(A4), regular, bold) };
+  doc.registerFontkit(fontkit);
+  const fonts = await loadFonts();
+  // A fixed subset tag (pdf-lib's default is random) keeps the bytes of a rebuilt document the same.
+  const regular = await doc.embedFont(fonts.regular, { subset: true, customName: 'CFLOWR+DejaVuSans' });
+  const bold = await doc.embedFont(fonts.bold, { subset: true, customName: 'CFLOWB+DejaVuSans-Bold' });
+  return { doc, writer: new PageWriter(doc.addPage(A4), regular, bold, identity) };
 }
 
 export interface SectionOptions {
@@ -60,16 +82,20 @@ export class PageWriter {
     private readonly page: PDFPage,
     private readonly regular: PDFFont,
     private readonly bold: PDFFont,
+    private readonly identity: CaIdentity,
   ) {
     this.y = page.getHeight() - MARGIN;
     this.width = page.getWidth() - 2 * MARGIN;
-    // The standard fonts encode WinAnsi only; any other character (a name in another script…) would make
-    // drawText throw, and a document with a "?" beats no document at all.
-    this.supported = new Set(regular.getCharacterSet());
+    // DejaVu Sans covers Latin, Greek, Cyrillic, Vietnamese, Arabic, Hebrew…; a character it has no glyph for
+    // (a Chinese name) would print as an empty box that reads as nothing: a "?" at least shows something is missing.
+    const inBold = new Set(bold.getCharacterSet());
+    this.supported = new Set(regular.getCharacterSet().filter((c) => inBold.has(c)));
   }
 
   private clean(text: string): string {
-    return Array.from(text.replace(/[\u202f\u2009]/g, '\u00a0'), (c) => (this.supported.has(c.codePointAt(0) ?? 0) ? c : '?')).join('');
+    // Format characters (joiners, direction marks, variation selectors) have no glyph and nothing to print.
+    const printable = text.normalize('NFC').replace(/[\p{Cf}\ufe00-\ufe0f]/gu, '');
+    return Array.from(printable, (c) => (this.supported.has(c.codePointAt(0) ?? 0) ? c : '?')).join('');
   }
 
   gap(points: number): void {
@@ -88,10 +114,15 @@ export class PageWriter {
     });
   }
 
-  /** The CA's name and postal address, then the document's title. */
+  /** The CA (its trading name, then its legal name and postal address, its support contacts), then the title. */
   letterhead(title: string): void {
-    this.text(CA_NAME, { bold: true, size: 11, grey: true });
-    for (const line of CA_POSTAL_ADDRESS) this.text(line, { size: 9, grey: true });
+    const id = this.identity;
+    this.text(id.tradingName, { bold: true, size: 11, grey: true });
+    const [legalName, ...address] = postalAddressLines(id);
+    // The legal name once: a trading name that is the company's own is not repeated.
+    if (legalName !== undefined && legalName !== id.tradingName) this.text(legalName, { size: 9, grey: true });
+    this.text(address.join(', '), { size: 9, grey: true });
+    this.text(`${id.support.email} · ${id.support.phone}`, { size: 9, grey: true });
     this.gap(18);
     this.text(title, { bold: true, size: 20 });
     this.gap(10);
@@ -134,9 +165,12 @@ export class PageWriter {
     this.y = top - height;
   }
 
-  /** One grey line in the bottom margin. */
-  footer(text: string, size = 9): void {
-    this.page.drawText(this.clean(text), { x: MARGIN, y: MARGIN - 16, size, font: this.regular, color: GREY });
+  /** Grey lines in the bottom margin (a string is one line). */
+  footer(text: string | readonly string[], size = 9): void {
+    const rows = typeof text === 'string' ? [text] : text;
+    rows.forEach((row, i) => {
+      this.page.drawText(this.clean(row), { x: MARGIN, y: MARGIN - 16 + (rows.length - 1 - i) * size * 1.3, size, font: this.regular, color: GREY });
+    });
   }
 
   private truncate(text: string, font: PDFFont, width: number): string {

@@ -2,6 +2,7 @@
  * The quote (devis) as a PDF, in the order form's style: the CA's header, the customer, one line with its amounts,
  * VAT and the validity. Built from the stored quote only, so the same quote always gives the same bytes.
  */
+import type { CaIdentity } from '../../config/ca-identity.js';
 import { CATALOG, type DurationYears, type ProductCode } from '../../domain/catalog.js';
 import { formatDate, formatDuration, formatEuros, type Language } from './format.js';
 import { createCaPdf } from './pdf-document.js';
@@ -72,15 +73,19 @@ const T = {
   },
 } as const;
 
-export async function buildQuotePdf(quote: QuoteDocument, lang: Language): Promise<Uint8Array> {
+/** `identity`: the CA issuing the quote (config `caIdentity`), on its letterhead. */
+export async function buildQuotePdf(quote: QuoteDocument, lang: Language, identity: CaIdentity): Promise<Uint8Array> {
   const t = T[lang];
-  const { doc, writer: w } = await createCaPdf({
-    title: `${t.title} ${quote.number}`,
-    subject: `${t.title} ${quote.number} — ${CATALOG[quote.product].name[lang]}`,
-    keywords: [quote.number, quote.siret],
-    lang,
-    date: quote.createdAt,
-  });
+  const { doc, writer: w } = await createCaPdf(
+    {
+      title: `${t.title} ${quote.number}`,
+      subject: `${t.title} ${quote.number} — ${CATALOG[quote.product].name[lang]}`,
+      keywords: [quote.number, quote.siret],
+      lang,
+      date: quote.createdAt,
+    },
+    identity,
+  );
   w.letterhead(`${t.title} ${quote.number}`);
 
   // Values are cut to their line rather than wrapped (a long organisation name): one line per row.

@@ -2,15 +2,22 @@
  * Every message CertFlow sends, in French and in English. A message is `{ template, data }`: the workflow says what
  * happened and with which facts; the words live here, in the tone of the CA's own customer guides.
  */
+import { formatIban, postalAddressLines, type CaIdentity } from '../../config/ca-identity.js';
 import { CATALOG, DOCUMENT_LABELS, type DocumentType, type PaymentMethod, type ProductCode } from '../../domain/catalog.js';
 import type { ChecklistItem, DomainChallenge } from '../../domain/order.js';
-import { BANK_DETAILS, CA_NAME, CA_POSTAL_ADDRESS, CHEQUE_PAYEE } from './ca-contact.js';
+import { PAGES, pageLinks } from '../../domain/pages.js';
 import { formatDate, formatDays, formatDuration, formatEuros, formatPriceExVat, type Language } from './format.js';
-import { code, fields, heading, lines, list, paragraph, toHtml, toText, type Block } from './mail-document.js';
+import { action, code, fields, heading, lines, link, list, paragraph, rich, toHtml, toText, type Block, type Link, type Rich } from './mail-document.js';
 import { PAYMENT_METHOD_LABELS, buildOrderForm, orderFormFileName, type OrderSummary } from './order-form.js';
 
 export type { Language } from './format.js';
 export type { OrderSummary } from './order-form.js';
+
+/** What every mail knows besides its data: who the CA is, and where its pages are (PUBLIC_BASE_URL). */
+export interface MailContext {
+  readonly identity: CaIdentity;
+  readonly publicBaseUrl: string;
+}
 
 /** Identifies the order a mail is about. */
 export interface OrderRef {
@@ -123,44 +130,58 @@ interface Composed {
 }
 
 type DataOf<T extends EmailTemplate> = Extract<EmailMessage, { template: T }>['data'];
-type Tr = (fr: string, en: string) => string;
+/** Picks the sentence of the mail's language: plain text, or text with links (`rich`). */
+type Tr = <T extends Rich>(fr: T, en: T) => T;
 
 const label = (doc: DocumentType, lang: Language): string => DOCUMENT_LABELS[doc][lang];
 const productName = (code: ProductCode, lang: Language): string => CATALOG[code].name[lang];
 
 const greeting = (t: Tr): Block => paragraph(t('Bonjour,', 'Hello,'));
-const signOff = (t: Tr): Block => paragraph(t(`L'équipe ${CA_NAME}`, `The ${CA_NAME} team`));
-const customerArea = (t: Tr): string => t('votre espace client', 'your customer area');
+/** The team's name, then how to reach it (plain text: every link of a mail opens a page of the customer area). */
+const signOff = (t: Tr, ctx: MailContext): Block[] => [
+  paragraph(t(`L'équipe ${ctx.identity.tradingName}`, `The ${ctx.identity.tradingName} team`)),
+  paragraph(t(`Assistance : ${ctx.identity.support.email} · ${ctx.identity.support.phone}`, `Support: ${ctx.identity.support.email} · ${ctx.identity.support.phone}`)),
+];
+/** "votre espace client", opening the page the sentence is about. */
+const area = (t: Tr, href: string): Link => link(t('votre espace client', 'your customer area'), href);
+const orderPage = (ctx: MailContext, orderId: string): string => pageLinks.order(ctx.publicBaseUrl, orderId);
+// domain/pages.ts has no builder for these two: the path is still PAGES' own.
+const pageUrl = (ctx: MailContext, path: string): string => `${ctx.publicBaseUrl.replace(/\/+$/, '')}${path}`;
+const newOrderPage = (ctx: MailContext): string => pageUrl(ctx, PAGES.newOrder);
+/** Every mail about an order ends with its page: the customer follows, uploads, pays, accepts and downloads there. */
+const orderAction = (t: Tr, ctx: MailContext, orderId: string): Block =>
+  action(t(`Votre commande ${orderId} dans votre espace client`, `Your order ${orderId} in your customer area`), orderPage(ctx, orderId));
 
-function paymentInstructions(order: OrderSummary, t: Tr): Block[] {
+function paymentInstructions(order: OrderSummary, t: Tr, ctx: MailContext): Block[] {
   const ref = order.orderId;
+  const { bank } = ctx.identity;
   switch (order.payment.method) {
     case 'transfer':
       return [
         paragraph(t(`Merci d'effectuer le virement en indiquant la référence ${ref} :`, `Please make the bank transfer with the reference ${ref}:`)),
         fields([
-          [t('Titulaire', 'Account holder'), BANK_DETAILS.accountHolder],
-          [t('Banque', 'Bank'), BANK_DETAILS.bank],
-          ['IBAN', BANK_DETAILS.iban],
-          ['BIC', BANK_DETAILS.bic],
+          [t('Titulaire', 'Account holder'), bank.accountHolder],
+          [t('Banque', 'Bank'), bank.bankName],
+          ['IBAN', formatIban(bank.iban)],
+          ['BIC', bank.bic],
         ]),
       ];
     case 'cheque':
       return [
         paragraph(
           t(
-            `Merci d'établir votre chèque à l'ordre de ${CHEQUE_PAYEE}, d'inscrire au dos la référence ${ref} et de l'envoyer à :`,
-            `Please make your cheque payable to ${CHEQUE_PAYEE}, write the reference ${ref} on the back and post it to:`,
+            `Merci d'établir votre chèque à l'ordre de ${bank.accountHolder}, d'inscrire au dos la référence ${ref} et de l'envoyer à :`,
+            `Please make your cheque payable to ${bank.accountHolder}, write the reference ${ref} on the back and post it to:`,
           ),
         ),
-        lines(CA_POSTAL_ADDRESS),
+        lines(postalAddressLines(ctx.identity)),
       ];
     case 'card':
       return [
         paragraph(
           t(
-            `Réglez par carte bancaire depuis ${customerArea(t)}. Un paiement par carte qui échoue ne peut pas être relancé : vous pourrez alors payer par virement ou par chèque.`,
-            `Pay by card from ${customerArea(t)}. A failed card payment cannot be retried: you can then pay by bank transfer or cheque.`,
+            rich`Réglez par carte bancaire depuis ${area(t, orderPage(ctx, ref))}. Un paiement par carte qui échoue ne peut pas être relancé : vous pourrez alors payer par virement ou par chèque.`,
+            rich`Pay by card from ${area(t, orderPage(ctx, ref))}. A failed card payment cannot be retried: you can then pay by bank transfer or cheque.`,
           ),
         ),
       ];
@@ -184,8 +205,8 @@ function paymentInstructions(order: OrderSummary, t: Tr): Block[] {
 const parisTime = (iso: string): string =>
   new Intl.DateTimeFormat('fr-FR', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Paris' }).format(new Date(iso));
 
-const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: Language) => Composed } = {
-  order_confirmation: ({ order, checklist }, t, lang) => {
+const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: Language, ctx: MailContext) => Composed } = {
+  order_confirmation: ({ order, checklist }, t, lang, ctx) => {
     const product = CATALOG[order.product];
     const fee = product.faceToFaceFeeCents;
     const price = formatPriceExVat(order.priceCents, lang);
@@ -211,12 +232,12 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
           [t('Paiement', 'Payment'), PAYMENT_METHOD_LABELS[order.payment.method][lang]],
         ]),
         heading(t('Paiement', 'Payment')),
-        ...paymentInstructions(order, t),
+        ...paymentInstructions(order, t, ctx),
         heading(t('Justificatifs à fournir', 'Supporting documents to provide')),
         paragraph(
           t(
-            `Déposez-les depuis ${customerArea(t)} (« Mes commandes »), en PDF, PNG ou JPEG, 10 Mo maximum chacun :`,
-            `Upload them from ${customerArea(t)} ("My orders"), as PDF, PNG or JPEG, 10 MB at most each:`,
+            rich`Déposez-les depuis ${area(t, orderPage(ctx, order.orderId))}, en PDF, PNG ou JPEG, 10 Mo maximum chacun :`,
+            rich`Upload them from ${area(t, orderPage(ctx, order.orderId))}, as PDF, PNG or JPEG, 10 MB at most each:`,
           ),
         ),
         list(checklist.map((item) => label(item.documentType, lang))),
@@ -231,12 +252,13 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
             ]
           : []),
         paragraph(t('Nous traiterons votre dossier dès qu’il sera complet.', 'We will process your file as soon as it is complete.')),
-        signOff(t),
+        orderAction(t, ctx, order.orderId),
+        ...signOff(t, ctx),
       ],
     };
   },
 
-  evidence_rejected: ({ orderId, product, checklist }, t, lang) => {
+  evidence_rejected: ({ orderId, product, checklist }, t, lang, ctx) => {
     const rejected = checklist.filter((i) => i.status === 'rejected');
     const missing = checklist.filter((i) => i.status === 'missing');
     const kept = checklist.filter((i) => i.status === 'accepted' || i.status === 'uploaded');
@@ -256,16 +278,17 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
         ...(kept.length > 0 ? [heading(t('Conservés', 'Kept')), list(kept.map((i) => label(i.documentType, lang)))] : []),
         paragraph(
           t(
-            `Déposez les nouveaux documents depuis ${customerArea(t)}, puis soumettez à nouveau votre dossier.`,
-            `Upload the new documents from ${customerArea(t)}, then submit your file again.`,
+            rich`Déposez les nouveaux documents depuis ${area(t, orderPage(ctx, orderId))}, puis soumettez à nouveau votre dossier.`,
+            rich`Upload the new documents from ${area(t, orderPage(ctx, orderId))}, then submit your file again.`,
           ),
         ),
-        signOff(t),
+        orderAction(t, ctx, orderId),
+        ...signOff(t, ctx),
       ],
     };
   },
 
-  evidence_reminder: ({ orderId, product, inactiveDays, missing, abandonOn }, t, lang) => ({
+  evidence_reminder: ({ orderId, product, inactiveDays, missing, abandonOn }, t, lang, ctx) => ({
     subject: t(`Commande ${orderId} : votre dossier attend vos justificatifs`, `Order ${orderId}: your file is waiting for your documents`),
     blocks: [
       greeting(t),
@@ -278,17 +301,18 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
       ...(missing.length > 0 ? [paragraph(t('Il nous manque :', 'We still need:')), list(missing.map((d) => label(d, lang)))] : []),
       paragraph(
         t(
-          `Déposez-les depuis ${customerArea(t)}. Sans action de votre part d'ici le ${formatDate(abandonOn, lang)}, la commande sera abandonnée.`,
-          `Upload them from ${customerArea(t)}. Without any action from you by ${formatDate(abandonOn, lang)}, the order will be abandoned.`,
+          rich`Déposez-les depuis ${area(t, orderPage(ctx, orderId))}. Sans action de votre part d'ici le ${formatDate(abandonOn, lang)}, la commande sera abandonnée.`,
+          rich`Upload them from ${area(t, orderPage(ctx, orderId))}. Without any action from you by ${formatDate(abandonOn, lang)}, the order will be abandoned.`,
         ),
       ),
-      signOff(t),
+      orderAction(t, ctx, orderId),
+      ...signOff(t, ctx),
     ],
   }),
 
-  review_approved: ({ orderId, product, payment, originalsDueOn }, t, lang) => {
+  review_approved: ({ orderId, product, payment, originalsDueOn }, t, lang, ctx) => {
     const p = CATALOG[product];
-    const steps: string[] = [];
+    const steps: Rich[] = [];
     if (p.proofing === 'face_to_face') {
       steps.push(
         t(
@@ -308,8 +332,8 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
     if (p.proofing === 'organisation_domain') {
       steps.push(
         t(
-          `Domaines : prouvez le contrôle de chaque nom de domaine (fichier sous /.well-known/pki-validation/ ou enregistrement DNS TXT) depuis ${customerArea(t)}.`,
-          `Domains: prove control of each domain name (a file under /.well-known/pki-validation/ or a DNS TXT record) from ${customerArea(t)}.`,
+          rich`Domaines : prouvez le contrôle de chaque nom de domaine (fichier sous /.well-known/pki-validation/ ou enregistrement DNS TXT) depuis ${area(t, orderPage(ctx, orderId))}.`,
+          rich`Domains: prove control of each domain name (a file under /.well-known/pki-validation/ or a DNS TXT record) from ${area(t, orderPage(ctx, orderId))}.`,
         ),
       );
     }
@@ -319,7 +343,7 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
         : {
             transfer: t(`Paiement : effectuez le virement (référence ${orderId}) si ce n'est déjà fait.`, `Payment: make the bank transfer (reference ${orderId}) if not done yet.`),
             cheque: t(`Paiement : envoyez votre chèque (référence ${orderId}) si ce n'est déjà fait.`, `Payment: post your cheque (reference ${orderId}) if not done yet.`),
-            card: t(`Paiement : réglez par carte depuis ${customerArea(t)}.`, `Payment: pay by card from ${customerArea(t)}.`),
+            card: t(rich`Paiement : réglez par carte depuis ${area(t, orderPage(ctx, orderId))}.`, rich`Payment: pay by card from ${area(t, orderPage(ctx, orderId))}.`),
             purchase_order: t('Paiement : votre bon de commande est en cours de traitement.', 'Payment: your purchase order is being processed.'),
           }[payment.method],
     );
@@ -334,14 +358,15 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
           ),
         ),
         list(steps),
-        ...(p.originalsByPost ? [lines(CA_POSTAL_ADDRESS)] : []),
+        ...(p.originalsByPost ? [lines(postalAddressLines(ctx.identity))] : []),
         paragraph(t('Nous émettrons votre certificat dès que ces étapes seront terminées.', 'We will issue your certificate as soon as these steps are done.')),
-        signOff(t),
+        orderAction(t, ctx, orderId),
+        ...signOff(t, ctx),
       ],
     };
   },
 
-  originals_reminder: ({ orderId, product, dueOn }, t, lang) => ({
+  originals_reminder: ({ orderId, product, dueOn }, t, lang, ctx) => ({
     subject: t(`Commande ${orderId} : rappel, nous attendons vos originaux`, `Order ${orderId}: reminder, we are waiting for your originals`),
     blocks: [
       greeting(t),
@@ -351,18 +376,19 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
           `We have not received the originals of the file of your ${productName(product, lang)} order (${orderId}) yet. They must reach us by ${formatDate(dueOn, lang)}, at this address:`,
         ),
       ),
-      lines(CA_POSTAL_ADDRESS),
+      lines(postalAddressLines(ctx.identity)),
       paragraph(
         t(
           'Sans ces originaux, nous ne pourrons pas émettre votre certificat. Si votre courrier est déjà parti, ne tenez pas compte de ce message.',
           'Without these originals we cannot issue your certificate. If your letter is already on its way, please ignore this message.',
         ),
       ),
-      signOff(t),
+      orderAction(t, ctx, orderId),
+      ...signOff(t, ctx),
     ],
   }),
 
-  originals_overdue_staff: (d, t, lang) => ({
+  originals_overdue_staff: (d, t, lang, ctx) => ({
     subject: t(`[Originaux en retard] Commande ${d.orderId} – ${d.organisationName}`, `[Originals overdue] Order ${d.orderId} – ${d.organisationName}`),
     blocks: [
       paragraph(
@@ -379,10 +405,12 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
         [t('Échéance', 'Due on'), formatDate(d.dueOn, lang)],
       ]),
       paragraph(t('Enregistrez la réception dès l’arrivée du courrier, ou relancez le client.', 'Record the receipt as soon as the letter arrives, or chase the customer.')),
+      action(t('La commande', 'The order'), orderPage(ctx, d.orderId)),
+      action(t('Console des opérateurs', "Operators' console"), pageUrl(ctx, PAGES.console)),
     ],
   }),
 
-  order_abandoned: ({ orderId, product, reason }, t, lang) => ({
+  order_abandoned: ({ orderId, product, reason }, t, lang, ctx) => ({
     subject: t(`Commande ${orderId} abandonnée`, `Order ${orderId} abandoned`),
     blocks: [
       greeting(t),
@@ -402,12 +430,13 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
           ),
         }[reason],
       ),
-      paragraph(t(`Pour obtenir un certificat, passez une nouvelle commande depuis ${customerArea(t)}.`, `To get a certificate, place a new order from ${customerArea(t)}.`)),
-      signOff(t),
+      paragraph(t(rich`Pour obtenir un certificat, passez une nouvelle commande depuis ${area(t, newOrderPage(ctx))}.`, rich`To get a certificate, place a new order from ${area(t, newOrderPage(ctx))}.`)),
+      orderAction(t, ctx, orderId),
+      ...signOff(t, ctx),
     ],
   }),
 
-  order_cancelled: ({ orderId, product, cancelledBy, comment }, t, lang) => ({
+  order_cancelled: ({ orderId, product, cancelledBy, comment }, t, lang, ctx) => ({
     subject: t(`Commande ${orderId} annulée`, `Order ${orderId} cancelled`),
     blocks: [
       greeting(t),
@@ -417,12 +446,13 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
           : t(`Votre commande ${productName(product, lang)} (${orderId}) a été annulée par nos services.`, `Your ${productName(product, lang)} order (${orderId}) has been cancelled by our staff.`),
       ),
       ...(comment !== null && comment.trim() !== '' ? [fields([[t('Motif', 'Reason'), comment.trim()]])] : []),
-      paragraph(t(`Vous pouvez passer une nouvelle commande à tout moment depuis ${customerArea(t)}.`, `You can place a new order at any time from ${customerArea(t)}.`)),
-      signOff(t),
+      paragraph(t(rich`Vous pouvez passer une nouvelle commande à tout moment depuis ${area(t, newOrderPage(ctx))}.`, rich`You can place a new order at any time from ${area(t, newOrderPage(ctx))}.`)),
+      orderAction(t, ctx, orderId),
+      ...signOff(t, ctx),
     ],
   }),
 
-  certificate_issued: ({ orderId, product, serial, subject, notBefore, notAfter, answerBy }, t, lang) => ({
+  certificate_issued: ({ orderId, product, serial, subject, notBefore, notAfter, answerBy }, t, lang, ctx) => ({
     subject: t(`Commande ${orderId} : votre certificat est émis, vérifiez-le`, `Order ${orderId}: your certificate is issued, check it`),
     blocks: [
       greeting(t),
@@ -435,8 +465,8 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
       ]),
       paragraph(
         t(
-          `Connectez-vous à ${customerArea(t)}, sélectionnez la commande ${orderId} et vérifiez toutes les informations du certificat, puis « Accepter » ou « Refuser ». Refuser votre certificat implique qu'il sera révoqué et ne sera plus utilisable.`,
-          `Log in to ${customerArea(t)}, select the order ${orderId} and check all the information of the certificate, then "Accept" or "Refuse" it. Refusing your certificate means it will be revoked and can no longer be used.`,
+          rich`Connectez-vous à ${area(t, orderPage(ctx, orderId))}, sélectionnez la commande ${orderId} et vérifiez toutes les informations du certificat, puis « Accepter » ou « Refuser ». Refuser votre certificat implique qu'il sera révoqué et ne sera plus utilisable.`,
+          rich`Log in to ${area(t, orderPage(ctx, orderId))}, select the order ${orderId} and check all the information of the certificate, then "Accept" or "Refuse" it. Refusing your certificate means it will be revoked and can no longer be used.`,
         ),
       ),
       paragraph(t(`Sans réponse de votre part d'ici le ${formatDate(answerBy, lang)}, le certificat sera révoqué.`, `Without an answer by ${formatDate(answerBy, lang)}, the certificate will be revoked.`)),
@@ -450,25 +480,27 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
             ),
           ]
         : []),
-      signOff(t),
+      orderAction(t, ctx, orderId),
+      ...signOff(t, ctx),
     ],
   }),
 
-  acceptance_reminder: ({ orderId, product, serial, revokeOn }, t, lang) => ({
+  acceptance_reminder: ({ orderId, product, serial, revokeOn }, t, lang, ctx) => ({
     subject: t(`Commande ${orderId} : rappel, acceptez ou refusez votre certificat`, `Order ${orderId}: reminder, accept or refuse your certificate`),
     blocks: [
       greeting(t),
       paragraph(
         t(
-          `Votre certificat ${productName(product, lang)} (commande ${orderId}, n° de série ${serial}) attend votre réponse. Vérifiez-le depuis ${customerArea(t)}, puis acceptez-le ou refusez-le. Sans réponse d'ici le ${formatDate(revokeOn, lang)}, il sera révoqué.`,
-          `Your ${productName(product, lang)} certificate (order ${orderId}, serial number ${serial}) is waiting for your answer. Check it from ${customerArea(t)}, then accept or refuse it. Without an answer by ${formatDate(revokeOn, lang)}, it will be revoked.`,
+          rich`Votre certificat ${productName(product, lang)} (commande ${orderId}, n° de série ${serial}) attend votre réponse. Vérifiez-le depuis ${area(t, orderPage(ctx, orderId))}, puis acceptez-le ou refusez-le. Sans réponse d'ici le ${formatDate(revokeOn, lang)}, il sera révoqué.`,
+          rich`Your ${productName(product, lang)} certificate (order ${orderId}, serial number ${serial}) is waiting for your answer. Check it from ${area(t, orderPage(ctx, orderId))}, then accept or refuse it. Without an answer by ${formatDate(revokeOn, lang)}, it will be revoked.`,
         ),
       ),
-      signOff(t),
+      orderAction(t, ctx, orderId),
+      ...signOff(t, ctx),
     ],
   }),
 
-  certificate_revoked: ({ orderId, product, serial, reason, revokedAt }, t, lang) => ({
+  certificate_revoked: ({ orderId, product, serial, reason, revokedAt }, t, lang, ctx) => ({
     subject: t(`Certificat ${serial} révoqué`, `Certificate ${serial} revoked`),
     blocks: [
       greeting(t),
@@ -484,11 +516,12 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
         [t('Motif', 'Reason'), REVOCATION_REASONS[reason]?.[lang] ?? reason],
       ]),
       paragraph(t("Si vous n'avez pas demandé cette révocation, contactez-nous sans attendre.", 'If you did not ask for this revocation, contact us at once.')),
-      signOff(t),
+      orderAction(t, ctx, orderId),
+      ...signOff(t, ctx),
     ],
   }),
 
-  order_completed: ({ orderId, product, serial }, t, lang) => ({
+  order_completed: ({ orderId, product, serial }, t, lang, ctx) => ({
     subject: t(`Commande ${orderId} terminée : votre certificat est prêt`, `Order ${orderId} complete: your certificate is ready`),
     blocks: [
       greeting(t),
@@ -506,8 +539,8 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
                 'Replace the unlock PIN with your own PIN, as the driver’s documentation explains.',
               ),
               t(
-                `Gardez votre token en lieu sûr ; en cas de perte ou de vol, révoquez votre certificat depuis ${customerArea(t)}.`,
-                `Keep your token somewhere safe; if it is lost or stolen, revoke your certificate from ${customerArea(t)}.`,
+                rich`Gardez votre token en lieu sûr ; en cas de perte ou de vol, révoquez votre certificat depuis ${area(t, orderPage(ctx, orderId))}.`,
+                rich`Keep your token somewhere safe; if it is lost or stolen, revoke your certificate from ${area(t, orderPage(ctx, orderId))}.`,
               ),
               t('Testez votre certificat en signant un PDF.', 'Test your certificate by signing a PDF.'),
             ]),
@@ -515,20 +548,21 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
         : [
             paragraph(
               t(
-                `Votre certificat ${productName(product, lang)} (commande ${orderId}, n° de série ${serial}) est prêt : téléchargez-le depuis ${customerArea(t)} (PEM, DER ou chaîne complète).`,
-                `Your ${productName(product, lang)} certificate (order ${orderId}, serial number ${serial}) is ready: download it from ${customerArea(t)} (PEM, DER or full chain).`,
+                rich`Votre certificat ${productName(product, lang)} (commande ${orderId}, n° de série ${serial}) est prêt : téléchargez-le depuis ${area(t, orderPage(ctx, orderId))} (PEM, DER ou chaîne complète).`,
+                rich`Your ${productName(product, lang)} certificate (order ${orderId}, serial number ${serial}) is ready: download it from ${area(t, orderPage(ctx, orderId))} (PEM, DER or full chain).`,
               ),
             ),
             paragraph(
-              t(`Si sa clé privée est compromise, révoquez-le depuis ${customerArea(t)}.`, `If its private key is compromised, revoke it from ${customerArea(t)}.`),
+              t(rich`Si sa clé privée est compromise, révoquez-le depuis ${area(t, orderPage(ctx, orderId))}.`, rich`If its private key is compromised, revoke it from ${area(t, orderPage(ctx, orderId))}.`),
             ),
           ]),
       paragraph(t('Merci de votre confiance.', 'Thank you for your trust.')),
-      signOff(t),
+      orderAction(t, ctx, orderId),
+      ...signOff(t, ctx),
     ],
   }),
 
-  expiry_reminder: ({ orderId, product, serial, notAfter, days, renewalOrder }, t, lang) => {
+  expiry_reminder: ({ orderId, product, serial, notAfter, days, renewalOrder }, t, lang, ctx) => {
     const on = formatDate(notAfter, lang);
     return {
       subject: t(`Certificat ${serial} : il expire le ${on}`, `Certificate ${serial} expires on ${on}`),
@@ -541,10 +575,11 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
           ),
         ),
         heading(t('Renouveler votre certificat', 'Renewing your certificate')),
+        action(t('Commander le renouvellement (commande préremplie)', 'Order the renewal (prefilled order)'), pageLinks.renew(ctx.publicBaseUrl, orderId)),
         paragraph(
           t(
-            `Passez une nouvelle commande depuis ${customerArea(t)}, ou envoyez à l'API (POST /v1/orders) la commande ci-dessous, préremplie d'après votre commande actuelle :`,
-            `Place a new order from ${customerArea(t)}, or post the order below to the API (POST /v1/orders), prefilled from your current order:`,
+            rich`Passez une nouvelle commande depuis ${area(t, pageLinks.renew(ctx.publicBaseUrl, orderId))}, ou envoyez à l'API (POST /v1/orders) la commande ci-dessous, préremplie d'après votre commande actuelle :`,
+            rich`Place a new order from ${area(t, pageLinks.renew(ctx.publicBaseUrl, orderId))}, or post the order below to the API (POST /v1/orders), prefilled from your current order:`,
           ),
         ),
         code(renewalOrder),
@@ -570,12 +605,13 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
             `As for your first order, we will then ask for your supporting documents: order early enough for the new certificate to be issued before ${on}.`,
           ),
         ),
-        signOff(t),
+        orderAction(t, ctx, orderId),
+        ...signOff(t, ctx),
       ],
     };
   },
 
-  certificate_renewed: ({ orderId, product, serial, subject, notBefore, notAfter }, t, lang) => ({
+  certificate_renewed: ({ orderId, product, serial, subject, notBefore, notAfter }, t, lang, ctx) => ({
     subject: t(`Commande ${orderId} : votre nouveau certificat est prêt`, `Order ${orderId}: your new certificate is ready`),
     blocks: [
       greeting(t),
@@ -589,8 +625,8 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
       ]),
       paragraph(
         t(
-          `Téléchargez-le depuis ${customerArea(t)} ou à l'adresse /v1/orders/${orderId}/certificate de l'API (PEM, DER ou chaîne complète). Il certifie la même clé que le précédent : seul le certificat est à remplacer.`,
-          `Download it from ${customerArea(t)} or at /v1/orders/${orderId}/certificate in the API (PEM, DER or full chain). It certifies the same key as the previous one: only the certificate needs replacing.`,
+          rich`Téléchargez-le depuis ${area(t, orderPage(ctx, orderId))} ou à l'adresse /v1/orders/${orderId}/certificate de l'API (PEM, DER ou chaîne complète). Il certifie la même clé que le précédent : seul le certificat est à remplacer.`,
+          rich`Download it from ${area(t, orderPage(ctx, orderId))} or at /v1/orders/${orderId}/certificate in the API (PEM, DER or full chain). It certifies the same key as the previous one: only the certificate needs replacing.`,
         ),
       ),
       paragraph(
@@ -599,11 +635,12 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
           'Install it on your servers before the previous certificate expires, so that your services stay available without interruption.',
         ),
       ),
-      signOff(t),
+      orderAction(t, ctx, orderId),
+      ...signOff(t, ctx),
     ],
   }),
 
-  domain_revalidation: ({ orderId, product, serial, notAfter, challenges }, t, lang) => {
+  domain_revalidation: ({ orderId, product, serial, notAfter, challenges }, t, lang, ctx) => {
     const by = formatDate(notAfter, lang);
     return {
       subject: t(`Commande ${orderId} : prouvez à nouveau le contrôle de vos domaines`, `Order ${orderId}: prove control of your domains again`),
@@ -636,12 +673,13 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
             `Until these names are validated, no new certificate is issued: do it before ${by}, when your current certificate (serial number ${serial}) expires, so that it is replaced in time.`,
           ),
         ),
-        signOff(t),
+        orderAction(t, ctx, orderId),
+        ...signOff(t, ctx),
       ],
     };
   },
 
-  certificate_held: ({ orderId, product, serial, heldAt }, t, lang) => ({
+  certificate_held: ({ orderId, product, serial, heldAt }, t, lang, ctx) => ({
     subject: t(`Certificat ${serial} suspendu`, `Certificate ${serial} on hold`),
     blocks: [
       greeting(t),
@@ -657,38 +695,39 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
           'If you have found your token again, ask the registration authority to lift the hold; if it is lost or stolen, ask for its final revocation.',
         ),
       ),
-      signOff(t),
+      orderAction(t, ctx, orderId),
+      ...signOff(t, ctx),
     ],
   }),
 
-  account_activation: ({ givenName, activationUrl, expiresAt }, t, lang) => ({
-    subject: t(`Activez votre compte ${CA_NAME}`, `Activate your ${CA_NAME} account`),
+  account_activation: ({ givenName, activationUrl, expiresAt }, t, lang, ctx) => ({
+    subject: t(`Activez votre compte ${ctx.identity.tradingName}`, `Activate your ${ctx.identity.tradingName} account`),
     blocks: [
       paragraph(givenName !== '' ? t(`Bonjour ${givenName},`, `Hello ${givenName},`) : t('Bonjour,', 'Hello,')),
       paragraph(
         t(
-          `Votre compte ${CA_NAME} est créé. Pour l'activer et pouvoir vous connecter, ouvrez ce lien :`,
-          `Your ${CA_NAME} account has been created. To activate it and be able to log in, open this link:`,
+          `Votre compte ${ctx.identity.tradingName} est créé. Pour l'activer et pouvoir vous connecter, ouvrez ce lien :`,
+          `Your ${ctx.identity.tradingName} account has been created. To activate it and be able to log in, open this link:`,
         ),
       ),
-      code(activationUrl),
+      action(t('Activer mon compte', 'Activate my account'), activationUrl),
       paragraph(
         t(
-          `Ce lien ne sert qu'une fois et expire le ${formatDate(expiresAt, lang)}. Passé ce délai, demandez-en un autre avec « Mot de passe oublié » sur la page de connexion.`,
-          `This link works once and expires on ${formatDate(expiresAt, lang)}. After that, ask for another one with "Forgotten password" on the login page.`,
+          rich`Ce lien ne sert qu'une fois et expire le ${formatDate(expiresAt, lang)}. Passé ce délai, demandez-en un autre avec « Mot de passe oublié » sur ${link('la page de connexion', pageLinks.login(ctx.publicBaseUrl))}.`,
+          rich`This link works once and expires on ${formatDate(expiresAt, lang)}. After that, ask for another one with "Forgotten password" on ${link('the login page', pageLinks.login(ctx.publicBaseUrl))}.`,
         ),
       ),
       paragraph(t("Si vous n'attendiez pas ce message, ignorez-le : le compte ne sera pas activé.", 'If you were not expecting this message, ignore it: the account will not be activated.')),
-      signOff(t),
+      ...signOff(t, ctx),
     ],
   }),
 
-  password_reset: ({ givenName, resetUrl, expiresAt }, t, lang) => ({
-    subject: t(`Réinitialisation de votre mot de passe ${CA_NAME}`, `Resetting your ${CA_NAME} password`),
+  password_reset: ({ givenName, resetUrl, expiresAt }, t, lang, ctx) => ({
+    subject: t(`Réinitialisation de votre mot de passe ${ctx.identity.tradingName}`, `Resetting your ${ctx.identity.tradingName} password`),
     blocks: [
       paragraph(givenName !== '' ? t(`Bonjour ${givenName},`, `Hello ${givenName},`) : t('Bonjour,', 'Hello,')),
       paragraph(t('Vous avez demandé à changer votre mot de passe. Choisissez-en un nouveau à cette adresse :', 'You asked to change your password. Choose a new one at this address:')),
-      code(resetUrl),
+      action(t('Choisir un nouveau mot de passe', 'Choose a new password'), resetUrl),
       paragraph(
         t(
           `Ce lien ne sert qu'une fois et expire le ${formatDate(expiresAt, lang)} à ${parisTime(expiresAt)} (heure de Paris), une heure après votre demande. Le nouveau mot de passe compte au moins 12 caractères.`,
@@ -701,12 +740,12 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
           'If you did not ask for this, ignore this message: your current password stays valid.',
         ),
       ),
-      signOff(t),
+      ...signOff(t, ctx),
     ],
   }),
 
-  username_reminder: ({ givenName, email, organisationName, siret, reason }, t) => ({
-    subject: t(`Votre identifiant ${CA_NAME}`, `Your ${CA_NAME} username`),
+  username_reminder: ({ givenName, email, organisationName, siret, reason }, t, _lang, ctx) => ({
+    subject: t(`Votre identifiant ${ctx.identity.tradingName}`, `Your ${ctx.identity.tradingName} username`),
     blocks: [
       paragraph(givenName !== '' ? t(`Bonjour ${givenName},`, `Hello ${givenName},`) : t('Bonjour,', 'Hello,')),
       paragraph(
@@ -721,6 +760,7 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
         [t('Identifiant', 'Username'), email],
         ...(organisationName !== null && siret !== null ? [[t('Organisation', 'Organisation'), `${organisationName} (SIRET ${siret})`] as const] : []),
       ]),
+      action(t('Se connecter', 'Sign in'), pageLinks.login(ctx.publicBaseUrl)),
       paragraph(
         t(
           'Mot de passe oublié ? Demandez un lien de réinitialisation depuis la page de connexion.',
@@ -728,11 +768,11 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
         ),
       ),
       paragraph(t("Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien n'a changé sur votre compte.", 'If you did not ask for this, ignore this message: nothing changed on your account.')),
-      signOff(t),
+      ...signOff(t, ctx),
     ],
   }),
 
-  hold_released: ({ orderId, product, serial }, t, lang) => ({
+  hold_released: ({ orderId, product, serial }, t, lang, ctx) => ({
     subject: t(`Certificat ${serial} : suspension levée`, `Certificate ${serial}: hold lifted`),
     blocks: [
       greeting(t),
@@ -748,7 +788,8 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
           'Services that read our revocation lists will see it as valid again from their next update.',
         ),
       ),
-      signOff(t),
+      orderAction(t, ctx, orderId),
+      ...signOff(t, ctx),
     ],
   }),
 };
@@ -811,20 +852,22 @@ const translator =
   (fr, en) =>
     lang === 'fr' ? fr : en;
 
-export async function renderEmail(message: EmailMessage, lang: Language): Promise<RenderedEmail> {
+export async function renderEmail(message: EmailMessage, lang: Language, ctx: MailContext): Promise<RenderedEmail> {
   // TypeScript cannot correlate a union member with its renderer; the mapped type above keeps each pair right.
-  const compose = EMAILS[message.template] as (data: EmailMessage['data'], t: Tr, lang: Language) => Composed;
-  const { subject, blocks } = compose(message.data, translator(lang), lang);
+  const compose = EMAILS[message.template] as (data: EmailMessage['data'], t: Tr, lang: Language, ctx: MailContext) => Composed;
+  const { subject, blocks } = compose(message.data, translator(lang), lang, ctx);
   const attachments: EmailAttachment[] = [];
   if (message.template === 'order_confirmation') {
     const { order } = message.data;
-    attachments.push({ filename: orderFormFileName(order.orderId, lang), contentType: 'application/pdf', content: await buildOrderForm(order, lang) });
+    const content = await buildOrderForm(order, lang, { identity: ctx.identity, orderUrl: orderPage(ctx, order.orderId) });
+    attachments.push({ filename: orderFormFileName(order.orderId, lang), contentType: 'application/pdf', content });
   }
   return { subject, text: toText(blocks, lang), html: toHtml(blocks, subject, lang), attachments };
 }
 
-export function renderSms(message: SmsMessage, lang: Language): string {
+export function renderSms(message: SmsMessage, lang: Language, identity: CaIdentity): string {
   const minutes = message.data.validMinutes ?? 10;
+  const CA_NAME = identity.tradingName;
   return lang === 'fr'
     ? `${CA_NAME} : votre code de déverrouillage est ${message.data.code}. Valable ${minutes} minutes. Ne le communiquez à personne.`
     : `${CA_NAME}: your unlock code is ${message.data.code}. Valid for ${minutes} minutes. Do not share it.`;

@@ -27,7 +27,7 @@ export interface PeopleDeps {
 
 /** Organisations, the admin's routes (mandates, partner codes) and quotes: mounted together by the app. */
 export function peopleRoutes(deps: PeopleDeps): AnyRoute[] {
-  return [...organisationRoutes(deps), ...adminRoutes({ db: deps.db, blobs: deps.services.blobs }), ...quoteRoutes({ db: deps.db })];
+  return [...organisationRoutes(deps), ...adminRoutes({ db: deps.db, blobs: deps.services.blobs }), ...quoteRoutes({ db: deps.db, caIdentity: deps.services.notifier.caIdentity })];
 }
 
 const OrgParams = z.object({ id: z.uuid() });

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { buildQuotePdf, quoteFileName, type QuoteDocument } from '../../activities/notify/quote-pdf.js';
+import type { CaIdentity } from '../../config/ca-identity.js';
 import type { Database } from '../../db/client.js';
 import { activePartnerTerms } from '../../db/partner-codes.js';
 import { getQuoteByNumber, insertQuote, type QuoteRow } from '../../db/quotes.js';
@@ -22,6 +23,8 @@ import { problemResponse } from '../schemas.js';
 
 export interface QuoteDeps {
   readonly db: Database;
+  /** The CA on the quote's letterhead (config `caIdentity`). */
+  readonly caIdentity: CaIdentity;
 }
 
 const QuoteBody = z
@@ -170,7 +173,7 @@ export function quoteRoutes(deps: QuoteDeps): AnyRoute[] {
         const view = quoteView(row);
         res.vary('Accept');
         if (req.accepts(['application/json', 'application/pdf']) === 'application/pdf') {
-          const pdf = await buildQuotePdf(view, query.lang);
+          const pdf = await buildQuotePdf(view, query.lang, deps.caIdentity);
           res.setHeader('Content-Disposition', `inline; filename="${quoteFileName(view.number, query.lang)}"`);
           res.type('application/pdf').send(Buffer.from(pdf));
           return;

@@ -6,7 +6,7 @@ import { renderEmail } from '../../activities/notify/index.js';
 import type { CertificateMailRequest, CertificateMailTemplate } from '../../activities/types.js';
 import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
 import type { DomainChallenge, OrderInput } from '../../domain/order.js';
-import { sampleOrder } from './support.js';
+import { MAIL_CONTEXT, sampleOrder } from './support.js';
 
 const input: OrderInput = {
   ...sampleOrder({ product: 'SSL', durationYears: 1, os: 'other', payment: { method: 'card', purchaseOrderNumber: null } }),
@@ -77,7 +77,7 @@ describe('certificateMailMessage', () => {
   const templates = Object.keys(EXTRAS) as CertificateMailTemplate[];
 
   it.each(templates.flatMap((template) => (['fr', 'en'] as const).map((lang) => [template, lang] as const)))('%s renders in %s', async (template, lang) => {
-    const mail = await renderEmail(certificateMailMessage(request(template, EXTRAS[template], challengesFor(template))), lang);
+    const mail = await renderEmail(certificateMailMessage(request(template, EXTRAS[template], challengesFor(template))), lang, MAIL_CONTEXT);
     expect(mail.text).toContain(serial);
     expect(mail.text).toContain(input.orderId);
   });

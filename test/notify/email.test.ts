@@ -10,7 +10,7 @@ import { DOCUMENT_LABELS } from '../../domain/catalog.js';
 import { newOrderView } from '../../domain/order.js';
 import { orderInput } from '../orders.js';
 import { startFakeSmtp, type FakeSmtp, type ReceivedMail } from '../fakes/smtp.js';
-import { checklistOf, confirmationRequest, ledgerRow, newKey, notifierConfig, removeDataDirs, sampleOrder } from './support.js';
+import { MAIL_CONTEXT, checklistOf, confirmationRequest, ledgerRow, newKey, notifierConfig, removeDataDirs, sampleOrder } from './support.js';
 
 let database: DatabaseHandle;
 let smtp: FakeSmtp;
@@ -58,8 +58,9 @@ describe('order confirmation over SMTP', () => {
     expect(text).toContain(order.orderId);
     expect(text).toContain('300,00\u00a0€ HT');
     expect(text).toContain('SIRET 73282932000074');
-    // Cheque: where to send it.
-    expect(text).toContain('20, allée de la Râperie');
+    // Cheque: where to send it (the configured address), and the link to the order's page.
+    expect(text).toContain(MAIL_CONTEXT.identity.postalAddress.street);
+    expect(text).toContain(`${MAIL_CONTEXT.publicBaseUrl}/orders/${order.orderId}`);
     expect(mail.parsed.html).toContain('<li>Bon de commande daté et signé</li>');
 
     const pdf = await attachedPdf(mail);
@@ -154,7 +155,8 @@ describe('one mail per event', () => {
     expect(retried.duplicate).toBe(false);
     const mail = await smtp.waitFor(byMessageId(retried.messageId));
     expect(mail.parsed.text).toContain('Face-à-face');
-    expect(mail.parsed.text).toContain('F-59650 Villeneuve d’Ascq');
+    const { postalCode, locality } = MAIL_CONTEXT.identity.postalAddress;
+    expect(mail.parsed.text).toContain(`${postalCode} ${locality}`);
     expect(mail.parsed.text).toContain('12 mars 2026');
     expect((await ledgerRow(database.db, key))?.status).toBe('sent');
   });

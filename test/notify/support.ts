@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import type { EmailRequest, NotifierConfig, OrderSummary } from '../../activities/notify/index.js';
+import type { EmailRequest, MailContext, NotifierConfig, OrderSummary } from '../../activities/notify/index.js';
+import { loadConfig } from '../../config/index.js';
 import type { Database } from '../../db/client.js';
 import { sentMessages } from '../../db/schema.js';
 import { checklistFor, priceOf } from '../../domain/catalog.js';
@@ -31,6 +32,9 @@ export function sampleOrder(overrides: Partial<OrderSummary> = {}): OrderSummary
 export const checklistOf = (order: OrderSummary): ChecklistItem[] =>
   checklistFor(order.product, { orderedForSomeoneElse: false, paymentMethod: order.payment.method }).map((documentType) => ({ documentType, status: 'missing' }));
 
+/** The demo CA of the embedded defaults, its pages where the test stacks put PUBLIC_BASE_URL's host. */
+export const MAIL_CONTEXT: MailContext = { identity: loadConfig({}).caIdentity, publicBaseUrl: 'https://certflow.example' };
+
 const dataDirs: string[] = [];
 
 /** No provider: everything goes to a fresh outbox folder (removed by `removeDataDirs`). */
@@ -46,6 +50,8 @@ export function notifierConfig(overrides: Partial<NotifierConfig> = {}): Notifie
     TWILIO_FROM: undefined,
     TWILIO_API_URL: undefined,
     DATA_DIR: dataDir,
+    caIdentity: MAIL_CONTEXT.identity,
+    publicBaseUrl: MAIL_CONTEXT.publicBaseUrl,
     ...overrides,
   };
 }
