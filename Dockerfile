@@ -40,8 +40,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # Same layout as the repository: dist/db/migrate.js looks for ../../db/migrations.
 COPY db/migrations ./db/migrations
-# The staff console's static files (browser modules, not compiled by tsc).
-COPY api/console ./api/console
+# The pages' sources (browser views, catalogues, style sheet): esbuild bundles them in memory at the first request.
+COPY api/web ./api/web
 # Code stays root-owned (read-only for the app); only DATA_DIR is writable. `node` (uid 1000) comes with the image.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node

@@ -162,14 +162,15 @@ export function webRoutes(deps: WebDeps): Router {
     const switchUrl = new URL(req.originalUrl, 'http://x');
     switchUrl.searchParams.set('lang', lang === 'fr' ? 'en' : 'fr');
     res.setHeader('Content-Security-Policy', PAGE_CSP);
-    res.setHeader('Referrer-Policy', 'same-origin');
+    // Account links carry their token in the address: no page tells another site where it was.
+    res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Content-Language', lang);
     res.setHeader('Vary', 'Cookie, Accept-Language');
     res.type('html').send(frame(boot, pageTitle(lang, page), bootUserShown, switchUrl.pathname + switchUrl.search));
   };
 
-  // /orders/new before /orders/:id; the console keeps its own files until it moves here.
-  const order: PageId[] = ['home', 'signup', 'activate', 'login', 'forgotUsername', 'forgotPassword', 'resetPassword', 'orders', 'newOrder', 'order', 'organisation'];
+  // /orders/new before /orders/:id.
+  const order: PageId[] = ['home', 'signup', 'activate', 'login', 'forgotUsername', 'forgotPassword', 'resetPassword', 'orders', 'newOrder', 'order', 'organisation', 'console'];
   for (const page of order) router.get(PAGES[page], serve(page));
   return router;
 }
