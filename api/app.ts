@@ -17,6 +17,7 @@ import { ocspInternalErrorResponse } from '../activities/ca/ocsp.js';
 import { caRoutes, MAX_OCSP_REQUEST_BYTES } from './routes/ca.js';
 import { authRoutes } from './routes/auth.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { csrRoutes } from './routes/csr.js';
 import { consoleRoutes } from './routes/console.js';
 import { certificateRoutes } from './routes/certificates.js';
 import { timelineRoutes } from './routes/timeline.js';
@@ -69,6 +70,7 @@ export function createRoutes(deps: AppDeps, openApiDocument: () => unknown, sess
       sessions,
     }),
     ...catalogRoutes({ db: deps.db }),
+    ...csrRoutes({ db: deps.db }),
     ...peopleRoutes(deps),
     ...orderRoutes({
       db: deps.db,
