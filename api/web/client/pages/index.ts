@@ -9,4 +9,5 @@ export const VIEWS: Partial<Record<PageId, () => Promise<ComponentType>>> = {
   forgotUsername: () => import('./auth.js').then((m) => m.ForgotUsername),
   forgotPassword: () => import('./auth.js').then((m) => m.ForgotPassword),
   resetPassword: () => import('./auth.js').then((m) => m.ResetPassword),
+  console: () => import('./console/index.js').then((m) => m.Console),
 };

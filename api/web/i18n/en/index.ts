@@ -2,5 +2,6 @@
 import type { Catalogue } from '../fr/index.js';
 import { auth } from './auth.js';
 import { common } from './common.js';
+import { staffConsole } from './console.js';
 
-export const en: Catalogue = { ...common, auth };
+export const en: Catalogue = { ...common, auth, console: staffConsole };

@@ -1,6 +1,7 @@
 /** The French catalogue: every text a French reader sees on a page, section by section. */
 import { auth } from './auth.js';
 import { common } from './common.js';
+import { staffConsole } from './console.js';
 
-export const fr = { ...common, auth };
+export const fr = { ...common, auth, console: staffConsole };
 export type Catalogue = typeof fr;
