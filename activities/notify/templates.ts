@@ -867,8 +867,8 @@ export async function renderEmail(message: EmailMessage, lang: Language, ctx: Ma
 
 export function renderSms(message: SmsMessage, lang: Language, identity: CaIdentity): string {
   const minutes = message.data.validMinutes ?? 10;
-  const CA_NAME = identity.tradingName;
+  const name = identity.tradingName;
   return lang === 'fr'
-    ? `${CA_NAME} : votre code de déverrouillage est ${message.data.code}. Valable ${minutes} minutes. Ne le communiquez à personne.`
-    : `${CA_NAME}: your unlock code is ${message.data.code}. Valid for ${minutes} minutes. Do not share it.`;
+    ? `${name} : votre code de déverrouillage est ${message.data.code}. Valable ${minutes} minutes. Ne le communiquez à personne.`
+    : `${name}: your unlock code is ${message.data.code}. Valid for ${minutes} minutes. Do not share it.`;
 }
