@@ -60,8 +60,6 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
-  // The staff console runs in the browser: its globals, not Node's.
-  { files: ['api/console/**/*.js'], languageOptions: { globals: { ...globals.browser } } },
   // The pages' views (bundled by esbuild for the browser) have the browser's globals, not Node's.
   { files: ['api/web/client/**/*.{ts,tsx}'], languageOptions: { globals: { ...globals.browser } } },
 );

@@ -18,7 +18,6 @@ import { caRoutes, MAX_OCSP_REQUEST_BYTES } from './routes/ca.js';
 import { authRoutes } from './routes/auth.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { csrRoutes } from './routes/csr.js';
-import { consoleRoutes } from './routes/console.js';
 import { certificateRoutes } from './routes/certificates.js';
 import { timelineRoutes } from './routes/timeline.js';
 import { codecServer } from './routes/codec.js';
@@ -148,7 +147,6 @@ export function createApp(deps: AppDeps): Express {
   );
   // OCSP requests are DER, not JSON.
   app.use('/v1/ocsp', express.raw({ type: 'application/ocsp-request', limit: MAX_OCSP_REQUEST_BYTES }));
-  app.use(consoleRoutes());
   app.use(cookieParser());
   // A valid access token (password login) or a browser session's cookie becomes the principal before the routes;
   // API keys are checked by each route. A change a cookie authenticated must carry the page's CSRF token.

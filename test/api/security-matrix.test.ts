@@ -475,14 +475,24 @@ describe('tenants: another organisation gets 404, as for an id that does not exi
 });
 
 describe('outside the route table', () => {
-  it('serves the console to anyone (it holds no data), and nothing beside it', async () => {
-    const page = await fetch(`${stack.baseUrl}/console/`);
-    expect(page.status).toBe(200);
-    expect(page.headers.get('content-type')).toMatch(/text\/html/);
-    const script = await fetch(`${stack.baseUrl}/console/app.js`);
+  it('sends a visitor of the console to the sign-in page, serves the pages\' bundle, and nothing beside it', async () => {
+    const page = await fetch(`${stack.baseUrl}/console/`, { redirect: 'manual' });
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toBe('/login?next=%2Fconsole%2F');
+    const script = await fetch(`${stack.baseUrl}/assets/main.js`);
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toMatch(/javascript/);
-    for (const path of ['/console/../package.json', '/console/%2e%2e/package.json', '/console/..%2f..%2fpackage.json', '/console/.env']) {
+    for (const path of [
+      '/console/app.js',
+      '/console/../package.json',
+      '/console/%2e%2e/package.json',
+      '/console/..%2f..%2fpackage.json',
+      '/console/.env',
+      '/assets/../package.json',
+      '/assets/%2e%2e/package.json',
+      '/assets/..%2f..%2fpackage.json',
+      '/assets/client/main.tsx',
+    ]) {
       const res = await fetch(stack.baseUrl + path);
       const text = await res.text();
       expect(res.status, path).not.toBe(200);

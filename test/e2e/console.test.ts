@@ -1,26 +1,23 @@
 /**
- * The staff console in a real browser (Debian's chromium driven by playwright-core): an RA operator signs in with a
- * password, finds a file in the review queue, reads the identity document inline, rejects it with a reason; the
- * customer sends a new one over HTTP; the operator approves it, and the API shows the order gone on to payment.
+ * The staff console in a real browser (Debian's chromium driven by playwright-core), on the pages' stack: an RA
+ * operator signs in on /login, finds a file in the review queue, reads the identity document inline, rejects it with
+ * a reason; the customer sends a new one over HTTP; the operator approves it, and the API shows the order gone on to
+ * payment. A DRA operator records a face-to-face check; an auditor reads the timeline and can change nothing; a
+ * customer is sent to the customer area. The queue and the order page pass axe-core and fit a 360 px phone.
  */
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setPassword } from '../../db/passwords.js';
 import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
 import type { OrderView } from '../../domain/order.js';
 import { minimalPdf } from '../documents/fixtures.js';
+import { DESKTOP, expectAccessible, expectFitsPhone, launchBrowser, openPage, PHONE, poll, screenshot } from '../pages/browser.js';
 import { startTestStack, type Account, type TestStack } from '../support.js';
 import { Driver } from '../workflows/drive.js';
-import { launchBrowser } from '../pages/browser.js';
 
-/** A test artifact (git-ignored), kept for whoever reviews the run. */
-const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 const PASSWORD = 'Tall-Ledger-Window-42';
-
-/** The page answers after a round trip or two through the API and the workflow: more than vitest's 1 s default. */
-const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 10_000, interval: 100 });
+const IDENTITY = 'Pièce d’identité du porteur';
 
 let stack: TestStack;
 let browser: Browser;
@@ -46,27 +43,61 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** Opens the order from the queue, as an operator would: by its link in the list of files waiting on the RA. */
-async function openFromQueue(page: Page, orderId: string): Promise<void> {
-  await page.getByRole('link', { name: 'Back to the queue' }).click();
-  await page.getByRole('button', { name: 'Apply filters' }).click();
-  await page.getByRole('link', { name: `Open order ${orderId}` }).click();
-  await poll(() => page.getByRole('heading', { level: 2 }).textContent()).toBe(`Order ${orderId}`);
+/** Opens the console signed out: the sign-in page first (in French), then back to the console. */
+async function signIn(page: Page, email: string, password = PASSWORD): Promise<void> {
+  await page.getByLabel('Adresse électronique').fill(email);
+  await page.getByLabel('Mot de passe (obligatoire)').fill(password);
+  await page.getByRole('button', { name: 'Se connecter', exact: true }).click();
 }
 
+/** axe-core, then the same page in a 360 px window: nothing wider than the phone. */
+async function checkPage(page: Page, label: string): Promise<void> {
+  await expectAccessible(page, label);
+  await page.setViewportSize(PHONE);
+  await expectFitsPhone(page, label);
+  await screenshot(page, `console-${label.replaceAll(' ', '-')}-360`);
+  await page.setViewportSize(DESKTOP);
+}
+
+/** Opens the order from the queue, as an operator would: by its link in the list of files waiting on the RA. */
+async function openFromQueue(page: Page, orderId: string): Promise<void> {
+  await page.getByRole('link', { name: 'Retour aux dossiers' }).click();
+  await page.getByRole('button', { name: 'Appliquer les filtres' }).click();
+  await page.getByRole('link', { name: `Ouvrir la commande ${orderId}` }).click();
+  await poll(() => page.getByRole('heading', { level: 2 }).first().textContent()).toBe(`Commande ${orderId}`);
+}
+
+const pdfViewerOpened = (page: Page) => poll(() => page.frames().some((f) => f.url().startsWith('chrome-extension://'))).toBe(true);
+
 describe('staff console', () => {
-  it('is served with a policy that lets only its own files run', async () => {
-    const res = await fetch(`${stack.baseUrl}/console/`);
+  it('is a page of the pages’ stack: signed-in staff only, its own scripts only, the old files gone', async () => {
+    const signedOut = await fetch(`${stack.baseUrl}/console/`, { redirect: 'manual' });
+    expect(signedOut.status).toBe(303);
+    expect(signedOut.headers.get('location')).toBe('/login?next=%2Fconsole%2F');
+
+    const session = await fetch(`${stack.baseUrl}/v1/auth/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: ra.user.email, password: PASSWORD }),
+    });
+    expect(session.status).toBe(200);
+    const cookie = session.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const res = await fetch(`${stack.baseUrl}/console/`, { headers: { cookie } });
     expect(res.status).toBe(200);
     const csp = res.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("default-src 'self'");
-    expect(csp).toContain("script-src 'self'");
-    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).toMatch(/script-src 'self'(;|$)/);
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
     expect(csp).toContain("frame-ancestors 'none'");
-    expect(await res.text()).toContain('<script type="module" src="app.js"></script>');
-    const js = await fetch(`${stack.baseUrl}/console/app.js`);
-    expect(js.headers.get('content-type')).toMatch(/javascript/);
-    expect((await fetch(`${stack.baseUrl}/console`, { redirect: 'manual' })).headers.get('location')).toBe('/console/');
+    // Evidence is shown from blob: URLs the page made: a frame (the PDF viewer) and images.
+    expect(csp).toContain("frame-src 'self' blob:");
+    const html = await res.text();
+    expect(html).toContain('<script type="module" src="/assets/main.js"></script>');
+    expect(html).toContain('<h1>Console du personnel</h1>');
+    // The plain-JS console is gone: nothing of it is served any more.
+    for (const path of ['/console/app.js', '/console/api.js', '/console/styles.css']) {
+      expect((await fetch(`${stack.baseUrl}${path}`, { headers: { cookie } })).status, path).toBe(404);
+    }
   });
 
   it('an RA operator rejects an identity document with a reason, then approves the new one', async () => {
@@ -74,54 +105,55 @@ describe('staff console', () => {
     const submitted = await driver.completeAndSubmit(await driver.create('ID_RGS_STAR'));
     expect(submitted.status).toBe('under_review');
 
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && /Content.Security.Policy/i.test(msg.text())) pageErrors.push(msg.text());
-    });
+    const open = await openPage(browser, { viewport: DESKTOP });
+    const { page } = open;
     try {
       await page.goto(`${stack.baseUrl}/console/`);
+      await page.getByRole('heading', { level: 1, name: 'Se connecter' }).waitFor();
       // A wrong password is told, and nothing else happens.
-      await page.getByLabel('Email').fill(ra.user.email);
-      await page.getByLabel('Password', { exact: true }).fill('not-the-password-1');
-      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-      await poll(() => page.getByRole('alert').textContent()).not.toBe('');
-      expect(await page.getByRole('heading', { name: 'Review queue' }).isVisible()).toBe(false);
+      await signIn(page, ra.user.email, 'not-the-password-1');
+      await poll(() => page.getByRole('alert').textContent()).toContain('L’adresse ou le mot de passe est incorrect');
+      expect(await page.getByRole('heading', { name: 'Dossiers à traiter' }).isVisible()).toBe(false);
 
-      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-      await page.getByRole('heading', { name: 'Review queue' }).waitFor();
-      expect(await page.getByText(`${ra.user.email} (ra operator)`).isVisible()).toBe(true);
+      await page.getByLabel('Mot de passe (obligatoire)').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Se connecter', exact: true }).click();
+      await page.getByRole('heading', { name: 'Dossiers à traiter' }).waitFor();
+      expect(new URL(page.url()).pathname).toBe('/console/');
+      expect(await page.getByText(`${ra.user.email} (opérateur AE)`).isVisible()).toBe(true);
       // The RA's queue starts on what waits on the RA.
-      expect(await page.getByLabel('Waiting on').inputValue()).toBe('ra');
+      expect(await page.getByLabel('En attente de').inputValue()).toBe('ra');
+      const link = page.getByRole('link', { name: `Ouvrir la commande ${submitted.id}` });
+      await link.waitFor();
+      await checkPage(page, 'queue');
 
-      await page.getByRole('link', { name: `Open order ${submitted.id}` }).click();
-      await page.getByRole('heading', { name: `Order ${submitted.id}` }).waitFor();
+      await link.click();
+      await page.getByRole('heading', { name: `Commande ${submitted.id}` }).waitFor();
+      await page.getByRole('heading', { name: 'Actions' }).waitFor();
+      await checkPage(page, 'order');
 
-      // The identity document, fetched with the token, shown inline by the browser's PDF viewer.
-      await page.getByRole('button', { name: 'View holder identity' }).click();
-      const frame = page.getByTitle('Document holder identity');
+      // The identity document, fetched with the session, shown inline by the browser's PDF viewer.
+      await page.getByRole('button', { name: `Voir : ${IDENTITY}` }).click();
+      const frame = page.getByTitle(`Document : ${IDENTITY}`);
       await frame.waitFor();
-      expect(await page.locator('iframe').getAttribute('title')).toBe('Document holder identity');
+      expect(await page.locator('iframe').getAttribute('title')).toBe(`Document : ${IDENTITY}`);
       expect(await frame.getAttribute('src')).toMatch(/^blob:/);
       expect(await frame.getAttribute('data-media-type')).toBe('application/pdf');
-      // The browser's own PDF viewer opened in the frame: the console's policy lets the document render.
-      await poll(() => page.frames().some((f) => f.url().startsWith('chrome-extension://'))).toBe(true);
+      // The browser's own PDF viewer opened in the frame: the page's policy lets the document render.
+      await pdfViewerOpened(page);
 
-      // A reason the API refuses (too short): its problem detail is shown, and the file stays under review.
-      await page.getByLabel('Rejection reason for holder identity').fill('no');
-      await page.getByRole('button', { name: 'Reject with these reasons' }).click();
-      await poll(() => page.getByRole('alert').textContent()).toContain('reasons.0.reason');
+      // A reason the API refuses (too short): told beside its field and in the summary, and the file stays under review.
+      const reasonField = page.getByLabel(`Motif de refus : ${IDENTITY}`);
+      await reasonField.fill('no');
+      await page.getByRole('button', { name: 'Refuser avec ces motifs' }).click();
+      await poll(() => page.getByRole('alert').textContent()).toContain('Le motif doit compter au moins 3 caractères');
+      expect(await reasonField.getAttribute('aria-invalid')).toBe('true');
       expect((await driver.get(submitted.id)).status).toBe('under_review');
 
       const reason = 'The scan is unreadable: send a sharper copy of both sides.';
-      await page.getByLabel('Rejection reason for holder identity').fill(reason);
-      await page.getByRole('button', { name: 'Reject with these reasons' }).click();
-      await poll(() => page.getByRole('status').textContent()).toBe('Rejected: done.');
-      expect(await page.getByText(`Reason: ${reason}`).isVisible()).toBe(true);
+      await reasonField.fill(reason);
+      await page.getByRole('button', { name: 'Refuser avec ces motifs' }).click();
+      await poll(() => page.getByRole('status').textContent()).toBe('Dossier refusé : le client lit les motifs dans son espace.');
+      expect(await page.getByText(`Motif : ${reason}`).isVisible()).toBe(true);
 
       // The customer reads the reason through the API, sends a new document and submits again.
       const rejected = await driver.get(submitted.id);
@@ -130,26 +162,25 @@ describe('staff console', () => {
       expect((await driver.completeAndSubmit(rejected)).status).toBe('under_review');
 
       await openFromQueue(page, submitted.id);
-      await page.getByRole('button', { name: 'View holder identity' }).click();
-      await page.getByTitle('Document holder identity').waitFor();
-      await poll(() => page.frames().some((f) => f.url().startsWith('chrome-extension://'))).toBe(true);
+      await page.getByRole('button', { name: `Voir : ${IDENTITY}` }).click();
+      await page.getByTitle(`Document : ${IDENTITY}`).waitFor();
+      await pdfViewerOpened(page);
       // The viewer draws the page a moment after its toolbar appears; the pause is for the screenshot only.
       const viewer = page.frames().find((f) => f.url().startsWith('chrome-extension://'));
       await viewer?.locator('viewer-toolbar').waitFor({ state: 'attached' });
       await page.waitForTimeout(700);
-      mkdirSync(RESULTS, { recursive: true });
-      await page.screenshot({ path: `${RESULTS}console-review.png`, fullPage: true });
+      await screenshot(page, 'console-review');
 
-      await page.getByRole('button', { name: 'Approve the file' }).click();
-      await poll(() => page.getByRole('status').textContent()).toBe('Approved: done.');
+      await page.getByRole('button', { name: 'Approuver le dossier' }).click();
+      await poll(() => page.getByRole('status').textContent()).toBe('Dossier approuvé.');
 
       // Through the API: approved, and now waiting for the transfer.
       const after: OrderView = await driver.until(submitted.id, (o) => o.status === 'awaiting_payment');
       expect(after.waitingOn).toBe('payment');
       expect(after.checklist.every((c) => c.status === 'accepted')).toBe(true);
-      expect(pageErrors).toEqual([]);
+      expect(open.errors).toEqual([]);
     } finally {
-      await context.close();
+      await open.close();
     }
   });
 
@@ -158,32 +189,32 @@ describe('staff console', () => {
     const approved = await driver.approve((await driver.completeAndSubmit(await driver.create('ID_RGS_2STAR'))).id);
     expect(approved).toMatchObject({ status: 'awaiting_face_to_face', waitingOn: 'dra' });
 
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
+    const open = await openPage(browser);
+    const { page } = open;
     try {
       await page.goto(`${stack.baseUrl}/console/`);
-      await page.getByLabel('Email').fill(dra.user.email);
-      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-      await page.getByRole('heading', { name: 'Review queue' }).waitFor();
-      expect(await page.getByLabel('Waiting on').inputValue()).toBe('dra');
-      await page.getByRole('link', { name: `Open order ${approved.id}` }).click();
-      await page.getByRole('heading', { name: `Order ${approved.id}` }).waitFor();
+      await signIn(page, dra.user.email);
+      await page.getByRole('heading', { name: 'Dossiers à traiter' }).waitFor();
+      expect(await page.getByLabel('En attente de').inputValue()).toBe('dra');
+      await page.getByRole('link', { name: `Ouvrir la commande ${approved.id}` }).click();
+      await page.getByRole('heading', { name: `Commande ${approved.id}` }).waitFor();
 
       // No file chosen: the console says so before calling anything.
-      await page.getByRole('button', { name: 'Record face-to-face' }).click();
-      await poll(() => page.getByRole('alert').textContent()).toContain('intervention form');
+      await page.getByRole('button', { name: 'Enregistrer le face-à-face' }).click();
+      await poll(() => page.getByRole('alert').textContent()).toContain('Choisissez le formulaire d’intervention signé');
+      expect((await driver.get(approved.id)).faceToFace.done).toBe(false);
 
-      await page.getByLabel('Signed intervention form').setInputFiles({ name: 'intervention.pdf', mimeType: 'application/pdf', buffer: minimalPdf() });
-      await page.getByLabel('Meeting date').fill('2026-11-20');
-      await page.getByRole('button', { name: 'Record face-to-face' }).click();
-      await poll(() => page.getByRole('status').textContent()).toBe('Face-to-face recorded: done.');
+      await page.getByLabel('Formulaire d’intervention signé').setInputFiles({ name: 'intervention.pdf', mimeType: 'application/pdf', buffer: minimalPdf() });
+      await page.getByLabel('Date du rendez-vous').fill('2026-11-20');
+      await page.getByRole('button', { name: 'Enregistrer le face-à-face' }).click();
+      await poll(() => page.getByRole('status').textContent()).toBe('Face-à-face enregistré.');
+      expect(await page.getByText('Face-à-face enregistré (rendez-vous du 20 novembre 2026).').isVisible()).toBe(true);
 
       const after = await driver.until(approved.id, (o) => o.faceToFace.done);
       expect(after.faceToFace.meetingDate).toBe('2026-11-20');
+      expect(open.errors).toEqual([]);
     } finally {
-      await context.close();
+      await open.close();
     }
   });
 
@@ -196,47 +227,47 @@ describe('staff console', () => {
       (await stack.http<{ items: { text: string }[] }>('GET', `/v1/orders/${order.id}/timeline`, { key: auditor.key })).body.items.map((e) => e.text);
     await poll(timeline).toContain('deadline reached: inactivity reminder');
 
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
+    const open = await openPage(browser);
+    const { page } = open;
     try {
+      // A customer who opens the console is told it is not theirs, and where their orders are.
       await page.goto(`${stack.baseUrl}/console/`);
-      await page.getByLabel('Email').fill(customer.user.email);
-      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-      await poll(() => page.getByRole('alert').textContent()).toContain('customer area');
-      expect(await page.getByRole('heading', { name: 'Review queue' }).isVisible()).toBe(false);
+      await signIn(page, customer.user.email);
+      await poll(() => page.getByRole('alert').textContent()).toContain('réservée au personnel');
+      expect(await page.getByRole('heading', { name: 'Dossiers à traiter' }).count()).toBe(0);
+      await page.getByRole('link', { name: 'Aller à mes commandes' }).click();
+      await page.waitForURL((url) => url.pathname === '/orders');
+      await page.getByRole('button', { name: 'Se déconnecter' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Se connecter' }).waitFor();
 
       // An auditor's queue is not narrowed to a role: every order, and this one among them.
-      await page.getByLabel('Email').fill(auditor.user.email);
-      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-      await page.getByRole('heading', { name: 'Review queue' }).waitFor();
-      expect(await page.getByLabel('Waiting on').inputValue()).toBe('');
-      await page.getByLabel('Product').selectOption('ID_RGS_STAR');
-      await page.getByLabel('Status').selectOption('awaiting_evidence');
-      await page.getByRole('button', { name: 'Apply filters' }).click();
-      await page.getByRole('link', { name: `Open order ${order.id}` }).click();
-      await page.getByRole('heading', { name: `Order ${order.id}` }).waitFor();
-      expect(await page.getByText('Read only.').isVisible()).toBe(true);
-      expect(await page.getByRole('button', { name: 'Approve the file' }).count()).toBe(0);
-      expect(await page.getByRole('button', { name: 'Cancel the order' }).count()).toBe(0);
+      await page.goto(`${stack.baseUrl}/console/`);
+      await signIn(page, auditor.user.email);
+      await page.getByRole('heading', { name: 'Dossiers à traiter' }).waitFor();
+      expect(await page.getByLabel('En attente de').inputValue()).toBe('');
+      await page.getByLabel('Produit').selectOption('ID_RGS_STAR');
+      await page.getByLabel('Statut').selectOption('awaiting_evidence');
+      await page.getByRole('button', { name: 'Appliquer les filtres' }).click();
+      await page.getByRole('link', { name: `Ouvrir la commande ${order.id}` }).click();
+      await page.getByRole('heading', { name: `Commande ${order.id}` }).waitFor();
+      await page.getByText('Lecture seule').waitFor();
+      expect(await page.getByRole('button', { name: 'Approuver le dossier' }).count()).toBe(0);
+      expect(await page.getByRole('button', { name: 'Annuler la commande' }).count()).toBe(0);
+      expect(await page.locator('main form').count()).toBe(0);
       // The timeline shows the deadline that fired, citing the event of the Temporal history it was read from.
-      const fired = page.getByRole('region', { name: 'Timeline' }).locator('li.timeline-deadline');
-      expect(await fired.count()).toBe(1);
-      expect(await fired.textContent()).toMatch(/ — deadline reached: inactivity reminder · history event \d+$/);
+      const fired = page.getByRole('list', { name: 'Chronologie' }).locator('li.timeline-deadline');
+      await poll(() => fired.count()).toBe(1);
+      expect(await fired.textContent()).toMatch(/ — deadline reached: inactivity reminder · événement \d+ de l’historique$/);
 
-      await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-      expect(await page.getByRole('heading', { name: 'Review queue' }).isVisible()).toBe(false);
-
-      // Staff provisioned by the CLI may paste their API key instead.
-      await page.getByText('Sign in with an API key instead').click();
-      await page.getByLabel('API key').fill(auditor.key);
-      await page.getByRole('button', { name: 'Sign in with the key' }).click();
-      await page.getByRole('heading', { name: 'Review queue' }).waitFor();
+      // English one click away, on the same order.
+      await page.getByRole('link', { name: 'English' }).click();
+      await page.getByRole('heading', { name: `Order ${order.id}` }).waitFor();
+      expect(await page.locator('html').getAttribute('lang')).toBe('en');
+      await page.getByText('Read only').waitFor();
+      expect(await page.getByRole('list', { name: 'Timeline' }).locator('li.timeline-deadline').textContent()).toMatch(/ · history event \d+$/);
+      expect(open.errors).toEqual([]);
     } finally {
-      await context.close();
+      await open.close();
     }
   });
 });
