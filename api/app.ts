@@ -19,6 +19,7 @@ import { authRoutes } from './routes/auth.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { csrRoutes } from './routes/csr.js';
 import { certificateRoutes } from './routes/certificates.js';
+import { customerAreaRoutes } from './routes/customer-area.js';
 import { timelineRoutes } from './routes/timeline.js';
 import { codecServer } from './routes/codec.js';
 import { payloadCodecFromSecrets } from '../config/payload-codec.js';
@@ -87,6 +88,7 @@ export function createRoutes(deps: AppDeps, openApiDocument: () => unknown, sess
       revealPinOnce: (orderId) => deps.services.ca.revealPinOnce({ orderId }),
       chainPem: (serial) => deps.services.ca.chainPem({ serial }),
     }),
+    ...customerAreaRoutes({ db: deps.db, caIdentity: deps.services.notifier.caIdentity, publicBaseUrl: deps.publicBaseUrl }),
     ...timelineRoutes({ db: deps.db, temporal: deps.temporal }),
     ...auditRoutes({ db: deps.db, temporal: deps.temporal }),
     ...historyRoutes({ db: deps.db, temporal: deps.temporal }),

@@ -10,4 +10,6 @@ export const VIEWS: Partial<Record<PageId, () => Promise<ComponentType>>> = {
   forgotPassword: () => import('./auth.js').then((m) => m.ForgotPassword),
   resetPassword: () => import('./auth.js').then((m) => m.ResetPassword),
   console: () => import('./console/index.js').then((m) => m.Console),
+  orders: () => import('./orders.js').then((m) => m.Orders),
+  order: () => import('./order.js').then((m) => m.Order),
 };

@@ -3,5 +3,6 @@ import type { Catalogue } from '../fr/index.js';
 import { auth } from './auth.js';
 import { common } from './common.js';
 import { staffConsole } from './console.js';
+import { orders } from './orders.js';
 
-export const en: Catalogue = { ...common, auth, console: staffConsole };
+export const en: Catalogue = { ...common, auth, orders, console: staffConsole };

@@ -2,6 +2,7 @@
 import { auth } from './auth.js';
 import { common } from './common.js';
 import { staffConsole } from './console.js';
+import { orders } from './orders.js';
 
-export const fr = { ...common, auth, console: staffConsole };
+export const fr = { ...common, auth, orders, console: staffConsole };
 export type Catalogue = typeof fr;
