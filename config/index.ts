@@ -124,6 +124,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (c.CERTFLOW_ENV === 'production') {
     const problems = checkProductionIdentity(env);
+    // The worker mails links too, and has no address of its own to guess them from.
+    if (c.PUBLIC_BASE_URL === undefined) problems.push('  PUBLIC_BASE_URL: required when CERTFLOW_ENV=production (the links of every mail)');
     if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   }
   const shownHost = c.HOST === '0.0.0.0' || c.HOST === '::' ? '127.0.0.1' : c.HOST;

@@ -73,7 +73,9 @@ describe('configuration', () => {
     expect(isValidBic('DEUTDEFF500')).toBe(true);
   });
   it('in production, refuses the demo identity, a missing CA_* variable and placeholders', () => {
-    const prod = { CERTFLOW_ENV: 'production', DATABASE_URL: 'postgres://u@db/certflow' };
+    const prod = { CERTFLOW_ENV: 'production', DATABASE_URL: 'postgres://u@db/certflow', PUBLIC_BASE_URL: 'https://pki.autorite-exemplaire.fr' };
+    const { PUBLIC_BASE_URL: _base, ...noBase } = prod;
+    expect(() => loadConfig({ ...noBase, ...REAL_CA })).toThrow(/PUBLIC_BASE_URL: required/);
     expect(loadConfig({ ...prod, ...REAL_CA }).caIdentity.legalName).toBe('Autorité Exemplaire SA');
     expect(() => loadConfig(prod)).toThrow(/CA_LEGAL_NAME[\s\S]*CA_BANK_IBAN[\s\S]*CA_SUPPORT_PHONE/);
     const { CA_BANK_BIC: _bic, ...withoutBic } = REAL_CA;
