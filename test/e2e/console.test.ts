@@ -124,6 +124,7 @@ describe('staff console', () => {
       expect(await page.getByLabel('En attente de').inputValue()).toBe('ra');
       const link = page.getByRole('link', { name: `Ouvrir la commande ${submitted.id}` });
       await link.waitFor();
+      await screenshot(page, 'console-queue');
       await checkPage(page, 'queue');
 
       await link.click();
@@ -265,6 +266,7 @@ describe('staff console', () => {
       expect(await page.locator('html').getAttribute('lang')).toBe('en');
       await page.getByText('Read only').waitFor();
       expect(await page.getByRole('list', { name: 'Timeline' }).locator('li.timeline-deadline').textContent()).toMatch(/ · history event \d+$/);
+      await screenshot(page, 'console-audit-en');
       expect(open.errors).toEqual([]);
     } finally {
       await open.close();

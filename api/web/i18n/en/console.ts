@@ -72,6 +72,8 @@ export const staffConsole: typeof fr = {
   },
   os: { windows: 'Windows', macos: 'macOS', other: 'other system' },
   keyOrigin: { token: 'CA’s cryptographic token', customer_csr: 'customer’s CSR' },
+  /** Between a label and its value, as each language writes it. */
+  colon: ': ',
   years: (n: number) => (n > 1 ? `${n} years` : '1 year'),
   queue: {
     title: 'Files to handle',
@@ -117,7 +119,6 @@ export const staffConsole: typeof fr = {
     checklistCaption: 'Documents of the file',
     columns: { document: 'Document', status: 'State', file: 'File' },
     reason: (r: string) => `Reason: ${r}`,
-    notUploaded: 'not uploaded',
     view: 'View',
     /** Said after “View” to screen readers: which document. */
     viewWhich: (doc: string) => `: ${doc}`,
@@ -145,14 +146,6 @@ export const staffConsole: typeof fr = {
     timelineUnavailable: 'The timeline is not available at the moment.',
     historyEvent: (n: string) => `history event ${n}`,
     historySource: (workflowId: string, runId: string) => `${workflowId}, run ${runId}`,
-    kinds: {
-      created: 'Created',
-      action: 'Action',
-      refused: 'Refused',
-      message: 'Message',
-      certificate: 'Certificate',
-      deadline: 'Deadline',
-    },
     downloadHistory: 'Download the Temporal history (JSON)',
   },
   actions: {

@@ -78,6 +78,8 @@ export const staffConsole = {
   } as Readonly<Record<string, string>>,
   os: { windows: 'Windows', macos: 'macOS', other: 'autre système' } as Readonly<Record<string, string>>,
   keyOrigin: { token: 'support cryptographique de l’AC', customer_csr: 'CSR du client' },
+  /** Between a label and its value, as each language writes it. */
+  colon: ' : ',
   years: (n: number) => (n > 1 ? `${n} ans` : '1 an'),
   queue: {
     title: 'Dossiers à traiter',
@@ -123,7 +125,6 @@ export const staffConsole = {
     checklistCaption: 'Pièces du dossier',
     columns: { document: 'Pièce', status: 'État', file: 'Fichier' },
     reason: (r: string) => `Motif : ${r}`,
-    notUploaded: 'non déposée',
     view: 'Voir',
     /** Said after “Voir” to screen readers: which document. */
     viewWhich: (doc: string) => ` : ${doc}`,
@@ -151,14 +152,6 @@ export const staffConsole = {
     timelineUnavailable: 'La chronologie n’est pas disponible pour le moment.',
     historyEvent: (n: string) => `événement ${n} de l’historique`,
     historySource: (workflowId: string, runId: string) => `${workflowId}, exécution ${runId}`,
-    kinds: {
-      created: 'Création',
-      action: 'Action',
-      refused: 'Refusé',
-      message: 'Message',
-      certificate: 'Certificat',
-      deadline: 'Échéance',
-    } as Readonly<Record<string, string>>,
     downloadHistory: 'Télécharger l’historique Temporal (JSON)',
   },
   actions: {

@@ -339,7 +339,8 @@ function FaceToFaceForm({ order, outcome }: Props): JSX.Element {
   );
 }
 
-export function Actions({ order, outcome }: Props): JSX.Element {
+/** `notice`: what the last action did, said where the operator's eyes are. */
+export function Actions({ order, outcome, notice }: Props & { notice: JSX.Element }): JSX.Element {
   const props = { order, outcome };
   let body: JSX.Element;
   if (role === 'ra_operator') {
@@ -374,6 +375,7 @@ export function Actions({ order, outcome }: Props): JSX.Element {
   return (
     <section class="card console-actions" aria-labelledby="actions-title">
       <h3 id="actions-title">{a.title}</h3>
+      {notice}
       {/* Keyed by the order's version: after an action every form starts again from the order as it is now. */}
       <div key={order.version}>{body}</div>
     </section>

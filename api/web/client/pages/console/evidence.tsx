@@ -85,7 +85,7 @@ export function Evidence({ order }: { order: OrderView }): JSX.Element {
                       <span class="console-sr">{o.viewWhich(c.documents[item.documentType])}</span>
                     </button>
                   ) : (
-                    <span class="console-muted">{o.notUploaded}</span>
+                    <span class="console-muted">—</span>
                   )}
                 </td>
               </tr>

@@ -70,7 +70,9 @@ function Deadlines({ order }: { order: OrderView }): JSX.Element {
         <ul>
           {order.deadlines.map((d) => (
             <li key={`${d.kind}-${d.at}`}>
-              {c.deadlines[d.kind] ?? words(d.kind)} : <time dateTime={d.at}>{formatDateTime(lang, d.at)}</time>
+              {c.deadlines[d.kind] ?? words(d.kind)}
+              {c.colon}
+              <time dateTime={d.at}>{formatDateTime(lang, d.at)}</time>
             </li>
           ))}
         </ul>
@@ -120,7 +122,9 @@ function Proofing({ order }: { order: OrderView }): JSX.Element {
               <ul class="console-plain">
                 {order.domains.items.map((d) => (
                   <li key={d.name}>
-                    <code>{d.name}</code> : {o.domainStatus[d.status] ?? d.status}
+                    <code>{d.name}</code>
+                    {c.colon}
+                    {o.domainStatus[d.status] ?? d.status}
                   </li>
                 ))}
               </ul>
@@ -231,7 +235,6 @@ export function Order({ orderId }: { orderId: string }): JSX.Element {
         <a href={lastQueueHash()}>{o.back}</a>
       </p>
       <FocusHeading id="order-title">{o.title(orderId)}</FocusHeading>
-      <StatusLine text={notice} />
       {problem !== undefined ? (
         <p class="problem" role="alert">
           {problem}
@@ -251,7 +254,7 @@ export function Order({ orderId }: { orderId: string }): JSX.Element {
             <Proofing order={order} />
           </div>
           <div>
-            <Actions order={order} outcome={outcome} />
+            <Actions order={order} outcome={outcome} notice={<StatusLine text={notice} />} />
             <TimelinePanel orderId={order.id} timeline={timeline} />
           </div>
         </div>
