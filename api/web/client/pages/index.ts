@@ -9,6 +9,7 @@ export const VIEWS: Partial<Record<PageId, () => Promise<ComponentType>>> = {
   forgotUsername: () => import('./auth.js').then((m) => m.ForgotUsername),
   forgotPassword: () => import('./auth.js').then((m) => m.ForgotPassword),
   resetPassword: () => import('./auth.js').then((m) => m.ResetPassword),
+  newOrder: () => import('./new-order.js').then((m) => m.NewOrder),
   console: () => import('./console/index.js').then((m) => m.Console),
   orders: () => import('./orders.js').then((m) => m.Orders),
   order: () => import('./order.js').then((m) => m.Order),

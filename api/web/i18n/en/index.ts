@@ -2,7 +2,8 @@
 import type { Catalogue } from '../fr/index.js';
 import { auth } from './auth.js';
 import { common } from './common.js';
+import { newOrder } from './new-order.js';
 import { staffConsole } from './console.js';
 import { orders } from './orders.js';
 
-export const en: Catalogue = { ...common, auth, orders, console: staffConsole };
+export const en: Catalogue = { ...common, auth, newOrder, orders, console: staffConsole };
