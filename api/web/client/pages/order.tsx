@@ -108,10 +108,8 @@ export function Order(): JSX.Element {
         <dl class="facts">
           <dt>{p.status}</dt>
           <dd>
-            <StatusBadge view={view} />
+            <StatusBadge view={view} /> <span class="waiting">{t.waitingOn[view.waitingOn]}</span>
           </dd>
-          <dt>{p.waitingOn}</dt>
-          <dd>{t.waitingOn[view.waitingOn]}</dd>
           <dt>{p.nextDeadline}</dt>
           <dd>{next === undefined ? p.noDeadline : deadlineText(next)}</dd>
           <dt>{p.product}</dt>

@@ -94,14 +94,10 @@ export function Orders(): JSX.Element {
                 </a>
               </h2>
               <dl class="facts">
-                <dt>{o.list.product}</dt>
-                <dd>{productName(view)}</dd>
                 <dt>{o.list.status}</dt>
                 <dd>
-                  <StatusBadge view={view} />
+                  <StatusBadge view={view} /> <span class="waiting">{t.waitingOn[view.waitingOn]}</span>
                 </dd>
-                <dt>{o.list.waitingOn}</dt>
-                <dd>{t.waitingOn[view.waitingOn]}</dd>
                 <dt>{o.list.next}</dt>
                 <dd>{next === undefined ? o.list.none : deadlineText(next, now)}</dd>
               </dl>

@@ -81,7 +81,7 @@ export function Payment({ order }: Pick<Props, 'order'>): JSX.Element {
       <p>{p.chequeIntro}</p>
       {ca !== undefined ? (
         <dl class="facts">
-          <dt>{p.accountHolder}</dt>
+          <dt>{p.payee}</dt>
           <dd>{ca.bank.accountHolder}</dd>
           <dt>{p.postTo}</dt>
           <dd>
