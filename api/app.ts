@@ -118,7 +118,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   // Security headers first, so that every answer has them, the body parsers' problems (400, 413, 415) included.
-  // The API serves no page: nothing may load, frame or submit from its answers. The console sets its own CSP.
+  // An API answer is no page: nothing may load, frame or submit from it. The pages (api/web/) set their own CSP.
   app.use(
     helmet({
       contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
@@ -126,7 +126,7 @@ export function createApp(deps: AppDeps): Express {
       referrerPolicy: { policy: 'no-referrer' },
     }),
   );
-  // Answers hold personal data, tokens and PINs: no cache keeps them unless a route says otherwise (CRL, OCSP, console).
+  // Answers hold personal data, tokens and PINs: no cache keeps them unless a route says otherwise (CRL, OCSP, the pages' assets).
   app.use((_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();

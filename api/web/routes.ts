@@ -103,7 +103,7 @@ function frame(boot: Boot, title: string, user: BootUser | null, switchHref: str
 <a class="skip" href="#main">${escapeHtml(t.skipToContent)}</a>
 <header class="site">
 <div class="bar">
-<a class="brand" href="/">${escapeHtml(t.appName)} <span>${escapeHtml(t.areaName)}</span></a>
+<a class="brand" href="/">${escapeHtml(t.appName)} <span>${escapeHtml(isStaff ? t.staffAreaName : t.areaName)}</span></a>
 <a class="lang" href="${escapeHtml(switchHref)}" lang="${other}" hreflang="${other}" aria-label="${escapeHtml(t.languageSwitchLabel)}">${escapeHtml(t.languageSwitch)}</a>
 </div>
 <nav aria-label="${escapeHtml(t.nav.label)}"><ul>${nav}</ul>${session}</nav>

@@ -154,10 +154,14 @@ export function Signup(): JSX.Element {
   );
 }
 
-/** Only a path of this site: `next` never sends anyone to another origin. */
+/**
+ * Only a path of this site: `next` never sends anyone to another origin. A fragment the browser kept through the
+ * redirect to this page (the console's `#/orders/<id>`) goes along when `next` has none of its own.
+ */
 function nextPath(): string {
   const next = query.get('next') ?? '';
-  return next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
+  if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  return next.includes('#') ? next : next + window.location.hash;
 }
 
 export function Login(): JSX.Element {

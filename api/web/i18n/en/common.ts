@@ -3,6 +3,7 @@ import type { common as fr } from '../fr/common.js';
 export const common: typeof fr = {
   appName: 'CertFlow',
   areaName: 'Customer area',
+  staffAreaName: 'Staff console',
   skipToContent: 'Skip to content',
   languageSwitch: 'Français',
   languageSwitchLabel: 'Lire cette page en français',

@@ -5,6 +5,7 @@ import type { PageId } from '../../../../domain/pages.js';
 export const common = {
   appName: 'CertFlow',
   areaName: 'Espace client',
+  staffAreaName: 'Console du personnel',
   skipToContent: 'Aller au contenu',
   languageSwitch: 'English',
   languageSwitchLabel: 'Read this page in English',
