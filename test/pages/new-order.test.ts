@@ -2,7 +2,8 @@
  * The new order wizard (/orders/new) in Debian's chromium, in French, as customers meet it: a personal certificate on a
  * 360 px phone (prices ex-VAT and with VAT following the duration, a partner code's discount, the quote PDF, the terms,
  * one order though its answer was lost); an SSL order (a bad CSR told by its rule beside the field, the openssl line for the
- * names typed, run as shown, its CSR verified with names and key read back); an agent ordering for a person it
+ * names typed, run as shown, its CSR verified with names and key read back); a TLS order refused for the organisation's
+ * missing town, in words; an agent ordering for a person it
  * invites; the renewal link of the expiry mail, prefilled; a public administration's purchase order number. Every
  * step passes axe-core and fits a phone.
  */
@@ -259,6 +260,32 @@ describe('the new order wizard', () => {
       const [order] = await ordersOf(customer);
       expect(order).toMatchObject({ product: 'SSL', durationYears: 1, keyOrigin: 'customer_csr', payment: { method: 'cheque' } });
       expect(order?.domains.items.map((d) => d.name)).toEqual(['www.quiches-metz.fr', 'boutique.quiches-metz.fr']);
+      expect(open.errors).toEqual([]);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('a TLS order of an organisation without its town on file is refused in words that say where to complete it', async () => {
+    const customer = await stack.account('customer', { siret: freshSiret(), orgName: 'Bergamotes sans adresse', locality: '' });
+    const open = await openPage(browser, { viewport: PHONE });
+    const { page } = open;
+    try {
+      await signIn(page, customer);
+      await openWizard(page);
+      await page.getByRole('radio', { name: /^SSL \(OV TLS\)/ }).check();
+      await page.getByRole('button', { name: 'Continuer' }).click();
+      await page.getByLabel('CSR (format PEM)').fill(csrWith('/CN=www.bergamotes.fr', [], ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']));
+      await page.getByRole('button', { name: 'Vérifier la demande' }).click();
+      await page.getByTestId('csr-verified').waitFor();
+      await page.getByRole('button', { name: 'Continuer' }).click();
+      await page.getByLabel('J’accepte les conditions générales').check();
+      await page.getByRole('button', { name: 'Commander' }).click();
+      await poll(() => page.getByRole('alert').textContent()).toContain(
+        'Un certificat TLS indique la commune de votre organisation, qui n’est pas renseignée : complétez l’adresse dans « Mon organisation », puis commandez.',
+      );
+      expect(await ordersOf(customer)).toHaveLength(0);
+      await checkPage(page, 'wizard payment step (locality missing)');
       expect(open.errors).toEqual([]);
     } finally {
       await open.close();
