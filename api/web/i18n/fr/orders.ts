@@ -56,8 +56,10 @@ export const orders = {
     reason: 'Motif du refus',
     drop: 'Glissez le fichier ici',
     or: 'ou',
-    choose: (label: string) => `Choisir le fichier : ${label}`,
-    replace: (label: string) => `Remplacer le fichier : ${label}`,
+    /** Seen: the short words; heard: the document named too (a unique name per input). */
+    choose: 'Choisir le fichier',
+    replace: 'Remplacer le fichier',
+    forDocument: (label: string) => ` : ${label}`,
     uploading: (label: string) => `Envoi de « ${label} »`,
     uploaded: (label: string) => `« ${label} » est déposée.`,
     progress: (label: string) => `Progression de l’envoi : ${label}`,

@@ -65,7 +65,10 @@ function Item(props: { item: ChecklistItem; order: OrderView; editable: boolean;
           <p aria-hidden="true">
             {c.drop} — {c.or}
           </p>
-          <label for={`${id}-file`}>{item.status === 'rejected' ? c.replace(label) : c.choose(label)}</label>
+          <label for={`${id}-file`}>
+            {item.status === 'rejected' ? c.replace : c.choose}
+            <span class="visually-hidden">{c.forDocument(label)}</span>
+          </label>
           <input
             type="file"
             id={`${id}-file`}
