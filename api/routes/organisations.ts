@@ -116,9 +116,12 @@ export const memberView = (u: User): z.infer<typeof MemberSchema> => ({
   createdAt: u.createdAt.toISOString(),
 });
 
-/** The organisation, when the caller may see it: its own admin, or CA staff. Any other caller gets a 404. */
+/**
+ * The organisation, when the caller may see its people: its own admin or certification agent (who orders for them,
+ * SPEC §1), or CA staff. Any other caller gets a 404.
+ */
 async function visibleOrganisation(db: Database, p: Principal, organisationId: string): Promise<void> {
-  const mine = p.role === 'org_admin' && p.organisationId === organisationId;
+  const mine = (p.role === 'org_admin' || p.role === 'agent') && p.organisationId === organisationId;
   if (!mine && !STAFF_ROLES.has(p.role)) throw Problem.notFound('No such organisation.');
   if ((await getOrganisation(db, organisationId)) === undefined) throw Problem.notFound('No such organisation.');
 }
@@ -179,9 +182,10 @@ function organisationRoutes(deps: PeopleDeps): AnyRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/organisations/{id}/users',
-      summary: "Create the account of a future holder (pending until activated from the emailed link); the organisation's admin only",
+      summary: "Create the account of a future holder (pending until activated from the emailed link); the organisation's admin or its certification agent",
       tags: ['organisations'],
-      access: ['org_admin'],
+      // The agent orders for people of its organisation (SPEC §1): the one it orders for may not have an account yet.
+      access: ['org_admin', 'agent'],
       params: OrgParams,
       body: NewMemberBody,
       responses: {
@@ -193,7 +197,7 @@ function organisationRoutes(deps: PeopleDeps): AnyRoute[] {
         409: problemResponse('The email address already has an account'),
       },
       async handle({ res, params, body, principal }) {
-        // Only its own admin: staff do not create customer accounts, and another tenant's id is not disclosed.
+        // Only its own admin or agent: staff do not create customer accounts, and another tenant's id is not disclosed.
         if (principal.organisationId !== params.id) throw Problem.notFound('No such organisation.');
         await visibleOrganisation(db, principal, params.id);
         const email = body.email.trim();
@@ -215,9 +219,9 @@ function organisationRoutes(deps: PeopleDeps): AnyRoute[] {
     defineRoute({
       method: 'get',
       path: '/v1/organisations/{id}/users',
-      summary: "The organisation's people: its admin, CA staff and auditors",
+      summary: "The organisation's people: its admin and its certification agents (who order for them), CA staff and auditors",
       tags: ['organisations'],
-      access: ['org_admin', 'ra_operator', 'dra_operator', 'auditor', 'admin'],
+      access: ['org_admin', 'agent', 'ra_operator', 'dra_operator', 'auditor', 'admin'],
       params: OrgParams,
       responses: {
         200: { description: 'The accounts, oldest first', content: { 'application/json': { schema: z.object({ items: z.array(MemberSchema) }) } } },

@@ -83,8 +83,9 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   'GET /v1/catalog': { access: 'public', tenant: 'none' },
   'GET /v1/organisations/{id}': { access: ALL, tenant: 'organisation' },
   'PATCH /v1/organisations/{id}': { access: ['org_admin', 'ra_operator', 'admin'], tenant: 'organisation' },
-  'POST /v1/organisations/{id}/users': { access: ['org_admin'], tenant: 'organisation' },
-  'GET /v1/organisations/{id}/users': { access: ['org_admin', ...STAFF], tenant: 'organisation' },
+  // The agent orders for the organisation's people (§1, §9): it picks one of them or makes the account of a new one.
+  'POST /v1/organisations/{id}/users': { access: ['org_admin', 'agent'], tenant: 'organisation' },
+  'GET /v1/organisations/{id}/users': { access: ['org_admin', 'agent', ...STAFF], tenant: 'organisation' },
   'POST /v1/admin/users/{id}/agent-mandate': { access: ['admin'], tenant: 'none' },
   'POST /v1/admin/users/{id}/agent-mandate/revoke': { access: ['admin'], tenant: 'none' },
   'GET /v1/admin/users/{id}/agent-mandate': { access: ['admin', 'auditor'], tenant: 'none' },
@@ -124,6 +125,8 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   'POST /v1/certificates/{serial}/unblock-code/verify': { access: ['customer', 'agent'], tenant: 'certificate' },
   'POST /v1/orders/{id}/domain-validation': { access: ['customer', 'agent', 'ra_operator'], tenant: 'order' },
   'POST /v1/csr-command': { access: 'public', tenant: 'none' },
+  // The new-order page checks a CSR before ordering, under the same rules as POST /v1/orders.
+  'POST /v1/csr/verify': { access: ['customer', 'agent'], tenant: 'none' },
   'GET /pds/{lang}': { access: 'public', tenant: 'none' },
   'GET /v1/ca': { access: 'public', tenant: 'none' },
   'GET /v1/ca/{ca}/chain': { access: 'public', tenant: 'none' },
