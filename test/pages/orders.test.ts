@@ -13,7 +13,7 @@ import { setPassword } from '../../db/passwords.js';
 import { DOCUMENT_LABELS, CATALOG, type DocumentType } from '../../domain/catalog.js';
 import type { OrderView } from '../../domain/order.js';
 import { openssl, pemBlocks } from '../ca/support.js';
-import { minimalPdf, PNG_1X1, fakeExe } from '../documents/fixtures.js';
+import { fakeExe, minimalPdf, pdfOfSize, PNG_1X1 } from '../documents/fixtures.js';
 import { startFakeDns, type FakeDns } from '../fakes/dns.js';
 import type { FakeTwilio } from '../fakes/twilio.js';
 import { startProvidersStack } from '../fakes/providers.js';
@@ -122,6 +122,8 @@ describe('the order page', () => {
       await poll(() => docCard(page, 'holder_identity').locator('.field-error').textContent()).toContain('ni un PDF, ni une image PNG ou JPEG');
       expect(await page.getByLabel(`Choisir le fichier : ${fr('holder_identity')}`).getAttribute('aria-invalid')).toBe('true');
       await checkState(page, 'order page (upload refused)');
+      await page.getByLabel(`Choisir le fichier : ${fr('organisation_registration')}`).setInputFiles({ name: 'kbis-600dpi.pdf', mimeType: 'application/pdf', buffer: pdfOfSize(10 * 1024 * 1024 + 1) });
+      await poll(() => docCard(page, 'organisation_registration').locator('.field-error').textContent()).toBe('Ce fichier dépasse 10 Mo : réduisez-le (scan en 150 ou 200 dpi) puis déposez-le de nouveau.');
 
       // Submitting early is told before anything is sent.
       await page.getByRole('button', { name: 'Envoyer mon dossier pour vérification' }).click();

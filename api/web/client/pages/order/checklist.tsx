@@ -13,6 +13,8 @@ import { generalMessage } from '../../ui.js';
 import { o } from './shared.js';
 
 const c = o.checklist;
+/** The API's limit (SPEC §3): a larger file is told at once, before minutes of upload end in a refusal. */
+const MAX_BYTES = 10 * 1024 * 1024;
 
 interface Upload {
   readonly fraction: number;
@@ -108,6 +110,11 @@ export function Checklist({ order, onView }: { order: OrderView; onView: (v: Ord
 
   const send = async (item: ChecklistItem, file: File) => {
     const key = item.documentType;
+    const tooBig = file.size > MAX_BYTES ? c.problems['file-too-large'] : file.size === 0 ? c.problems.empty : undefined;
+    if (tooBig !== undefined) {
+      setUploads((u) => ({ ...u, [key]: { fraction: 0, done: false, error: tooBig } }));
+      return;
+    }
     setUploads((u) => ({ ...u, [key]: { fraction: 0, done: false } }));
     const form = new FormData();
     form.append('documentType', key);
