@@ -41,7 +41,12 @@ type Tenant =
   /** The caller itself. */
   | 'self'
   /** Creates a resource owned by the caller (the holder rules are tested in the orders tests). */
-  | 'creates';
+  | 'creates'
+  /**
+   * Answers from what the request itself carries and keeps nothing (a CSR checked under the ordering rules): no
+   * organisation's data is read or written. Whether a key is already certified is no secret: certificates are public.
+   */
+  | 'request-only';
 
 interface Expected {
   readonly access: 'public' | readonly Role[];
@@ -126,7 +131,11 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   'POST /v1/orders/{id}/domain-validation': { access: ['customer', 'agent', 'ra_operator'], tenant: 'order' },
   'POST /v1/csr-command': { access: 'public', tenant: 'none' },
   // The new-order page checks a CSR before ordering, under the same rules as POST /v1/orders.
-  'POST /v1/csr/verify': { access: ['customer', 'agent'], tenant: 'none' },
+  'POST /v1/csr/verify': { access: ['customer', 'agent'], tenant: 'request-only' },
+  // The customer area's order page: the CA's payment details, the order form to sign, the certificate to accept.
+  'GET /v1/ca-identity': { access: 'public', tenant: 'none' },
+  'GET /v1/orders/{id}/order-form': { access: ['customer', 'agent', ...STAFF], tenant: 'order' },
+  'GET /v1/orders/{id}/certificate/content': { access: ALL, tenant: 'order' },
   'GET /pds/{lang}': { access: 'public', tenant: 'none' },
   'GET /v1/ca': { access: 'public', tenant: 'none' },
   'GET /v1/ca/{ca}/chain': { access: 'public', tenant: 'none' },
