@@ -13,4 +13,5 @@ export const VIEWS: Partial<Record<PageId, () => Promise<ComponentType>>> = {
   console: () => import('./console/index.js').then((m) => m.Console),
   orders: () => import('./orders.js').then((m) => m.Orders),
   order: () => import('./order.js').then((m) => m.Order),
+  organisation: () => import('./organisation.js').then((m) => m.Organisation),
 };

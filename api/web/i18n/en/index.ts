@@ -5,5 +5,6 @@ import { common } from './common.js';
 import { newOrder } from './new-order.js';
 import { staffConsole } from './console.js';
 import { orders } from './orders.js';
+import { organisation } from './organisation.js';
 
-export const en: Catalogue = { ...common, auth, newOrder, orders, console: staffConsole };
+export const en: Catalogue = { ...common, auth, newOrder, orders, organisation, console: staffConsole };
