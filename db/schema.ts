@@ -344,3 +344,17 @@ export const auditLog = pgTable(
   },
   (t) => [index('audit_log_order_idx').on(t.orderId, t.seq)],
 );
+
+/**
+ * Rate-limit counters shared by every API process (api/rate-limits.ts, rate-limiter-flexible's Drizzle store): one
+ * row per limit and hashed client or account key, its points in the current window and when that window ends.
+ */
+export const rateLimits = pgTable(
+  'rate_limits',
+  {
+    key: text('key').primaryKey(),
+    points: integer('points').notNull().default(0),
+    expire: timestamp('expire', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [index('rate_limits_expire_idx').on(t.expire)],
+);
