@@ -358,3 +358,27 @@ export const rateLimits = pgTable(
   },
   (t) => [index('rate_limits_expire_idx').on(t.expire)],
 );
+
+/**
+ * Closed Temporal runs kept past the namespace's retention (db/history-archive.ts): each run's full event history
+ * as `temporal workflow show --output json` writes it, payloads still encoded (encrypted) as Temporal holds them,
+ * gzipped; `sha256` is of the uncompressed JSON and is written into the audit log with the row. One row per run.
+ */
+export const historyArchive = pgTable(
+  'history_archive',
+  {
+    workflowId: text('workflow_id').notNull(),
+    runId: text('run_id').notNull(),
+    workflowType: text('workflow_type').notNull(),
+    status: text('status').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true, precision: 3 }),
+    closedAt: timestamp('closed_at', { withTimezone: true, precision: 3 }).notNull(),
+    eventCount: integer('event_count').notNull(),
+    /** gzip of the history's JSON, base64 (one text column reads the same through postgres.js and PGlite). */
+    historyGzip: text('history_gzip').notNull(),
+    sha256: text('sha256').notNull(),
+    auditSeq: bigint('audit_seq', { mode: 'number' }).notNull(),
+    archivedAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.workflowId, t.runId] }), index('history_archive_closed_idx').on(t.closedAt)],
+);
