@@ -5,6 +5,7 @@ import type { Database } from '../db/client.js';
 import { getCertificate, keyInUse } from '../db/certificates.js';
 import { CATALOG } from '../domain/catalog.js';
 import { tlsValidityDaysAt } from '../domain/rules/validity.js';
+import { createArchiveActivities, type ArchiveActivities } from './archive.js';
 import { createAuditAnchorActivities, type AuditAnchorActivities } from './audit-anchor.js';
 import { certificateMailMessage } from './certificate-mail.js';
 import { createDcvActivities, type DcvSettings } from './dcv/index.js';
@@ -28,12 +29,13 @@ export interface ActivityDeps {
 
 const DAY_MS = 86_400_000;
 
-export function createActivities(deps: ActivityDeps): OrderActivities & AuditAnchorActivities {
+export function createActivities(deps: ActivityDeps): OrderActivities & AuditAnchorActivities & ArchiveActivities {
   const now = deps.now ?? (() => new Date());
   return {
     ...createOrderDbActivities(deps.db),
     ...createDcvActivities(deps.dcv, now),
     ...createAuditAnchorActivities(deps.db, now),
+    ...createArchiveActivities(deps.db),
 
     async sendOrderMail(req) {
       await deps.notifier.sendEmail({

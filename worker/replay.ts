@@ -9,11 +9,14 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Client } from '@temporalio/client';
-import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
+import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
+import { defaultPayloadConverter, WorkflowNotFoundError, type Payload, type PayloadCodec } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import type * as Proto from '@temporalio/proto';
 import { bundleWorkflowCode, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import type { Database } from '../db/client.js';
+import { archivedRun, archivedRunsOf, archivedRunsOfTypes, sha256Hex, type ArchivedRun } from '../db/history-archive.js';
+import { HISTORY_ARCHIVE_ID, type HistoryArchiveOptions, type historyArchiveWorkflow } from '../workflows/archive.js';
 
 /** The workflows' entry module (as in worker.ts, without importing the activities into the API process). */
 const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index' + (import.meta.url.endsWith('.ts') ? '.ts' : '.js'), import.meta.url));
@@ -25,7 +28,14 @@ export interface RunHistory {
   readonly workflowId: string;
   readonly runId: string;
   readonly history: History;
+  /** Where it was read: Temporal, or the archive once Temporal no longer has the run. */
+  readonly source?: 'temporal' | 'archive';
+  /** SHA-256 of the history's JSON as Temporal holds it (payloads encoded): the hash the archive keeps. */
+  readonly sha256?: string;
 }
+
+/** The archive's reader (db/history-archive.ts): the database it is in. */
+export type HistoryArchive = Pick<Database, 'select'>;
 
 /** The codecs of a client (empty without a payload codec), innermost last as the SDK applies them. */
 export const codecsOf = (client: Client): readonly PayloadCodec[] => client.options.loadedDataConverter.payloadCodecs;
@@ -123,23 +133,93 @@ export function historyFromJson(json: unknown): History {
   return protojson.fromJson(historyType, json, { ignoreUnknownFields: true }) as History;
 }
 
-/** Every run of a workflow, oldest first, following each run's `continuedExecutionRunId` back from the latest. */
-export async function workflowRuns(client: Client, workflowId: string): Promise<RunHistory[]> {
+/** The history JSON as `temporal workflow show --output json` writes it, serialised: what the archive hashes and keeps. */
+export const historyJsonText = (history: History): string => JSON.stringify(historyAsJson(history));
+
+const isNotFound = (err: unknown): boolean =>
+  err instanceof WorkflowNotFoundError || (err as { code?: number }).code === 5 || (err as { cause?: { code?: number } }).cause?.code === 5;
+
+/** A run as read from Temporal (not yet decoded), with the hash of its JSON. */
+const fromTemporal = (workflowId: string, runId: string, raw: History): RunHistory => ({
+  workflowId,
+  runId,
+  history: raw,
+  source: 'temporal',
+  sha256: sha256Hex(historyJsonText(raw)),
+});
+
+const fromArchive = (run: ArchivedRun): RunHistory => ({
+  workflowId: run.workflowId,
+  runId: run.runId,
+  history: historyFromJson(JSON.parse(run.json)),
+  source: 'archive',
+  sha256: run.sha256,
+});
+
+const decoded = async (client: Client, run: RunHistory): Promise<RunHistory> => ({ ...run, history: await decodeHistory(run.history, codecsOf(client)) });
+
+/**
+ * Every run of a workflow, oldest first, following each run's `continuedExecutionRunId` back from the latest. With
+ * the archive, a run Temporal no longer has (deleted, or past retention) is read from there; a workflow Temporal
+ * has no run of at all is every run the archive has of it. Either way the histories are the same, decoded alike.
+ */
+export async function workflowRuns(client: Client, workflowId: string, archive?: HistoryArchive): Promise<RunHistory[]> {
   const runs: RunHistory[] = [];
-  let runId: string | undefined = (await client.workflow.getHandle(workflowId).describe()).runId;
+  let runId: string | undefined;
+  try {
+    runId = (await client.workflow.getHandle(workflowId).describe()).runId;
+  } catch (err) {
+    if (archive === undefined || !isNotFound(err)) throw err;
+    const archived = await archivedRunsOf(archive, workflowId);
+    if (archived.length === 0) throw err;
+    return Promise.all(archived.map((a) => decoded(client, fromArchive(a))));
+  }
   while (runId !== undefined && runId !== '') {
-    const history = await decodeHistory(await client.workflow.getHandle(workflowId, runId).fetchHistory(), codecsOf(client));
-    runs.unshift({ workflowId, runId, history });
-    runId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
+    let run: RunHistory;
+    try {
+      run = fromTemporal(workflowId, runId, await client.workflow.getHandle(workflowId, runId).fetchHistory());
+    } catch (err) {
+      const kept = archive !== undefined && isNotFound(err) ? await archivedRun(archive, { workflowId, runId }) : undefined;
+      if (kept === undefined) throw err;
+      run = fromArchive(kept);
+    }
+    run = await decoded(client, run);
+    runs.unshift(run);
+    runId = run.history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
   }
   return runs;
+}
+
+/**
+ * Archived runs of these workflow types that Temporal no longer has (not among `inTemporal`, as
+ * `workflowId/runId`), decoded, most recently closed first, at most `limit`.
+ */
+export async function archivedHistories(client: Client, archive: HistoryArchive, types: readonly string[], inTemporal: ReadonlySet<string>, limit: number): Promise<RunHistory[]> {
+  const runs: RunHistory[] = [];
+  for (const a of await archivedRunsOfTypes(archive, types, limit + inTemporal.size)) {
+    if (inTemporal.has(`${a.workflowId}/${a.runId}`)) continue;
+    if (runs.length === limit) break;
+    runs.push(await decoded(client, fromArchive(a)));
+  }
+  return runs;
+}
+
+/** Starts the archiving workflow (workflows/archive.ts) if it is not running; every API process may call it, one runs. */
+export async function ensureHistoryArchive(client: Client, taskQueue: string, opts: HistoryArchiveOptions & { workflowId?: string } = {}): Promise<void> {
+  const { workflowId, ...args } = opts;
+  await client.workflow.start<typeof historyArchiveWorkflow>('historyArchiveWorkflow', {
+    workflowId: workflowId ?? HISTORY_ARCHIVE_ID,
+    taskQueue,
+    args: [args],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  });
 }
 
 /** Each run of each workflow a visibility query matches (continued-as-new runs are executions of their own). */
 export async function* historiesMatching(client: Client, query: string): AsyncIterable<RunHistory> {
   for await (const execution of client.workflow.list({ query })) {
     const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
-    yield { workflowId: execution.workflowId, runId: execution.runId, history: await decodeHistory(history, codecsOf(client)) };
+    yield await decoded(client, fromTemporal(execution.workflowId, execution.runId, history));
   }
 }
 

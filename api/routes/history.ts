@@ -8,7 +8,7 @@ import type { WorkflowBundleOption } from '@temporalio/worker';
 import { z } from 'zod';
 import type { Database } from '../../db/client.js';
 import { certificateWorkflowId, orderWorkflowId } from '../../workflows/definitions.js';
-import { DEFAULT_REPLAY_QUERY, historiesMatching, historyAsJson, replayHistories, workflowRuns, type RunHistory } from '../../worker/replay.js';
+import { archivedHistories, DEFAULT_REPLAY_QUERY, historiesMatching, historyAsJson, replayHistories, workflowRuns, type RunHistory } from '../../worker/replay.js';
 import { visibleOrder } from '../order-updates.js';
 import { Problem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
@@ -25,18 +25,25 @@ export interface HistoryDeps {
 /** A replay request names at most this many runs: the replay runs inside the API process. */
 const MAX_REPLAY = 500;
 
+/** The workflow types the default query names: its archived runs are replayed with the ones Temporal still has. */
+const DEFAULT_REPLAY_TYPES = ['orderWorkflow', 'certificateWorkflow'] as const;
+
 export function historyRoutes(deps: HistoryDeps): AnyRoute[] {
   return [
     defineRoute({
       method: 'get',
       path: '/v1/orders/{id}/history',
-      summary: "The order's decoded Temporal event history, every run (continue-as-new) oldest first",
+      summary: "The order's decoded Temporal event history, every run (continue-as-new) oldest first; from the archive once Temporal no longer has a run",
       tags: ['audit'],
       access: ['ra_operator', 'dra_operator', 'admin', 'auditor'],
       params: z.object({ id: z.uuid() }),
       query: z.object({ workflow: z.enum(['order', 'certificate']).default('order') }),
       responses: {
-        200: { description: '{ workflowId, runs: [{ runId, history }] }; each history as `temporal workflow show --output json` writes it' },
+        200: {
+          description:
+            '{ workflowId, runs: [{ runId, source, sha256, history }] }; each history as `temporal workflow show --output json` writes it; ' +
+            '`source` is `temporal` or `archive`, `sha256` the hash of the run as archived (its payloads encoded), the same either way',
+        },
         404: problemResponse('No such order, or no certificate workflow yet'),
       },
       async handle({ res, params, query, principal }) {
@@ -44,27 +51,47 @@ export function historyRoutes(deps: HistoryDeps): AnyRoute[] {
         const workflowId = query.workflow === 'order' ? orderWorkflowId(order.id) : certificateWorkflowId(order.id);
         let runs: RunHistory[];
         try {
-          runs = await workflowRuns(deps.temporal, workflowId);
+          runs = await workflowRuns(deps.temporal, workflowId, deps.db);
         } catch (err) {
           if (err instanceof WorkflowNotFoundError) throw Problem.notFound(`No workflow ${workflowId}.`);
           throw err;
         }
-        res.json({ workflowId, runs: runs.map((r) => ({ runId: r.runId, history: historyAsJson(r.history) })) });
+        res.json({ workflowId, runs: runs.map((r) => ({ runId: r.runId, source: r.source, sha256: r.sha256, history: historyAsJson(r.history) })) });
       },
     }),
     defineRoute({
       method: 'post',
       path: '/v1/audit/replay',
-      summary: 'Replays the histories a visibility query matches against the current workflow code, with a report',
+      summary:
+        'Replays the histories a visibility query matches against the current workflow code, with a report; the default query also replays the archived runs Temporal no longer has',
       tags: ['audit'],
       access: ['auditor', 'admin'],
-      body: z.object({ query: z.string().min(1).max(2000).default(DEFAULT_REPLAY_QUERY) }),
+      body: z.object({
+        query: z.string().min(1).max(2000).default(DEFAULT_REPLAY_QUERY),
+        /** Instead of the query: every run of these orders' workflows, read as GET …/history reads them (archive included). */
+        orders: z.array(z.uuid()).min(1).max(100).optional(),
+      }),
       responses: {
-        200: { description: '{ query, replayed, ok, nonDeterministic, failed, failures: [{ workflowId, runId, result, event?, message }] }' },
+        200: { description: '{ query | orders, fromArchive, replayed, ok, nonDeterministic, failed, failures: [{ workflowId, runId, result, event?, message }] }' },
         400: problemResponse('Not a valid visibility query, or more runs than one request replays'),
       },
       async handle({ res, body }) {
         const runs: RunHistory[] = [];
+        if (body.orders !== undefined) {
+          for (const id of body.orders) {
+            for (const workflowId of [orderWorkflowId(id), certificateWorkflowId(id)]) {
+              try {
+                runs.push(...(await workflowRuns(deps.temporal, workflowId, deps.db)));
+              } catch (err) {
+                if (!(err instanceof WorkflowNotFoundError)) throw err;
+              }
+            }
+            if (runs.length > MAX_REPLAY) throw Problem.badRequest(`These orders have more than ${MAX_REPLAY} runs; name fewer or use npm run replay.`);
+          }
+          const report = await replayHistories(runs, deps.replayBundle !== undefined ? { workflowBundle: deps.replayBundle } : {});
+          res.json({ orders: body.orders, fromArchive: runs.filter((r) => r.source === 'archive').length, ...report });
+          return;
+        }
         try {
           for await (const run of historiesMatching(deps.temporal, body.query)) {
             if (runs.length === MAX_REPLAY) throw Problem.badRequest(`The query matches more than ${MAX_REPLAY} runs; narrow it or use npm run replay.`);
@@ -76,8 +103,18 @@ export function historyRoutes(deps: HistoryDeps): AnyRoute[] {
           if (grpc === 3) throw Problem.badRequest(`Not a valid visibility query: ${(err as Error).message}`);
           throw err;
         }
+        // A visibility query cannot see the archive; the default one (every order and certificate) has its archived
+        // runs added, those whose run Temporal no longer lists.
+        let fromArchive = 0;
+        if (body.query === DEFAULT_REPLAY_QUERY) {
+          const listed = new Set(runs.map((r) => `${r.workflowId}/${r.runId}`));
+          const archived = await archivedHistories(deps.temporal, deps.db, DEFAULT_REPLAY_TYPES, listed, MAX_REPLAY + 1 - runs.length);
+          if (runs.length + archived.length > MAX_REPLAY) throw Problem.badRequest(`The query matches more than ${MAX_REPLAY} runs; narrow it or use npm run replay.`);
+          runs.push(...archived);
+          fromArchive = archived.length;
+        }
         const report = await replayHistories(runs, deps.replayBundle !== undefined ? { workflowBundle: deps.replayBundle } : {});
-        res.json({ query: body.query, ...report });
+        res.json({ query: body.query, fromArchive, ...report });
       },
     }),
   ];

@@ -149,12 +149,15 @@ function updateText(u: HistoryUpdate): string {
   return `${words(u.actor.role)}: ${what}${outcome}, in the workflow history only`;
 }
 
-/** The histories of the order's workflow and, once it lives, of its certificate's: every run, oldest first. */
-async function orderHistories(temporal: Client, orderId: string): Promise<RunHistory[]> {
+/**
+ * The histories of the order's workflow and, once it lives, of its certificate's: every run, oldest first; a run
+ * Temporal no longer has is read from the history archive.
+ */
+async function orderHistories(temporal: Client, orderId: string, archive: Database): Promise<RunHistory[]> {
   const runs: RunHistory[] = [];
   for (const workflowId of [orderWorkflowId(orderId), certificateWorkflowId(orderId)]) {
     try {
-      runs.push(...(await workflowRuns(temporal, workflowId)));
+      runs.push(...(await workflowRuns(temporal, workflowId, archive)));
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
     }
@@ -166,7 +169,7 @@ export async function orderTimeline(db: Database, order: { id: string; createdAt
   const entries: TimelineEntry[] = [{ at: order.createdAt, kind: 'created', text: 'order created' }];
   const history = { deadlines: [] as TimelineEntry[], updates: [] as HistoryUpdate[] };
   if (temporal !== undefined) {
-    for (const run of await orderHistories(temporal, order.id)) {
+    for (const run of await orderHistories(temporal, order.id, db)) {
       const read = readHistory(run);
       history.deadlines.push(...read.deadlines);
       history.updates.push(...read.updates);
