@@ -13,6 +13,7 @@ import { browserSessions, type BrowserSessions } from './session.js';
 import { webRoutes } from './web/routes.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { Problem, problemHandler } from './problem.js';
+import { RateLimits, type RateLimitOptions } from './rate-limits.js';
 import { ocspInternalErrorResponse } from '../activities/ca/ocsp.js';
 import { caRoutes, MAX_OCSP_REQUEST_BYTES } from './routes/ca.js';
 import { authRoutes } from './routes/auth.js';
@@ -43,6 +44,10 @@ export interface AppDeps {
   readonly deadlines?: Deadlines;
   /** Browser origins (the Temporal Web UI) allowed to call /codec/*: CODEC_CORS_ORIGIN. */
   readonly codecCorsOrigin?: string;
+  /** Express's `trust proxy` (TRUST_PROXY): whom to believe about the client's address; false by default. */
+  readonly trustProxy?: false | number | readonly string[];
+  /** Overrides of the shared rate limits (api/rate-limits.ts): tests give each stack its own key prefix. */
+  readonly rateLimits?: RateLimitOptions;
 }
 
 /** What /readyz checks in a running process: a database round trip and the Temporal frontend's answer. */
@@ -59,7 +64,12 @@ export function readinessChecks(database: { ping(): Promise<void> }, connection:
 export const sessionsFor = (deps: AppDeps): BrowserSessions =>
   browserSessions((purpose) => deps.services.secrets.derive(purpose), deps.publicBaseUrl.startsWith('https:'));
 
-export function createRoutes(deps: AppDeps, openApiDocument: () => unknown, sessions: BrowserSessions = sessionsFor(deps)): AnyRoute[] {
+export function createRoutes(
+  deps: AppDeps,
+  openApiDocument: () => unknown,
+  sessions: BrowserSessions = sessionsFor(deps),
+  limits: RateLimits = new RateLimits(deps.db, deps.rateLimits),
+): AnyRoute[] {
   return [
     ...systemRoutes({ readinessChecks: deps.readinessChecks, openApiDocument }),
     ...authRoutes({
@@ -68,6 +78,7 @@ export function createRoutes(deps: AppDeps, openApiDocument: () => unknown, sess
       publicBaseUrl: deps.publicBaseUrl,
       tokens: accessTokens(deps.services.secrets.derive('jwt')),
       sessions,
+      limits,
     }),
     ...catalogRoutes({ db: deps.db }),
     ...csrRoutes({ db: deps.db }),
@@ -87,6 +98,7 @@ export function createRoutes(deps: AppDeps, openApiDocument: () => unknown, sess
       paymentWebhookSecret: deps.services.secrets.paymentWebhookSecret,
       revealPinOnce: (orderId) => deps.services.ca.revealPinOnce({ orderId }),
       chainPem: (serial) => deps.services.ca.chainPem({ serial }),
+      limits,
     }),
     ...customerAreaRoutes({ db: deps.db, caIdentity: deps.services.notifier.caIdentity, publicBaseUrl: deps.publicBaseUrl }),
     ...timelineRoutes({ db: deps.db, temporal: deps.temporal }),
@@ -97,6 +109,7 @@ export function createRoutes(deps: AppDeps, openApiDocument: () => unknown, sess
       temporal: deps.temporal,
       unlockKey: deps.services.unlockKey,
       revealPinOnce: (orderId) => deps.services.ca.revealPinOnce({ orderId }),
+      limits,
     }),
     ...caRoutes({
       caCertificates: () => deps.services.ca.caCertificates(),
@@ -116,7 +129,8 @@ export function createApp(deps: AppDeps): Express {
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Behind a load balancer, req.ip (rate limits, logs) is the client's only if TRUST_PROXY names the proxies.
+  app.set('trust proxy', typeof deps.trustProxy === 'object' ? [...deps.trustProxy] : (deps.trustProxy ?? false));
   // Security headers first, so that every answer has them, the body parsers' problems (400, 413, 415) included.
   // An API answer is no page: nothing may load, frame or submit from it. The pages (api/web/) set their own CSP.
   app.use(

@@ -30,6 +30,7 @@ const app = createApp({
   deadlines: config.orderDeadlines,
   readinessChecks: readinessChecks(database, connection),
   codecCorsOrigin: config.CODEC_CORS_ORIGIN,
+  trustProxy: config.TRUST_PROXY,
 });
 const server = await listen(app, config.HOST, config.PORT);
 await ensureCrlPublisher(temporal, config.TEMPORAL_TASK_QUEUE);

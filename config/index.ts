@@ -38,6 +38,31 @@ const keyIdList = z
   .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''))
   .pipe(z.array(keyId));
 
+/** One entry of a trusted-proxy list: an address, a CIDR, or one of Express's names for a range. */
+function isProxyEntry(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
+}
+/**
+ * Express's `trust proxy`: false (the socket's address is the client's), a number of proxy hops in front of the API,
+ * or the proxies' addresses. Trusting every sender (`true`) is refused: any client could then choose its address.
+ */
+const trustProxy = z
+  .string()
+  .optional()
+  .transform((v, ctx): false | number | string[] => {
+    const text = (v ?? '').trim();
+    if (text === '' || text === 'false' || text === '0') return false;
+    if (/^\d+$/.test(text)) return Number(text);
+    const list = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    if (list.every(isProxyEntry)) return list;
+    ctx.addIssue({ code: 'custom', message: "expected false, a number of proxy hops, or comma-separated proxy addresses/CIDRs (or 'loopback', 'linklocal', 'uniquelocal')" });
+    return z.NEVER;
+  });
+
 export const configSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1').describe('Address the HTTP API binds to'),
   PORT: port.default(3000).describe('Port of the HTTP API'),
@@ -71,6 +96,7 @@ export const configSchema = z.object({
   DCV_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe('Time budget of one domain-validation check (DNS, connection, redirects, body)'),
   CODEC_KEY_ID: keyId.default('k1').describe('Id of the key that encrypts Temporal payloads now (derived from MASTER_KEY); change it to rotate'),
   CODEC_PREVIOUS_KEY_IDS: keyIdList.describe('Comma-separated ids of earlier payload keys, kept to decrypt histories they encrypted'),
+  TRUST_PROXY: trustProxy.describe('Whom to believe about client addresses (X-Forwarded-For), for rate limits and logs: false (default), a number of proxy hops, or comma-separated proxy addresses/CIDRs'),
   CODEC_CORS_ORIGIN: z.string().trim().min(1).default('http://127.0.0.1:8233').describe('Comma-separated origins (the Temporal Web UI) allowed to call the codec server /codec/* from a browser'),
   // Production is what this variable says, not what DATABASE_URL suggests: the test stacks run against Postgres
   // with the demo identity, and a deployment states what it is (docker-compose.yml sets production).

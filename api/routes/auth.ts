@@ -28,6 +28,7 @@ import { issueActivation, issuePasswordReset, sendUsernameReminder, type Account
 import type { AccessTokens } from '../auth.js';
 import type { BrowserSessions } from '../session.js';
 import { Problem } from '../problem.js';
+import { passwordWork, type RateLimits } from '../rate-limits.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
 import { problemResponse } from '../schemas.js';
 import { PostalAddressBody } from './organisations.js';
@@ -38,36 +39,9 @@ export interface AuthDeps {
   readonly publicBaseUrl: string;
   readonly tokens: AccessTokens;
   readonly sessions: BrowserSessions;
-  /** Login attempts per minute, per address and per client IP (defaults 10 and 60). */
-  readonly loginLimits?: { readonly perEmail: number; readonly perIp: number };
+  /** Shared by every API process (api/rate-limits.ts): login, register, forgot-*, reset, account mails; the password work gate. */
+  readonly limits: RateLimits;
 }
-
-/**
- * A fixed-window counter in memory: enough for one API process (the lockout, kept in the database, is what holds
- * across processes). Windows that ended are swept when the map grows.
- */
-export class RateLimiter {
-  private readonly windows = new Map<string, { count: number; resetAt: number }>();
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-  ) {}
-
-  /** Counts one attempt; returns the seconds to wait when it is over the limit, undefined when allowed. */
-  hit(key: string, now = Date.now()): number | undefined {
-    if (this.windows.size > 10_000) for (const [k, w] of this.windows) if (w.resetAt <= now) this.windows.delete(k);
-    let w = this.windows.get(key);
-    if (w === undefined || w.resetAt <= now) {
-      w = { count: 0, resetAt: now + this.windowMs };
-      this.windows.set(key, w);
-    }
-    w.count += 1;
-    return w.count > this.limit ? Math.ceil((w.resetAt - now) / 1000) : undefined;
-  }
-}
-
-const rateLimited = (retryAfter: number): Problem =>
-  new Problem(429, 'rate-limited', 'Too many attempts', `Too many attempts; try again in ${retryAfter} seconds.`, { retryAfter });
 
 /** One answer for an unknown address, a wrong password and a locked account: none of them tells the others apart. */
 const invalidCredentials = (): Problem =>
@@ -130,18 +104,21 @@ const json = (schema: z.ZodType, description: string) => ({ description, content
 export function authRoutes(deps: AuthDeps): AnyRoute[] {
   const { db } = deps;
   const links: AccountLinkDeps = { db, notifier: deps.notifier, publicBaseUrl: deps.publicBaseUrl };
-  const perEmail = new RateLimiter(deps.loginLimits?.perEmail ?? 10, 60_000);
-  const perIp = new RateLimiter(deps.loginLimits?.perIp ?? 60, 60_000);
-  // The mail-sending routes answer 202 whatever happens; beyond 5 mails an hour to one address they send nothing.
-  const mailsPerAddress = new RateLimiter(5, 3_600_000);
+  const { limits } = deps;
+  const ipOf = (req: Request): string => req.ip ?? 'unknown';
+  // scrypt (32 MiB each) runs a few at a time per process: a burst of registrations or logins waits, or gets a 503.
+  const hashBounded = (req: Request, password: string): Promise<string> => passwordWork(limits.passwordWork, req.res, () => hashPassword(password));
 
   /**
    * Mails go after the answer, so how long a request takes does not tell whether a mail was sent; a failure is
    * logged (the customer asks again).
    */
   const afterAnswer = (req: Request, email: string, send: () => Promise<void>): void => {
-    if (mailsPerAddress.hit(email.toLowerCase()) !== undefined) return;
-    send().catch((err: unknown) => req.log.error({ err }, 'account mail not sent'));
+    // The mail-sending routes answer 202 whatever happens; beyond the account-mail limit they send nothing.
+    limits
+      .allow('account-mail', { account: email })
+      .then((allowed) => (allowed ? send() : undefined))
+      .catch((err: unknown) => req.log.error({ err }, 'account mail not sent'));
   };
 
   /** What registering with a taken address does: the owner is told (or a pending one gets a new link), nobody else is. */
@@ -153,17 +130,17 @@ export function authRoutes(deps: AuthDeps): AnyRoute[] {
 
   /** Login's check, for bearer tokens and browser sessions alike: the active user, or the one refusal. */
   const signIn = async (req: Request, body: { email: string; password: string }): Promise<User> => {
-    const wait = perEmail.hit(body.email.toLowerCase()) ?? perIp.hit(req.ip ?? 'unknown');
-    // The problem's retryAfter becomes the Retry-After header (sendProblem).
-    if (wait !== undefined) throw rateLimited(wait);
+    // A 429 whose retryAfter becomes the Retry-After header (sendProblem).
+    await limits.take('login', { account: body.email, ip: ipOf(req) });
     const user = await findUserByEmail(db, body.email);
     const now = new Date();
     if (user === undefined || user.passwordHash === null || (user.lockedUntil !== null && user.lockedUntil > now)) {
       // A locked account is not even tried: guessing on cannot find the password during the lock.
-      await verifyAgainstDummy(body.password);
+      await passwordWork(limits.passwordWork, req.res, () => verifyAgainstDummy(body.password));
       throw invalidCredentials();
     }
-    if (!(await verifyPassword(body.password, user.passwordHash))) {
+    const hash = user.passwordHash;
+    if (!(await passwordWork(limits.passwordWork, req.res, () => verifyPassword(body.password, hash)))) {
       await recordFailedLogin(db, user.id, now);
       throw invalidCredentials();
     }
@@ -187,6 +164,8 @@ export function authRoutes(deps: AuthDeps): AnyRoute[] {
         202: json(Accepted, 'Accepted; the same answer whether or not the address already has an account'),
         400: problemResponse('Bad input'),
         422: problemResponse('invalid-siret, invalid-phone or weak-password'),
+        429: problemResponse('rate-limited'),
+        503: problemResponse('busy: too many password hashes at once (Retry-After)'),
       },
       async handle({ req, res, body }) {
         const bad =
@@ -195,8 +174,10 @@ export function authRoutes(deps: AuthDeps): AnyRoute[] {
         if (bad !== undefined) throw bad;
         const weakness = passwordWeakness(body.password, body.email);
         if (weakness !== undefined) throw weakPassword(weakness);
+        // Counted once the request is good enough to cost a hash.
+        await limits.take('register', { account: body.email, ip: ipOf(req) });
         // Hashed whatever comes next: a taken address takes as long as a new one.
-        const passwordHash = await hashPassword(body.password);
+        const passwordHash = await hashBounded(req, body.password);
         const known = await findUserByEmail(db, body.email);
         let send: (() => Promise<void>) | undefined;
         if (known === undefined) {
@@ -229,7 +210,7 @@ export function authRoutes(deps: AuthDeps): AnyRoute[] {
         410: problemResponse('link-invalid: unknown, used or expired link'),
         422: problemResponse('password-required (the account has none yet) or weak-password; the link stays usable'),
       },
-      async handle({ res, body }) {
+      async handle({ req, res, body }) {
         const userId = await peekAccountToken(db, body.token, 'activation');
         const user = userId === undefined ? undefined : await getUser(db, userId);
         if (user === undefined || user.status !== 'pending') throw linkInvalid();
@@ -240,7 +221,7 @@ export function authRoutes(deps: AuthDeps): AnyRoute[] {
           const weakness = passwordWeakness(body.password, user.email);
           if (weakness !== undefined) throw weakPassword(weakness);
         }
-        const passwordHash = body.password === undefined ? user.passwordHash : await hashPassword(body.password);
+        const passwordHash = body.password === undefined ? user.passwordHash : await hashBounded(req, body.password);
         const activated = await db
           .transaction(async (tx) => {
             // Used here, with the change it allows: of two uses at once, one wins.
@@ -328,10 +309,12 @@ export function authRoutes(deps: AuthDeps): AnyRoute[] {
         202: json(Accepted, 'Accepted; the same answer whether or not an account matches'),
         400: problemResponse('Bad input'),
         422: problemResponse('invalid-siret'),
+        429: problemResponse('rate-limited'),
       },
       async handle({ req, res, body }) {
         const bad = siretProblem(body.siret);
         if (bad !== undefined) throw bad;
+        await limits.take('forgot-username', { account: body.email, ip: ipOf(req) });
         const user = await findUserByEmail(db, body.email);
         const org = user?.organisationId == null ? undefined : await getOrganisation(db, user.organisationId);
         res.status(202).json(USERNAME_ACCEPTED);
@@ -348,8 +331,13 @@ export function authRoutes(deps: AuthDeps): AnyRoute[] {
       tags: ['accounts'],
       access: 'public',
       body: z.object({ email: Email }),
-      responses: { 202: json(Accepted, 'Accepted; the same answer whether or not the address has an account'), 400: problemResponse('Bad input') },
+      responses: {
+        202: json(Accepted, 'Accepted; the same answer whether or not the address has an account'),
+        400: problemResponse('Bad input'),
+        429: problemResponse('rate-limited'),
+      },
       async handle({ req, res, body }) {
+        await limits.take('forgot-password', { account: body.email, ip: ipOf(req) });
         const user = await findUserByEmail(db, body.email);
         res.status(202).json(PASSWORD_ACCEPTED);
         if (user === undefined) return;
@@ -371,14 +359,17 @@ export function authRoutes(deps: AuthDeps): AnyRoute[] {
         400: problemResponse('Bad input'),
         410: problemResponse('link-invalid: unknown, used or expired link'),
         422: problemResponse('weak-password (the link stays usable)'),
+        429: problemResponse('rate-limited'),
       },
-      async handle({ res, body }) {
+      async handle({ req, res, body }) {
+        await limits.take('reset-password', { ip: ipOf(req) });
         const userId = await peekAccountToken(db, body.token, 'password_reset');
         const user = userId === undefined ? undefined : await getUser(db, userId);
         if (user === undefined) throw linkInvalid();
         const weakness = passwordWeakness(body.password, user.email);
         if (weakness !== undefined) throw weakPassword(weakness);
-        const passwordHash = await hashPassword(body.password);
+        await limits.take('reset-password', { account: user.id });
+        const passwordHash = await hashBounded(req, body.password);
         const done = await db.transaction(async (tx) => {
           // Used here, in the transaction that sets the password: of two uses at once, one wins.
           if ((await consumeAccountToken(tx, body.token, 'password_reset')) !== user.id) return false;

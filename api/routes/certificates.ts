@@ -26,8 +26,9 @@ import {
   type DomainValidationRequest,
 } from '../../workflows/definitions.js';
 import { actorOf, updateOrder, visibleOrder, type UpdateTarget } from '../order-updates.js';
-import { CODE_ENTRIES_PER_ORDER, CODE_REQUESTS_PER_ORDER, CodeAttemptLimiter, pinAfterCode } from '../pin-reveal.js';
+import { pinAfterCode } from '../pin-reveal.js';
 import { Problem } from '../problem.js';
+import type { RateLimits } from '../rate-limits.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
 import { CertificateLifeSchema, OrderViewSchema, problemResponse } from '../schemas.js';
 
@@ -37,6 +38,8 @@ export interface CertificateRouteDeps {
   readonly unlockKey: Buffer;
   /** Shows the token's (new) PIN once. */
   revealPinOnce(orderId: string): Promise<string | undefined>;
+  /** The SMS codes asked and typed, per order, account and address, shared by every API process. */
+  readonly limits: RateLimits;
 }
 
 const SerialParams = z.object({ serial: z.string().regex(/^[0-9a-f]{16,40}$/) });
@@ -76,8 +79,6 @@ function requireOwner(p: Principal, order: OrderRow): void {
 
 export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
   const { db } = deps;
-  const codeRequests = new CodeAttemptLimiter(CODE_REQUESTS_PER_ORDER.limit, CODE_REQUESTS_PER_ORDER.windowMs);
-  const codeEntries = new CodeAttemptLimiter(CODE_ENTRIES_PER_ORDER.limit, CODE_ENTRIES_PER_ORDER.windowMs);
 
   /** The certificate and its order, if the caller may see them (404 otherwise). */
   async function visibleCertificate(principal: Principal, serial: string): Promise<{ cert: CertificateRow; order: OrderRow }> {
@@ -122,7 +123,7 @@ export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
     summary: string,
     access: readonly Principal['role'][],
     body: z.ZodType<B>,
-    handle: (ctx: { cert: CertificateRow; order: OrderRow; body: B; principal: Principal }) => Promise<unknown>,
+    handle: (ctx: { cert: CertificateRow; order: OrderRow; body: B; principal: Principal; ip: string }) => Promise<unknown>,
     answer: { description: string; content: Record<string, { schema: z.ZodType }> } = { description: 'The certificate after the action', content: { 'application/json': { schema: CertificateLifeSchema } } },
   ): AnyRoute =>
     defineRoute({
@@ -134,9 +135,9 @@ export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
       params: SerialParams,
       body,
       responses: { 200: answer, 400: problemResponse('Bad input'), ...refusals },
-      async handle({ res, params, body: b, principal }) {
+      async handle({ req, res, params, body: b, principal }) {
         const { cert, order } = await visibleCertificate(principal, params.serial);
-        res.json(await handle({ cert, order, body: b, principal }));
+        res.json(await handle({ cert, order, body: b, principal, ip: req.ip ?? 'unknown' }));
       },
     });
 
@@ -175,16 +176,16 @@ export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
       const actor = actorOf(principal);
       return updateOrder(deps, actor, order, 'release_hold', releaseHoldUpdate, { actor, serial: cert.serial }, { serial: cert.serial }, requireLife(order, cert.serial));
     }),
-    certificatePost('/unblock-code', "Send an SMS code to unblock the holder's token", ['customer', 'agent'], EmptyBody, ({ cert, order, principal }) => {
+    certificatePost('/unblock-code', "Send an SMS code to unblock the holder's token", ['customer', 'agent'], EmptyBody, ({ cert, order, principal, ip }) => {
       if (principal.userId !== order.holderUserId) throw Problem.forbidden('Only the holder of the certificate may do this.', 'holder-only');
       const actor = actorOf(principal);
-      return codeRequests.run(order.id, () => updateOrder(deps, actor, order, 'request_unblock_code', unblockCodeUpdate, { actor }, {}, requireLife(order, cert.serial)));
+      return deps.limits.run('unblock-code', { order: order.id, account: principal.userId, ip }, () => updateOrder(deps, actor, order, 'request_unblock_code', unblockCodeUpdate, { actor }, {}, requireLife(order, cert.serial)));
     }, { description: 'The code is sent', content: { 'application/json': { schema: z.object({ expiresAt: z.iso.datetime(), codesLeftToday: z.number().int() }) } } }),
-    certificatePost('/unblock-code/verify', "Check the SMS code; the right one shows the token's new PIN once", ['customer', 'agent'], VerifyBody, async ({ cert, order, body, principal }) => {
+    certificatePost('/unblock-code/verify', "Check the SMS code; the right one shows the token's new PIN once", ['customer', 'agent'], VerifyBody, async ({ cert, order, body, principal, ip }) => {
       if (principal.userId !== order.holderUserId) throw Problem.forbidden('Only the holder of the certificate may do this.', 'holder-only');
       const actor = actorOf(principal);
       const digest = unlockCodeDigest(deps.unlockKey, order.id, body.code);
-      return codeEntries.run(order.id, async () => {
+      return deps.limits.run('unblock-code-verify', { order: order.id, account: principal.userId, ip }, async () => {
         const result = await updateOrder(deps, actor, order, 'verify_unblock_code', verifyUnblockUpdate, { actor, digest }, {}, requireLife(order, cert.serial));
         return pinAfterCode(result, () => deps.revealPinOnce(order.id));
       });

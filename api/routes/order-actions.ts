@@ -28,9 +28,10 @@ import {
 } from '../../workflows/definitions.js';
 import { findUnstorableText } from '../input-guards.js';
 import { readSingleUpload } from '../multipart.js';
-import { CODE_ENTRIES_PER_ORDER, CODE_REQUESTS_PER_ORDER, CodeAttemptLimiter, pinAfterCode } from '../pin-reveal.js';
+import { pinAfterCode } from '../pin-reveal.js';
 import { actorOf, updateOrder, visibleOrder } from '../order-updates.js';
 import { Problem } from '../problem.js';
+import type { RateLimits } from '../rate-limits.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
 import { OrderViewSchema, problemResponse } from '../schemas.js';
 
@@ -45,6 +46,8 @@ export interface OrderActionDeps {
   revealPinOnce(orderId: string): Promise<string | undefined>;
   /** PEM of the certificate, its issuing CA, then the root. */
   chainPem(serial: string): Promise<string>;
+  /** The SMS codes asked and typed, per order, account and address, shared by every API process. */
+  readonly limits: RateLimits;
 }
 
 export const MAX_EVIDENCE_BYTES = 10 * 1024 * 1024;
@@ -128,14 +131,12 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
       return (await getOrderRow(db, order.id))?.view.payment.reference;
     }
   };
-  const codeRequests = new CodeAttemptLimiter(CODE_REQUESTS_PER_ORDER.limit, CODE_REQUESTS_PER_ORDER.windowMs);
-  const codeEntries = new CodeAttemptLimiter(CODE_ENTRIES_PER_ORDER.limit, CODE_ENTRIES_PER_ORDER.windowMs);
   const post = <B>(
     path: string,
     summary: string,
     access: readonly Principal['role'][],
     body: z.ZodType<B>,
-    handle: (ctx: { order: OrderRow; body: B; principal: Principal }) => Promise<unknown>,
+    handle: (ctx: { order: OrderRow; body: B; principal: Principal; ip: string }) => Promise<unknown>,
     answer: { description: string; content: Record<string, { schema: z.ZodType }> } = ok('The order after the action'),
   ): AnyRoute =>
     defineRoute({
@@ -147,9 +148,9 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
       params: IdParams,
       body,
       responses: { 200: answer, 400: problemResponse('Bad input'), ...refusals },
-      async handle({ res, params, body: b, principal }) {
+      async handle({ req, res, params, body: b, principal }) {
         const order = await visibleOrder(db, principal, params.id);
-        res.json(await handle({ order, body: b, principal }));
+        res.json(await handle({ order, body: b, principal, ip: req.ip ?? 'unknown' }));
       },
     });
 
@@ -258,14 +259,14 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
       requireHolder(principal, order);
       return updateOrder(deps, actorOf(principal), order, body.decision, acceptanceUpdate, { actor: actorOf(principal), decision: body.decision });
     }),
-    post('/unlock-code', 'Send a 6-digit unlock code by SMS to the holder (10 minutes, 5 a day)', ['customer', 'agent'], EmptyBody, async ({ order, principal }) => {
+    post('/unlock-code', 'Send a 6-digit unlock code by SMS to the holder (10 minutes, 5 a day)', ['customer', 'agent'], EmptyBody, async ({ order, principal, ip }) => {
       requireHolder(principal, order);
-      return codeRequests.run(order.id, () => updateOrder(deps, actorOf(principal), order, 'request_unlock_code', unlockCodeUpdate, { actor: actorOf(principal) }));
+      return deps.limits.run('unlock-code', { order: order.id, account: principal.userId, ip }, () => updateOrder(deps, actorOf(principal), order, 'request_unlock_code', unlockCodeUpdate, { actor: actorOf(principal) }));
     }, { description: 'The code is sent', content: { 'application/json': { schema: z.object({ expiresAt: z.iso.datetime(), codesLeftToday: z.number().int() }) } } }),
-    post('/unlock-code/verify', "Check the SMS code; the right one shows the token's PIN once", ['customer', 'agent'], VerifyBody, async ({ order, body, principal }) => {
+    post('/unlock-code/verify', "Check the SMS code; the right one shows the token's PIN once", ['customer', 'agent'], VerifyBody, async ({ order, body, principal, ip }) => {
       requireHolder(principal, order);
       const digest = unlockCodeDigest(deps.unlockKey, order.id, body.code);
-      return codeEntries.run(order.id, async () => {
+      return deps.limits.run('unlock-code-verify', { order: order.id, account: principal.userId, ip }, async () => {
         const result = await updateOrder(deps, actorOf(principal), order, 'verify_unlock_code', verifyUnlockUpdate, { actor: actorOf(principal), digest });
         return pinAfterCode(result, () => deps.revealPinOnce(order.id));
       });
