@@ -14,6 +14,7 @@ import { defaultPayloadConverter, WorkflowNotFoundError, type Payload, type Payl
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import type * as Proto from '@temporalio/proto';
 import { bundleWorkflowCode, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { canonicalJson } from '../db/audit-log.js';
 import type { Database } from '../db/client.js';
 import { archivedRun, archivedRunsOf, archivedRunsOfTypes, sha256Hex, type ArchivedRun } from '../db/history-archive.js';
 import { HISTORY_ARCHIVE_ID, type HistoryArchiveOptions, type historyArchiveWorkflow } from '../workflows/archive.js';
@@ -133,8 +134,11 @@ export function historyFromJson(json: unknown): History {
   return protojson.fromJson(historyType, json, { ignoreUnknownFields: true }) as History;
 }
 
-/** The history JSON as `temporal workflow show --output json` writes it, serialised: what the archive hashes and keeps. */
-export const historyJsonText = (history: History): string => JSON.stringify(historyAsJson(history));
+/**
+ * The history JSON as `temporal workflow show --output json` writes it, serialised with sorted keys: what the archive
+ * keeps and hashes. Sorted, because the server gives map fields (payload metadata, search attributes) in any order.
+ */
+export const historyJsonText = (history: History): string => canonicalJson(historyAsJson(history));
 
 const isNotFound = (err: unknown): boolean =>
   err instanceof WorkflowNotFoundError || (err as { code?: number }).code === 5 || (err as { cause?: { code?: number } }).cause?.code === 5;
@@ -148,10 +152,16 @@ const fromTemporal = (workflowId: string, runId: string, raw: History): RunHisto
   sha256: sha256Hex(historyJsonText(raw)),
 });
 
+/** Read back through the wire format, so that it is the very object fetchHistory gives (Long seconds, Buffers). */
+const asFetched = (history: History): History => {
+  const type = temporal.api.history.v1.History;
+  return type.decode(type.encode(type.fromObject(history)).finish());
+};
+
 const fromArchive = (run: ArchivedRun): RunHistory => ({
   workflowId: run.workflowId,
   runId: run.runId,
-  history: historyFromJson(JSON.parse(run.json)),
+  history: asFetched(historyFromJson(JSON.parse(run.json))),
   source: 'archive',
   sha256: run.sha256,
 });
