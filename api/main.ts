@@ -6,6 +6,7 @@ import { dataConverterFor, payloadCodecFromSecrets } from '../config/payload-cod
 import { createServices } from '../activities/services.js';
 import { openDatabase } from '../db/client.js';
 import { createApp, readinessChecks } from './app.js';
+import { ensureHistoryArchive } from '../worker/replay.js';
 import { ensureAuditAnchor } from './audit-anchor.js';
 import { ensureCrlPublisher } from './crl-publisher.js';
 import { closeServer, listen } from './server.js';
@@ -35,6 +36,7 @@ const app = createApp({
 const server = await listen(app, config.HOST, config.PORT);
 await ensureCrlPublisher(temporal, config.TEMPORAL_TASK_QUEUE);
 await ensureAuditAnchor(temporal, config.TEMPORAL_TASK_QUEUE);
+await ensureHistoryArchive(temporal, config.TEMPORAL_TASK_QUEUE);
 log.info({ url: config.publicBaseUrl }, 'API listening');
 
 let stopping = false;

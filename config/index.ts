@@ -30,6 +30,9 @@ const dnsServerList = z
   .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''))
   .refine((list) => list.every(isDnsServer), { message: "expected IP addresses separated by commas, each maybe with ':port' ('[v6]:port')" });
 
+/** A namespace retention of TEMPORAL_RETENTION ('30d', '720h') in seconds. */
+export const retentionSeconds = (text: string): number => Number(text.slice(0, -1)) * (text.endsWith('d') ? 86_400 : 3_600);
+
 /** Payload key ids: short names, recorded in every encrypted payload's metadata. */
 const keyId = z.string().trim().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected letters, digits, dots, dashes or underscores (at most 64)');
 const keyIdList = z
@@ -79,6 +82,13 @@ export const configSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233).describe('Embedded mode: port of the Temporal Web UI'),
   TEMPORAL_CLI_PATH: optionalText.describe('Path to a `temporal` CLI to use instead of the one installed under .temporal/'),
   TEMPORAL_TEST_SERVER_PATH: optionalText.describe('Path to a `temporal-test-server` to use instead of the one installed under .temporal/'),
+  TEMPORAL_RETENTION: z
+    .string()
+    .trim()
+    .regex(/^[1-9]\d{0,5}[dh]$/, "expected days or hours: '30d', '720h'")
+    .refine((v) => retentionSeconds(v) >= 86_400, 'at least 1 day, the least Temporal keeps a closed run')
+    .default('30d')
+    .describe("How long Temporal keeps closed runs ('30d', '720h'); the embedded dev server and compose apply it, the history archive keeps them after"),
   WORKFLOW_BUNDLE_PATH: optionalText.describe('A workflow bundle built by `npm run build:workflows`; unset means the worker bundles the workflows at start'),
   MASTER_KEY: optionalText.describe('Base64 of 32 bytes: encrypts CA keys and token PINs at rest; unset in embedded mode means DATA_DIR/secrets/master.key, made at first start'),
   SMTP_URL: optionalText.describe('smtp:// or smtps:// URL of the mail relay; unset means mails go to DATA_DIR/outbox/mail as .eml files'),

@@ -1,12 +1,14 @@
 /**
  * Runs the Temporal dev server (the CLI's `server start-dev`) as a child process: SQLite file in WAL mode, the Web
- * UI, the project's search attributes; resolves once the namespace answers, stops it on request.
+ * UI, the project's search attributes; resolves once the namespace answers (its retention set, when given), stops it
+ * on request.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
+import { msToTs } from '@temporalio/common/lib/time.js';
 
 export interface DevServerOptions {
   readonly cliPath: string;
@@ -18,6 +20,11 @@ export interface DevServerOptions {
   readonly searchAttributes: readonly { readonly name: string; readonly type: SearchAttributeType }[];
   /** The server's own output goes here, not to the terminal. */
   readonly logFile: string;
+  /**
+   * The namespace's retention of closed runs, in seconds (TEMPORAL_RETENTION); `start-dev` has no flag for it and
+   * creates namespaces with 24 hours, so it is set through the API once the server answers, at every start.
+   */
+  readonly retentionSeconds?: number;
   readonly readyTimeoutMs?: number;
 }
 
@@ -78,14 +85,20 @@ async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Waits until the namespace can be described; the server can take well over 5 s to open on a busy 2-core machine. */
-async function waitReady(address: string, namespace: string, child: ChildProcess, deadline: number): Promise<void> {
+/**
+ * Waits until the namespace can be described, then sets its retention if one is given; the server can take well over
+ * 5 s to open on a busy 2-core machine.
+ */
+async function waitReady(address: string, namespace: string, child: ChildProcess, deadline: number, retentionSeconds?: number): Promise<void> {
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error('the dev server exited during start-up');
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {
         await connection.workflowService.describeNamespace({ namespace });
+        if (retentionSeconds !== undefined) {
+          await connection.workflowService.updateNamespace({ namespace, config: { workflowExecutionRetentionTtl: msToTs(retentionSeconds * 1000) } });
+        }
         return;
       } finally {
         await connection.close();
@@ -112,7 +125,7 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   process.once('exit', reap);
   const address = `${o.ip}:${o.port}`;
   try {
-    await waitReady(address, o.namespace, child, Date.now() + (o.readyTimeoutMs ?? 60_000));
+    await waitReady(address, o.namespace, child, Date.now() + (o.readyTimeoutMs ?? 60_000), o.retentionSeconds);
   } catch (err) {
     await stopChild(child, 2000);
     process.off('exit', reap);

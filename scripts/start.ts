@@ -12,13 +12,14 @@ import { createApp, readinessChecks } from '../api/app.js';
 import { ensureAuditAnchor } from '../api/audit-anchor.js';
 import { ensureCrlPublisher } from '../api/crl-publisher.js';
 import { closeServer, listen } from '../api/server.js';
-import { loadConfig } from '../config/index.js';
+import { loadConfig, retentionSeconds } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
 import { dataConverterFor, payloadCodecFromSecrets } from '../config/payload-codec.js';
 import { createServices } from '../activities/services.js';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.js';
+import { ensureHistoryArchive } from '../worker/replay.js';
 import { bundleWorkflows, createWorker } from '../worker/worker.js';
 import { startDevServer, type DevServer } from './dev-server.js';
 import { forgetStack, reapOrphanedDevServer, recordStack, runningStack } from './embedded-stack.js';
@@ -78,6 +79,7 @@ async function temporalFrontend(): Promise<string> {
     namespace: config.TEMPORAL_NAMESPACE,
     searchAttributes: SEARCH_ATTRIBUTE_KEYS,
     logFile: join(config.DATA_DIR, 'temporal', 'server.log'),
+    retentionSeconds: retentionSeconds(config.TEMPORAL_RETENTION),
   });
   cleanups.push(() => devServer.stop());
   devServerPid = devServer.pid;
@@ -137,6 +139,7 @@ try {
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   await ensureCrlPublisher(temporal, config.TEMPORAL_TASK_QUEUE);
   await ensureAuditAnchor(temporal, config.TEMPORAL_TASK_QUEUE);
+  await ensureHistoryArchive(temporal, config.TEMPORAL_TASK_QUEUE);
   const app = createApp({
     db: db.db,
     services,

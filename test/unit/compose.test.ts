@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
 import { parse } from 'yaml';
-import { CONFIG_VARIABLES, loadConfig } from '../../config/index.js';
+import { CONFIG_VARIABLES, loadConfig, retentionSeconds } from '../../config/index.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/definitions.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -218,6 +218,10 @@ describe('docker-compose.yml', () => {
     const namespace = loadConfig(environmentOf('worker')).TEMPORAL_NAMESPACE;
     expect(temporal.DEFAULT_NAMESPACE).toBe(namespace);
     expect(environmentOf('temporal-setup').TEMPORAL_NAMESPACE).toBe(namespace);
+    // And with the app's retention (auto-setup takes hours: '720h'), not its own 24 h.
+    const retention = loadConfig(environmentOf('worker')).TEMPORAL_RETENTION;
+    expect(temporal.DEFAULT_NAMESPACE_RETENTION).toMatch(/^\d+h$/);
+    expect(retentionSeconds(temporal.DEFAULT_NAMESPACE_RETENTION ?? '')).toBe(retentionSeconds(retention));
   });
 
   it('points the UI and the setup job at the Temporal server of the app', () => {

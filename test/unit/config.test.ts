@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isValidBic, isValidIban } from '../../config/ca-identity.js';
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../config/index.js';
+import { CONFIG_VARIABLES, ConfigError, loadConfig, retentionSeconds } from '../../config/index.js';
 
 /** A CA that looks real (the IBAN is the Banque de France's published example). */
 const REAL_CA = {
@@ -35,6 +35,12 @@ describe('configuration', () => {
     expect(c.PORT).toBe(8080);
     expect(c.TEMPORAL_CLI_PATH).toBeUndefined();
     expect(c.publicBaseUrl).toBe('http://127.0.0.1:8080');
+  });
+  it('reads TEMPORAL_RETENTION in days or hours, at least a day', () => {
+    expect(loadConfig({}).TEMPORAL_RETENTION).toBe('30d');
+    expect(retentionSeconds(loadConfig({}).TEMPORAL_RETENTION)).toBe(30 * 86_400);
+    expect(retentionSeconds(loadConfig({ TEMPORAL_RETENTION: ' 720h ' }).TEMPORAL_RETENTION)).toBe(720 * 3_600);
+    for (const bad of ['12h', '0d', '30', '30 days', '-1d', '1.5d']) expect(() => loadConfig({ TEMPORAL_RETENTION: bad }), bad).toThrow(/TEMPORAL_RETENTION/);
   });
   it('reads TRUST_PROXY as false, a hop count or a list of proxies, and refuses trusting everyone', () => {
     expect(loadConfig({}).TRUST_PROXY).toBe(false);
