@@ -25,7 +25,30 @@ const STATUS_OF_REFUSAL = { state: 409, rule: 422, forbidden: 403 } as const;
 export interface UpdateTarget {
   readonly workflowId?: string;
   readonly ended?: () => Promise<{ code: string; state: string; detail: string }>;
+  /**
+   * True while another workflow is about to start this one (an order that has just completed starts its
+   * certificate's workflow in its close path): the Update waits for it instead of being refused.
+   */
+  readonly startsSoon?: () => Promise<boolean>;
 }
+
+/** How long an Update waits for a workflow another one is starting: a close path is a few activities long. */
+const HANDOVER_WAIT_MS = 20_000;
+
+async function afterHandover<T>(target: UpdateTarget, send: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + HANDOVER_WAIT_MS;
+  for (;;) {
+    try {
+      return await send();
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError) || target.startsSoon === undefined || Date.now() > deadline) throw err;
+      // Its starter has closed: the workflow exists now (one last try finds it) or never will (that try says so).
+      if (!(await target.startsSoon())) return send();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 
 /** The order if the caller may see it; 404 otherwise, whether it does not exist or belongs to someone else. */
 export async function visibleOrder(db: Database, principal: Principal, orderId: string): Promise<OrderRow> {
@@ -57,11 +80,12 @@ export async function updateOrder<Ret, Arg>(
   detail: Record<string, unknown> = {},
   target: UpdateTarget = {},
 ): Promise<Ret> {
-  const handle = deps.temporal.workflow.getHandle(target.workflowId ?? orderWorkflowId(order.id));
+  const workflowId = target.workflowId ?? orderWorkflowId(order.id);
+  const handle = deps.temporal.workflow.getHandle(workflowId);
   const audit = (outcome: 'accepted' | 'refused', extra: Record<string, unknown> = {}) =>
     recordOrderEvent(deps.db, { orderId: order.id, actorUserId: actor.userId, actorRole: actor.role, action, outcome, detail: { ...detail, ...extra } });
   try {
-    const result = await handle.executeUpdate(def, { args: [arg] });
+    const result = await afterHandover(target, () => handle.executeUpdate(def, { args: [arg] }));
     await audit('accepted');
     return result;
   } catch (err) {

@@ -20,6 +20,7 @@ import {
   domainValidationUpdate,
   lifeDomainValidationUpdate,
   releaseHoldUpdate,
+  orderWorkflowId,
   revokeUpdate,
   unblockCodeUpdate,
   verifyUnblockUpdate,
@@ -42,7 +43,13 @@ export interface CertificateRouteDeps {
   readonly limits: RateLimits;
 }
 
-const SerialParams = z.object({ serial: z.string().regex(/^[0-9a-f]{16,40}$/) });
+/** Serials are hex: `openssl x509 -serial` prints them in capitals, the CA stores them in small letters. */
+const SerialParams = z.object({
+  serial: z
+    .string()
+    .regex(/^[0-9a-fA-F]{16,40}$/)
+    .transform((s) => s.toLowerCase()),
+});
 const IdParams = z.object({ id: z.uuid() });
 const RevokeBody = z.object({ reason: z.enum(REVOCATION_REASONS) }).strict();
 const EmptyBody = z.object({}).strict();
@@ -100,6 +107,14 @@ export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
     }
     return {
       workflowId: certificateWorkflowId(order.id),
+      // Completed in the read model, the order's workflow is still in its close path (the completion mail, then the
+      // certificate's workflow): an action sent meanwhile waits for that workflow rather than being refused.
+      startsSoon: () =>
+        deps.temporal.workflow
+          .getHandle(orderWorkflowId(order.id))
+          .describe()
+          .then((d) => d.status.name === 'RUNNING')
+          .catch(() => false),
       async ended() {
         const row = serial === undefined ? await latestCertificateOfOrder(db, order.id) : await getCertificate(db, serial);
         const state = row === undefined ? 'ended' : row.status === 'revoked' ? 'revoked' : row.notAfter.getTime() <= Date.now() ? 'expired' : row.status;

@@ -285,6 +285,26 @@ describe("an ID RGS* certificate's life after its order", () => {
     expect(refused.body).toMatchObject({ type: 'urn:certflow:problem:certificate-ended', state: 'revoked', detail: expect.stringMatching(/revoked/) as unknown });
   });
 
+  // The order shows completed before its close path (the completion mail, then the certificate's own workflow) is
+  // over; a revocation sent in that gap waits for the certificate's workflow instead of a 409 for a valid certificate.
+  it('revokes a certificate sent for revocation the moment its order completes', async () => {
+    const order = await drive.toAcceptance('ID_RGS_STAR');
+    expect((await drive.post(holder.key, `/v1/orders/${order.id}/acceptance`, { decision: 'accept' })).body.status).toBe('awaiting_unlock');
+    const smsBefore = twilio.messages.length;
+    expect((await drive.post(holder.key, `/v1/orders/${order.id}/unlock-code`)).status).toBe(200);
+    const code = await nextSmsCode(smsBefore);
+    // The completion mail is refused twice (a relay's temporary 451): the close path takes seconds, the gap is wide.
+    const refusedBefore = smtp.refusedCount;
+    smtp.failNext(2, 451);
+    expect((await drive.post(holder.key, `/v1/orders/${order.id}/unlock-code/verify`, { code })).status).toBe(200);
+    const done = await drive.until(order.id, (o) => o.status === 'completed');
+    const revoked = await drive.post<CertificateBody>(holder.key, `/v1/certificates/${done.certificateSerial as string}/revoke`, { reason: 'keyCompromise' });
+    expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+    expect(revoked.body.status).toBe('revoked');
+    // The gap was there: the completion mail was refused while the revocation waited.
+    expect(smtp.refusedCount - refusedBefore).toBe(2);
+  });
+
   // One message per event (SPEC §4): a token mislaid twice is two holds, and two mails saying it is suspended.
   it('tells the holder of every hold, a second one included', async () => {
     const { serial } = await completedTokenOrder();

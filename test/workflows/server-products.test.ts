@@ -184,6 +184,12 @@ describe('an SSL order from CSR to revocation', () => {
     expect(life.body.status).toBe('valid');
     expect(life.body.life?.subscription).toBe(true);
     expect(life.body.life?.deadlines.map((d) => d.kind)).toContain('reissue');
+    // The serial as openssl prints it (capital hex) names the same certificate.
+    const printed = /^serial=([0-9A-F]+)$/m.exec(openssl(['x509', '-in', '{leaf.pem}', '-noout', '-serial'], { 'leaf.pem': leaf }).stdout)?.[1] ?? '';
+    expect(printed.toLowerCase()).toBe(serial);
+    const byPrinted = await stack.http<{ serial: string; status: string }>('GET', `/v1/certificates/${printed}`, { key: holder.key });
+    expect(byPrinted.status).toBe(200);
+    expect(byPrinted.body).toMatchObject({ serial, status: 'valid' });
 
     // No hold for TLS; a key compromise revokes at once.
     const hold = await driver.post(holder.key, `/v1/certificates/${serial}/revoke`, { reason: 'certificateHold' });

@@ -1,0 +1,59 @@
+/**
+ * What the worker counts itself, because the database keeps no trace of it: activity failures (each failed
+ * attempt, retries included) and messages handed to the mail relay or the SMS provider. One registry per process;
+ * the worker serves it on WORKER_METRICS_PORT, `npm start` adds it to the API's /metrics.
+ */
+import { Counter, Registry } from 'prom-client';
+
+export const workerMetrics = new Registry();
+
+const activityFailures = new Counter({
+  name: 'certflow_activity_failures_total',
+  help: 'Activity attempts that threw (each retry counts), by activity',
+  labelNames: ['activity'] as const,
+  registers: [workerMetrics],
+});
+
+const messages = new Counter({
+  name: 'certflow_messages_total',
+  help: 'Mails and SMS the worker tried to hand over, by channel and result (sent or failed)',
+  labelNames: ['channel', 'result'] as const,
+  registers: [workerMetrics],
+});
+
+/** The activities that send one message each, and on which channel. */
+const CHANNEL: Readonly<Record<string, 'email' | 'sms'>> = {
+  sendOrderMail: 'email',
+  sendCertificateMail: 'email',
+  sendUnlockCode: 'sms',
+};
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- wraps activities of every signature alike
+type AnyFn = (...args: any[]) => any;
+
+/** The same activities, each counted when it fails (and, for the message ones, when it sends). */
+export function countedActivities<T extends object>(activities: T): T {
+  const wrapped = Object.entries(activities as Record<string, AnyFn>).map(([name, fn]) => [
+    name,
+    async (...args: unknown[]) => {
+      const channel = CHANNEL[name];
+      try {
+        const result: unknown = await fn(...args);
+        if (channel !== undefined) messages.inc({ channel, result: 'sent' });
+        return result;
+      } catch (err) {
+        activityFailures.inc({ activity: name });
+        if (channel !== undefined) messages.inc({ channel, result: 'failed' });
+        throw err;
+      }
+    },
+  ]);
+  return Object.fromEntries(wrapped) as T;
+}
+
+/** Where the Temporal SDK's exporter of this process listens: loopback only, read through the process's /metrics. */
+export const sdkMetricsAddress = (port: number): string => `127.0.0.1:${port}`;
+
+/** Runtime.install's telemetry options for that exporter (none when the port is 0). */
+export const sdkTelemetryOptions = (port: number) =>
+  port === 0 ? {} : { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress(port) } } } };
