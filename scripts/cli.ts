@@ -84,6 +84,9 @@ async function createAccount(o: CreateOptions): Promise<void> {
   if (!ORGANISATION_ROLES.has(o.role) && o.orgSiret !== undefined) {
     throw new Error(`${o.role} is a CA role: it belongs to no customer organisation, drop --org-siret`);
   }
+  // A customer's account holds the person its certificates will name: no account of an organisation without a name.
+  if (ORGANISATION_ROLES.has(o.role) && (o.givenName?.trim() ?? '') === '') throw new Error(`a ${o.role} is a person: give --given-name`);
+  if (ORGANISATION_ROLES.has(o.role) && (o.surname?.trim() ?? '') === '') throw new Error(`a ${o.role} is a person: give --surname`);
   if (o.orgSiret === undefined && [o.orgStreet, o.orgPostalCode, o.orgLocality].some((v) => v !== undefined)) {
     throw new Error('the address options are those of the organisation: give --org-siret and --org-name too');
   }

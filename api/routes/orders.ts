@@ -147,6 +147,16 @@ async function buildOrderInput(deps: OrdersDeps, caller: Principal, body: Create
     throw Problem.unprocessable('organisation-locality-required', "A TLS certificate names the organisation's locality: the organisation has none on file.");
   }
   const certificateRequest = await readCertificateRequest(db, body, orderId);
+  // A persons certificate names its holder (CN, givenName, surname): an account without them would be accepted here
+  // and stopped on hold at issuance, after review and payment.
+  if (product.kind === 'person') {
+    const missingName = holder.givenName.trim() === '' ? 'givenName' : holder.surname.trim() === '' ? 'surname' : undefined;
+    if (missingName !== undefined) {
+      throw Problem.unprocessable('holder-name-required', `${body.product} names its holder: the holder's account has no ${missingName === 'givenName' ? 'given name' : 'surname'}.`, {
+        field: `holder.${missingName}`,
+      });
+    }
+  }
   if (product.smsUnlock && certificateRequest === null && (holder.phone === null || !isE164(holder.phone))) {
     throw Problem.unprocessable(
       'mobile-phone-required',

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { eq, inArray } from 'drizzle-orm';
+import { createUser, issueApiKey } from '../../db/accounts.js';
 import { getOrderRow } from '../../db/orders.js';
+import { orders, users } from '../../db/schema.js';
 import type { OrderView } from '../../domain/order.js';
 import { orderWorkflowId } from '../../workflows/definitions.js';
 import { rgsStarOrder, SIRETS, startTestStack, type Account, type TestStack } from '../support.js';
@@ -74,11 +78,14 @@ describe('POST /v1/orders', () => {
     expect(attempts.filter((a) => a.headers.get('idempotent-replayed') === 'true')).toHaveLength(2);
 
     const [id] = [...ids];
-    const runs = stack.client.workflow.list({ query: `WorkflowId = '${orderWorkflowId(id ?? '')}'` });
-    let count = 0;
-    for await (const _ of runs) count++;
-    // Visibility is eventually consistent; the id policy guarantees at most one, the start guarantees at least one.
-    expect(count).toBeLessThanOrEqual(1);
+    const countRuns = async (): Promise<number> => {
+      let count = 0;
+      for await (const _ of stack.client.workflow.list({ query: `WorkflowId = '${orderWorkflowId(id ?? '')}'` })) count++;
+      return count;
+    };
+    // Visibility is eventually consistent: wait until the run shows, then it must be the only one.
+    await expect.poll(countRuns, { timeout: 10_000, interval: 200 }).toBeGreaterThanOrEqual(1);
+    expect(await countRuns()).toBe(1);
     const again = await create(alice.key, rgsStarOrder({ os: 'macos' }), { 'Idempotency-Key': key });
     expect(again.body.id).toBe(id);
   });
@@ -139,6 +146,24 @@ describe('POST /v1/orders', () => {
     const res = await create(noPhone.key, rgsStarOrder());
     expect(res.status).toBe(422);
     expect(res.body.type).toBe('urn:certflow:problem:mobile-phone-required');
+  });
+
+  it('refuses a persons product for a holder without a given name or a surname, naming the field, and starts nothing', async () => {
+    const alicesOrg = (await stack.db.select().from(users).where(eq(users.id, alice.user.id)))[0]?.organisationId ?? null;
+    const made: string[] = [];
+    const nameless = async (givenName: string, surname: string): Promise<string> => {
+      const user = await createUser(stack.db, { email: `nameless-${randomUUID().slice(0, 8)}@example.test`, role: 'customer', organisationId: alicesOrg, givenName, surname, phone: '+33612345678' });
+      made.push(user.id);
+      return issueApiKey(stack.db, user.id);
+    };
+    const noSurname = await create(await nameless('Camille', ''), rgsStarOrder());
+    expect(noSurname.status).toBe(422);
+    expect(noSurname.body).toMatchObject({ type: 'urn:certflow:problem:holder-name-required', field: 'holder.surname' });
+    const noGivenName = await create(await nameless('  ', 'Durand'), rgsStarOrder({ product: 'ENCRYPTION' }));
+    expect(noGivenName.status).toBe(422);
+    expect(noGivenName.body).toMatchObject({ type: 'urn:certflow:problem:holder-name-required', field: 'holder.givenName' });
+    // Nothing was started for them.
+    expect(await stack.db.select().from(orders).where(inArray(orders.holderUserId, made))).toEqual([]);
   });
 
   it('lets a public administration pay by purchase order only, and asks for the purchase order document', async () => {

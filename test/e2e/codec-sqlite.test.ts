@@ -1,6 +1,6 @@
 /**
  * What the issue's "done when" asks of the embedded stack: after an order, the dev server's SQLite file (and its
- * write-ahead log) holds no email or phone of the holder in clear, while the order's id, which is not encrypted, is
+ * write-ahead log) holds no name, email or phone of the holder in clear, while the order's id, which is not encrypted, is
  * found there: the search really reads the store.
  */
 import { spawnSync } from 'node:child_process';
@@ -13,6 +13,9 @@ import { embeddedStack, ROOT, type EmbeddedStack } from './process-group.js';
 
 const EMAIL = 'codec.holder@example.test';
 const PHONE = '+33687654321';
+/** Names no other text of the store holds, so that finding one would mean it was stored in clear. */
+const GIVEN_NAME = 'Séverine';
+const SURNAME = 'Quillebœuf';
 
 let stack: EmbeddedStack | undefined;
 
@@ -21,7 +24,7 @@ afterAll(async () => {
 });
 
 describe('the embedded dev server store', () => {
-  it('keeps no holder email or phone in clear after an order', async () => {
+  it('keeps no holder name, email or phone in clear after an order', async () => {
     // Without MASTER_KEY: the embedded stack makes its own, as a new user's would.
     stack = await embeddedStack({ logLevel: 'warn', withoutMasterKey: true });
     const { env, dataDir, base } = stack;
@@ -29,7 +32,7 @@ describe('the embedded dev server store', () => {
 
     const cli = spawnSync(
       'npm',
-      ['run', '--silent', 'cli', '--', 'users', 'create', '--role', 'customer', '--email', EMAIL, '--org-siret', SIRETS.acme, '--org-name', 'ACME', '--phone', PHONE, '--json'],
+      ['run', '--silent', 'cli', '--', 'users', 'create', '--role', 'customer', '--email', EMAIL, '--org-siret', SIRETS.acme, '--org-name', 'ACME', '--phone', PHONE, '--given-name', GIVEN_NAME, '--surname', SURNAME, '--json'],
       { cwd: ROOT, env, encoding: 'utf8' },
     );
     expect(cli.status, cli.stderr).toBe(0);
@@ -48,7 +51,7 @@ describe('the embedded dev server store', () => {
     expect(existsSync(join(dir, 'temporal.db'))).toBe(true);
     const store = Buffer.concat(readdirSync(dir).filter((f) => f.startsWith('temporal.db')).map((f) => readFileSync(join(dir, f))));
     expect(store.includes(order.id)).toBe(true);
-    for (const clear of [EMAIL, PHONE, PHONE.slice(3)]) {
+    for (const clear of [EMAIL, PHONE, PHONE.slice(3), GIVEN_NAME, SURNAME]) {
       expect(store.includes(clear), clear).toBe(false);
       expect(store.includes(Buffer.from(clear, 'utf16le')), `${clear} (UTF-16)`).toBe(false);
     }

@@ -51,7 +51,7 @@ describe('npm start (embedded defaults)', () => {
     // The admin command, while the stack runs (it reaches PGlite through the stack).
     const cli = spawnSync(
       'npm',
-      ['run', '--silent', 'cli', '--', 'users', 'create', '--role', 'customer', '--email', 'holder@example.test', '--org-siret', SIRETS.acme, '--org-name', 'ACME', '--phone', '+33612345678', '--json'],
+      ['run', '--silent', 'cli', '--', 'users', 'create', '--role', 'customer', '--email', 'holder@example.test', '--org-siret', SIRETS.acme, '--org-name', 'ACME', '--phone', '+33612345678', '--given-name', 'Camille', '--surname', 'Durand', '--json'],
       { cwd: ROOT, env, encoding: 'utf8' },
     );
     expect(cli.status, cli.stderr).toBe(0);
