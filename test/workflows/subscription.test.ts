@@ -20,7 +20,7 @@ import { certificates as certificatesTable, sentMessages } from '../../db/schema
 import { upsertOrderView } from '../../db/orders.js';
 import type { CertificateLifeView } from '../../domain/certificate-life.js';
 import { newOrderView, type OrderInput } from '../../domain/order.js';
-import { validityPeriodAt } from '../../domain/rules/validity.js';
+import { TLS_VALIDITY_SCHEDULE, validityPeriodAt } from '../../domain/rules/validity.js';
 import { certificateLifeQuery, certificateWorkflowId } from '../../workflows/definitions.js';
 import type { certificateWorkflow } from '../../workflows/certificate.js';
 import { startFakeDns, type FakeDns } from '../fakes/dns.js';
@@ -135,12 +135,22 @@ describe('a three-year TLS subscription', () => {
       // The next certificate is there before the current one expires.
       if (i > 0) expect(Date.parse(c.notBefore)).toBeLessThan(Date.parse(certificates[i - 1]?.notAfter as string));
     }
+    // Every period of the schedule the term crosses, whatever today is (the time-skipping server starts now): from
+    // 2026-12 that is the 200-, 100- and 47-day periods; from 2029-03-15 on, only the last one.
+    const crossed = TLS_VALIDITY_SCHEDULE.filter((p, i) => {
+      const from = Date.parse(`${p.from}T00:00:00Z`);
+      const next = TLS_VALIDITY_SCHEDULE[i + 1];
+      const until = next === undefined ? Infinity : Date.parse(`${next.from}T00:00:00Z`);
+      return from < Date.parse(termEndsAt) && until > start.getTime();
+    }).map((p) => p.from);
     const periods = new Set(certificates.map((c) => validityPeriodAt(c.notBefore).from));
-    expect(periods).toEqual(new Set(['2026-03-15', '2027-03-15', '2029-03-15']));
+    expect(periods).toEqual(new Set(crossed));
     expect(Date.parse(certificates.at(-1)?.notAfter as string)).toBeLessThanOrEqual(Date.parse(termEndsAt));
     expect(days(certificates.at(-1)?.notAfter as string, termEndsAt)).toBeLessThan(1);
-    // From 2029-03-15 evidence lasts 10 days: every reissue of that period needed the domains proved again.
-    const lastPeriod = certificates.filter((c) => validityPeriodAt(c.notBefore).from === '2029-03-15').length;
+    // In the last period (2029-03-15) evidence lasts 10 days: every reissue of that period needed the domains proved again.
+    const last = TLS_VALIDITY_SCHEDULE.at(-1);
+    expect(last?.dcvReuseDays).toBeLessThan(last?.maxValidityDays ?? 0);
+    const lastPeriod = certificates.slice(1).filter((c) => validityPeriodAt(c.notBefore).from === last?.from).length;
     expect(revalidations).toBeGreaterThanOrEqual(lastPeriod);
     // One mail per new certificate and per request to prove the domains again, each sent once; a reminder before the end.
     const mails = await mailsOf(order.orderId);
