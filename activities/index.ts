@@ -9,6 +9,7 @@ import { createArchiveActivities, type ArchiveActivities } from './archive.js';
 import { createAuditAnchorActivities, type AuditAnchorActivities } from './audit-anchor.js';
 import { certificateMailMessage } from './certificate-mail.js';
 import { createDcvActivities, type DcvSettings } from './dcv/index.js';
+import { countedActivities } from './metrics.js';
 import type { Notifier } from './notify/index.js';
 import { orderMailMessage } from './order-mail.js';
 import { createOrderDbActivities } from './orders-db.js';
@@ -31,7 +32,8 @@ const DAY_MS = 86_400_000;
 
 export function createActivities(deps: ActivityDeps): OrderActivities & AuditAnchorActivities & ArchiveActivities {
   const now = deps.now ?? (() => new Date());
-  return {
+  // Counted at this one point: every activity's failures, and the messages the sending ones hand over.
+  return countedActivities({
     ...createOrderDbActivities(deps.db),
     ...createDcvActivities(deps.dcv, now),
     ...createAuditAnchorActivities(deps.db, now),
@@ -103,7 +105,7 @@ export function createActivities(deps: ActivityDeps): OrderActivities & AuditAnc
       await deps.notifier.sendSms({ idempotencyKey, orderId, to, language, message: { template: 'unlock_code', data: { code, validMinutes: 10 } } });
       return { digest: unlockCodeDigest(deps.unlockKey, orderId, code) };
     },
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

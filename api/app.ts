@@ -30,6 +30,8 @@ import { orderActionRoutes } from './routes/order-actions.js';
 import { orderRoutes } from './routes/orders.js';
 import { peopleRoutes } from './routes/organisations.js';
 import { systemRoutes } from './routes/system.js';
+import { docsRoutes } from './routes/docs.js';
+import { createMetrics, type MetricsOptions } from './metrics.js';
 import { mountRoutes, type AnyRoute } from './routing.js';
 
 export interface AppDeps {
@@ -44,6 +46,8 @@ export interface AppDeps {
   readonly deadlines?: Deadlines;
   /** Browser origins (the Temporal Web UI) allowed to call /codec/*: CODEC_CORS_ORIGIN. */
   readonly codecCorsOrigin?: string;
+  /** /metrics: the stuck-order SLA, the scrape token, the process's other registries (api/metrics.ts). */
+  readonly metrics?: Omit<MetricsOptions, 'db'>;
   /** Express's `trust proxy` (TRUST_PROXY): whom to believe about the client's address; false by default. */
   readonly trustProxy?: false | number | readonly string[];
   /** Overrides of the shared rate limits (api/rate-limits.ts): tests give each stack its own key prefix. */
@@ -149,9 +153,14 @@ export function createApp(deps: AppDeps): Express {
     pinoHttp({
       logger: deps.log,
       serializers: { req: logRequest },
-      autoLogging: { ignore: (req) => req.url === '/healthz' },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
     }),
   );
+  // Before the credential middleware: a scrape's bearer token is METRICS_TOKEN, no account's.
+  const metrics = createMetrics({ db: deps.db, stuckOrderSlaMs: 2 * 86_400_000, ...deps.metrics });
+  app.use(metrics.measure);
+  app.get('/metrics', metrics.handler);
+  app.use(docsRoutes());
   // The raw bytes are kept for signature checks (the payment webhook's HMAC is over the body as sent).
   app.use(
     express.json({

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_DEADLINES, withOverrides, type Deadlines } from '../domain/deadlines.js';
+import { DEFAULT_DEADLINES, durationMs, withOverrides, type Deadlines } from '../domain/deadlines.js';
 import { caIdentityFields as ca, caIdentityFrom, checkProductionIdentity, type CaIdentity } from './ca-identity.js';
 
 export type { CaIdentity } from './ca-identity.js';
@@ -29,6 +29,15 @@ const dnsServerList = z
   .optional()
   .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''))
   .refine((list) => list.every(isDnsServer), { message: "expected IP addresses separated by commas, each maybe with ':port' ('[v6]:port')" });
+
+/** A Temporal duration ("2 days", "36h") longer than zero. */
+function isPositiveDuration(v: string): boolean {
+  try {
+    return durationMs(v as Parameters<typeof durationMs>[0]) > 0;
+  } catch {
+    return false;
+  }
+}
 
 /** A namespace retention of TEMPORAL_RETENTION ('30d', '720h') in seconds. */
 export const retentionSeconds = (text: string): number => Number(text.slice(0, -1)) * (text.endsWith('d') ? 86_400 : 3_600);
@@ -108,6 +117,15 @@ export const configSchema = z.object({
   CODEC_PREVIOUS_KEY_IDS: keyIdList.describe('Comma-separated ids of earlier payload keys, kept to decrypt histories they encrypted'),
   TRUST_PROXY: trustProxy.describe('Whom to believe about client addresses (X-Forwarded-For), for rate limits and logs: false (default), a number of proxy hops, or comma-separated proxy addresses/CIDRs'),
   CODEC_CORS_ORIGIN: z.string().trim().min(1).default('http://127.0.0.1:8233').describe('Comma-separated origins (the Temporal Web UI) allowed to call the codec server /codec/* from a browser'),
+  STUCK_ORDER_SLA: z
+    .string()
+    .trim()
+    .default('2 days')
+    .refine(isPositiveDuration, { message: 'expected a positive duration such as "2 days" or "36h"' })
+    .describe('How long an order may wait on staff (ra, dra) or the CA since its last change before /metrics counts it stuck (certflow_orders_stuck)'),
+  METRICS_TOKEN: optionalText.describe('Bearer token a scrape of /metrics (API and worker) must carry; unset means /metrics answers whoever reaches the port'),
+  WORKER_METRICS_PORT: port.default(9464).describe("Standalone worker: port of its own /metrics (the worker's counters and the Temporal SDK's temporal_* metrics); 0 turns it off"),
+  TEMPORAL_METRICS_PORT: port.default(9465).describe("Loopback port of the Temporal SDK's Prometheus exporter in the worker process (read through /metrics); 0 turns it off"),
   // Production is what this variable says, not what DATABASE_URL suggests: the test stacks run against Postgres
   // with the demo identity, and a deployment states what it is (docker-compose.yml sets production).
   CERTFLOW_ENV: z.enum(['development', 'production']).default('development').describe('`production` refuses the demo CA identity: every CA_* variable must then be set to a real, non-placeholder value'),

@@ -16,6 +16,9 @@ import { loadConfig, retentionSeconds } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
 import { dataConverterFor, payloadCodecFromSecrets } from '../config/payload-codec.js';
 import { createServices } from '../activities/services.js';
+import { sdkMetricsAddress, sdkTelemetryOptions, workerMetrics } from '../activities/metrics.js';
+import { durationMs } from '../domain/deadlines.js';
+import type { Duration } from '@temporalio/common';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.js';
@@ -39,8 +42,9 @@ if (other !== undefined) {
 const orphan = reapOrphanedDevServer(config.DATA_DIR);
 if (orphan !== null) log.warn({ pid: orphan }, 'stopped a dev server left behind by a stack that was killed');
 
-// This process decides the shutdown order itself (API, worker, database, then the dev server).
-Runtime.install({ shutdownSignals: [] });
+// This process decides the shutdown order itself (API, worker, database, then the dev server). The SDK's temporal_*
+// metrics go to a loopback exporter that the API's /metrics appends.
+Runtime.install({ shutdownSignals: [], ...sdkTelemetryOptions(config.TEMPORAL_METRICS_PORT) });
 
 const cleanups: (() => Promise<void>)[] = [];
 let stopping: Promise<void> | undefined;
@@ -150,6 +154,13 @@ try {
     deadlines: config.orderDeadlines,
     readinessChecks: readinessChecks(db, connection),
     codecCorsOrigin: config.CODEC_CORS_ORIGIN,
+    metrics: {
+      stuckOrderSlaMs: durationMs(config.STUCK_ORDER_SLA as Duration),
+      ...(config.METRICS_TOKEN !== undefined ? { token: config.METRICS_TOKEN } : {}),
+      // The worker runs in this process: its counters and the SDK's metrics are this /metrics' too.
+      registries: [workerMetrics],
+      ...(config.TEMPORAL_METRICS_PORT !== 0 ? { sdkMetricsUrl: `http://${sdkMetricsAddress(config.TEMPORAL_METRICS_PORT)}/metrics` } : {}),
+    },
     trustProxy: config.TRUST_PROXY,
   });
   const server = await listen(app, config.HOST, config.PORT);
