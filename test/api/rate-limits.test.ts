@@ -15,6 +15,8 @@ import { Problem } from '../../api/problem.js';
 import { RateLimits, type RateLimitOptions } from '../../api/rate-limits.js';
 import { closeServer, listen } from '../../api/server.js';
 import { createLogger } from '../../config/logger.js';
+import { openPglite } from '../../db/client.js';
+import { migrateDatabase } from '../../db/migrate.js';
 import { rateLimits } from '../../db/schema.js';
 import { checkSiret } from '../../domain/rules/siret.js';
 import { httpClient, SIRETS, startTestStack, type HttpResult, type TestStack } from '../support.js';
@@ -124,6 +126,27 @@ describe('two API processes on one database', () => {
     const burst = { ...keys, order: randomUUID() };
     const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? one : other).run('unlock-code-verify', burst, () => Promise.resolve(i))));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+  });
+});
+
+describe('embedded mode', () => {
+  it('counts in PGlite the same way (the table from the migrations, no table made at run time)', async () => {
+    const embedded = await openPglite(undefined);
+    try {
+      await migrateDatabase(embedded);
+      const options = freshLimits({ limits: { login: { account: { points: 2, seconds: 60 } } } });
+      const [one, other] = [new RateLimits(embedded.db, options), new RateLimits(embedded.db, options)];
+      const keys = { account: freshEmail(), ip: '192.0.2.9' };
+      await one.take('login', keys);
+      await other.take('login', keys);
+      const refused = await one.take('login', keys).then(() => undefined, (err: unknown) => err);
+      expect(refused).toBeInstanceOf(Problem);
+      expect(refused).toMatchObject({ status: 429, slug: 'rate-limited' });
+      expect((refused as Problem).extra.retryAfter).toBeGreaterThan(0);
+      expect((await embedded.db.select().from(rateLimits)).map((r) => r.points).sort()).toEqual([2, 3]);
+    } finally {
+      await embedded.close();
+    }
   });
 });
 
