@@ -8,7 +8,9 @@
  * summary on stdout: how many were replayed, ok, non-deterministic (each with its order and first divergent event)
  * and failed; the exit code is 1 when any history fails. `--export` also writes each fetched history as `<workflowId>_<runId>.json`.
  * With `--api`, the histories come from GET /v1/orders/{id}/history: an auditor needs only an API key, no access to
- * Temporal or to the keys of the payload codec.
+ * Temporal or to the keys of the payload codec; runs Temporal no longer has come from the history archive there.
+ * `--archive` (the default query only) adds the runs of the history archive (the database of DATABASE_URL, or the
+ * running stack's) that Temporal no longer lists.
  */
 import { Client, Connection, type DataConverter } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -16,7 +18,20 @@ import { MultiBar } from 'cli-progress';
 import { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { loadSecrets, type Secrets } from '../config/secrets.js';
-import { DEFAULT_REPLAY_QUERY, historiesFromDir, historyFileNames, historyFromJson, historiesMatching, replayHistories, writeHistory, type ReplayOutcome, type RunHistory } from '../worker/replay.js';
+import { openDatabase, openPostgres, type DatabaseHandle } from '../db/client.js';
+import {
+  archivedHistories,
+  DEFAULT_REPLAY_QUERY,
+  historiesFromDir,
+  historyFileNames,
+  historyFromJson,
+  historiesMatching,
+  replayHistories,
+  writeHistory,
+  type ReplayOutcome,
+  type RunHistory,
+} from '../worker/replay.js';
+import { pgliteSocketUrl, runningStack } from './embedded-stack.js';
 
 const program = new Command('replay')
   .description('Replay workflow histories against the current workflow code')
@@ -25,9 +40,29 @@ const program = new Command('replay')
   .option('--export <dir>', 'write each fetched history to <dir>/<workflowId>_<runId>.json')
   .option('--api <url>', "fetch the orders' histories from the CertFlow API (key in CERTFLOW_API_KEY) instead of Temporal")
   .option('--order <id>', 'an order whose histories --api fetches (repeatable)', (id: string, ids: string[]) => [...ids, id], [] as string[])
+  .option('--archive', "with the default query, also the history archive's runs that Temporal no longer has")
   .option('--no-progress', 'a line per history even on a terminal, no progress bar')
   .parse();
-const opts = program.opts<{ query: string; from?: string; export?: string; api?: string; order: string[]; progress: boolean }>();
+const opts = program.opts<{ query: string; from?: string; export?: string; api?: string; order: string[]; archive?: boolean; progress: boolean }>();
+
+/** Archived runs replayed at most, as POST /v1/audit/replay. */
+const MAX_ARCHIVED = 10_000;
+
+/** The history archive's database: the running stack's shared PGlite, else DATABASE_URL or the embedded files. */
+async function archiveDatabase(config: ReturnType<typeof loadConfig>): Promise<DatabaseHandle> {
+  const stack = config.DATABASE_URL === undefined ? runningStack(config.DATA_DIR) : undefined;
+  return stack?.pglitePort != null ? openPostgres(pgliteSocketUrl(stack.pglitePort), 1) : openDatabase(config);
+}
+
+/** The query's runs in Temporal, then the archived runs of orders and certificates Temporal did not list. */
+async function* withArchive(client: Client, archive: DatabaseHandle, query: string): AsyncIterable<RunHistory> {
+  const listed = new Set<string>();
+  for await (const run of historiesMatching(client, query)) {
+    listed.add(`${run.workflowId}/${run.runId}`);
+    yield run;
+  }
+  yield* await archivedHistories(client, archive.db, ['orderWorkflow', 'certificateWorkflow'], listed, MAX_ARCHIVED);
+}
 
 // The replayer's worker would log its state changes on stderr, and its core each failing workflow task (what a
 // non-deterministic history is, found again at each step of the bisection) on stdout, through the bar and the lines:
@@ -153,6 +188,7 @@ const plainLines: Progress = {
 };
 
 let connection: Connection | undefined;
+let archive: DatabaseHandle | undefined;
 let progress: Progress = plainLines;
 try {
   let histories: Iterable<RunHistory> | AsyncIterable<RunHistory>;
@@ -170,7 +206,9 @@ try {
     connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_PORT}` });
     const converter = await dataConverter(loadSecrets(config));
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(converter !== undefined ? { dataConverter: converter } : {}) });
-    histories = exporting(opts.export, historiesMatching(client, opts.query));
+    if (opts.archive === true && opts.query !== DEFAULT_REPLAY_QUERY) throw new Error('--archive replays the archive with the default query only');
+    if (opts.archive === true) archive = await archiveDatabase(config);
+    histories = exporting(opts.export, archive !== undefined ? withArchive(client, archive, opts.query) : historiesMatching(client, opts.query));
     // Each run is an execution of its own: the count is the number of histories the list gives.
     if (opts.progress && process.stdout.isTTY && process.stderr.isTTY) total = (await client.workflow.count(opts.query)).count;
   }
@@ -190,4 +228,5 @@ try {
   process.exitCode = 1;
 } finally {
   await connection?.close();
+  await archive?.close();
 }
