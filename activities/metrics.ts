@@ -54,6 +54,11 @@ export function countedActivities<T extends object>(activities: T): T {
 /** Where the Temporal SDK's exporter of this process listens: loopback only, read through the process's /metrics. */
 export const sdkMetricsAddress = (port: number): string => `127.0.0.1:${port}`;
 
-/** Runtime.install's telemetry options for that exporter (none when the port is 0). */
+/**
+ * Runtime.install's telemetry options for that exporter (none when the port is 0), named as Prometheus expects:
+ * counters end in _total, durations are in seconds and say so (`promtool check metrics` lints both).
+ */
 export const sdkTelemetryOptions = (port: number) =>
-  port === 0 ? {} : { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress(port) } } } };
+  port === 0
+    ? {}
+    : { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress(port), countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } } } };
