@@ -2,7 +2,7 @@
  * A real stack for API tests: the run's Temporal dev server and Postgres database, a worker on a task queue of the
  * test file's own, and the API listening on a free loopback port, spoken to over HTTP.
  */
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { dataConverterFor, payloadCodecFromSecrets } from '../config/payload-cod
 import { createUser, issueApiKey, upsertOrganisation, type User } from '../db/accounts.js';
 import { openPostgres, type Database, type DatabaseHandle } from '../db/client.js';
 import type { Role } from '../domain/roles.js';
+import { checkSiret } from '../domain/rules/siret.js';
 import { createWorker } from '../worker/worker.js';
 
 // Workers of the tests log warnings and errors only (a process installs its runtime once).
@@ -71,6 +72,13 @@ export function httpClient(baseUrl: string): TestStack['http'] {
 
 /** Valid SIRETs (Luhn) for test organisations. */
 export const SIRETS = { acme: '73282932000074', globex: '44306184100047', laPoste: '35600000000001' } as const;
+
+/** A valid SIRET (Luhn) no other test uses: 13 random digits and the check digit that makes them valid. */
+export function freshSiret(): string {
+  const head = Array.from({ length: 13 }, () => randomInt(10)).join('');
+  for (let d = 0; d < 10; d++) if (checkSiret(`${head}${d}`).ok) return `${head}${d}`;
+  throw new Error('no check digit');
+}
 
 export interface TestStackOptions extends Partial<Pick<AppDeps, 'readinessChecks' | 'registrationTimeoutMs' | 'deadlines'>> {
   /** Extra environment (SMTP_URL, TWILIO_*, ORDER_DEADLINES…); without providers, messages go to the outbox. */

@@ -5,13 +5,12 @@
  * the customer orders.
  */
 import { z } from 'zod';
-import { checkCsr } from '../../activities/ca/csr.js';
-import { keyInUse } from '../../db/certificates.js';
 import type { Database } from '../../db/client.js';
 import { CATALOG, PRODUCT_CODES } from '../../domain/catalog.js';
 import { Problem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
 import { problemResponse } from '../schemas.js';
+import { certifiesNames, checkOrderCsr } from './orders.js';
 
 /** The fields of POST /v1/orders this check reads, with the same bounds. */
 const VerifyCsrBody = z
@@ -51,26 +50,14 @@ export function csrRoutes(deps: { readonly db: Database }): AnyRoute[] {
         422: problemResponse('A rule is broken: the type is the first rule, `problems` lists each {rule, message}'),
       },
       async handle({ res, body }) {
-        const product = CATALOG[body.product];
-        const hasNames = product.kind === 'server' && body.product !== 'SERVER_SEAL';
+        const hasNames = certifiesNames(body.product);
         if (body.extraSans !== undefined && body.extraSans.length > 0 && !hasNames) {
           throw Problem.unprocessable('extra-sans-not-accepted', `${body.product} certifies no domain names: extraSans is not accepted.`);
         }
-        if (product.keyOrigin === 'token') {
+        if (CATALOG[body.product].keyOrigin === 'token') {
           throw Problem.unprocessable('csr-not-accepted', `${body.product} is issued on a token the CA personalises: no CSR is accepted.`);
         }
-        const checked = await checkCsr(body.csr, { product: body.product, ...(body.extraSans !== undefined && body.extraSans.length > 0 ? { extraSans: body.extraSans } : {}) });
-        if (!checked.ok) {
-          const [first] = checked.problems;
-          throw Problem.unprocessable(first?.rule ?? 'csr-invalid', checked.problems.map((p) => p.message).join(' '), { problems: checked.problems });
-        }
-        const used = await keyInUse(deps.db, checked.csr.publicKeySpki);
-        if (used !== undefined) {
-          throw Problem.unprocessable(
-            used.reason === 'compromised' ? 'key-compromised' : 'key-in-use',
-            used.reason === 'compromised' ? 'This key was reported compromised: generate a new one.' : 'This key is already certified for another order: generate a new one.',
-          );
-        }
+        const checked = await checkOrderCsr(deps.db, body);
         res.json({
           subject: checked.csr.subject,
           commonName: checked.csr.commonName,

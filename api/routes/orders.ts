@@ -16,6 +16,7 @@ import {
   ORDERABLE_PRODUCTS,
   PAYMENT_METHODS,
   PRODUCT_CODES,
+  type ProductCode,
 } from '../../domain/catalog.js';
 import { partnerAllows, partnerPriceOf, type PartnerTerms } from '../../domain/partner.js';
 import type { Deadlines } from '../../domain/deadlines.js';
@@ -188,13 +189,41 @@ async function buildOrderInput(deps: OrdersDeps, caller: Principal, body: Create
   };
 }
 
+/** Whether the product certifies domain names (the server products but the seal). */
+export const certifiesNames = (product: ProductCode): boolean => CATALOG[product].kind === 'server' && product !== 'SERVER_SEAL';
+
+/**
+ * A CSR under the ordering rules: checkCsr's rules (each problem named, the first as the type), then its key neither
+ * certified for another order nor reported compromised. POST /v1/orders and POST /v1/csr/verify both ask this.
+ */
+export async function checkOrderCsr(
+  db: Database,
+  request: { readonly product: ProductCode; readonly csr: string; readonly extraSans?: readonly string[] | undefined },
+  exceptOrderId?: string,
+): Promise<Extract<Awaited<ReturnType<typeof checkCsr>>, { ok: true }>> {
+  const extraSans = request.extraSans !== undefined && request.extraSans.length > 0 ? { extraSans: [...request.extraSans] } : {};
+  const checked = await checkCsr(request.csr, { product: request.product, ...extraSans });
+  if (!checked.ok) {
+    const [firstProblem] = checked.problems;
+    throw Problem.unprocessable(firstProblem?.rule ?? 'csr-invalid', checked.problems.map((p) => p.message).join(' '), { problems: checked.problems });
+  }
+  const used = await keyInUse(db, checked.csr.publicKeySpki, exceptOrderId === undefined ? {} : { exceptOrderId });
+  if (used !== undefined) {
+    throw Problem.unprocessable(
+      used.reason === 'compromised' ? 'key-compromised' : 'key-in-use',
+      used.reason === 'compromised' ? 'This key was reported compromised: generate a new one.' : 'This key is already certified for another order: generate a new one.',
+    );
+  }
+  return checked;
+}
+
 /**
  * The customer's CSR, checked (SPEC §5): required for the server products, accepted for personal products delivered as
  * software, refused where the CA personalises a token. Every problem is named with its rule.
  */
 async function readCertificateRequest(db: Database, body: CreateOrderBody, orderId: string): Promise<OrderInput['certificateRequest']> {
   const product = CATALOG[body.product];
-  const hasNames = product.kind === 'server' && body.product !== 'SERVER_SEAL';
+  const hasNames = certifiesNames(body.product);
   if (body.extraSans !== undefined && !hasNames) {
     throw Problem.unprocessable('extra-sans-not-accepted', `${body.product} certifies no domain names: extraSans is not accepted.`);
   }
@@ -210,18 +239,7 @@ async function readCertificateRequest(db: Database, body: CreateOrderBody, order
   if (product.keyOrigin === 'token') {
     throw Problem.unprocessable('csr-not-accepted', `${body.product} is issued on a token the CA personalises: no CSR is accepted.`);
   }
-  const checked = await checkCsr(body.csr, { product: body.product, ...(body.extraSans ? { extraSans: body.extraSans } : {}) });
-  if (!checked.ok) {
-    const [firstProblem] = checked.problems;
-    throw Problem.unprocessable(firstProblem?.rule ?? 'csr-invalid', checked.problems.map((p) => p.message).join(' '), { problems: checked.problems });
-  }
-  const used = await keyInUse(db, checked.csr.publicKeySpki, { exceptOrderId: orderId });
-  if (used !== undefined) {
-    throw Problem.unprocessable(
-      used.reason === 'compromised' ? 'key-compromised' : 'key-in-use',
-      used.reason === 'compromised' ? 'This key was reported compromised: generate a new one.' : 'This key is already certified for another order: generate a new one.',
-    );
-  }
+  const checked = await checkOrderCsr(db, { product: body.product, csr: body.csr, extraSans: body.extraSans }, orderId);
   return {
     csrPem: body.csr.trim(),
     publicKeySpki: checked.csr.publicKeySpki,

@@ -9,11 +9,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { issueActivation } from '../../api/account-links.js';
 import { createUser, getUser } from '../../db/accounts.js';
 import { accountTokens, organisations, users } from '../../db/schema.js';
-import { checkSiret } from '../../domain/rules/siret.js';
 import { openssl } from '../ca/support.js';
 import { startProvidersStack } from '../fakes/providers.js';
 import type { FakeSmtp, ReceivedMail } from '../fakes/smtp.js';
-import { rgsStarOrder, type HttpResult, type TestStack } from '../support.js';
+import { freshSiret, type HttpResult, rgsStarOrder, type TestStack } from '../support.js';
 
 let stack: TestStack;
 let smtp: FakeSmtp;
@@ -33,12 +32,6 @@ interface ProblemBody {
 
 const problem = (slug: string) => `urn:certflow:problem:${slug}`;
 
-/** A SIRET no other test uses: 13 random digits and the Luhn digit that makes them valid. */
-function freshSiret(): string {
-  const head = `9${Array.from({ length: 12 }, () => randomInt(10)).join('')}`;
-  for (let d = 0; d < 10; d++) if (checkSiret(`${head}${d}`).ok) return `${head}${d}`;
-  throw new Error('no check digit');
-}
 const freshEmail = (name = 'camille') => `${name}.${randomUUID().slice(0, 8)}@example.test`;
 const PASSWORD = 'Tournesol-Vert-42!';
 

@@ -5,7 +5,7 @@
  * an admin grants and revokes the agent mandate on the signed contract, and the agent's powers (ordering for a
  * colleague, face-to-face) follow the mandate.
  */
-import { createHash, randomInt, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { PDFDocument } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,10 +13,9 @@ import { agentMandates, auditLog, organisations, users } from '../../db/schema.j
 import { createUser, getUser, issueApiKey, upsertOrganisation } from '../../db/accounts.js';
 import type { OrderView } from '../../domain/order.js';
 import type { Role } from '../../domain/roles.js';
-import { checkSiret } from '../../domain/rules/siret.js';
 import { openssl } from '../ca/support.js';
 import { startFakeSmtp, type FakeSmtp } from '../fakes/smtp.js';
-import { rgsStarOrder, SIRETS, startTestStack, type Account, type TestStack } from '../support.js';
+import { type Account, freshSiret, rgsStarOrder, SIRETS, startTestStack, type TestStack } from '../support.js';
 
 interface ProblemBody {
   type: string;
@@ -158,13 +157,6 @@ interface OrganisationBody {
   name: string;
   address: { street: string | null; postalCode: string | null; locality: string | null };
   publicAdministration: boolean;
-}
-
-/** A SIRET no other test uses (the run's database is shared, and ACME's profile is everyone's): Luhn-valid. */
-function freshSiret(): string {
-  const head = `7${Array.from({ length: 12 }, () => randomInt(10)).join('')}`;
-  for (let d = 0; d < 10; d++) if (checkSiret(`${head}${d}`).ok) return `${head}${d}`;
-  throw new Error('no check digit');
 }
 
 /** An organisation of this test's own, with an account per role asked for (an organisation made without an address, unless given). */

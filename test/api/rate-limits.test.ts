@@ -4,7 +4,7 @@
  * X-Forwarded-For tells clients apart; register and forgot-* answer 429 past their limits; and a burst of
  * registrations runs at most N scrypt hashes at once (counted at node:crypto itself), answering 503 beyond its queue.
  */
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
@@ -18,8 +18,7 @@ import { createLogger } from '../../config/logger.js';
 import { openPglite } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { rateLimits } from '../../db/schema.js';
-import { checkSiret } from '../../domain/rules/siret.js';
-import { httpClient, SIRETS, startTestStack, type HttpResult, type TestStack } from '../support.js';
+import { freshSiret, httpClient, SIRETS, startTestStack, type HttpResult, type TestStack } from '../support.js';
 
 let stack: TestStack;
 const servers: Server[] = [];
@@ -56,11 +55,6 @@ async function apiProcess(over: Partial<AppDeps> = {}): Promise<Http> {
 const freshLimits = (over: Omit<RateLimitOptions, 'keyPrefix'> = {}): RateLimitOptions => ({ keyPrefix: `rl-test-${randomUUID()}`, ...over });
 
 const freshEmail = (name = 'camille') => `${name}.${randomUUID().slice(0, 8)}@example.test`;
-function freshSiret(): string {
-  const head = `9${Array.from({ length: 12 }, () => randomInt(10)).join('')}`;
-  for (let d = 0; d < 10; d++) if (checkSiret(`${head}${d}`).ok) return `${head}${d}`;
-  throw new Error('no check digit');
-}
 const PASSWORD = 'Tournesol-Vert-42!';
 const registration = (over: Record<string, unknown> = {}) => ({
   siret: freshSiret(),

@@ -11,7 +11,7 @@
  *    organisation and quote, with bodies that are valid, so the 404 is the tenant check; A's resources are unchanged.
  * 4. What is outside the table: the console's static files, the 404 fallback, the codec server (in the table here).
  */
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRoutes, type AppDeps } from '../../api/app.js';
 import { codecRoutes } from '../../api/routes/codec.js';
@@ -22,10 +22,9 @@ import { createUser, upsertOrganisation } from '../../db/accounts.js';
 import { hashPassword } from '../../db/passwords.js';
 import type { OrderView } from '../../domain/order.js';
 import { ROLES, type Role } from '../../domain/roles.js';
-import { checkSiret } from '../../domain/rules/siret.js';
 import { minimalPdf } from '../documents/fixtures.js';
 import { Driver } from '../workflows/drive.js';
-import { startTestStack, type Account, type TestStack } from '../support.js';
+import { type Account, freshSiret, startTestStack, type TestStack } from '../support.js';
 
 type Tenant =
   /** Not about any organisation's data: public, CA staff only, or the CA's administration. */
@@ -153,13 +152,6 @@ const keyOf = (r: Pick<AnyRoute, 'method' | 'path'>): string => `${r.method.toUp
 const normalised = (a: 'public' | readonly string[]): 'public' | string[] => (a === 'public' ? a : [...a].sort());
 /** POST and PATCH take a body; GET does not. */
 const takesBody = (r: Pick<AnyRoute, 'method'>): boolean => r.method !== 'get';
-
-/** A SIRET no other test file uses (they share the run's database): 13 random digits and the Luhn digit. */
-function freshSiret(): string {
-  const head = `8${Array.from({ length: 12 }, () => randomInt(10)).join('')}`;
-  for (let d = 0; d < 10; d++) if (checkSiret(`${head}${d}`).ok) return `${head}${d}`;
-  throw new Error('no check digit');
-}
 
 interface Problem {
   type?: string;

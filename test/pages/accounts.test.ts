@@ -4,14 +4,13 @@
  * forgotten password's round trip; the forgotten username; English one click away. Every page passes axe-core and
  * fits a 360 px phone.
  */
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setPassword } from '../../db/passwords.js';
-import { checkSiret } from '../../domain/rules/siret.js';
 import { startProvidersStack } from '../fakes/providers.js';
 import type { FakeSmtp, ReceivedMail } from '../fakes/smtp.js';
-import type { TestStack } from '../support.js';
+import { freshSiret, type TestStack } from '../support.js';
 import { expectAccessible, expectFitsPhone, launchBrowser, openPage, PHONE, poll, screenshot, type OpenPage } from './browser.js';
 
 let stack: TestStack;
@@ -28,11 +27,6 @@ beforeAll(async () => {
   };
 });
 
-function freshSiret(): string {
-  const head = `8${Array.from({ length: 12 }, () => randomInt(10)).join('')}`;
-  for (let d = 0; d < 10; d++) if (checkSiret(`${head}${d}`).ok) return `${head}${d}`;
-  throw new Error('no check digit');
-}
 const PASSWORD = 'Mirabelle-Carillon-Lorraine-7';
 
 const templateOf = (m: ReceivedMail): string | undefined => m.parsed.headers.get('x-certflow-template') as string | undefined;

@@ -11,14 +11,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setPassword } from '../../db/passwords.js';
 import type { OrderView } from '../../domain/order.js';
-import { checkSiret } from '../../domain/rules/siret.js';
 import { openssl } from '../ca/support.js';
-import { rgsStarOrder, startTestStack, type Account, type TestStack } from '../support.js';
+import { type Account, freshSiret, rgsStarOrder, startTestStack, type TestStack } from '../support.js';
 import { DESKTOP, expectAccessible, expectFitsPhone, launchBrowser, openPage, PHONE, poll, screenshot } from './browser.js';
 
 let stack: TestStack;
@@ -37,13 +36,6 @@ beforeAll(async () => {
 
 const PASSWORD = 'Quetsche-Bergamote-Nancy-54';
 const ORDER_PAGE = /\/orders\/([0-9a-f-]{36})$/;
-
-/** Each test its own organisation: the database is the run's, shared with other files. */
-function freshSiret(): string {
-  const head = `7${Array.from({ length: 12 }, () => randomInt(10)).join('')}`;
-  for (let d = 0; d < 10; d++) if (checkSiret(`${head}${d}`).ok) return `${head}${d}`;
-  throw new Error('no check digit');
-}
 
 /** Intl writes narrow no-break spaces in amounts: compare texts with plain spaces. */
 const plain = (s: string | null): string => (s ?? '').replace(/\s+/g, ' ').trim();

@@ -3,14 +3,13 @@
  * told beside its field), reads the people, invites a future holder who gets the activation mail; a customer of the
  * same organisation reads the profile and cannot change it. axe-core and 360 px on each state.
  */
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setPassword } from '../../db/passwords.js';
-import { checkSiret } from '../../domain/rules/siret.js';
 import { startProvidersStack } from '../fakes/providers.js';
 import type { FakeSmtp } from '../fakes/smtp.js';
-import type { Account, TestStack } from '../support.js';
+import { type Account, freshSiret, type TestStack } from '../support.js';
 import { expectAccessible, expectFitsPhone, launchBrowser, openPage, PHONE, poll, screenshot } from './browser.js';
 
 let stack: TestStack;
@@ -27,12 +26,6 @@ beforeAll(async () => {
     await started.close();
   };
 });
-
-function freshSiret(): string {
-  const head = `7${Array.from({ length: 12 }, () => randomInt(10)).join('')}`;
-  for (let d = 0; d < 10; d++) if (checkSiret(`${head}${d}`).ok) return `${head}${d}`;
-  throw new Error('no check digit');
-}
 
 async function signIn(page: Page, account: Account): Promise<void> {
   await setPassword(stack.db, account.user.id, PASSWORD);

@@ -6,20 +6,19 @@
  * downloads the certificate, which verifies against the chain. The order is then in GET /v1/orders and its timeline
  * like any other.
  */
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setPassword } from '../../db/passwords.js';
 import { DOCUMENT_LABELS } from '../../domain/catalog.js';
 import type { OrderView } from '../../domain/order.js';
-import { checkSiret } from '../../domain/rules/siret.js';
 import { openssl, pemBlocks } from '../ca/support.js';
 import { minimalPdf } from '../documents/fixtures.js';
 import { startFakeDns, type FakeDns } from '../fakes/dns.js';
 import { startProvidersStack } from '../fakes/providers.js';
 import type { FakeSmtp } from '../fakes/smtp.js';
-import type { Account, TestStack } from '../support.js';
+import { type Account, freshSiret, type TestStack } from '../support.js';
 import { expectAccessible, expectFitsPhone, launchBrowser, openPage, PHONE, poll } from './browser.js';
 
 let stack: TestStack;
@@ -42,12 +41,6 @@ beforeAll(async () => {
     await dns.close();
   };
 }, 60_000);
-
-function freshSiret(): string {
-  const head = `6${Array.from({ length: 12 }, () => randomInt(10)).join('')}`;
-  for (let d = 0; d < 10; d++) if (checkSiret(`${head}${d}`).ok) return `${head}${d}`;
-  throw new Error('no check digit');
-}
 
 async function signIn(page: Page, email: string, next: string): Promise<void> {
   await page.getByLabel('Adresse électronique').fill(email);
