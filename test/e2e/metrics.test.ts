@@ -11,6 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { count } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import express from 'express';
+import { countedActivities, workerMetrics } from '../../activities/metrics.js';
+import { createMetrics } from '../../api/metrics.js';
+import { listen, closeServer } from '../../api/server.js';
 import { orders } from '../../db/schema.js';
 import { resolvePrometheus, type ResolvedPrometheus } from '../../scripts/prometheus.js';
 import { createMigratedDatabase, dropDatabase, freePort } from '../../scripts/scratch.js';
@@ -26,6 +30,7 @@ let workDir: string;
 let prometheus: ChildProcess | undefined;
 let prometheusUrl: string;
 let orderId: string;
+let driver: Driver;
 let prometheusLog = '';
 
 interface Sample {
@@ -70,7 +75,7 @@ beforeAll(async () => {
   adminUrl.pathname = '/postgres';
   ownDatabase = { adminUrl: adminUrl.toString(), name: `certflow_metrics_${randomBytes(6).toString('hex')}` };
   stack = await startTestStack({ databaseUrl: await createMigratedDatabase(ownDatabase.adminUrl, ownDatabase.name) });
-  const driver = new Driver(stack, { holder: await stack.account('customer'), ra: await stack.account('ra_operator'), dra: await stack.account('dra_operator') });
+  driver = new Driver(stack, { holder: await stack.account('customer'), ra: await stack.account('ra_operator'), dra: await stack.account('dra_operator') });
   orderId = (await driver.create('ID_RGS_STAR')).id;
   await driver.get(orderId);
 
@@ -142,4 +147,51 @@ describe('/metrics', () => {
     const [up] = await samplesOf('up{job="certflow-api"}');
     expect(up?.value[1]).toBe('1');
   }, 60_000);
+
+  it('counts an order waiting on the RA beyond the SLA as stuck, and its submission as a stage', async () => {
+    const order = await driver.get(orderId);
+    expect((await driver.completeAndSubmit(order)).waitingOn).toBe('ra');
+    // The test stack's SLA is the default, two days: nothing is stuck yet.
+    expect(await scrape()).toMatch(/^certflow_orders_stuck\{waiting_on="ra"\} 0$/m);
+    const text = await scrape();
+    expect(text).toMatch(/^certflow_order_stage_seconds_count\{stage="submit"\} 1$/m);
+    expect(text).toMatch(/^certflow_order_stage_seconds_bucket\{stage="submit",le="\+Inf"\} 1$/m);
+
+    // The same read model under a one-millisecond SLA, behind METRICS_TOKEN.
+    const metrics = createMetrics({ db: stack.db, stuckOrderSlaMs: 1, token: 'scrape-secret' });
+    const app = express();
+    app.get('/metrics', metrics.handler);
+    const server = await listen(app, '127.0.0.1', 0);
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/metrics`;
+    try {
+      expect((await fetch(url)).status).toBe(401);
+      expect((await fetch(url, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+      const res = await fetch(url, { headers: { authorization: 'Bearer scrape-secret' } });
+      expect(res.status).toBe(200);
+      const body = await res.text();
+      expect(body).toMatch(/^certflow_orders_stuck\{waiting_on="ra"\} 1$/m);
+      expect(body).toMatch(/^certflow_orders_stuck\{waiting_on="dra"\} 0$/m);
+    } finally {
+      await closeServer(server);
+    }
+  }, 60_000);
+});
+
+describe("the worker's counters", () => {
+  it('count each failed attempt by activity, and messages sent or failed by channel', async () => {
+    let fail = true;
+    const acts = countedActivities({
+      sendUnlockCode: () => (fail ? Promise.reject(new Error('provider down')) : Promise.resolve({ digest: 'x' })),
+      personaliseToken: () => Promise.reject(new Error('token jammed')),
+    });
+    await expect(acts.sendUnlockCode()).rejects.toThrow('provider down');
+    await expect(acts.personaliseToken()).rejects.toThrow('token jammed');
+    fail = false;
+    await expect(acts.sendUnlockCode()).resolves.toEqual({ digest: 'x' });
+    const text = await workerMetrics.metrics();
+    expect(text).toMatch(/^certflow_activity_failures_total\{activity="sendUnlockCode"\} 1$/m);
+    expect(text).toMatch(/^certflow_activity_failures_total\{activity="personaliseToken"\} 1$/m);
+    expect(text).toMatch(/^certflow_messages_total\{channel="sms",result="failed"\} 1$/m);
+    expect(text).toMatch(/^certflow_messages_total\{channel="sms",result="sent"\} 1$/m);
+  });
 });
