@@ -14,7 +14,7 @@ import { asc, desc, gt, sql } from 'drizzle-orm';
 import type { Database } from './client.js';
 import { auditLog } from './schema.js';
 
-export const AUDIT_KINDS = ['decision', 'refused', 'document', 'message', 'certificate'] as const;
+export const AUDIT_KINDS = ['decision', 'refused', 'document', 'message', 'certificate', 'archive'] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
 export const GENESIS_HASH = '0'.repeat(64);

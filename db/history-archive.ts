@@ -39,8 +39,8 @@ export interface ArchivedRun extends RunKey {
 
 export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
-/** The audit log's kind for an archived history (db/audit-log.ts AUDIT_KINDS does not list it yet). */
-const ARCHIVE_KIND = 'archive' as AuditKind;
+/** The audit log's kind for an archived history. */
+const ARCHIVE_KIND: AuditKind = 'archive';
 
 class AlreadyArchived extends Error {}
 
