@@ -115,6 +115,9 @@ export async function startFaultStack(opts: StackOptions): Promise<FaultStack> {
 
   const workerEnv: NodeJS.ProcessEnv = {
     ...process.env,
+    // Several workers run on this one machine: none binds a metrics port (0 turns both off), or the second fails.
+    WORKER_METRICS_PORT: '0',
+    TEMPORAL_METRICS_PORT: '0',
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: temporalAddress,
     MASTER_KEY: inject('masterKey'),
