@@ -137,7 +137,7 @@ function cliType(type: string): string {
 
 describe('docker-compose.yml', () => {
   it('declares the production topology', () => {
-    for (const name of ['postgres', 'temporal', 'temporal-setup', 'temporal-ui', 'migrate', 'api', 'worker']) {
+    for (const name of ['postgres', 'temporal', 'temporal-setup', 'temporal-ui', 'migrate', 'api', 'worker', 'prometheus']) {
       expect(serviceNames, `service ${name}`).toContain(name);
     }
   });
@@ -287,6 +287,23 @@ describe('docker-compose.yml', () => {
     expect(words(service('api').command).join(' ')).toContain('dist/api/main.js');
     expect(words(service('worker').command).join(' ')).toContain('dist/worker/main.js');
     expect(words(service('migrate').command).join(' ')).toContain('dist/db/migrate.js');
+  });
+
+  it('runs a Prometheus that scrapes the API and the worker on their ports and loads the alert rules', () => {
+    const prometheus = service('prometheus');
+    const mount = (prometheus.volumes ?? []).map(String).find((v) => v.split(':')[1] === '/etc/prometheus');
+    expect(mount, 'prometheus mounts its folder at /etc/prometheus').toBeDefined();
+    const folder = `${root}${(mount ?? '').split(':')[0]?.replace(/^\.\//, '')}`;
+    const configFlag = words(prometheus.command).find((w) => w.startsWith('--config.file='));
+    expect(configFlag).toBe('--config.file=/etc/prometheus/prometheus.yml');
+    const scrape = parse(readFileSync(`${folder}/prometheus.yml`, 'utf8')) as {
+      rule_files: string[];
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    const targets = scrape.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets));
+    expect(targets).toEqual([`api:${loadConfig(environmentOf('api')).PORT}`, `worker:${loadConfig(environmentOf('worker')).WORKER_METRICS_PORT}`]);
+    for (const rules of scrape.rule_files) expect(existsSync(`${folder}/${rules}`), `rule file ${rules}`).toBe(true);
+    expect(Object.keys(prometheus.depends_on ?? {})).toEqual(expect.arrayContaining(['api', 'worker']));
   });
 });
 
