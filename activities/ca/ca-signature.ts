@@ -4,7 +4,7 @@
  */
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { CA_SIGNING_ALGORITHM, type LoadedCa } from './hierarchy.js';
-import { subtle, x509 } from './x509.js';
+import { subtle, x509 } from '../../lib/pki/x509.js';
 
 /** The AlgorithmIdentifier of CA signatures (ecdsa-with-SHA384), written in the TBS and beside the signature. */
 export function caSignatureAlgorithm(): AlgorithmIdentifier {

@@ -26,7 +26,7 @@ import { isRevocationReason, REVOCATION_REASON_CODES } from '../../domain/revoca
 import { caIdentity } from './ca-identity.js';
 import { caSignatureAlgorithm, serialBytes, signWithCa } from './ca-signature.js';
 import { wholeSeconds, type CaId, type LoadedCa } from './hierarchy.js';
-import { x509 } from './x509.js';
+import { x509 } from '../../lib/pki/x509.js';
 
 /** BR §4.9.7: a subscriber CRL's nextUpdate at most 10 days after thisUpdate; a week leaves margin to republish. */
 export const DEFAULT_CRL_VALIDITY_HOURS = 168;

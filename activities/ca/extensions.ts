@@ -8,7 +8,7 @@ import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } fr
 import { id_pe_qcStatements, QCStatement, QCStatements } from '@peculiar/asn1-x509-qualified';
 import type { CaId } from './hierarchy.js';
 import { caCertificateUrl, caCrlUrl, ocspUrl } from './urls.js';
-import { x509 } from './x509.js';
+import { x509 } from '../../lib/pki/x509.js';
 
 export const OID_QC_STATEMENTS = id_pe_qcStatements;
 

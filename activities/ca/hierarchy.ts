@@ -13,7 +13,7 @@ import { revocationPointers } from './extensions.js';
 import { ANY_POLICY, CABF_POLICY, ETSI_POLICY, OWN_POLICY } from './policies.js';
 import { sealPrivateKey, unsealSigningKey } from './sealed-keys.js';
 import { randomSerial } from './serial.js';
-import { subtle, x509, type CryptoKey } from './x509.js';
+import { subtle, x509, type CryptoKey } from '../../lib/pki/x509.js';
 
 /** ECDSA P-384 with SHA-384 for every CA: the issuing CAs sign for years, the stronger curve costs nothing here. */
 export const CA_KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-384' } as const;

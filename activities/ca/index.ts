@@ -22,7 +22,6 @@ export {
   profileFor,
   type CertificateProfile,
   type KeyType,
-  type ProfileKind,
   type SanRule,
   type ValidityRule,
 } from './profiles.js';

@@ -14,8 +14,8 @@ import { CA_SIGNATURE_BYTES, CA_SIGNING_ALGORITHM, isCaId, wholeSeconds, type Hi
 import { checkRequestedNames, lintRequest, lintTbs, readSubjectKey } from './lint.js';
 import { leafExtensions, notAfterFor, profileFor, type CertificateProfile } from './profiles.js';
 import { randomSerial } from './serial.js';
-import { subjectFields, subjectString, type SubjectField } from './subject.js';
-import { x509 } from './x509.js';
+import { subjectFields, subjectString, type SubjectField } from '../../lib/pki/subject.js';
+import { x509 } from '../../lib/pki/x509.js';
 
 export interface IssueRequest {
   readonly issuanceKey: string;

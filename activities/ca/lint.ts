@@ -5,14 +5,14 @@
  */
 import { checkDnsName } from '../../domain/rules/fqdn.js';
 import { checkSiret } from '../../domain/rules/siret.js';
-import { checkPublicKey } from './csr.js';
+import { checkPublicKey } from '../../lib/pki/csr.js';
 import { crlDistributionUrls, ETSI_QCS, OID_QC_STATEMENTS, pdsUrl, readQcStatements } from './extensions.js';
 import type { LoadedCa } from './hierarchy.js';
-import { maxValidityDays, validityDaysOf, type CertificateProfile, type KeyType, type ProfileKind } from './profiles.js';
+import { maxValidityDays, validityDaysOf, type CertificateProfile, type KeyType } from './profiles.js';
 import { SERIAL_BYTES } from './serial.js';
-import { parsedSubject, type SubjectAttribute, type SubjectField } from './subject.js';
+import { parsedSubject, type ProfileKind, type SubjectAttribute, type SubjectField } from '../../lib/pki/subject.js';
 import { caCertificateUrl, caCrlUrl, ocspUrl } from './urls.js';
-import { x509 } from './x509.js';
+import { x509 } from '../../lib/pki/x509.js';
 
 /** RFC 5280 upper bounds (ub-common-name, ub-locality-name, ub-organization-name, ub-organizational-unit-name). */
 const UPPER_BOUNDS: Partial<Record<SubjectAttribute, number>> = { CN: 64, L: 128, O: 64, OU: 64 };
@@ -21,7 +21,7 @@ const MAILBOX = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-/** The attributes of each subject layout, in order (subject.ts builds them). */
+/** The attributes of each subject layout, in order (lib/pki/subject.ts builds them). */
 const SUBJECT_LAYOUTS: Readonly<Record<ProfileKind, readonly SubjectAttribute[]>> = {
   person: ['C', 'O', 'OU', 'organizationIdentifier', 'SN', 'G', 'CN'],
   tls: ['C', 'L', 'O', 'CN'],
@@ -63,7 +63,7 @@ export interface SubjectKey {
 }
 
 /**
- * The certified key: SPKI DER (base64), under the same key rules as a customer's CSR (csr.ts: algorithms and curves,
+ * The certified key: SPKI DER (base64), under the same key rules as a customer's CSR (lib/pki/csr.ts: algorithms and curves,
  * RSA size and exponent, weak moduli, points on their curve), so a key reaching the CA by another path gets no less.
  */
 export function readSubjectKey(spkiBase64: string): SubjectKey | { problem: string } {

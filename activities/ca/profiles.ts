@@ -1,6 +1,6 @@
 /**
  * Certificate profiles of every product: which CA signs it and what the certificate says besides its subject and key.
- * One place for these facts; the subject layouts are in subject.ts, the policy OIDs in policies.ts and the checks
+ * One place for these facts; the subject layouts are in lib/pki/subject.ts, the policy OIDs in policies.ts and the checks
  * against a profile in lint.ts.
  */
 import { PRODUCT_CODES, type ProductCode } from '../../domain/catalog.js';
@@ -8,12 +8,10 @@ import { validityPeriodAt } from '../../domain/rules/validity.js';
 import { qualifiedSignatureStatements, revocationPointers } from './extensions.js';
 import type { CaFamily, CaId, LoadedCa } from './hierarchy.js';
 import { CA_POLICY_ARC, CABF_POLICY, ETSI_POLICY, OWN_POLICY } from './policies.js';
-import { x509 } from './x509.js';
+import type { ProfileKind } from '../../lib/pki/subject.js';
+import { x509 } from '../../lib/pki/x509.js';
 
 export { CA_POLICY_ARC, CABF_POLICY, ETSI_POLICY, OWN_POLICY };
-
-/** Also the subject layout (subject.ts): a person, a TLS server, a client-authenticating server, an e-seal. */
-export type ProfileKind = 'person' | 'tls' | 'server_client' | 'seal';
 
 export type KeyType = 'ec' | 'rsa';
 

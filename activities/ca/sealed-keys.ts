@@ -3,7 +3,7 @@
  * data, so a sealed key copied into another row does not open there. In memory they become non-extractable CryptoKeys.
  */
 import { seal, unseal } from '../../config/secrets.js';
-import { subtle, type CryptoKey } from './x509.js';
+import { subtle, type CryptoKey } from '../../lib/pki/x509.js';
 
 export async function sealPrivateKey(sealingKey: Buffer, purpose: string, privateKey: CryptoKey): Promise<string> {
   const pkcs8 = Buffer.from(await subtle.exportKey('pkcs8', privateKey));

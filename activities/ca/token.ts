@@ -11,7 +11,7 @@ import type { Database } from '../../db/client.js';
 import { tokens } from '../../db/schema.js';
 import { CA_FAILURE, refuse } from './errors.js';
 import { sealPrivateKey } from './sealed-keys.js';
-import { subtle, toBase64 } from './x509.js';
+import { subtle, toBase64 } from '../../lib/pki/x509.js';
 
 export interface TokenAdapter {
   /** Generates the token's key pair and unlock PIN; a retry under the same key returns the same token. */

@@ -1,6 +1,6 @@
 /**
  * A CSR checked without ordering (SPEC §9: "the CSR pasted and verified: names and key read back"): the same rules as
- * POST /v1/orders (activities/ca/csr.ts checkCsr, then the key not already certified nor compromised), answered with
+ * POST /v1/orders (lib/pki/csr.ts checkCsr, then the key not already certified nor compromised), answered with
  * the names and key read from it, or the same 422 problem the order would get, so that a page shows the rule before
  * the customer orders.
  */

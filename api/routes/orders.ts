@@ -5,7 +5,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { getOrganisation, getUser, type User } from '../../db/accounts.js';
 import type { Database } from '../../db/client.js';
-import { checkCsr } from '../../activities/ca/csr.js';
+import { checkCsr } from '../../lib/pki/csr.js';
 import { keyInUse } from '../../db/certificates.js';
 import { claimIdempotencyKey, getOrderRow, listOrderRows } from '../../db/orders.js';
 import { activePartnerTerms } from '../../db/partner-codes.js';

@@ -28,9 +28,9 @@ import { createCaWithInternals } from '../../activities/ca/ca.js';
 import { caKeyPurpose, CA_KEY_ALGORITHM, CA_SIGNING_ALGORITHM, type CaId, type Hierarchy } from '../../activities/ca/hierarchy.js';
 import { PROFILES, type CertificateProfile, type KeyType } from '../../activities/ca/profiles.js';
 import { randomSerial } from '../../activities/ca/serial.js';
-import { subjectFields, subjectString } from '../../activities/ca/subject.js';
+import { subjectFields, subjectString } from '../../lib/pki/subject.js';
 import { caCertificateUrl, caCrlUrl, ocspUrl } from '../../activities/ca/urls.js';
-import { x509 } from '../../activities/ca/x509.js';
+import { x509 } from '../../lib/pki/x509.js';
 import type { IssueRequest } from '../../activities/ca/issue.js';
 import { loadSecrets, unseal } from '../../config/secrets.js';
 import { createUser, upsertOrganisation } from '../../db/accounts.js';
@@ -338,7 +338,7 @@ function caLane(dir: string, ca: OpensslCa): { config: string; certs: string } {
   writeFileSync(join(db, 'index.txt'), '');
   writeFileSync(join(db, 'serial'), '01\n');
   const config = join(dir, 'ca.cnf');
-  // The policy lists every attribute of both subject layouts (subject.ts) as optional: without it openssl ca drops them.
+  // The policy lists every attribute of both subject layouts (lib/pki/subject.ts) as optional: without it openssl ca drops them.
   writeFileSync(
     config,
     `[ ca ]

@@ -8,7 +8,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { createCaWithInternals } from '../../activities/ca/ca.js';
 import { lintTbs, readSubjectKey } from '../../activities/ca/lint.js';
-import { x509 } from '../../activities/ca/x509.js';
+import { x509 } from '../../lib/pki/x509.js';
 import {
   CA_POLICY_ARC,
   CABF_POLICY,

@@ -93,7 +93,7 @@ export const newOrder = {
     ownerName: 'Nom du propriétaire des noms de domaine',
     ownerHint: 'Tel qu’il apparaît dans l’annuaire du domaine (whois) ; son justificatif sera demandé.',
   },
-  /** Each rule of the CSR check (activities/ca/csr.ts, domain/rules/fqdn.ts), in words. */
+  /** Each rule of the CSR check (lib/pki/csr.ts, domain/rules/fqdn.ts), in words. */
   csrProblems: {
     'csr-required': 'Ce certificat est émis pour votre propre clé : collez sa CSR.',
     'csr-unreadable': 'Ce texte n’est pas une demande de certificat lisible : collez le bloc PEM complet, de « -----BEGIN CERTIFICATE REQUEST----- » à la ligne « -----END… ».',

@@ -13,8 +13,10 @@
  *   an e-seal's CN is the organisation's name (ETSI EN 319 412-3 §4.2.1).
  * The e-mail address of a person goes in the SAN only (emailAddress in the DN is deprecated, RFC 5280 §4.1.2.6).
  */
-import type { ProfileKind } from './profiles.js';
 import { x509 } from './x509.js';
+
+/** A certificate profile's kind, and so its subject layout: a person, a TLS server, a client-authenticating server, an e-seal. */
+export type ProfileKind = 'person' | 'tls' | 'server_client' | 'seal';
 
 export const OID_ORGANIZATION_IDENTIFIER = '2.5.4.97';
 
