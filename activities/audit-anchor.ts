@@ -4,7 +4,8 @@
  * the table. A finding is returned, not thrown: the history records it, and retrying would not change it.
  */
 import type { Database } from '../db/client.js';
-import { verifyAuditChain, type AuditFinding, type AuditHead } from '../db/audit-log.js';
+import { verifyAuditChain, type AuditFinding } from '../db/audit-log.js';
+import type { AuditHead } from '../domain/audit.js';
 
 /** What one anchoring round records in the workflow's history. */
 export interface AuditAnchorRecord {

@@ -8,8 +8,9 @@ import { optionalTsToDate } from '@temporalio/common/lib/time.js';
 // A CommonJS module whose named exports Node's ESM loader cannot see (npm run start:api): take them from its default export.
 import proto from '@temporalio/proto';
 import type { AuditAnchorRecord } from '../activities/audit-anchor.js';
-import type { AuditAnchor, AuditHead } from '../db/audit-log.js';
-import { codecsOf, decodeHistory } from '../worker/replay.js';
+import type { AuditAnchor } from '../db/audit-log.js';
+import type { AuditHead } from '../domain/audit.js';
+import { codecsOf, decodeHistory } from '../lib/history/read.js';
 import { ANCHOR_ACTIVITY, AUDIT_ANCHOR_ID, type auditAnchorWorkflow } from '../workflows/audit-anchor.js';
 
 const EventType = proto.temporal.api.enums.v1.EventType;

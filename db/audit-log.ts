@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { asc, desc, gt, sql } from 'drizzle-orm';
 import type { Database } from './client.js';
 import { auditLog } from './schema.js';
+import type { AuditHead } from '../domain/audit.js';
 
 export const AUDIT_KINDS = ['decision', 'refused', 'document', 'message', 'certificate', 'archive'] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
@@ -29,12 +30,6 @@ export interface AuditEntry {
   readonly actorRole?: string | null;
   readonly action: string;
   readonly detail?: Record<string, unknown>;
-}
-
-/** A row of the chain named by its seq and hash: the head a verification returns, or an anchor kept from one. */
-export interface AuditHead {
-  readonly seq: number;
-  readonly hash: string;
 }
 
 /** A head kept outside the table, and where it was kept: the verify request, a Temporal history. */

@@ -9,7 +9,7 @@
  */
 import { condition, continueAsNew, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { AuditAnchorActivities } from '../activities/audit-anchor.js';
-import type { AuditHead } from '../db/audit-log.js';
+import type { AuditHead } from '../domain/audit.js';
 
 const act = proxyActivities<AuditAnchorActivities>({
   startToCloseTimeout: '10 minutes',

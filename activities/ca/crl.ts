@@ -25,7 +25,8 @@ import { certificates, crls } from '../../db/schema.js';
 import { isRevocationReason, REVOCATION_REASON_CODES } from '../../domain/revocation.js';
 import { caIdentity } from './ca-identity.js';
 import { caSignatureAlgorithm, serialBytes, signWithCa } from './ca-signature.js';
-import { wholeSeconds, type CaId, type LoadedCa } from './hierarchy.js';
+import type { CaId } from '../../lib/pki/ca-ids.js';
+import { wholeSeconds, type LoadedCa } from './hierarchy.js';
 import { x509 } from '../../lib/pki/x509.js';
 
 /** BR §4.9.7: a subscriber CRL's nextUpdate at most 10 days after thisUpdate; a week leaves margin to republish. */

@@ -6,8 +6,8 @@
  */
 import { AsnArray, AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculiar/asn1-schema';
 import { id_pe_qcStatements, QCStatement, QCStatements } from '@peculiar/asn1-x509-qualified';
-import type { CaId } from './hierarchy.js';
-import { caCertificateUrl, caCrlUrl, ocspUrl } from './urls.js';
+import type { CaId } from '../../lib/pki/ca-ids.js';
+import { caCertificateUrl, caCrlUrl, ocspUrl } from '../../lib/pki/urls.js';
 import { x509 } from '../../lib/pki/x509.js';
 
 export const OID_QC_STATEMENTS = id_pe_qcStatements;

@@ -9,6 +9,7 @@ import { eq } from 'drizzle-orm';
 import type { Secrets } from '../../config/secrets.js';
 import type { Database } from '../../db/client.js';
 import { certificateAuthorities } from '../../db/schema.js';
+import { CA_FAMILIES, type CaFamily, type CaId } from '../../lib/pki/ca-ids.js';
 import { revocationPointers } from './extensions.js';
 import { ANY_POLICY, CABF_POLICY, ETSI_POLICY, OWN_POLICY } from './policies.js';
 import { sealPrivateKey, unsealSigningKey } from './sealed-keys.js';
@@ -20,12 +21,6 @@ export const CA_KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-384' } as const;
 export const CA_SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-384' } as const;
 /** Raw r‖s length of a P-384 signature, for the placeholder signature of a to-be-signed certificate. */
 export const CA_SIGNATURE_BYTES = 96;
-
-export const CA_FAMILIES = ['tls', 'persons', 'seals'] as const;
-export type CaFamily = (typeof CA_FAMILIES)[number];
-export const CA_IDS = ['tls-root', 'tls-issuing', 'persons-root', 'persons-issuing', 'seals-root', 'seals-issuing'] as const;
-export type CaId = (typeof CA_IDS)[number];
-export const isCaId = (id: string): id is CaId => (CA_IDS as readonly string[]).includes(id);
 
 interface CaSpec {
   readonly id: CaId;

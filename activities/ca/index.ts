@@ -5,8 +5,7 @@
 import { createCaWithInternals, type Ca, type CaDeps } from './ca.js';
 
 export type { Ca, CaCertificate, CaDeps } from './ca.js';
-export { CA_FAMILIES, CA_IDS, isCaId, type CaFamily, type CaId, type Hierarchy, type LoadedCa } from './hierarchy.js';
-export { caCertificateUrl, caChainUrl, caCrlUrl, ocspUrl } from './urls.js';
+export type { Hierarchy, LoadedCa } from './hierarchy.js';
 export { pdsUrl } from './extensions.js';
 export type { IssueRequest, IssuedCertificate } from './issue.js';
 export { CA_FAILURE } from './errors.js';

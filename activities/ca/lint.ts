@@ -11,7 +11,7 @@ import type { LoadedCa } from './hierarchy.js';
 import { maxValidityDays, validityDaysOf, type CertificateProfile, type KeyType } from './profiles.js';
 import { SERIAL_BYTES } from './serial.js';
 import { parsedSubject, type ProfileKind, type SubjectAttribute, type SubjectField } from '../../lib/pki/subject.js';
-import { caCertificateUrl, caCrlUrl, ocspUrl } from './urls.js';
+import { caCertificateUrl, caCrlUrl, ocspUrl } from '../../lib/pki/urls.js';
 import { x509 } from '../../lib/pki/x509.js';
 
 /** RFC 5280 upper bounds (ub-common-name, ub-locality-name, ub-organization-name, ub-organizational-unit-name). */

@@ -6,7 +6,8 @@
 import { PRODUCT_CODES, type ProductCode } from '../../domain/catalog.js';
 import { validityPeriodAt } from '../../domain/rules/validity.js';
 import { qualifiedSignatureStatements, revocationPointers } from './extensions.js';
-import type { CaFamily, CaId, LoadedCa } from './hierarchy.js';
+import type { CaFamily, CaId } from '../../lib/pki/ca-ids.js';
+import type { LoadedCa } from './hierarchy.js';
 import { CA_POLICY_ARC, CABF_POLICY, ETSI_POLICY, OWN_POLICY } from './policies.js';
 import type { ProfileKind } from '../../lib/pki/subject.js';
 import { x509 } from '../../lib/pki/x509.js';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createCaWithInternals } from '../../activities/ca/ca.js';
 import { createCrlPublisher, type CrlPublisher } from '../../activities/ca/crl.js';
-import type { CaId } from '../../activities/ca/hierarchy.js';
+import type { CaId } from '../../lib/pki/ca-ids.js';
 import type { IssueRequest } from '../../activities/ca/issue.js';
 import { createOcspResponder, type OcspResponder } from '../../activities/ca/ocsp.js';
 import { createRevoker } from '../../activities/ca/revoke.js';

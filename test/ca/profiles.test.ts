@@ -8,6 +8,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { createCaWithInternals } from '../../activities/ca/ca.js';
 import { lintTbs, readSubjectKey } from '../../activities/ca/lint.js';
+import type { CaId } from '../../lib/pki/ca-ids.js';
 import { x509 } from '../../lib/pki/x509.js';
 import {
   CA_POLICY_ARC,
@@ -17,7 +18,6 @@ import {
   PROFILES,
   profileFor,
   type Ca,
-  type CaId,
   type IssueRequest,
   type IssuedCertificate,
 } from '../../activities/ca/index.js';

@@ -22,7 +22,7 @@ import { and, eq, gte, inArray } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCaWithInternals } from '../../activities/ca/ca.js';
 import { createCrlPublisher } from '../../activities/ca/crl.js';
-import { CA_IDS, type CaId } from '../../activities/ca/hierarchy.js';
+import { CA_IDS, type CaId } from '../../lib/pki/ca-ids.js';
 import { createRevoker } from '../../activities/ca/revoke.js';
 import { payloadCodecFromSecrets } from '../../config/payload-codec.js';
 import type { Database, DatabaseHandle } from '../../db/client.js';
