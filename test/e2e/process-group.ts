@@ -51,12 +51,13 @@ export interface EmbeddedStack {
   dispose(): Promise<void>;
 }
 
-export async function embeddedStack(opts: { logLevel: string; withoutMasterKey?: boolean }): Promise<EmbeddedStack> {
+export async function embeddedStack(opts: { logLevel: string; withoutMasterKey?: boolean; env?: Record<string, string> }): Promise<EmbeddedStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'certflow-e2e-'));
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: opts.logLevel, TEMPORAL_CLI_PATH: inject('temporalCliPath') };
   delete env.DATABASE_URL;
   delete env.TEMPORAL_ADDRESS;
   if (opts.withoutMasterKey === true) delete env.MASTER_KEY;
+  Object.assign(env, opts.env);
   for (const name of ['PORT', 'TEMPORAL_DEV_PORT', 'TEMPORAL_UI_PORT', 'PGLITE_PORT']) env[name] = String(await freePort());
   let child: ChildProcess | undefined;
   let output = '';
