@@ -5,7 +5,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { logRequest, type Logger } from '../config/logger.js';
-import type { Services } from '../activities/services.js';
+import type { ApiServices } from '../activities/services.js';
 import type { Database } from '../db/client.js';
 import { DEFAULT_DEADLINES, type Deadlines } from '../domain/deadlines.js';
 import { acceptAccessTokens, accessTokens } from './auth.js';
@@ -14,7 +14,8 @@ import { webRoutes } from './web/routes.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { Problem, problemHandler } from './problem.js';
 import { RateLimits, type RateLimitOptions } from './rate-limits.js';
-import { ocspInternalErrorResponse } from '../activities/ca/ocsp.js';
+import type { CaId } from '../lib/pki/ca-ids.js';
+import { ocspInternalErrorResponse } from '../lib/pki/ocsp-status.js';
 import { caRoutes, MAX_OCSP_REQUEST_BYTES } from './routes/ca.js';
 import { authRoutes } from './routes/auth.js';
 import { catalogRoutes } from './routes/catalog.js';
@@ -37,7 +38,8 @@ import { mountRoutes, type AnyRoute } from './routing.js';
 export interface AppDeps {
   readonly db: Database;
   readonly temporal: Client;
-  readonly services: Pick<Services, 'blobs' | 'ca' | 'unlockKey' | 'secrets' | 'notifier'>;
+  /** The worker's full Services fit too (tests share one set); the API's own are createApiServices's. */
+  readonly services: Pick<ApiServices, 'blobs' | 'ca' | 'unlockKey' | 'secrets' | 'notifier'>;
   readonly taskQueue: string;
   readonly log: Logger;
   readonly publicBaseUrl: string;
@@ -117,8 +119,9 @@ export function createRoutes(
     }),
     ...caRoutes({
       caCertificates: () => deps.services.ca.caCertificates(),
-      chainPem: (caId) => deps.services.ca.chainPem({ caId: caId as never }),
-      currentCrl: (caId) => deps.services.ca.currentCrl(caId as never),
+      // caRoutes asks for a CA it found in caCertificates() only, so the id is one of ours.
+      chainPem: (caId) => deps.services.ca.chainPem({ caId: caId as CaId }),
+      currentCrl: (caId) => deps.services.ca.currentCrl(caId as CaId),
       ocspRespond: (request) => deps.services.ca.ocspRespond(request),
       ocspInternalError: ocspInternalErrorResponse,
     }),

@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
 import { dataConverterFor, payloadCodecFromSecrets } from '../config/payload-codec.js';
-import { createServices } from '../activities/services.js';
+import { createApiServices } from '../activities/services.js';
 import { openDatabase } from '../db/client.js';
 import { createApp, readinessChecks } from './app.js';
 import { ensureHistoryArchive } from '../worker/replay.js';
@@ -19,7 +19,8 @@ if (config.TEMPORAL_ADDRESS === undefined || config.DATABASE_URL === undefined) 
 }
 const database = await openDatabase(config);
 const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-const services = await createServices(config, database.db);
+// The read-only CA view, never the issuer: the worker alone creates the hierarchy and signs certificates.
+const services = createApiServices(config, database.db);
 const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(payloadCodecFromSecrets(services.secrets)) });
 const app = createApp({
   db: database.db,

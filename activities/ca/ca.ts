@@ -1,16 +1,14 @@
 /** The CA assembled from its parts; index.ts exposes only the Ca interface. */
-import { eq } from 'drizzle-orm';
 import type { Secrets } from '../../config/secrets.js';
 import type { Database } from '../../db/client.js';
-import { certificates } from '../../db/schema.js';
-import { CA_FAILURE, refuse } from './errors.js';
-import { CA_IDS, isCaId, type CaFamily, type CaId } from '../../lib/pki/ca-ids.js';
+import { CA_IDS, isCaId } from '../../lib/pki/ca-ids.js';
+import type { CaView } from '../../lib/pki/ca-view.js';
 import { ensureHierarchy, type Hierarchy } from './hierarchy.js';
 import { createIssuer, type IssuedCertificate, type IssueRequest } from './issue.js';
 import { createCrlPublisher, type CrlInfo } from './crl.js';
-import { createOcspResponder } from './ocsp.js';
 import { createRevoker, type HoldRelease, type Revocation } from './revoke.js';
 import { createMockTokenAdapter } from './token.js';
+import { createCaView } from './view.js';
 
 export interface CaDeps {
   readonly db: Database;
@@ -21,7 +19,8 @@ export interface CaDeps {
   readonly publicBaseUrl: string;
 }
 
-export interface Ca {
+/** The whole CA, keys included: the worker's. The API holds its read-only part, CaView (view.ts). */
+export interface Ca extends CaView {
   /**
    * Creates the three families' roots (self-signed) and issuing CAs when absent; safe when several workers start at
    * once (one hierarchy in the end). Keys ECDSA P-384, stored PKCS#8 sealed with secrets.derive('ca-keys').
@@ -42,26 +41,8 @@ export interface Ca {
   revealPinOnce(req: { orderId: string }): Promise<string | undefined>;
   /** A new PIN for a blocked token, idempotent on resetKey (token.ts). */
   resetPin(req: { orderId: string; resetKey: string }): Promise<void>;
-  /** The CA's current CRL, DER (crl.ts: a fresh one is published when none is left with an hour to run). */
-  currentCrl(caId: CaId): Promise<Uint8Array>;
   /** Publishes a new CRL of every CA. */
   publishAllCrls(): Promise<CrlInfo[]>;
-  /** A DER OCSPResponse for a DER OCSPRequest (ocsp.ts); never throws on what the client sent. */
-  ocspRespond(request: Uint8Array): Promise<Uint8Array>;
-  /**
-   * PEM chain up to the root: with a serial, that certificate then its issuing CA and root (the full chain of an order);
-   * with a caId, that CA and its ancestors.
-   */
-  chainPem(req: { serial: string } | { caId: CaId }): Promise<string>;
-  /** Every CA of the hierarchy, roots first. */
-  caCertificates(): Promise<CaCertificate[]>;
-}
-
-export interface CaCertificate {
-  readonly id: CaId;
-  readonly family: CaFamily;
-  readonly parentId: CaId | null;
-  readonly pem: string;
 }
 
 /** The Ca and the halves of issuance, so a test can leave a reservation unsigned as a dying worker would. */
@@ -80,7 +61,7 @@ export function createCaWithInternals(deps: CaDeps) {
   const tokens = createMockTokenAdapter({ db: deps.db, secrets: deps.secrets, now });
   const revoker = createRevoker({ db: deps.db, now });
   const crls = createCrlPublisher({ db: deps.db, now, ca: async (id) => (await hierarchy()).ca(id) });
-  const ocsp = createOcspResponder({ db: deps.db, now, cas: async () => [...(await hierarchy()).cas.values()] });
+  const view = createCaView({ db: deps.db, now, signers: hierarchy });
   /** A status change shows in the CRL of the CA that issued the certificate at once, not at the next scheduled one. */
   const republish = async (issuingCa: string): Promise<void> => {
     if (!isCaId(issuingCa)) throw new Error(`a certificate names an unknown issuing CA ${issuingCa}`);
@@ -105,34 +86,17 @@ export function createCaWithInternals(deps: CaDeps) {
     },
     revealPinOnce: (req) => tokens.revealPinOnce(req),
     resetPin: (req) => tokens.resetPin(req),
-    currentCrl: async (caId) => (await crls.current(caId)).der,
     publishAllCrls: () => Promise.all(CA_IDS.map((caId) => crls.publish(caId))),
-    ocspRespond: (request) => ocsp.respond(request),
-    async chainPem(req) {
-      const h = await hierarchy();
-      const chain: string[] = [];
-      let caId: CaId | null;
-      if ('serial' in req) {
-        const [row] = await deps.db.select({ pem: certificates.pem, issuingCa: certificates.issuingCa }).from(certificates).where(eq(certificates.serial, req.serial));
-        if (row?.pem == null) throw refuse(CA_FAILURE.certificateNotFound, `no issued certificate ${req.serial}`);
-        if (!isCaId(row.issuingCa)) throw new Error(`certificate ${req.serial} names an unknown issuing CA ${row.issuingCa}`);
-        chain.push(row.pem);
-        caId = row.issuingCa;
-      } else {
-        caId = req.caId;
-      }
-      for (; caId !== null; caId = h.ca(caId).parentId) chain.push(h.ca(caId).pem);
-      return chain.map((pem) => `${pem.trim()}\n`).join('');
+    currentCrl: (caId) => view.currentCrl(caId),
+    ocspRespond: (request) => view.ocspRespond(request),
+    chainPem: async (req) => {
+      // The chain is read from the stored rows: the hierarchy is made first, as before, so a fresh CA has rows.
+      await hierarchy();
+      return view.chainPem(req);
     },
-    async caCertificates() {
-      const h = await hierarchy();
-      // Roots first, then the issuing CAs, each group in CA_IDS order.
-      const roots = CA_IDS.filter((id) => h.ca(id).parentId === null);
-      const ordered = [...roots, ...CA_IDS.filter((id) => !roots.includes(id))];
-      return ordered.map((id) => {
-        const { family, parentId, pem } = h.ca(id);
-        return { id, family, parentId, pem };
-      });
+    caCertificates: async () => {
+      await hierarchy();
+      return view.caCertificates();
     },
   };
   return { ca, hierarchy, reserveCertificate: async (req: IssueRequest) => (await issuer.reserve(req)).row };

@@ -101,17 +101,31 @@ export const caKeyPurpose = (caId: string): string => `ca-key:${caId}`;
 
 export const wholeSeconds = (date: Date): Date => new Date(Math.floor(date.getTime() / 1000) * 1000);
 
-export async function ensureHierarchy(deps: HierarchyDeps): Promise<Hierarchy> {
+/** The hierarchy, its missing CAs created first (a worker at its start). */
+export const ensureHierarchy = (deps: HierarchyDeps): Promise<Hierarchy> => buildHierarchy(deps, true);
+
+/**
+ * The stored hierarchy, its keys unsealed, never creating a CA: for a process that signs only what the hierarchy
+ * already certifies (OCSP answers, CRL refreshes) and must not race the worker into making one.
+ */
+export const loadHierarchy = (deps: Pick<HierarchyDeps, 'db' | 'secrets'>): Promise<Hierarchy> =>
+  buildHierarchy({ ...deps, now: () => new Date(), publicBaseUrl: '' }, false);
+
+async function buildHierarchy(deps: HierarchyDeps, create: boolean): Promise<Hierarchy> {
   const sealingKey = deps.secrets.derive('ca-keys');
   const loaded = await Promise.all(
     CA_FAMILIES.map(async (family) => {
       const spec = FAMILIES[family];
-      const root = await ensureCa(deps, sealingKey, family, spec.root, undefined);
-      const issuing = await ensureCa(deps, sealingKey, family, spec.issuing, root);
+      const root = await ensureCa(deps, sealingKey, family, spec.root, undefined, create);
+      const issuing = await ensureCa(deps, sealingKey, family, spec.issuing, root, create);
       return [root, issuing];
     }),
   );
-  const cas = new Map<CaId, LoadedCa>(loaded.flat().map((ca) => [ca.id, ca]));
+  return hierarchyOf(loaded.flat());
+}
+
+function hierarchyOf(list: readonly LoadedCa[]): Hierarchy {
+  const cas = new Map<CaId, LoadedCa>(list.map((ca) => [ca.id, ca]));
   return {
     cas,
     ca(id) {
@@ -122,8 +136,16 @@ export async function ensureHierarchy(deps: HierarchyDeps): Promise<Hierarchy> {
   };
 }
 
-async function ensureCa(deps: HierarchyDeps, sealingKey: Buffer, family: CaFamily, spec: CaSpec | IssuingCaSpec, parent: LoadedCa | undefined): Promise<LoadedCa> {
+async function ensureCa(
+  deps: HierarchyDeps,
+  sealingKey: Buffer,
+  family: CaFamily,
+  spec: CaSpec | IssuingCaSpec,
+  parent: LoadedCa | undefined,
+  create: boolean,
+): Promise<LoadedCa> {
   let row = await findCa(deps.db, spec.id);
+  if (row === undefined && !create) throw new Error(`CA ${spec.id} is not created yet (the worker creates the hierarchy at its first start)`);
   if (row === undefined) {
     const candidate = await newCa(deps, sealingKey, family, spec, parent);
     await deps.db.insert(certificateAuthorities).values(candidate).onConflictDoNothing({ target: certificateAuthorities.id });

@@ -4,7 +4,8 @@
  */
 import { createCaWithInternals, type Ca, type CaDeps } from './ca.js';
 
-export type { Ca, CaCertificate, CaDeps } from './ca.js';
+export type { Ca, CaDeps } from './ca.js';
+export type { CaCertificate, CaView } from '../../lib/pki/ca-view.js';
 export type { Hierarchy, LoadedCa } from './hierarchy.js';
 export { pdsUrl } from './extensions.js';
 export type { IssueRequest, IssuedCertificate } from './issue.js';

@@ -28,6 +28,7 @@ import { isRevocationReason, REVOCATION_REASON_CODES } from '../../domain/revoca
 import { caIdentity, digest } from './ca-identity.js';
 import { caSignatureAlgorithm, serialHex, signWithCa } from './ca-signature.js';
 import { wholeSeconds, type LoadedCa } from './hierarchy.js';
+import { encodeOcspResponse, ocspStatusOnly } from '../../lib/pki/ocsp-status.js';
 
 /** How long a response may be cached: a day, well within the BR's bound (§4.9.10: at most 10 days). */
 export const OCSP_VALIDITY_MS = 86_400_000;
@@ -75,16 +76,16 @@ export function createOcspResponder(deps: OcspResponderDeps): OcspResponder {
       try {
         request = AsnConvert.parse(requestDer, OCSPRequest);
       } catch {
-        return statusOnly(OCSPResponseStatus.malformedRequest);
+        return ocspStatusOnly(OCSPResponseStatus.malformedRequest);
       }
       const certIds = request.tbsRequest.requestList.map((r) => r.reqCert);
-      if (certIds.length === 0) return statusOnly(OCSPResponseStatus.malformedRequest);
+      if (certIds.length === 0) return ocspStatusOnly(OCSPResponseStatus.malformedRequest);
 
       const cas = await deps.cas();
       const issuers = certIds.map((certId) => cas.find((ca) => issued(ca, certId)));
       const signer = issuers[0];
       // One response has one signer: every CertID must name the same CA of ours.
-      if (signer === undefined || issuers.some((ca) => ca !== signer)) return statusOnly(OCSPResponseStatus.unauthorized);
+      if (signer === undefined || issuers.some((ca) => ca !== signer)) return ocspStatusOnly(OCSPResponseStatus.unauthorized);
 
       const serials = certIds.map((certId) => serialHex(certId.serialNumber));
       const known = await statuses(signer, serials, cas);
@@ -108,7 +109,7 @@ export function createOcspResponder(deps: OcspResponderDeps): OcspResponder {
         // The signer's certificate, so a client holding only the root can check the signature too.
         certs: [AsnConvert.parse(signer.certificate.rawData, Certificate)],
       });
-      return encode(
+      return encodeOcspResponse(
         new OCSPResponse({
           responseStatus: OCSPResponseStatus.successful,
           responseBytes: new ResponseBytes({ responseType: id_pkix_ocsp_basic, response: new OctetString(AsnConvert.serialize(basic)) }),
@@ -163,10 +164,3 @@ function certStatus(status: Status): CertStatus {
   }
 }
 
-const encode = (response: OCSPResponse): Uint8Array => new Uint8Array(AsnConvert.serialize(response));
-
-/** An unsuccessful response: a status and no body (§4.2.1). */
-const statusOnly = (status: OCSPResponseStatus): Uint8Array => encode(new OCSPResponse({ responseStatus: status }));
-
-/** For a transport that failed to reach the responder's answer (a database error): internalError, unsigned. */
-export const ocspInternalErrorResponse = (): Uint8Array => statusOnly(OCSPResponseStatus.internalError);
