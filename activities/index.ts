@@ -14,7 +14,7 @@ import type { Notifier } from './notify/index.js';
 import { orderMailMessage } from './order-mail.js';
 import { createOrderDbActivities } from './orders-db.js';
 import type { OrderActivities } from './types.js';
-import { unlockCodeDigest, unlockCodeFor } from './unlock-code.js';
+import { unlockCodeDigest, unlockCodeFor } from '../lib/unlock-code.js';
 
 export interface ActivityDeps {
   readonly db: Database;

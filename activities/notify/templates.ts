@@ -6,12 +6,12 @@ import { formatIban, postalAddressLines, type CaIdentity } from '../../config/ca
 import { CATALOG, DOCUMENT_LABELS, type DocumentType, type PaymentMethod, type ProductCode } from '../../domain/catalog.js';
 import type { ChecklistItem, DomainChallenge } from '../../domain/order.js';
 import { PAGES, pageLinks } from '../../domain/pages.js';
-import { formatDate, formatDays, formatDuration, formatEuros, formatPriceExVat, type Language } from './format.js';
+import { formatDate, formatDays, formatDuration, formatEuros, formatPriceExVat, type Language } from '../../lib/documents/format.js';
 import { action, code, fields, heading, lines, link, list, paragraph, rich, toHtml, toText, type Block, type Link, type Rich } from './mail-document.js';
-import { PAYMENT_METHOD_LABELS, buildOrderForm, orderFormFileName, type OrderSummary } from './order-form.js';
+import { PAYMENT_METHOD_LABELS, buildOrderForm, orderFormFileName, type OrderSummary } from '../../lib/documents/order-form.js';
 
-export type { Language } from './format.js';
-export type { OrderSummary } from './order-form.js';
+export type { Language } from '../../lib/documents/format.js';
+export type { OrderSummary } from '../../lib/documents/order-form.js';
 
 /** What every mail knows besides its data: who the CA is, and where its pages are (PUBLIC_BASE_URL). */
 export interface MailContext {

@@ -4,7 +4,7 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
-import { unlockCodeDigest } from '../../activities/unlock-code.js';
+import { unlockCodeDigest } from '../../lib/unlock-code.js';
 import { CsrCommandError, opensslReqCommand } from '../../lib/pki/csr.js';
 import { getCertificate, latestCertificateOfOrder, type CertificateRow } from '../../db/certificates.js';
 import type { Database } from '../../db/client.js';

@@ -5,7 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
-import { orderFormFileName, buildOrderForm } from '../../activities/notify/order-form.js';
+import { orderFormFileName, buildOrderForm } from '../../lib/documents/order-form.js';
 import { formatIban, postalAddressLines, type CaIdentity } from '../../config/ca-identity.js';
 import { getOrganisation, getUser } from '../../db/accounts.js';
 import { latestCertificateOfOrder } from '../../db/certificates.js';

@@ -2,7 +2,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { unlockCodeDigest } from '../../activities/unlock-code.js';
+import { unlockCodeDigest } from '../../lib/unlock-code.js';
 import type { BlobStore } from '../../db/blob-store.js';
 import { latestCertificateOfOrder } from '../../db/certificates.js';
 import type { Database } from '../../db/client.js';

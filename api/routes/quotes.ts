@@ -3,7 +3,7 @@
  * validity; read back as JSON or as the PDF to send to a purchasing department.
  */
 import { z } from 'zod';
-import { buildQuotePdf, quoteFileName, type QuoteDocument } from '../../activities/notify/quote-pdf.js';
+import { buildQuotePdf, quoteFileName, type QuoteDocument } from '../../lib/documents/quote-pdf.js';
 import type { CaIdentity } from '../../config/ca-identity.js';
 import type { Database } from '../../db/client.js';
 import { activePartnerTerms } from '../../db/partner-codes.js';

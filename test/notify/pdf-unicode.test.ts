@@ -6,8 +6,8 @@
 import { PDFDict, PDFDocument, PDFName } from 'pdf-lib';
 import { extractText, getDocumentProxy } from 'unpdf';
 import { describe, expect, it } from 'vitest';
-import { buildOrderForm } from '../../activities/notify/order-form.js';
-import { buildQuotePdf, type QuoteDocument } from '../../activities/notify/quote-pdf.js';
+import { buildOrderForm } from '../../lib/documents/order-form.js';
+import { buildQuotePdf, type QuoteDocument } from '../../lib/documents/quote-pdf.js';
 import { MAIL_CONTEXT, sampleOrder } from './support.js';
 
 const identity = MAIL_CONTEXT.identity;
