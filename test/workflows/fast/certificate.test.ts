@@ -111,6 +111,17 @@ describe('expiry', () => {
     near(Date.parse(final.updatedAt), life.notAfter);
     expect(certMails(life)).toHaveLength(3);
   });
+
+  it('sends no reminder dated before the certificate began: a 20-day certificate gets the 7-day one only', async () => {
+    const life = await startLife({ days: 20 });
+    expect((await state(life)).deadlines.map((x) => [x.kind, between(x.at, life.notAfter) / DAY_MS])).toEqual([
+      ['expiry_reminder', 7],
+      ['expiry', 0],
+    ]);
+    const final = await life.handle.result();
+    expect(final.status).toBe('expired');
+    expect(certMails(life).map((m) => m.extra.days)).toEqual([7]);
+  });
 });
 
 describe('revocation', () => {

@@ -247,8 +247,13 @@ describe('hold and release', () => {
 describe('cancellation', () => {
   /** Brings a new order to `stage`, through the actions a user takes. */
   async function orderAt(stage: OrderStatus): Promise<OrderRun> {
-    const product = stage === 'awaiting_face_to_face' || stage === 'awaiting_originals' || stage === 'originals_overdue' ? 'ID_RGS_2STAR' : 'ID_RGS_STAR';
-    const run = await OrderRun.start(stack, { product });
+    const byPost = stage === 'awaiting_face_to_face' || stage === 'awaiting_originals' || stage === 'originals_overdue';
+    const run = await OrderRun.start(
+      stack,
+      stage === 'awaiting_domain_validation'
+        ? { product: 'SSL', certificateRequest: { csrPem: '-----BEGIN CERTIFICATE REQUEST-----\n', publicKeySpki: 'spki', keyDescription: 'EC P-256', dnsNames: ['acme.test'] } }
+        : { product: byPost ? 'ID_RGS_2STAR' : 'ID_RGS_STAR' },
+    );
     if (stage === 'awaiting_evidence') return run;
     if (stage === 'on_hold') {
       await run.hold('Why not.');
@@ -257,7 +262,7 @@ describe('cancellation', () => {
     await run.completeAndSubmit();
     if (stage === 'under_review') return run;
     await run.approve();
-    if (stage === 'awaiting_payment' || stage === 'awaiting_face_to_face') return run;
+    if (stage === 'awaiting_payment' || stage === 'awaiting_face_to_face' || stage === 'awaiting_domain_validation') return run;
     await run.faceToFace();
     if (stage === 'originals_overdue') {
       await stack.env.sleep(7 * DAY_MS + 60_000);
@@ -266,7 +271,8 @@ describe('cancellation', () => {
     return run;
   }
 
-  for (const stage of ['awaiting_evidence', 'under_review', 'awaiting_face_to_face', 'awaiting_originals', 'originals_overdue', 'awaiting_payment', 'on_hold'] as const) {
+  const stages = ['awaiting_evidence', 'under_review', 'awaiting_face_to_face', 'awaiting_originals', 'originals_overdue', 'awaiting_domain_validation', 'awaiting_payment', 'on_hold'] as const;
+  for (const stage of stages) {
     it(`in ${stage}: cancelled, the holder told who cancelled`, async () => {
       const run = await orderAt(stage);
       expect((await run.state()).status).toBe(stage);
