@@ -10,7 +10,7 @@ import { optionalTsToDate } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 import type { Database } from '../db/client.js';
 import { archivedKeys, archiveRun, latestArchivedClose } from '../db/history-archive.js';
-import { historyJsonText } from '../worker/replay.js';
+import { historyJsonText } from '../lib/history/json.js';
 
 export interface ArchiveScope {
   /** A visibility clause the closed runs must match too (a test's task queue); unset: the whole namespace. */

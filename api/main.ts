@@ -6,7 +6,7 @@ import { dataConverterFor, payloadCodecFromSecrets } from '../config/payload-cod
 import { createApiServices } from '../activities/services.js';
 import { openDatabase } from '../db/client.js';
 import { createApp, readinessChecks } from './app.js';
-import { ensureHistoryArchive } from '../worker/replay.js';
+import { ensureHistoryArchive } from '../lib/history/archiver.js';
 import { ensureAuditAnchor } from './audit-anchor.js';
 import { ensureCrlPublisher } from './crl-publisher.js';
 import { closeServer, listen } from './server.js';

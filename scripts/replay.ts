@@ -19,18 +19,10 @@ import { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { loadSecrets, type Secrets } from '../config/secrets.js';
 import { openDatabase, openPostgres, type DatabaseHandle } from '../db/client.js';
-import {
-  archivedHistories,
-  DEFAULT_REPLAY_QUERY,
-  historiesFromDir,
-  historyFileNames,
-  historyFromJson,
-  historiesMatching,
-  replayHistories,
-  writeHistory,
-  type ReplayOutcome,
-  type RunHistory,
-} from '../worker/replay.js';
+import { historiesFromDir, historyFileNames, writeHistory } from '../lib/history/files.js';
+import { historyFromJson } from '../lib/history/json.js';
+import { archivedHistories, DEFAULT_REPLAY_QUERY, historiesMatching, type RunHistory } from '../lib/history/read.js';
+import { replayHistories, type ReplayOutcome } from '../lib/history/replay.js';
 import { pgliteSocketUrl, runningStack } from './embedded-stack.js';
 
 const program = new Command('replay')

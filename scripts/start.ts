@@ -22,7 +22,7 @@ import type { Duration } from '@temporalio/common';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.js';
-import { ensureHistoryArchive } from '../worker/replay.js';
+import { ensureHistoryArchive } from '../lib/history/archiver.js';
 import { bundleWorkflows, createWorker } from '../worker/worker.js';
 import { startDevServer, type DevServer } from './dev-server.js';
 import { forgetStack, reapOrphanedDevServer, recordStack, runningStack } from './embedded-stack.js';

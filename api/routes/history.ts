@@ -4,11 +4,12 @@
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import type { WorkflowBundleOption } from '@temporalio/worker';
 import { z } from 'zod';
 import type { Database } from '../../db/client.js';
 import { certificateWorkflowId, orderWorkflowId } from '../../workflows/definitions.js';
-import { archivedHistories, DEFAULT_REPLAY_QUERY, historiesMatching, historyAsJson, replayHistories, workflowRuns, type RunHistory } from '../../worker/replay.js';
+import { historyAsJson, readableHistoryJson } from '../../lib/history/json.js';
+import { archivedHistories, DEFAULT_REPLAY_QUERY, historiesMatching, workflowRuns, type RunHistory } from '../../lib/history/read.js';
+import { replayHistories, type WorkflowBundle } from '../../lib/history/replay.js';
 import { visibleOrder } from '../order-updates.js';
 import { Problem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
@@ -19,7 +20,7 @@ export interface HistoryDeps {
   /** Its data converter's codec, when one is configured, decodes the payloads. */
   readonly temporal: Client;
   /** The workflow code replays run against; by default this process's sources, bundled once. */
-  readonly replayBundle?: WorkflowBundleOption;
+  readonly replayBundle?: WorkflowBundle;
 }
 
 /** A replay request names at most this many runs: the replay runs inside the API process. */
@@ -37,12 +38,17 @@ export function historyRoutes(deps: HistoryDeps): AnyRoute[] {
       tags: ['audit'],
       access: ['ra_operator', 'dra_operator', 'admin', 'auditor'],
       params: z.object({ id: z.uuid() }),
-      query: z.object({ workflow: z.enum(['order', 'certificate']).default('order') }),
+      query: z.object({
+        workflow: z.enum(['order', 'certificate']).default('order'),
+        /** `json`: each payload its decoded JSON value (Temporal's shorthand payloads); `base64`: the byte-exact form `temporal workflow show --output json` writes, for tools that read only that. */
+        payloads: z.enum(['json', 'base64']).default('json'),
+      }),
       responses: {
         200: {
           description:
-            '{ workflowId, runs: [{ runId, source, sha256, history }] }; each history as `temporal workflow show --output json` writes it; ' +
-            '`source` is `temporal` or `archive`, `sha256` the hash of the run as archived (its payloads encoded), the same either way',
+            '{ workflowId, runs: [{ runId, source, sha256, history }] }; each history in the proto JSON of `temporal workflow show --output json`, its payloads decoded and, ' +
+            'by default, each written as its JSON value (shorthand payloads, as the Temporal CLI and HTTP API print them; `payloads=base64` keeps them base64); ' +
+            '`npm run replay` and POST /v1/audit/replay read both forms. `source` is `temporal` or `archive`, `sha256` the hash of the run as archived (its payloads encoded), the same either way',
         },
         404: problemResponse('No such order, or no certificate workflow yet'),
       },
@@ -56,7 +62,8 @@ export function historyRoutes(deps: HistoryDeps): AnyRoute[] {
           if (err instanceof WorkflowNotFoundError) throw Problem.notFound(`No workflow ${workflowId}.`);
           throw err;
         }
-        res.json({ workflowId, runs: runs.map((r) => ({ runId: r.runId, source: r.source, sha256: r.sha256, history: historyAsJson(r.history) })) });
+        const asJson = query.payloads === 'json' ? readableHistoryJson : historyAsJson;
+        res.json({ workflowId, runs: runs.map((r) => ({ runId: r.runId, source: r.source, sha256: r.sha256, history: asJson(r.history) })) });
       },
     }),
     defineRoute({

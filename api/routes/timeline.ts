@@ -19,7 +19,7 @@ import { listOrderEvents } from '../../db/order-events.js';
 import { certificates, sentMessages } from '../../db/schema.js';
 import { STAFF_ROLES } from '../../domain/roles.js';
 import { certificateWorkflowId, orderWorkflowId, parseDeadlineTimerSummary } from '../../workflows/definitions.js';
-import { workflowRuns, type RunHistory } from '../../worker/replay.js';
+import { workflowRuns, type RunHistory } from '../../lib/history/read.js';
 import { visibleOrder } from '../order-updates.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
 import { problemResponse } from '../schemas.js';

@@ -11,7 +11,7 @@ import { archivedRun, archiveRun, sha256Hex } from '../../db/history-archive.js'
 import { auditLog, historyArchive } from '../../db/schema.js';
 import { archiveNowSignal } from '../../workflows/archive.js';
 import { orderWorkflowId } from '../../workflows/definitions.js';
-import { ensureHistoryArchive } from '../../worker/replay.js';
+import { ensureHistoryArchive } from '../../lib/history/archiver.js';
 import { startTestStack, type Account, type TestStack } from '../support.js';
 import { Driver } from '../workflows/drive.js';
 
@@ -68,6 +68,8 @@ describe('the history archive', () => {
     const before = await stack.http<HistoryAnswer>('GET', `/v1/orders/${created.id}/history`, { key: auditor.key });
     expect(before.status).toBe(200);
     expect(before.body.runs.map((r) => r.source)).toEqual(['temporal']);
+    // The rejection's reason in the RA's words (payloads read as their JSON values), from the archive as well below.
+    expect(JSON.stringify(before.body)).toContain('"reason":"The identity document has expired."');
     const timelineBefore = await stack.http<{ items: unknown[] }>('GET', `/v1/orders/${created.id}/timeline`, { key: auditor.key });
     expect(timelineBefore.status).toBe(200);
     expect(JSON.stringify(timelineBefore.body.items)).toContain('reject');
@@ -101,6 +103,7 @@ describe('the history archive', () => {
       before.body.runs.map((r) => ({ runId: r.runId, sha256: r.sha256, history: r.history })),
     );
     expect(after.body.runs[0]?.history.events.length).toBeGreaterThan(10);
+    expect(JSON.stringify(after.body)).toContain('"reason":"The identity document has expired."');
 
     const timelineAfter = await stack.http<{ items: unknown[] }>('GET', `/v1/orders/${created.id}/timeline`, { key: auditor.key });
     expect(timelineAfter.status, JSON.stringify(timelineAfter.body)).toBe(200);

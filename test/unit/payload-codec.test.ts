@@ -14,7 +14,7 @@ import {
   PayloadCodecError,
 } from '../../config/payload-codec.js';
 import { loadSecrets } from '../../config/secrets.js';
-import { decodeHistory } from '../../worker/replay.js';
+import { decodeHistory } from '../../lib/history/read.js';
 
 const k1 = { id: 'k1', key: randomBytes(32) };
 const k2 = { id: 'k2', key: randomBytes(32) };

@@ -7,7 +7,8 @@ import { signWebhook } from '../../api/routes/order-actions.js';
 import { listOrderEvents } from '../../db/order-events.js';
 import { sentMessages, tokens } from '../../db/schema.js';
 import { orderWorkflowId } from '../../workflows/definitions.js';
-import { codecsOf, decodeHistory, historyAsJson } from '../../worker/replay.js';
+import { historyAsJson } from '../../lib/history/json.js';
+import { codecsOf, decodeHistory } from '../../lib/history/read.js';
 import { startTestStack, type TestStack } from '../support.js';
 import { Driver } from './drive.js';
 

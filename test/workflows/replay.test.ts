@@ -13,7 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { orderWorkflowId } from '../../workflows/definitions.js';
-import { codecsOf, historiesFromDir, replayHistories } from '../../worker/replay.js';
+import { historiesFromDir } from '../../lib/history/files.js';
+import { historyFromJson, historyJsonText } from '../../lib/history/json.js';
+import { codecsOf } from '../../lib/history/read.js';
+import { replayHistories } from '../../lib/history/replay.js';
 import { startTestStack, type TestStack } from '../support.js';
 import { Driver } from './drive.js';
 
@@ -110,26 +113,40 @@ describe('the history API, the replay endpoint and the command', () => {
     await stack?.close();
   });
 
-  it('gives staff and auditors the decoded history of every run, in the JSON of temporal workflow show', async () => {
+  it('gives staff and auditors the decoded history of every run, in the JSON of temporal workflow show, its payloads in plain words', async () => {
     const order = await drive.completeAndSubmit(await drive.create('ID_RGS_STAR'));
+    await drive.reject(order.id, 'holder_identity', 'expired ID');
     const auditor = await stack.account('auditor');
-    type Runs = { workflowId: string; runs: { runId: string; history: { events: { eventId: string; eventType: string; [k: string]: unknown }[] } }[] };
+    type Event = { eventId: string; eventType: string; [k: string]: unknown };
+    type Runs = { workflowId: string; runs: { runId: string; history: { events: Event[] } }[] };
     const res = await stack.http<Runs>('GET', `/v1/orders/${order.id}/history`, { key: auditor.key });
     expect(res.status).toBe(200);
     expect(res.body.workflowId).toBe(orderWorkflowId(order.id));
     expect(res.body.runs).toHaveLength(1);
     const events = res.body.runs[0]?.history.events ?? [];
     expect(events[0]).toMatchObject({ eventId: '1', eventType: 'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED' });
-    expect(events.some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED')).toBe(true);
-    // Payloads read as the SDK wrote them: the order's input is there, base64 JSON once decoded by the codec.
-    const input = (events[0]?.workflowExecutionStartedEventAttributes as { input: { payloads: { data: string }[] } }).input.payloads[0]?.data ?? '';
-    expect(Buffer.from(input, 'base64').toString('utf8')).toContain(order.id);
+    // Each payload is its decoded JSON value (Temporal's shorthand): the order's input, and the rejection's reason
+    // in the words the RA typed, in the Update the workflow accepted.
+    const started = events[0]?.workflowExecutionStartedEventAttributes as { input: unknown[] };
+    expect(JSON.stringify(started.input[0])).toContain(order.id);
+    const text = JSON.stringify(res.body);
+    expect(text).toContain('"reason":"expired ID"');
+    const review = events.find((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED' && JSON.stringify(e).includes('expired ID'));
+    expect(review).toBeDefined();
+    // Nothing an auditor reads is left in base64 but the search attributes (their payloads carry a type).
+    const base64 = [...text.matchAll(/"metadata":\{([^}]*)\},"data"/g)].map((m) => m[1] ?? '');
+    expect(base64.every((m) => m.includes('"type":'))).toBe(true);
     // What the server stores is the codec's (encrypted, when one is configured); the route gave it decoded.
     const raw = await stack.client.workflow.getHandle(orderWorkflowId(order.id)).fetchHistory();
     const rawEncoding = Buffer.from(raw.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.metadata?.encoding ?? []).toString();
     if (codecsOf(stack.client).length > 0) expect(rawEncoding).toBe('binary/encrypted');
-    const shownEncoding = (events[0]?.workflowExecutionStartedEventAttributes as { input: { payloads: { metadata: { encoding: string } }[] } }).input.payloads[0]?.metadata.encoding ?? '';
-    expect(Buffer.from(shownEncoding, 'base64').toString()).toBe('json/plain');
+    // payloads=base64: the byte-exact form of `temporal workflow show --output json`, decoded, the same history.
+    const exact = await stack.http<Runs>('GET', `/v1/orders/${order.id}/history?payloads=base64`, { key: auditor.key });
+    expect(exact.status).toBe(200);
+    const exactInput = (exact.body.runs[0]?.history.events[0]?.workflowExecutionStartedEventAttributes as { input: { payloads: { metadata: { encoding: string }; data: string }[] } }).input.payloads[0];
+    expect(Buffer.from(exactInput?.metadata.encoding ?? '', 'base64').toString()).toBe('json/plain');
+    expect(Buffer.from(exactInput?.data ?? '', 'base64').toString()).toContain(order.id);
+    expect(historyJsonText(historyFromJson(exact.body.runs[0]?.history))).toBe(historyJsonText(historyFromJson(res.body.runs[0]?.history)));
     expect((await stack.http('GET', `/v1/orders/${order.id}/history`, { key: drive.actors.holder.key })).status).toBe(403);
     expect((await stack.http('GET', `/v1/orders/${order.id}/history?workflow=certificate`, { key: auditor.key })).status).toBe(404);
   });
@@ -159,6 +176,8 @@ describe('the history API, the replay endpoint and the command', () => {
       expect(fromServer.stdout).toContain('replayed 1: 1 ok, 0 non-deterministic, 0 failed');
       const files = readdirSync(join(exportDir, 'out'));
       expect(files).toEqual([expect.stringMatching(new RegExp(`^order-${order.id}_[0-9a-f-]{36}\\.json$`))]);
+      // The export is the readable form (payloads as JSON values); --from below replays such files.
+      expect(readFileSync(join(exportDir, 'out', files[0] ?? ''), 'utf8')).toContain(`"orderId": "${order.id}"`);
       // An auditor with only an API key: the histories through the API, exported, then replayed from the files.
       // Not spawnSync: the API answering the command runs in this very process.
       const viaApi = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
