@@ -163,6 +163,101 @@ describe('every state × event', () => {
   }
 });
 
+/**
+ * The same matrix for a server product: an SSL order on the customer's CSR for two names (no face-to-face, no
+ * originals, no token to unlock), every name to validate before payment. At awaiting_domain_validation one name is
+ * validated and `www.example.com`, the name of the domain events, is still pending; from awaiting_payment on both are.
+ */
+const SERVER_NAMES = ['www.example.com', 'example.com'];
+const VALIDATED_FROM: readonly OrderStatus[] = ['awaiting_payment', 'issuing', 'awaiting_acceptance', 'completed', 'refused'];
+
+function serverSample(status: OrderStatus): OrderState {
+  const person = sample(status);
+  const server = newOrderView(
+    input({ product: 'SSL', certificateRequest: { csrPem: 'csr', publicKeySpki: 'spki', keyDescription: 'ECDSA P-256', dnsNames: SERVER_NAMES }, priceCents: 19000 }),
+  );
+  const documents = status === 'awaiting_domain_validation' ? 'accepted' : (person.checklist[0]?.status ?? 'missing');
+  const validated = (name: string): boolean => VALIDATED_FROM.includes(status) || (status === 'awaiting_domain_validation' && name !== 'www.example.com');
+  return {
+    ...person,
+    product: server.product,
+    keyOrigin: server.keyOrigin,
+    checklist: server.checklist.map((c, i) => (documents === 'missing' ? c : { ...c, status: documents, documentId: `doc-${i}` })),
+    faceToFace: server.faceToFace,
+    originals: server.originals,
+    unlock: server.unlock,
+    domains: {
+      required: true,
+      items: server.domains.items.map((d) =>
+        validated(d.name) ? { ...d, status: 'validated' as const, method: 'dns' as const, validatedAt: NOW, evidence: 'TXT seen' } : d,
+      ),
+    },
+  };
+}
+
+const CHALLENGE = {
+  domain: 'www.example.com',
+  authorizationDomain: 'www.example.com',
+  method: 'dns' as const,
+  token: 'token',
+  createdAt: NOW,
+  expiresAt: '2026-12-22T10:00:00.000Z',
+  dns: { recordName: '_certflow-challenge.www.example.com', recordType: 'TXT' as const, value: 'value' },
+};
+// Its documents are the organisation's (no identity document); its challenges name one of its names.
+const SERVER_EVENTS: typeof EVENTS = {
+  ...EVENTS,
+  evidence_uploaded: { event: { type: 'evidence_uploaded', documentType: 'organisation_registration', documentId: 'doc-new' }, actor: holder },
+  rejected: { event: { type: 'rejected', reasons: [{ documentType: 'organisation_registration', reason: 'older than 3 months' }] }, actor: ra },
+  domain_challenges_issued: { event: { type: 'domain_challenges_issued', challenges: [CHALLENGE] }, actor: holder },
+};
+/** The statuses an SSL order can be in: never at a face-to-face, the post or a token's unlock. */
+const SERVER_STATUSES = ORDER_STATUSES.filter((s) => !['awaiting_face_to_face', 'awaiting_originals', 'originals_overdue', 'awaiting_unlock'].includes(s));
+const PENDING_NAME: OrderStatus[] = PRE_ISSUANCE.filter((s) => s !== 'awaiting_payment');
+
+/** Where each event is accepted for the SSL sample: the person's table, without the token's and the post's steps. */
+const SERVER_ALLOWED: typeof ALLOWED = {
+  ...ALLOWED,
+  face_to_face_recorded: [],
+  originals_received: [],
+  originals_overdue: [],
+  unlock_code_requested: [],
+  unlocked: [],
+  // A name is validated before issuance, while it is still pending, never on hold.
+  domain_validation_requested: PENDING_NAME.filter((s) => s !== 'on_hold'),
+  domain_challenges_issued: PENDING_NAME.filter((s) => s !== 'on_hold'),
+  domain_validated: PENDING_NAME,
+  domain_check_failed: PENDING_NAME,
+};
+
+describe('every state × event of a server product', () => {
+  for (const status of SERVER_STATUSES) {
+    for (const [type, { event, actor }] of Object.entries(SERVER_EVENTS) as [OrderEventType, (typeof EVENTS)[OrderEventType]][]) {
+      const allowed = SERVER_ALLOWED[type].includes(status);
+      it(`SSL: ${type} in ${status}: ${allowed ? 'accepted' : 'refused'}`, () => {
+        const before = serverSample(status);
+        const d = decide(before, event, actor, '2026-11-23T00:00:00.000Z');
+        expect(d.ok, d.ok ? '' : d.refusal.message).toBe(allowed);
+        if (d.ok) expect(d.state.waitingOn).toBe(WAITING_ON_BY_STATUS[d.state.status]);
+      });
+    }
+  }
+
+  it('waits for every name after approval, moves on to payment once the last is validated, and issues without an unlock', () => {
+    const approved = decide(serverSample('under_review'), EVENTS.approved.event, ra, NOW);
+    expect(approved.ok && approved.state.status).toBe('awaiting_domain_validation');
+    // Paid early, it still waits for the names.
+    const paidEarly = decide(serverSample('awaiting_domain_validation'), EVENTS.payment_received.event, ra, NOW);
+    expect(paidEarly.ok && paidEarly.state.status).toBe('awaiting_domain_validation');
+    const d = decide(serverSample('awaiting_domain_validation'), SERVER_EVENTS.domain_validated.event, SERVER_EVENTS.domain_validated.actor, NOW);
+    expect(d.ok && d.state.status).toBe('awaiting_payment');
+    const paid = decide(serverSample('awaiting_payment'), EVENTS.payment_received.event, ra, NOW);
+    expect(paid.ok && paid.state.status).toBe('issuing');
+    const accepted = decide(serverSample('awaiting_acceptance'), EVENTS.accepted.event, holder, NOW);
+    expect(accepted.ok && accepted.state.status).toBe('completed');
+  });
+});
+
 const step = (s: OrderState, e: OrderEvent, actor: Actor = ra): OrderState => {
   const d = decide(s, e, actor, NOW);
   if (!d.ok) throw new Error(`${e.type} refused: ${d.refusal.message}`);
