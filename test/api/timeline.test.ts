@@ -12,12 +12,13 @@ import { Driver } from '../workflows/drive.js';
 /** The originals by post fall due in seconds (no other product of these tests has originals to wait for). */
 const deadlines = { ...DEFAULT_DEADLINES, originalsReminder: '1 second', originalsDue: '2 seconds', originalsAbandon: '1 hour' };
 
-/** One event of a history as GET /history returns it (`temporal workflow show --output json`). */
+/** One event of a history as GET /history returns it (`temporal workflow show --output json`, payloads as JSON values). */
 interface JsonEvent {
   eventId: string;
   eventType: string;
   eventTime: string;
-  userMetadata?: { summary?: { data: string } };
+  /** The timer's summary, its payload written as its JSON value (a string). */
+  userMetadata?: { summary?: unknown };
   timerFiredEventAttributes?: { startedEventId: string };
   workflowExecutionUpdateAcceptedEventAttributes?: { acceptedRequest: { input: { name: string } } };
 }
@@ -82,8 +83,7 @@ describe('GET /v1/orders/{id}/timeline', () => {
     expect(timerFired?.eventType).toBe('EVENT_TYPE_TIMER_FIRED');
     const timerStarted = events.find((e) => e.eventId === timerFired?.timerFiredEventAttributes?.startedEventId);
     expect(timerStarted?.eventType).toBe('EVENT_TYPE_TIMER_STARTED');
-    const summary: unknown = JSON.parse(Buffer.from(timerStarted?.userMetadata?.summary?.data ?? '', 'base64').toString('utf8'));
-    expect(summary).toBe(`deadline originals_due originals-due due ${new Date(dueAt).toISOString()}`);
+    expect(timerStarted?.userMetadata?.summary).toBe(`deadline originals_due originals-due due ${new Date(dueAt).toISOString()}`);
     const review = events.find((e) => e.eventId === approval.source?.eventId);
     expect(review?.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest.input.name).toBe('review');
     // Due two seconds after the online validation: the workflow's time when it applied the approval, which is the
