@@ -4,7 +4,8 @@ import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import { logRequest, type Logger } from '../config/logger.js';
+import { logRequest, orderOfRequest, requestId, type Logger } from '../config/logger.js';
+import { traceRequests } from '../config/tracing.js';
 import type { ApiServices } from '../activities/services.js';
 import type { Database } from '../db/client.js';
 import { DEFAULT_DEADLINES, type Deadlines } from '../domain/deadlines.js';
@@ -138,6 +139,8 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   // Behind a load balancer, req.ip (rate limits, logs) is the client's only if TRUST_PROXY names the proxies.
   app.set('trust proxy', typeof deps.trustProxy === 'object' ? [...deps.trustProxy] : (deps.trustProxy ?? false));
+  // First, so that the request's span holds everything after it: the Temporal client's calls are its children.
+  app.use(traceRequests());
   // Security headers first, so that every answer has them, the body parsers' problems (400, 413, 415) included.
   // An API answer is no page: nothing may load, frame or submit from it. The pages (api/web/) set their own CSP.
   app.use(
@@ -156,6 +159,9 @@ export function createApp(deps: AppDeps): Express {
     pinoHttp({
       logger: deps.log,
       serializers: { req: logRequest },
+      // The caller's X-Request-Id, or a new one, on every line of the request (req.log) and in the answer.
+      genReqId: requestId,
+      customProps: orderOfRequest,
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
     }),
   );
@@ -186,6 +192,7 @@ export function createApp(deps: AppDeps): Express {
   mountRoutes(router, routes, deps.db);
   app.use(router);
   app.use((req, _res, next) => next(Problem.notFound(`No route ${req.method} ${req.path}.`)));
-  app.use(problemHandler(deps.log));
+  // Through the request's logger: its lines carry the request id (and the order's).
+  app.use(((err, req, res, next) => problemHandler(req.log)(err, req, res, next)) as express.ErrorRequestHandler);
   return app;
 }

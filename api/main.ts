@@ -2,6 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
+import { startTracing } from '../config/tracing.js';
 import { dataConverterFor, payloadCodecFromSecrets } from '../config/payload-codec.js';
 import { createApiServices } from '../activities/services.js';
 import { openDatabase } from '../db/client.js';
@@ -17,11 +18,18 @@ if (config.TEMPORAL_ADDRESS === undefined || config.DATABASE_URL === undefined) 
   log.fatal('the standalone API needs TEMPORAL_ADDRESS and DATABASE_URL (use `npm start` for the embedded stack)');
   process.exit(2);
 }
+const tracing = startTracing({ serviceName: 'certflow-api', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 const database = await openDatabase(config);
 const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
 // The read-only CA view, never the issuer: the worker alone creates the hierarchy and signs certificates.
 const services = createApiServices(config, database.db);
-const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(payloadCodecFromSecrets(services.secrets)) });
+const temporal = new Client({
+  connection,
+  namespace: config.TEMPORAL_NAMESPACE,
+  dataConverter: dataConverterFor(payloadCodecFromSecrets(services.secrets)),
+  // Starts and Updates carry the HTTP request's trace into the workflow.
+  interceptors: tracing.clientInterceptors,
+});
 const app = createApp({
   db: database.db,
   services,
@@ -49,6 +57,7 @@ const stop = async (signal: string): Promise<void> => {
   await connection.close();
   await services.close();
   await database.close();
+  await tracing.shutdown();
   process.exit(0);
 };
 process.on('SIGINT', () => void stop('SIGINT'));

@@ -125,6 +125,9 @@ export const configSchema = z.object({
     .describe('How long an order may wait on staff (ra, dra) or the CA since its last change before /metrics counts it stuck (certflow_orders_stuck)'),
   METRICS_TOKEN: optionalText.describe('Bearer token a scrape of /metrics (API and worker) must carry; unset means /metrics answers whoever reaches the port'),
   WORKER_METRICS_PORT: port.default(9464).describe("Standalone worker: port of its own /metrics (the worker's counters and the Temporal SDK's temporal_* metrics); 0 turns it off"),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText
+    .refine((v) => v === undefined || /^https?:\/\/[^/]/.test(v), { message: 'expected an http:// or https:// URL (the collector, e.g. http://otel-collector:4318)' })
+    .describe('Base URL of an OpenTelemetry collector (OTLP/HTTP): the API (certflow-api) and the worker (certflow-worker) send their traces to <url>/v1/traces; unset means no traces are recorded'),
   TEMPORAL_METRICS_PORT: port.default(9465).describe("Loopback port of the Temporal SDK's Prometheus exporter in the worker process (read through /metrics); 0 turns it off"),
   // Production is what this variable says, not what DATABASE_URL suggests: the test stacks run against Postgres
   // with the demo identity, and a deployment states what it is (docker-compose.yml sets production).

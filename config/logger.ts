@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 
 /**
  * What never reaches a log line: credentials in headers (API keys, access tokens, cookies, the payment provider's
@@ -21,6 +24,8 @@ export const REDACTED_PATHS = [
   '*.authToken',
   '*.masterKey',
   '*.secret',
+  // The Temporal SDK's activity lines: the task token completes the activity for whoever holds it.
+  'taskToken',
 ] as const;
 
 /** Query parameters whose value is a credential (a link's token, a key): the name stays, the value does not. */
@@ -74,3 +79,77 @@ export function createLogger(level: string, name = 'certflow', destination?: Des
 }
 
 export type { Logger };
+
+/** The order a workflow id concerns: `order-<id>` and `certificate-<id>` (workflows/definitions.ts). */
+export function orderIdOfWorkflow(workflowId: unknown): string | undefined {
+  if (typeof workflowId !== 'string') return undefined;
+  return /^(?:order|certificate)-(.+)$/.exec(workflowId)?.[1];
+}
+
+const WORKFLOW_ID_IN_TEXT = /(?<![0-9A-Za-z-])(?:order|certificate)-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?![0-9A-Za-z])/;
+
+/** Rust core names the workflow inside its fields (a `workflow_id` in a span, a debug dump of a task), if at all. */
+function orderIdInCoreFields(fields: Record<string, unknown>): string | undefined {
+  if (fields.sdkComponent !== 'core') return undefined;
+  try {
+    return WORKFLOW_ID_IN_TEXT.exec(JSON.stringify(fields))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Rust core's own lines, forwarded to the runtime logger (Runtime.install's telemetryOptions.logging) at the
+ * process's LOG_LEVEL, but at most INFO unless LOG_LEVEL is trace: core's debug lines dump every workflow task
+ * (task tokens included), several per activation. The crates under it (gRPC, HTTP/2): warnings and worse.
+ */
+export function coreLogging(level: string): { filter: { core: LogLevel; other: LogLevel }; forward: Record<string, never> } {
+  const core: LogLevel = level === 'trace' ? 'DEBUG' : level === 'debug' || level === 'info' ? 'INFO' : level === 'warn' ? 'WARN' : 'ERROR';
+  return { filter: { core, other: core === 'ERROR' ? 'ERROR' : 'WARN' }, forward: {} };
+}
+
+const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+
+/**
+ * The Temporal SDK's logger (Runtime.install) writing into the process's pino stream: the worker's own lines, the
+ * workflows' and activities' `log`, and Rust core's lines when forwarded. A line about an order's workflow or one of
+ * its activities carries `orderId`; the SDK's `error` becomes pino's `err` (message and stack).
+ */
+export function temporalLogger(log: Logger): TemporalLogger {
+  const write = (level: LogLevel, message: string, meta: LogMetadata = {}): void => {
+    const { error, ...rest } = meta as Record<string, unknown>;
+    const orderId = orderIdOfWorkflow(rest.workflowId) ?? orderIdOfWorkflow(rest.workflow_id) ?? orderIdInCoreFields(rest);
+    const fields: Record<string, unknown> = { ...rest, ...(orderId !== undefined ? { orderId } : {}), ...(error !== undefined ? { err: error } : {}) };
+    log[PINO_LEVEL[level]](fields, message);
+  };
+  return {
+    log: write,
+    trace: (message, meta) => write('TRACE', message, meta),
+    debug: (message, meta) => write('DEBUG', message, meta),
+    info: (message, meta) => write('INFO', message, meta),
+    warn: (message, meta) => write('WARN', message, meta),
+    error: (message, meta) => write('ERROR', message, meta),
+  };
+}
+
+/** An X-Request-Id a caller (or its proxy) may choose: a short token, nothing that could smuggle data into a line. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** pino-http's genReqId: the caller's X-Request-Id when it is a plain token, else a new UUID; answered back. */
+export function requestId(req: IncomingMessage, res: ServerResponse): string {
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  res.setHeader('X-Request-Id', id);
+  return id;
+}
+
+/**
+ * pino-http's customProps: `orderId` on the line of a request about an order, from its path (`/v1/orders/<id>/…`)
+ * or, for the creation, from the Location it answered.
+ */
+export function orderOfRequest(req: IncomingMessage & { originalUrl?: string }, res: ServerResponse): { orderId?: string } {
+  const location = res.getHeader('location');
+  const path = `${req.originalUrl ?? req.url ?? ''} ${typeof location === 'string' ? location : ''}`;
+  const orderId = /\/v1\/orders\/([A-Za-z0-9-]+)/.exec(path)?.[1];
+  return orderId !== undefined ? { orderId } : {};
+}

@@ -16,14 +16,15 @@ import { loadConfig, retentionSeconds } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
 import { dataConverterFor, payloadCodecFromSecrets } from '../config/payload-codec.js';
 import { createServices } from '../activities/services.js';
-import { sdkMetricsAddress, sdkTelemetryOptions, workerMetrics } from '../activities/metrics.js';
+import { sdkMetricsAddress, workerMetrics } from '../activities/metrics.js';
 import { durationMs } from '../domain/deadlines.js';
 import type { Duration } from '@temporalio/common';
 import { openDatabase, type DatabaseHandle } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.js';
 import { ensureHistoryArchive } from '../lib/history/archiver.js';
-import { bundleWorkflows, createWorker } from '../worker/worker.js';
+import { bundleWorkflows, createWorker, workerRuntimeOptions } from '../worker/worker.js';
+import { startTracing } from '../config/tracing.js';
 import { startDevServer, type DevServer } from './dev-server.js';
 import { forgetStack, reapOrphanedDevServer, recordStack, runningStack } from './embedded-stack.js';
 import { resolveBinary } from './temporal-binaries.js';
@@ -44,9 +45,13 @@ if (orphan !== null) log.warn({ pid: orphan }, 'stopped a dev server left behind
 
 // This process decides the shutdown order itself (API, worker, database, then the dev server). The SDK's temporal_*
 // metrics go to a loopback exporter that the API's /metrics appends.
-Runtime.install({ shutdownSignals: [], ...sdkTelemetryOptions(config.TEMPORAL_METRICS_PORT) });
+// The SDK's own lines go to this process's pino stream.
+Runtime.install(workerRuntimeOptions(log, config.LOG_LEVEL, config.TEMPORAL_METRICS_PORT));
+const tracing = startTracing({ serviceName: 'certflow', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 
 const cleanups: (() => Promise<void>)[] = [];
+// Run last (the list runs backwards): the spans of everything stopped before are exported.
+cleanups.push(() => tracing.shutdown());
 let stopping: Promise<void> | undefined;
 
 function stop(reason: string, code: number): Promise<void> {
@@ -127,6 +132,7 @@ try {
     db: db.db,
     ...services,
     workflowBundle: { code: workflowCode },
+    tracing,
   });
   const workerDone = worker.run();
   cleanups.push(async () => {
@@ -140,7 +146,7 @@ try {
 
   const connection = await Connection.connect({ address: temporalAddress });
   cleanups.push(() => connection.close());
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter, interceptors: tracing.clientInterceptors });
   await ensureCrlPublisher(temporal, config.TEMPORAL_TASK_QUEUE);
   await ensureAuditAnchor(temporal, config.TEMPORAL_TASK_QUEUE);
   await ensureHistoryArchive(temporal, config.TEMPORAL_TASK_QUEUE);

@@ -15,6 +15,7 @@ import { closeServer, listen } from '../api/server.js';
 import { createServices, type Services } from '../activities/services.js';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
+import type { Tracing } from '../config/tracing.js';
 import { dataConverterFor, payloadCodecFromSecrets } from '../config/payload-codec.js';
 import { createUser, issueApiKey, upsertOrganisation, type User } from '../db/accounts.js';
 import { openPostgres, type Database, type DatabaseHandle } from '../db/client.js';
@@ -85,6 +86,8 @@ export interface TestStackOptions extends Partial<Pick<AppDeps, 'readinessChecks
   readonly env?: Record<string, string>;
   /** A database of the test's own instead of the run's (whose orders belong to other files' stacks). */
   readonly databaseUrl?: string;
+  /** Tracing for the worker and the client (config/tracing.ts startTracing); off by default. */
+  readonly tracing?: Tracing;
 }
 
 export async function startTestStack(overrides: TestStackOptions = {}): Promise<TestStack> {
@@ -106,10 +109,11 @@ export async function startTestStack(overrides: TestStackOptions = {}): Promise<
     db: database.db,
     ...services,
     workflowBundle: { codePath: inject('workflowBundlePath') },
+    ...(overrides.tracing !== undefined ? { tracing: overrides.tracing } : {}),
   });
   const workerDone = worker.run();
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: 'default', dataConverter });
+  const client = new Client({ connection, namespace: 'default', dataConverter, ...(overrides.tracing !== undefined ? { interceptors: overrides.tracing.clientInterceptors } : {}) });
   const app = createApp({
     db: database.db,
     services,

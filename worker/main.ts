@@ -4,11 +4,12 @@ import { createServer, type Server } from 'node:http';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
+import { startTracing } from '../config/tracing.js';
 import { dataConverterFor, payloadCodecFromSecrets } from '../config/payload-codec.js';
 import { createServices } from '../activities/services.js';
 import { openDatabase } from '../db/client.js';
-import { createWorker } from './worker.js';
-import { sdkMetricsAddress, sdkTelemetryOptions, workerMetrics } from '../activities/metrics.js';
+import { createWorker, workerRuntimeOptions } from './worker.js';
+import { sdkMetricsAddress, workerMetrics } from '../activities/metrics.js';
 
 /**
  * The worker's /metrics: what only this process knows (activity failures, messages) and the SDK's metrics. Each
@@ -53,7 +54,9 @@ if (config.TEMPORAL_ADDRESS === undefined || config.DATABASE_URL === undefined) 
 // Signals are handled here, not by the SDK's one-shot hook: under npm or tsx the same Ctrl-C or SIGTERM can arrive
 // twice (once from the terminal's process group, once relayed by the wrapper), and the second must not kill the drain.
 // The SDK's temporal_* metrics go to a loopback exporter, served with the worker's own counters on WORKER_METRICS_PORT.
-Runtime.install({ shutdownSignals: [], ...sdkTelemetryOptions(config.TEMPORAL_METRICS_PORT) });
+// The SDK's own lines go to the same pino stream as the worker's.
+Runtime.install(workerRuntimeOptions(log, config.LOG_LEVEL, config.TEMPORAL_METRICS_PORT));
+const tracing = startTracing({ serviceName: 'certflow-worker', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 const database = await openDatabase(config);
 const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
 const services = await createServices(config, database.db);
@@ -64,6 +67,7 @@ const worker = await createWorker({
   dataConverter: dataConverterFor(payloadCodecFromSecrets(services.secrets)),
   db: database.db,
   ...services,
+  tracing,
   // A prebuilt bundle starts the worker in a moment; without one it runs webpack over workflows/ first.
   ...(config.WORKFLOW_BUNDLE_PATH !== undefined ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
 });
@@ -82,4 +86,5 @@ metricsServer?.close();
 await connection.close();
 await services.close();
 await database.close();
+await tracing.shutdown();
 log.info('worker stopped');
