@@ -8,7 +8,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type LogEntry } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { CertificateMailRequest, DomainCheckResult, IssuedCertificate, OrderActivities, OrderMailRequest, RevocationOutcome } from '../../activities/types.js';
 import { FAILURE_CONVERTER_PATH } from '../../config/payload-codec.js';
@@ -21,10 +21,24 @@ import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/definitions.js';
 
 const DAY_MS = 86_400_000;
 
+/** Messages of the failures the stubs raise on purpose: the worker's warning about each is expected, not shown. */
+const INTENDED_FAILURES = new Set<string>();
+
+function intended<E extends Error>(err: E): E {
+  INTENDED_FAILURES.add(err.message);
+  return err;
+}
+
+function logUnlessIntended(entry: LogEntry): void {
+  const err = entry.meta?.error;
+  if (entry.message === 'Activity failed' && err instanceof Error && INTENDED_FAILURES.has(err.message)) return;
+  console.error(`${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}`, entry.meta ?? '');
+}
+
 // Warnings and errors only (a process installs its runtime once); the SDK core's warning that the test server lacks
 // a heartbeat capability these workflows never use is left out.
 try {
-  Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  Runtime.install({ logger: new DefaultLogger('WARN', logUnlessIntended), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
 } catch {
   // already installed in this process
 }
@@ -79,7 +93,8 @@ export const stubCodeDigest = (idempotencyKey: string): string => createHash('sh
 
 /**
  * Every activity of OrderActivities, in memory. Tests read `calls` (and the helpers over it) and may steer answers:
- * `published` names the domains whose challenge the CA finds, `refuseIssuance` makes the CA refuse (non-retryable).
+ * `published` names the domains whose challenge the CA finds, `refuseIssuance` makes the CA refuse (non-retryable),
+ * `issuanceDown` makes it unreachable (retryable).
  */
 export class StubActivities implements OrderActivities {
   readonly calls: Call[] = [];
@@ -87,6 +102,8 @@ export class StubActivities implements OrderActivities {
   readonly views = new Map<string, OrderView>();
   readonly published = new Set<string>();
   refuseIssuance: string | null = null;
+  /** The CA is unreachable: each issuance attempt fails with an error a retry may fix. */
+  issuanceDown = false;
   private readonly issued = new Map<string, IssuedCertificate>();
   private serials = 0;
 
@@ -160,7 +177,8 @@ export class StubActivities implements OrderActivities {
 
   issueCertificate(req: { issuanceKey: string; input: OrderInput; publicKeySpki: string; validUntil: string }): Promise<IssuedCertificate> {
     const at = this.record('issueCertificate', req);
-    if (this.refuseIssuance !== null) return Promise.reject(ApplicationFailure.nonRetryable(this.refuseIssuance, 'IssuanceRefused'));
+    if (this.refuseIssuance !== null) return Promise.reject(intended(ApplicationFailure.nonRetryable(this.refuseIssuance, 'IssuanceRefused')));
+    if (this.issuanceDown) return Promise.reject(intended(new Error('connect ECONNREFUSED 127.0.0.1:8443')));
     // Once per key, as the real CA: a retry answers the same certificate.
     const known = this.issued.get(req.issuanceKey);
     if (known !== undefined) return Promise.resolve(known);
