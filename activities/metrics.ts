@@ -3,6 +3,7 @@
  * attempt, retries included) and messages handed to the mail relay or the SMS provider. One registry per process;
  * the worker serves it on WORKER_METRICS_PORT, `npm start` adds it to the API's /metrics.
  */
+import { Context } from '@temporalio/activity';
 import { Counter, Registry } from 'prom-client';
 
 export const workerMetrics = new Registry();
@@ -13,6 +14,31 @@ const activityFailures = new Counter({
   labelNames: ['activity'] as const,
   registers: [workerMetrics],
 });
+
+const stuckActivities = new Counter({
+  name: 'certflow_activity_stuck_total',
+  help: 'Activities of an order that kept failing past its bound (ORDER_DEADLINES activityAlertAfter, 10 minutes) and raised a staff alert; each episode counts once',
+  labelNames: ['activity'] as const,
+  registers: [workerMetrics],
+});
+
+/**
+ * The workflow's staff alert for a stuck step (workflows/attention.ts) is an order mail: counted on its first attempt
+ * only, so an alert that itself retries (SMTP down) counts once.
+ */
+function countStuckAlert(name: string, args: unknown[]): void {
+  if (name !== 'sendOrderMail') return;
+  const req = args[0] as { template?: string; extra?: Record<string, unknown> } | undefined;
+  if (req?.template !== 'activity_failing_staff' || req.extra?.kind !== 'stuck') return;
+  let attempt = 1;
+  try {
+    attempt = Context.current().info.attempt;
+  } catch {
+    // Called outside an activity (a unit test): one call, one attempt.
+  }
+  const activity = req.extra.activity;
+  if (attempt === 1) stuckActivities.inc({ activity: typeof activity === 'string' ? activity : 'unknown' });
+}
 
 const messages = new Counter({
   name: 'certflow_messages_total',
@@ -37,6 +63,7 @@ export function countedActivities<T extends object>(activities: T): T {
     name,
     async (...args: unknown[]) => {
       const channel = CHANNEL[name];
+      countStuckAlert(name, args);
       try {
         const result: unknown = await fn(...args);
         if (channel !== undefined) messages.inc({ channel, result: 'sent' });

@@ -53,6 +53,17 @@ export function orderMailMessage(req: OrderMailRequest): EmailMessage {
           abandonOn: text(extra.abandonOn, 'abandonOn'),
         },
       };
+    case 'activity_failing_staff':
+      return {
+        template: 'activity_failing_staff',
+        data: {
+          ...ref,
+          kind: extra.kind === 'refused' ? 'refused' : 'stuck',
+          step: text(extra.step, 'step'),
+          message: text(extra.message, 'message'),
+          since: text(extra.since, 'since'),
+        },
+      };
     case 'order_abandoned':
       return { template: 'order_abandoned', data: { ...ref, reason: (view.closedReason ?? 'no_activity') as AbandonReason } };
     case 'order_cancelled':

@@ -12,6 +12,7 @@ export type OrderMailTemplate =
   | 'review_approved'
   | 'originals_reminder'
   | 'originals_overdue_staff'
+  | 'activity_failing_staff'
   | 'order_abandoned'
   | 'order_cancelled'
   | 'certificate_issued'

@@ -74,6 +74,17 @@ export const OrderViewSchema = z
         }),
       ),
     }),
+    attention: z
+      .object({
+        step: z.string(),
+        activity: z.string(),
+        message: z.string(),
+        since: z.iso.datetime(),
+        resumeTo: z.enum(ORDER_STATUSES),
+      })
+      .nullable()
+      .optional()
+      .meta({ description: 'While the order is needs_attention: the step that failed with a refusal no retry fixes, its message, and the status a resume (POST …/resume) goes back to' }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
     version: z.number().int(),

@@ -26,6 +26,11 @@ export interface Deadlines {
   readonly renewalLead: Duration;
   /** While domains are re-validated for a reissue, how often the CA checks the customer's file or DNS record. */
   readonly revalidationCheckEvery: Duration;
+  /**
+   * An activity that has kept failing this long raises a staff alert (and certflow_activity_stuck_total), then keeps
+   * retrying. Optional: the inputs of orders started before it existed lack it (workflows/attention.ts defaults it).
+   */
+  readonly activityAlertAfter?: Duration;
 }
 
 export const DEFAULT_DEADLINES: Deadlines = {
@@ -40,6 +45,7 @@ export const DEFAULT_DEADLINES: Deadlines = {
   expiryReminders: ['90 days', '30 days', '7 days'],
   renewalLead: '30 days',
   revalidationCheckEvery: '6 hours',
+  activityAlertAfter: '10 minutes',
 };
 
 export const DEADLINE_NAMES = Object.keys(DEFAULT_DEADLINES) as (keyof Deadlines)[];

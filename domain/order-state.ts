@@ -30,6 +30,10 @@ export type OrderEvent =
   | { readonly type: 'certificate_issued'; readonly serial: string }
   /** The CA would not sign (a key already certified elsewhere, a profile rule): the RA looks at it. */
   | { readonly type: 'issuance_refused'; readonly reason: string }
+  /** A step failed with a refusal no retry can fix: the order waits for staff (activity `step` of the workflow). */
+  | { readonly type: 'attention_needed'; readonly step: string; readonly activity: string; readonly message: string; readonly at: string }
+  /** Staff retry the failed step. */
+  | { readonly type: 'resumed' }
   | { readonly type: 'accepted' }
   | { readonly type: 'refused' }
   | { readonly type: 'unlock_code_requested' }
@@ -84,6 +88,7 @@ export const WAITING_ON_BY_STATUS: Readonly<Record<OrderStatus, WaitingOn>> = {
   awaiting_acceptance: 'customer',
   awaiting_unlock: 'customer',
   on_hold: 'ra',
+  needs_attention: 'ra',
   completed: 'nobody',
   cancelled: 'nobody',
   abandoned: 'nobody',
@@ -255,6 +260,12 @@ function decideChange(s: OrderState, e: OrderEvent, actor: Actor): Decision {
     }
 
     case 'cancelled': {
+      if (s.status === 'needs_attention') {
+        const back = s.attention?.resumeTo;
+        // Before the certificate exists only: after, the holder's certificate would outlive a cancelled order.
+        if (back === undefined || s.certificateSerial !== null || !(PRE_ISSUANCE.has(back) || back === 'issuing')) return notNow(s, 'Cancelling the order');
+        return { ok: true, state: { ...moveTo(s, 'cancelled'), heldStatus: null, attention: null, closedReason: e.reason } };
+      }
       if (!preIssuance) return notNow(s, 'Cancelling the order');
       return { ok: true, state: { ...moveTo(s, 'cancelled'), heldStatus: null, closedReason: e.reason } };
     }
@@ -268,6 +279,18 @@ function decideChange(s: OrderState, e: OrderEvent, actor: Actor): Decision {
       if (s.status !== 'issuing') return notNow(s, 'Recording a refused issuance');
       // Released, the order goes through its gates again and the CA tries once more; or staff cancel it.
       return { ok: true, state: { ...moveTo(s, 'on_hold'), heldStatus: 'approved', holdComment: `The CA refused to issue: ${e.reason}` } };
+    }
+
+    case 'attention_needed': {
+      // Any stage, closed ones included (a closing mail can fail too): the order waits where it is.
+      if (s.status === 'needs_attention') return refuse('state', 'already-needs-attention', 'The order already needs staff attention.');
+      const attention = { step: e.step, activity: e.activity, message: e.message, since: e.at, resumeTo: s.status };
+      return { ok: true, state: { ...moveTo(s, 'needs_attention'), attention } };
+    }
+
+    case 'resumed': {
+      if (s.status !== 'needs_attention' || s.attention == null) return refuse('state', 'not-needs-attention', 'The order does not need staff attention.');
+      return { ok: true, state: { ...moveTo(s, s.attention.resumeTo), attention: null } };
     }
 
     case 'accepted': {
@@ -329,7 +352,7 @@ function decideChange(s: OrderState, e: OrderEvent, actor: Actor): Decision {
     }
 
     case 'abandoned': {
-      if (!live || s.status === 'issuing') return notNow(s, 'Abandoning the order');
+      if (!live || s.status === 'issuing' || s.status === 'needs_attention') return notNow(s, 'Abandoning the order');
       return { ok: true, state: { ...moveTo(s, 'abandoned'), heldStatus: null, closedReason: e.reason } };
     }
   }

@@ -24,6 +24,8 @@ export const ORDER_STATUSES = [
   'awaiting_acceptance',
   'awaiting_unlock',
   'on_hold',
+  /** A step failed in a way no retry fixes (a refusal of the CA, a mail without recipient…): staff resume or cancel. */
+  'needs_attention',
   'completed',
   'cancelled',
   'abandoned',
@@ -116,6 +118,16 @@ export interface OrderInput {
   readonly deadlines: Deadlines;
 }
 
+/** The step that failed with a refusal no retry can fix, and where the order goes back to once staff resume it. */
+export interface Attention {
+  /** The activity and what it was doing (the mail's step, the issuance…), e.g. `issueCertificate certificate`. */
+  readonly step: string;
+  readonly activity: string;
+  readonly message: string;
+  readonly since: string;
+  readonly resumeTo: OrderStatus;
+}
+
 export interface OrderView {
   readonly id: string;
   readonly product: ProductCode;
@@ -150,6 +162,8 @@ export interface OrderView {
   /** The status to return to when released; set only while on hold. */
   readonly heldStatus: OrderStatus | null;
   readonly holdComment: string | null;
+  /** Set while the order needs staff attention; absent from views recorded before it existed. */
+  readonly attention?: Attention | null;
   readonly reviewRounds: number;
   /** Why the order ended, for cancelled, abandoned and refused orders. */
   readonly closedReason: string | null;
@@ -204,6 +218,7 @@ export function newOrderView(input: OrderInput): OrderView {
     unlock: { required: product.smsUnlock && input.certificateRequest === null, done: false },
     heldStatus: null,
     holdComment: null,
+    attention: null,
     reviewRounds: 0,
     closedReason: null,
     createdAt: input.createdAt,

@@ -3,7 +3,7 @@ import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporali
 import type { OrderActivities } from '../activities/types.js';
 
 // Side effects wait out outages (database, SMTP, SMS, CA): the order pauses rather than fails.
-const patient = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' } as const;
+export const patient = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' } as const;
 // Each call takes milliseconds to seconds; a worker that dies mid-call is noticed after this timeout and the call retried.
 export const act = proxyActivities<OrderActivities>({ startToCloseTimeout: '20 seconds', retry: patient });
 

@@ -50,6 +50,8 @@ export const paymentUpdate = defineUpdate<
 >('recordPayment');
 export const holdUpdate = defineUpdate<OrderView, [{ actor: Actor; comment: string }]>('hold');
 export const releaseUpdate = defineUpdate<OrderView, [{ actor: Actor }]>('release');
+/** Staff retry the step that failed with a refusal (the order needs_attention). */
+export const resumeUpdate = defineUpdate<OrderView, [{ actor: Actor }]>('resume');
 export const cancelUpdate = defineUpdate<OrderView, [{ actor: Actor; reason: string }]>('cancel');
 export const acceptanceUpdate = defineUpdate<OrderView, [{ actor: Actor; decision: 'accept' | 'refuse' }]>('respondToCertificate');
 /** Sends a new SMS code; the code itself never enters the history. */

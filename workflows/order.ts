@@ -21,6 +21,7 @@ import {
 import { patched as patchedOnce } from '@temporalio/workflow';
 import type { IssuedCertificate, OrderMailTemplate } from '../activities/types.js';
 import { act, refusalMessage } from './activities.js';
+import { guardedActivities, StepAbandoned } from './attention.js';
 import { durationMs } from '../domain/deadlines.js';
 import { newOrderView, type OrderInput, type OrderView } from '../domain/order.js';
 import { certificateWorkflow } from './certificate.js';
@@ -39,6 +40,7 @@ import {
   paymentUpdate,
   registeredUpdate,
   releaseUpdate,
+  resumeUpdate,
   reviewUpdate,
   SEARCH_ATTRIBUTES,
   stateQuery,
@@ -93,6 +95,21 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
   /** The certificate this run issued, if any (its dates start the certificate's own workflow). */
   let issued: { serial: string; notBefore: string; notAfter: string } | undefined;
   const d = input.deadlines;
+  // Behind a patch (issue 14 item 7): orders started before it keep retrying for ever and fail on a refusal, as they
+  // ran. `steps` are the procedure's calls (a refusal waits as needs_attention), `quick` the others.
+  const guard = patchedOnce('activity-attention')
+    ? guardedActivities({ workflowId: wf, input, view: () => view, happen: (event) => happen(event) })
+    : undefined;
+  const steps = guard?.steps ?? act;
+  const quick = guard?.quick ?? act;
+  /** Runs a step of the procedure; one that staff cancelled the order from ends quietly (the order is closed). */
+  const unlessCancelled = async (step: () => Promise<void>): Promise<void> => {
+    try {
+      await step();
+    } catch (err) {
+      if (!(err instanceof StepAbandoned)) throw err;
+    }
+  };
 
   // ---- actions: validated by the pure model, recorded before the caller hears back --------------------------------
 
@@ -121,6 +138,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
     view = next;
     if (actor.role === 'customer' || actor.role === 'agent') clock.lastCustomerActionAt = nowIso();
     if (before.status === 'on_hold' && view.status !== 'on_hold') clock.lastCustomerActionAt = nowIso();
+    if (before.status === 'needs_attention' && view.status !== 'needs_attention') clock.lastCustomerActionAt = nowIso();
     if (event.type === 'cancelled') clock.cancelledBy = actor.role === 'customer' || actor.role === 'agent' ? 'customer' : 'staff';
     if (view.originals.required && clock.originalsStartAt === null && before.status === 'under_review' && event.type === 'approved') {
       clock.originalsStartAt = nowIso();
@@ -148,7 +166,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
       ]);
       indexed = { status: view.status, waitingOn: view.waitingOn };
     }
-    await act.recordOrderView(wf, view);
+    await quick.recordOrderView(wf, view);
   }
 
   /** Applies an event the workflow itself decides (a deadline, an issuance); recorded like any other. */
@@ -157,7 +175,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
   }
 
   const mail = (step: string, template: OrderMailTemplate, extra?: Record<string, string | number>): Promise<void> =>
-    act.sendOrderMail({ idempotencyKey: `${wf}:${step}`, template, input, view, ...(extra ? { extra } : {}) });
+    steps.sendOrderMail({ idempotencyKey: `${wf}:${step}`, template, input, view, ...(extra ? { extra } : {}) });
 
   const at = (from: string, duration: Parameters<typeof durationMs>[0]): number => Date.parse(from) + durationMs(duration);
   const iso = (ms: number): string => new Date(ms).toISOString();
@@ -276,10 +294,10 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
     // The paid term runs from the first issuance: 365 days a year, as the seeds count (1095 days for three).
     clock.termEndsAt ??= iso(Date.now() + input.durationYears * 365 * DAY_MS);
     const publicKeySpki =
-      input.certificateRequest?.publicKeySpki ?? (await act.personaliseToken({ personalisationKey: `${wf}:token`, orderId: input.orderId })).publicKeySpki;
+      input.certificateRequest?.publicKeySpki ?? (await steps.personaliseToken({ personalisationKey: `${wf}:token`, orderId: input.orderId })).publicKeySpki;
     let certificate: IssuedCertificate;
     try {
-      certificate = await act.issueCertificate({ issuanceKey: `${wf}:certificate`, input, publicKeySpki, validUntil: clock.termEndsAt });
+      certificate = await steps.issueCertificate({ issuanceKey: `${wf}:certificate`, input, publicKeySpki, validUntil: clock.termEndsAt });
     } catch (err) {
       // A refusal no retry can fix goes to the RA, on hold with the CA's reason; anything else is the workflow's bug.
       const reason = refusalMessage(err);
@@ -306,7 +324,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
   async function close(): Promise<void> {
     if (view.certificateSerial !== null && (view.status === 'refused' || view.status === 'abandoned')) {
       const reason = view.status === 'refused' ? 'superseded' : 'cessationOfOperation';
-      await act.revokeCertificate({ serial: view.certificateSerial, reason });
+      await steps.revokeCertificate({ serial: view.certificateSerial, reason });
       await mail('certificate-revoked', 'certificate_revoked', { reason, revokedAt: nowIso() });
     }
     if (view.status === 'cancelled') await mail('cancelled', 'order_cancelled', { cancelledBy: clock.cancelledBy ?? 'customer' });
@@ -321,7 +339,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
   async function startCertificateLife(): Promise<void> {
     const serial = view.certificateSerial;
     if (serial === null) return;
-    const first = issued?.serial === serial ? issued : await act.certificateInfo({ serial });
+    const first = issued?.serial === serial ? issued : await steps.certificateInfo({ serial });
     await startChild(certificateWorkflow, {
       workflowId: certificateWorkflowId(input.orderId),
       args: [{ order: input, termEndsAt: clock.termEndsAt ?? first.notAfter, first: { serial, notBefore: first.notBefore, notAfter: first.notAfter }, domains: view.domains.items }],
@@ -374,6 +392,8 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
     setHandler(holdUpdate, hold.handler, { validator: hold.validator });
     const release = guarded((): OrderEvent => ({ type: 'released' }));
     setHandler(releaseUpdate, release.handler, { validator: release.validator });
+    const resume = guarded((): OrderEvent => ({ type: 'resumed' }));
+    setHandler(resumeUpdate, resume.handler, { validator: resume.validator });
     const cancel = guarded((a: { actor: Actor; reason: string }): OrderEvent => ({ type: 'cancelled', reason: a.reason }));
     setHandler(cancelUpdate, cancel.handler, { validator: cancel.validator });
     const respond = guarded((a: { actor: Actor; decision: 'accept' | 'refuse' }): OrderEvent => ({ type: a.decision === 'accept' ? 'accepted' : 'refused' }));
@@ -383,7 +403,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
       unlockCodeUpdate,
       async ({ actor }) => {
         const sent = await sendNewCode(clock.sms, `${wf}:unlock-code`, d.unlockCodeValidity, (idempotencyKey) =>
-          act.sendUnlockCode({ idempotencyKey, orderId: input.orderId, to: input.holder.phone ?? '', language: input.holder.language }),
+          quick.sendUnlockCode({ idempotencyKey, orderId: input.orderId, to: input.holder.phone ?? '', language: input.holder.language }),
         );
         if (actor.role === 'customer' || actor.role === 'agent') clock.lastCustomerActionAt = nowIso();
         return sent;
@@ -439,14 +459,14 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
 
   async function validateDomains(req: DomainValidationRequest): Promise<OrderView> {
     if (req.action === 'start') {
-      const challenges = await act.createDomainChallenges({ domains: req.domains ?? pendingNames(), method: req.method });
+      const challenges = await quick.createDomainChallenges({ domains: req.domains ?? pendingNames(), method: req.method });
       return apply({ type: 'domain_challenges_issued', challenges }, req.actor);
     }
     if (req.action === 'record') {
       return apply({ type: 'domain_validated', domain: req.domain, method: 'operator', at: nowIso(), evidence: req.evidence }, req.actor);
     }
     if (req.actor.role === 'customer' || req.actor.role === 'agent') clock.lastCustomerActionAt = nowIso();
-    const results = await act.checkDomainChallenges({ challenges: pendingWithChallenge().map((item) => item.challenge).filter((c) => c !== null) });
+    const results = await quick.checkDomainChallenges({ challenges: pendingWithChallenge().map((item) => item.challenge).filter((c) => c !== null) });
     for (const { domain, result } of results) {
       // The CA's own check decides, whoever asked for it.
       if (result.validated) await apply({ type: 'domain_validated', domain, method: result.method, at: result.checkedAt, evidence: result.evidence }, system);
@@ -464,7 +484,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
   if (!registered) {
     await record();
     registered = true;
-    await mail('confirmation', 'order_confirmation');
+    await unlessCancelled(() => mail('confirmation', 'order_confirmation'));
   }
 
   // Behind a patch: a history recorded before the fix, where that mail was skipped, replays as it ran.
@@ -474,12 +494,10 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
     if (view.reviewRounds !== lastRounds) {
       lastRounds = view.reviewRounds;
       if (view.status === 'awaiting_evidence') {
-        await mail(`rejected:${view.reviewRounds}`, 'evidence_rejected');
+        await unlessCancelled(() => mail(`rejected:${view.reviewRounds}`, 'evidence_rejected'));
       } else {
-        await mail(
-          'approved',
-          'review_approved',
-          clock.originalsStartAt === null ? {} : { originalsDueOn: iso(at(clock.originalsStartAt, d.originalsDue)) },
+        await unlessCancelled(() =>
+          mail('approved', 'review_approved', clock.originalsStartAt === null ? {} : { originalsDueOn: iso(at(clock.originalsStartAt, d.originalsDue)) }),
         );
       }
       continue;
@@ -490,11 +508,12 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
       const next: OrderCarryOver = { view, clock };
       await continueAsNew<typeof orderWorkflow>(input, next);
     }
-    if (view.status === 'issuing') await issue();
-    else await awaitChangeOrDeadline();
+    if (view.status === 'issuing') await unlessCancelled(issue);
+    else await unlessCancelled(awaitChangeOrDeadline);
   }
   await condition(allHandlersFinished);
   await close();
+  await guard?.alertsSent();
   return view;
 }
 

@@ -58,6 +58,14 @@ export type EmailMessage =
         readonly abandonOn: string;
       };
     }
+  /**
+   * To staff: a step of the order that keeps failing (`stuck`: retried since `since`, still retrying) or that failed
+   * with a refusal no retry fixes (`refused`: the order waits as needs_attention for a resume or a cancel).
+   */
+  | {
+      readonly template: 'activity_failing_staff';
+      readonly data: OrderRef & { readonly kind: 'stuck' | 'refused'; readonly step: string; readonly message: string; readonly since: string };
+    }
   | { readonly template: 'order_abandoned'; readonly data: OrderRef & { readonly reason: AbandonReason } }
   | { readonly template: 'order_cancelled'; readonly data: OrderRef & { readonly cancelledBy: 'customer' | 'staff'; readonly comment: string | null } }
   | {
@@ -109,7 +117,7 @@ export type EmailTemplate = EmailMessage['template'];
 export type SmsTemplate = SmsMessage['template'];
 
 /** Templates addressed to the CA's staff rather than to a customer. */
-export const STAFF_TEMPLATES: ReadonlySet<EmailTemplate> = new Set<EmailTemplate>(['originals_overdue_staff']);
+export const STAFF_TEMPLATES: ReadonlySet<EmailTemplate> = new Set<EmailTemplate>(['originals_overdue_staff', 'activity_failing_staff']);
 
 export interface EmailAttachment {
   readonly filename: string;
@@ -405,6 +413,34 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
         [t('Échéance', 'Due on'), formatDate(d.dueOn, lang)],
       ]),
       paragraph(t('Enregistrez la réception dès l’arrivée du courrier, ou relancez le client.', 'Record the receipt as soon as the letter arrives, or chase the customer.')),
+      action(t('La commande', 'The order'), orderPage(ctx, d.orderId)),
+      action(t('Console des opérateurs', "Operators' console"), pageUrl(ctx, PAGES.console)),
+    ],
+  }),
+
+  activity_failing_staff: (d, t, lang, ctx) => ({
+    subject:
+      d.kind === 'stuck'
+        ? t(`[Étape en échec] Commande ${d.orderId} – ${d.step}`, `[Step failing] Order ${d.orderId} – ${d.step}`)
+        : t(`[À examiner] Commande ${d.orderId} – ${d.step}`, `[Needs attention] Order ${d.orderId} – ${d.step}`),
+    blocks: [
+      paragraph(
+        d.kind === 'stuck'
+          ? t(
+              `Une étape de la commande ci-dessous échoue depuis le ${formatDate(d.since, lang)}. Elle est réessayée automatiquement et reprendra d’elle-même une fois la cause corrigée (messagerie, AC, base de données…).`,
+              `A step of the order below has kept failing since ${formatDate(d.since, lang)}. It is retried automatically and will go on by itself once the cause is fixed (mail relay, CA, database…).`,
+            )
+          : t(
+              'Une étape de la commande ci-dessous a échoué sans nouvel essai possible. La commande attend vos services : reprenez l’étape une fois la cause corrigée, ou annulez la commande.',
+              'A step of the order below failed in a way no retry can fix. The order waits for staff: resume the step once the cause is fixed, or cancel the order.',
+            ),
+      ),
+      fields([
+        [t('Commande', 'Order'), d.orderId],
+        [t('Certificat', 'Certificate'), productName(d.product, lang)],
+        [t('Étape', 'Step'), d.step],
+        [t('Dernière erreur', 'Last error'), d.message],
+      ]),
       action(t('La commande', 'The order'), orderPage(ctx, d.orderId)),
       action(t('Console des opérateurs', "Operators' console"), pageUrl(ctx, PAGES.console)),
     ],

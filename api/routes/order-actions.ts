@@ -19,6 +19,7 @@ import {
   orderWorkflowId,
   paymentUpdate,
   releaseUpdate,
+  resumeUpdate,
   reviewUpdate,
   submitUpdate,
   stateQuery,
@@ -250,6 +251,9 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
     ),
     post('/release', 'Release an order on hold', ['ra_operator'], EmptyBody, ({ order, principal }) =>
       updateOrder(deps, actorOf(principal), order, 'release', releaseUpdate, { actor: actorOf(principal) }),
+    ),
+    post('/resume', 'Retry the step that failed with a refusal no retry fixes (the order needs_attention)', ['ra_operator'], EmptyBody, ({ order, principal }) =>
+      updateOrder(deps, actorOf(principal), order, 'resume', resumeUpdate, { actor: actorOf(principal) }),
     ),
     post('/cancel', 'Cancel the order (staff, or the customer before issuance)', ['customer', 'agent', 'ra_operator'], ReasonBody, async ({ order, body, principal }) => {
       if (!STAFF_ROLES.has(principal.role)) requireOwner(principal, order);

@@ -64,8 +64,8 @@ const STAFF = ['ra_operator', 'dra_operator', 'auditor', 'admin'] as const;
  *   "GET /v1/orders: all roles (scoped)" lets it follow its organisation's orders and their certificates, but not read
  *   the holders' identity documents (evidence).
  * - every member of an organisation reads its profile (the customer area's "my organisation", §9).
- * - ra_operator: review, payment, originals, hold/release, cancel, revoke, record domain validation; corrects an
- *   organisation's name or address found wrong in review (beyond §8's "org_admin (own), admin").
+ * - ra_operator: review, payment, originals, hold/release, resume (needs_attention), cancel, revoke, record domain
+ *   validation; corrects an organisation's name or address found wrong in review (beyond §8's "org_admin (own), admin").
  * - dra_operator: face-to-face with its intervention form (which it uploads: evidence, intervention_form only).
  * - auditor: reads everything, histories, replay; writes nothing (so no quote: a quote takes a number).
  * - admin: accounts, mandates, partner codes (catalog); CA staff, so it reads histories and the audit chain too.
@@ -111,6 +111,7 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   'POST /v1/orders/{id}/payment': { access: ['ra_operator'], tenant: 'none' },
   'POST /v1/orders/{id}/hold': { access: ['ra_operator'], tenant: 'none' },
   'POST /v1/orders/{id}/release': { access: ['ra_operator'], tenant: 'none' },
+  'POST /v1/orders/{id}/resume': { access: ['ra_operator'], tenant: 'none' },
   'POST /v1/orders/{id}/cancel': { access: ['customer', 'agent', 'ra_operator'], tenant: 'order' },
   'POST /v1/orders/{id}/acceptance': { access: ['customer', 'agent'], tenant: 'order' },
   'POST /v1/orders/{id}/unlock-code': { access: ['customer', 'agent'], tenant: 'order' },

@@ -61,6 +61,7 @@ const SAMPLES: { [T in EmailTemplate]: Extract<EmailMessage, { template: T }>['d
     dueOn: '2026-03-12T10:00:00Z',
     abandonOn: '2026-04-11T10:00:00Z',
   },
+  activity_failing_staff: { ...ref, kind: 'refused', step: 'issueCertificate certificate', message: 'the key is already certified for order 42', since: '2026-03-20T10:00:00Z' },
   order_abandoned: { ...ref, reason: 'no_activity' },
   order_cancelled: { ...ref, cancelledBy: 'customer', comment: null },
   certificate_issued: {

@@ -2,7 +2,7 @@
 import { PDFDocument } from 'pdf-lib';
 import { describe, expect, it } from 'vitest';
 import { extractText, getDocumentProxy } from 'unpdf';
-import { renderEmail, renderSms, type EmailMessage, type EmailTemplate, type Language, type MailContext } from '../../activities/notify/index.js';
+import { renderEmail, renderSms, STAFF_TEMPLATES, type EmailMessage, type EmailTemplate, type Language, type MailContext } from '../../activities/notify/index.js';
 import { DOCUMENT_LABELS } from '../../domain/catalog.js';
 import type { DomainChallenge } from '../../domain/order.js';
 import { MAIL_CONTEXT, checklistOf, sampleOrder } from './support.js';
@@ -63,6 +63,7 @@ const SAMPLES: { [T in EmailTemplate]: Extract<EmailMessage, { template: T }>['d
     dueOn: '2026-03-12T10:00:00Z',
     abandonOn: '2026-04-11T10:00:00Z',
   },
+  activity_failing_staff: { ...ref, kind: 'refused', step: 'issueCertificate certificate', message: 'the key is already certified for order 42', since: '2026-03-20T10:00:00Z' },
   order_abandoned: { ...ref, reason: 'originals_not_received' },
   order_cancelled: { ...ref, cancelledBy: 'staff', comment: 'Doublon de la commande 42' },
   certificate_issued: {
@@ -251,7 +252,7 @@ describe('the CA as the configuration says', () => {
     expect(mail.text).not.toMatch(UNLINKED_AREA_TEXT);
     expect(mail.html).not.toMatch(UNLINKED_AREA_HTML);
     // Staff's own alert is not signed to them.
-    if (message.template === 'originals_overdue_staff') return;
+    if (STAFF_TEMPLATES.has(message.template)) return;
     expect(mail.text).toContain(lang === 'fr' ? "L'équipe Autorité Exemplaire" : 'The Autorité Exemplaire team');
     expect(mail.text).toContain('support@autorite-exemplaire.fr');
   });

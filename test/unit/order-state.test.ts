@@ -65,6 +65,11 @@ function sample(status: OrderStatus): OrderState {
       });
     case 'on_hold':
       return { ...at({ checklist: uploaded }), heldStatus: 'awaiting_evidence', holdComment: 'checking' };
+    case 'needs_attention':
+      return {
+        ...at({ checklist: uploaded }),
+        attention: { step: 'sendOrderMail confirmation', activity: 'sendOrderMail', message: 'message without a recipient', since: NOW, resumeTo: 'awaiting_evidence' },
+      };
     default:
       return at({});
   }
@@ -90,6 +95,11 @@ const EVENTS: Record<OrderEventType, { event: OrderEvent; actor: Actor }> = {
   unlock_code_requested: { event: { type: 'unlock_code_requested' }, actor: holder },
   unlocked: { event: { type: 'unlocked' }, actor: holder },
   abandoned: { event: { type: 'abandoned', reason: 'no activity' }, actor: { userId: null, role: 'system' } },
+  attention_needed: {
+    event: { type: 'attention_needed', step: 'issueCertificate certificate', activity: 'issueCertificate', message: 'key already certified', at: NOW },
+    actor: { userId: null, role: 'system' },
+  },
+  resumed: { event: { type: 'resumed' }, actor: ra },
   // The sample is an RGS*** order: no names to validate, so the domain events are refused in every state.
   domain_validation_requested: { event: { type: 'domain_validation_requested', method: 'dns', domains: ['www.example.com'] }, actor: holder },
   domain_challenges_issued: { event: { type: 'domain_challenges_issued', challenges: [] }, actor: holder },
@@ -124,14 +134,18 @@ const ALLOWED: Record<OrderEventType, OrderStatus[]> = {
   payment_failed: PRE_ISSUANCE,
   held: PRE_ISSUANCE.filter((s) => s !== 'on_hold'),
   released: ['on_hold'],
-  cancelled: PRE_ISSUANCE,
+  // Needing attention before issuance too (the sample's failed step is its confirmation mail).
+  cancelled: [...PRE_ISSUANCE, 'needs_attention'],
   certificate_issued: ['issuing'],
   issuance_refused: ['issuing'],
   accepted: ['awaiting_acceptance'],
   refused: ['awaiting_acceptance'],
   unlock_code_requested: ['awaiting_unlock'],
   unlocked: ['awaiting_unlock'],
-  abandoned: ORDER_STATUSES.filter((s) => !['issuing', 'completed', 'cancelled', 'abandoned', 'refused'].includes(s)),
+  abandoned: ORDER_STATUSES.filter((s) => !['issuing', 'needs_attention', 'completed', 'cancelled', 'abandoned', 'refused'].includes(s)),
+  // Any stage, closed ones too (a closing mail may fail), but once at a time.
+  attention_needed: ORDER_STATUSES.filter((s) => s !== 'needs_attention'),
+  resumed: ['needs_attention'],
   domain_validation_requested: [],
   domain_challenges_issued: [],
   domain_validated: [],
@@ -344,5 +358,25 @@ describe('the order procedure', () => {
       ok: false,
       refusal: { code: 'payment-method-not-allowed' },
     });
+  });
+});
+
+describe('needs attention', () => {
+  const failed: OrderEvent = { type: 'attention_needed', step: 'issueCertificate certificate', activity: 'issueCertificate', message: 'the key is already certified', at: NOW };
+
+  it('waits on the RA with the failed step, and a resume goes back to where the order was', () => {
+    const s = step(sample('issuing'), failed, { userId: null, role: 'system' });
+    expect(s).toMatchObject({ status: 'needs_attention', waitingOn: 'ra', attention: { step: 'issueCertificate certificate', message: 'the key is already certified', resumeTo: 'issuing' } });
+    expect(step(s, { type: 'resumed' })).toMatchObject({ status: 'issuing', waitingOn: 'ca', attention: null });
+    expect(step(s, { type: 'cancelled', reason: 'same key as another order' })).toMatchObject({ status: 'cancelled', attention: null });
+  });
+
+  it('takes no cancel once the certificate exists, nor when the order had closed: only a resume', () => {
+    for (const status of ['awaiting_acceptance', 'completed'] as const) {
+      const s = step(sample(status), failed, { userId: null, role: 'system' });
+      const cancel = decide(s, { type: 'cancelled', reason: 'x' }, ra, NOW);
+      expect(cancel.ok).toBe(false);
+      expect(step(s, { type: 'resumed' }).status).toBe(status);
+    }
   });
 });

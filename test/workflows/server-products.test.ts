@@ -268,7 +268,7 @@ describe('the other server products', () => {
     });
   }
 
-  it('puts the second of two orders racing with one key on hold with the reason, for the RA', async () => {
+  it('leaves the second of two orders racing with one key needing attention with the CA reason, for the RA to resume or cancel', async () => {
     const csr = newCsr(['race.acme-test.fr']);
     const first = (await createOrder('SERVER_CLIENT', { csr })).body as unknown as OrderView;
     const second = (await createOrder('SERVER_CLIENT', { csr })).body as unknown as OrderView;
@@ -278,11 +278,20 @@ describe('the other server products', () => {
     expect((await driver.post(ra.key, `/v1/orders/${first.id}/payment`, { status: 'received', reference: 'VIR-race-1' })).status).toBe(200);
     await driver.until(first.id, (o) => o.status === 'awaiting_acceptance');
     expect((await driver.post(ra.key, `/v1/orders/${second.id}/payment`, { status: 'received', reference: 'VIR-race-2' })).status).toBe(200);
-    const held = await driver.until(second.id, (o) => o.status === 'on_hold');
-    expect(held.waitingOn).toBe('ra');
-    expect(held.holdComment).toContain(`already certified for order ${first.id}`);
-    expect(held.certificateSerial).toBeNull();
+    const waiting = await driver.until(second.id, (o) => o.status === 'needs_attention');
+    expect(waiting).toMatchObject({ waitingOn: 'ra', certificateSerial: null, attention: { step: 'issueCertificate certificate', activity: 'issueCertificate', resumeTo: 'issuing' } });
+    expect(waiting.attention?.message).toContain(`already certified for order ${first.id}`);
+    // Staff only; resumed, the CA refuses again (the key is still taken) and the order waits again.
+    expect((await driver.post(holder.key, `/v1/orders/${second.id}/resume`)).status).toBe(403);
+    expect((await driver.post<OrderView>(ra.key, `/v1/orders/${second.id}/resume`)).status).toBe(200);
+    // Resumed (one version), refused again (another): the answer may already show the second refusal.
+    const again = await driver.until(second.id, (o) => o.status === 'needs_attention' && o.version >= waiting.version + 2);
+    expect(again.attention?.message).toContain(`already certified for order ${first.id}`);
     expect((await driver.post(ra.key, `/v1/orders/${second.id}/cancel`, { reason: 'same key as another order' })).status).toBe(200);
+    await driver.until(second.id, (o) => o.status === 'cancelled');
+    // Nothing left to resume.
+    const late = await driver.post(ra.key, `/v1/orders/${second.id}/resume`);
+    expect(late.status).toBe(409);
   });
 
   it('a personal certificate for the customer own key skips the token and its unlock', async () => {

@@ -59,6 +59,7 @@ export const common: typeof fr = {
     awaiting_acceptance: 'Certificate to accept',
     awaiting_unlock: 'Token to unlock',
     on_hold: 'On hold (registration authority)',
+    needs_attention: 'Needs staff attention (registration authority)',
     completed: 'Completed',
     cancelled: 'Cancelled',
     abandoned: 'Abandoned',

@@ -61,6 +61,7 @@ export const common = {
     awaiting_acceptance: 'Certificat à accepter',
     awaiting_unlock: 'Support à déverrouiller',
     on_hold: 'En attente (autorité d’enregistrement)',
+    needs_attention: 'À examiner par nos services (autorité d’enregistrement)',
     completed: 'Terminée',
     cancelled: 'Annulée',
     abandoned: 'Abandonnée',
