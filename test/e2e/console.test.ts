@@ -110,6 +110,9 @@ describe('staff console', () => {
     try {
       await page.goto(`${stack.baseUrl}/console/`);
       await page.getByRole('heading', { level: 1, name: 'Se connecter' }).waitFor();
+      // Signed out, nothing offers to sign out (the old console showed it: its display rule beat `hidden`).
+      const signOut = page.getByRole('button', { name: 'Se déconnecter' });
+      expect(await signOut.isVisible()).toBe(false);
       // A wrong password is told, and nothing else happens.
       await signIn(page, ra.user.email, 'not-the-password-1');
       await poll(() => page.getByRole('alert').textContent()).toContain('L’adresse ou le mot de passe est incorrect');
@@ -120,6 +123,7 @@ describe('staff console', () => {
       await page.getByRole('heading', { name: 'Dossiers à traiter' }).waitFor();
       expect(new URL(page.url()).pathname).toBe('/console/');
       expect(await page.getByText(`${ra.user.email} (opérateur AE)`).isVisible()).toBe(true);
+      expect(await signOut.isVisible()).toBe(true);
       // The RA's queue starts on what waits on the RA.
       expect(await page.getByLabel('En attente de').inputValue()).toBe('ra');
       const link = page.getByRole('link', { name: `Ouvrir la commande ${submitted.id}` });
@@ -179,6 +183,11 @@ describe('staff console', () => {
       const after: OrderView = await driver.until(submitted.id, (o) => o.status === 'awaiting_payment');
       expect(after.waitingOn).toBe('payment');
       expect(after.checklist.every((c) => c.status === 'accepted')).toBe(true);
+
+      // Signing out lands on the sign-in page, which again offers no sign-out.
+      await signOut.click();
+      await page.getByRole('heading', { level: 1, name: 'Se connecter' }).waitFor();
+      expect(await signOut.isVisible()).toBe(false);
       expect(open.errors).toEqual([]);
     } finally {
       await open.close();
