@@ -30,7 +30,7 @@ function intended<E extends Error>(err: E): E {
 }
 
 function logUnlessIntended(entry: LogEntry): void {
-  const err = entry.meta?.error;
+  const err: unknown = entry.meta?.error;
   if (entry.message === 'Activity failed' && err instanceof Error && INTENDED_FAILURES.has(err.message)) return;
   console.error(`${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message}`, entry.meta ?? '');
 }
