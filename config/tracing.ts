@@ -110,10 +110,6 @@ export function traceRequests(tracer: Tracer = trace.getTracer('certflow-http'))
       return;
     }
     const active = trace.setSpan(parent, span);
-    // The body parsers call next() from the request stream's events, which AsyncLocalStorage does not tie to this
-    // request: bound emitters run their listeners in the request's context.
-    context.bind(active, req);
-    context.bind(active, res);
     res.on('finish', () => {
       const route = routeOf(req);
       if (route !== undefined) {
@@ -127,6 +123,8 @@ export function traceRequests(tracer: Tracer = trace.getTracer('certflow-http'))
     res.on('close', () => {
       if (!res.writableFinished) span.end();
     });
+    // AsyncLocalStorage carries `active` through the body parsers' stream events and the handlers' awaits, down to
+    // the Temporal client's interceptor (test/e2e/tracing.test.ts checks the chain).
     context.with(active, next);
   };
 }
