@@ -4,7 +4,7 @@ import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import { logRequest, orderOfRequest, requestId, type Logger } from '../config/logger.js';
+import { logError, logRequest, orderOfRequest, requestId, type Logger } from '../config/logger.js';
 import { traceRequests } from '../config/tracing.js';
 import type { ApiServices } from '../activities/services.js';
 import type { Database } from '../db/client.js';
@@ -158,7 +158,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     pinoHttp({
       logger: deps.log,
-      serializers: { req: logRequest },
+      serializers: { req: logRequest, err: logError },
       // The caller's X-Request-Id, or a new one, on every line of the request (req.log) and in the answer.
       genReqId: requestId,
       customProps: orderOfRequest,

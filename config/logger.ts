@@ -69,12 +69,38 @@ export function logRequest(req: { id?: unknown; method?: string; url?: string; p
   };
 }
 
+/** Properties of a database error that hold the values a query carried (addresses, names, phone numbers, hashes). */
+const QUERY_VALUES = new Set(['params', 'parameters', 'detail']);
+
+/**
+ * An error as it may be logged: a failed query's (drizzle's DrizzleQueryError writes its parameters into its message)
+ * keeps its SQL, with `$1` placeholders, and loses the values; the same down its chain of causes.
+ */
+function withoutQueryValues(err: unknown, depth = 0): unknown {
+  if (!(err instanceof Error) || depth > 8) return err;
+  const e = err as Error & { query?: unknown; cause?: unknown };
+  const failedQuery = typeof e.query === 'string' && 'params' in e;
+  const cause = withoutQueryValues(e.cause, depth + 1);
+  const hasValues = Object.keys(e).some((k) => QUERY_VALUES.has(k));
+  if (!failedQuery && !hasValues && cause === e.cause) return err;
+  const clean = Object.create(Object.getPrototypeOf(e) as object) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(e)) if (!QUERY_VALUES.has(k)) clean[k] = v;
+  const message = failedQuery ? `Failed query: ${String(e.query)}` : e.message;
+  for (const [k, v] of [['message', message], ['stack', (e.stack ?? '').replace(e.message, message)], ['cause', cause]] as const) {
+    if (k !== 'cause' || cause !== undefined) Object.defineProperty(clean, k, { value: v, enumerable: false, writable: true, configurable: true });
+  }
+  return clean;
+}
+
+/** pino's `err` serializer (type, message, stack, causes) over an error without its query values. */
+export const logError = (err: unknown): unknown => pino.stdSerializers.err(withoutQueryValues(err) as Error);
+
 /**
  * One structured logger per process; secrets never reach it (request bodies are not logged; credentials are
  * redacted). `destination` (default stdout) lets a test read what the process logs.
  */
 export function createLogger(level: string, name = 'certflow', destination?: DestinationStream): Logger {
-  const options = { name, level, redact: { paths: [...REDACTED_PATHS], censor: '[Redacted]' } };
+  const options = { name, level, serializers: { err: logError }, redact: { paths: [...REDACTED_PATHS], censor: '[Redacted]' } };
   return destination === undefined ? pino(options) : pino(options, destination);
 }
 

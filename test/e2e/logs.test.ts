@@ -14,7 +14,7 @@ import { Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.js';
 import { closeServer, listen } from '../../api/server.js';
-import { createLogger } from '../../config/logger.js';
+import { createLogger, temporalLogger } from '../../config/logger.js';
 import { createUser, upsertOrganisation } from '../../db/accounts.js';
 import { hashPassword } from '../../db/passwords.js';
 import type { OrderView } from '../../domain/order.js';
@@ -25,7 +25,9 @@ import type { TestStack } from '../support.js';
 // test/support.ts (which installs one at WARN when none is) is loaded.
 const lines: string[] = [];
 const stream = { write: (chunk: string) => void lines.push(...chunk.split('\n').filter((l) => l !== '')) };
-Runtime.install(workerRuntimeOptions(createLogger('debug', 'certflow-worker', stream), 'debug', 0));
+const workerLog = createLogger('debug', 'certflow-worker', stream);
+const apiLog = createLogger('debug', 'certflow-api', stream);
+Runtime.install(workerRuntimeOptions(workerLog, 'debug', 0));
 const { freshSiret, httpClient, startTestStack } = await import('../support.js');
 const { Driver } = await import('../workflows/drive.js');
 
@@ -54,7 +56,7 @@ beforeAll(async () => {
     services: stack.services,
     temporal: stack.client,
     taskQueue: stack.taskQueue,
-    log: createLogger('debug', 'certflow-api', stream),
+    log: apiLog,
     publicBaseUrl: 'http://127.0.0.1',
     readinessChecks: {},
     rateLimits: { keyPrefix: `logs-${suffix}` },
@@ -102,6 +104,16 @@ beforeAll(async () => {
   expect(verified.headers.get('x-request-id')).toBe(REQUEST_ID);
   pin = verified.body.unlockPin;
   await driver.until(orderId, (o: OrderView) => o.status === 'completed');
+
+  // A failed query: drizzle writes the query's values (here the holder's e-mail, names, phone) into its error, which
+  // reaches a line as the API's problem handler and the SDK's "Activity failed" log it.
+  const failed = await createUser(stack.db, { email: HOLDER.email, role: 'customer', organisationId: org.id, givenName: HOLDER.givenName, surname: HOLDER.surname, phone: HOLDER.phone }).then(
+    () => new Error('the second account with the same e-mail address was created'),
+    (err: unknown) => err as Error,
+  );
+  expect(failed.message).toContain(HOLDER.email);
+  apiLog.error({ err: failed }, 'unhandled error');
+  temporalLogger(workerLog).warn('Activity failed', { error: failed, workflowId: `order-${orderId}`, activityType: 'recordOrderView' });
   // The runtime logger buffers forwarded lines for 100 ms before it writes them.
   await new Promise((r) => setTimeout(r, 500));
 }, 180_000);
@@ -161,6 +173,8 @@ describe('one JSON log stream', () => {
       ['PIN', standalone(pin)],
     ];
     expect(pin.length).toBeGreaterThanOrEqual(4);
+    // The failed query's lines are there, with their SQL.
+    expect(parsed().filter((l) => (l.err as { message?: string } | undefined)?.message?.startsWith('Failed query: insert into "users"'))).toHaveLength(2);
     const found = lines.flatMap((line) => forbidden.filter(([, re]) => re.test(line)).map(([what]) => `${what}: ${line.slice(0, 400)}`));
     expect(found).toEqual([]);
   });
