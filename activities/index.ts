@@ -1,5 +1,6 @@
 /** Every activity of the worker, built from its dependencies; workflows import only the types. */
 import { ApplicationFailure } from '@temporalio/common';
+import { DAY_MS } from '../domain/time.js';
 import type { Ca } from './ca/index.js';
 import type { Database } from '../db/client.js';
 import { getCertificate, keyInUse } from '../db/certificates.js';
@@ -27,8 +28,6 @@ export interface ActivityDeps {
   /** The clock validity periods are counted on; tests that skip time pass the test server's. */
   readonly now?: () => Date;
 }
-
-const DAY_MS = 86_400_000;
 
 export function createActivities(deps: ActivityDeps): OrderActivities & AuditAnchorActivities & ArchiveActivities {
   const now = deps.now ?? (() => new Date());

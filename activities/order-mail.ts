@@ -36,6 +36,7 @@ export function orderMailMessage(req: OrderMailRequest): EmailMessage {
           ...ref,
           payment: { method: view.payment.method, received: paymentSettled(view) },
           originalsDueOn: extra.originalsDueOn === undefined ? null : String(extra.originalsDueOn),
+          originalsDue: input.deadlines.originalsDue,
         },
       };
     case 'originals_reminder':

@@ -57,6 +57,13 @@ export async function visibleOrder(db: Database, principal: Principal, orderId: 
   return row;
 }
 
+/** The holder, the customer who ordered, or an agent of the organisation: who acts on the file (else 403). */
+export function requireOwner(p: Principal, order: OrderRow): void {
+  const mine = p.userId === order.holderUserId || p.userId === order.orderedByUserId;
+  const orgAgent = p.role === 'agent' && p.organisationId === order.organisationId;
+  if (!mine && !orgAgent) throw Problem.forbidden('Only the holder, the customer who ordered or an agent of the organisation may do this.');
+}
+
 export const actorOf = (p: Principal): Actor => ({ userId: p.userId, role: p.role });
 
 function refusalOf(err: unknown): RefusalDetails | undefined {

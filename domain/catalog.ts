@@ -55,6 +55,8 @@ export const DOCUMENT_LABELS: Record<DocumentType, { en: string; fr: string }> =
 };
 
 export type ProductKind = 'server' | 'person';
+/** Which DNS names a certificate of the product carries: none, FQDNs, or FQDNs with at least one wildcard. */
+export type DnsNames = 'none' | 'dns' | 'wildcard';
 export type Proofing = 'organisation' | 'organisation_domain' | 'organisation_legal_representative' | 'online' | 'face_to_face';
 export type KeyOrigin = 'customer_csr' | 'token' | 'token_or_customer_csr';
 export type Delivery = 'download' | 'token' | 'token_or_software';
@@ -67,6 +69,8 @@ export interface Product {
   readonly originalsByPost: boolean;
   readonly keyOrigin: KeyOrigin;
   readonly delivery: Delivery;
+  /** The names the certificate certifies; the CSR check, the profile, the domain validation and the pages read it. */
+  readonly dnsNames: DnsNames;
   /** The TLS products follow the CA/Browser Forum validity schedule and are sold as subscriptions. */
   readonly browserTrusted: boolean;
   /** An SMS unlock code is sent to the holder's mobile: the number is required when ordering. */
@@ -85,7 +89,7 @@ const personDocs: readonly DocumentType[] = ['holder_identity', 'organisation_re
 type Varying = Pick<Product, 'code' | 'name' | 'priceCents'> & Partial<Product>;
 
 /** Server products: the customer's CSR, proof of the organisation, downloaded; TLS ones also prove their domains. */
-const server = (p: Varying & Pick<Product, 'proofing' | 'browserTrusted'>): Product => ({
+const server = (p: Varying & Pick<Product, 'proofing' | 'browserTrusted' | 'dnsNames'>): Product => ({
   kind: 'server',
   originalsByPost: false,
   keyOrigin: 'customer_csr',
@@ -103,6 +107,7 @@ const person = (p: Varying & Pick<Product, 'proofing'>): Product => ({
   keyOrigin: p.proofing === 'face_to_face' ? 'token' : 'token_or_customer_csr',
   delivery: p.proofing === 'face_to_face' ? 'token' : 'token_or_software',
   browserTrusted: false,
+  dnsNames: 'none',
   smsUnlock: true,
   faceToFaceFeeCents: p.proofing === 'face_to_face' ? 5000 : 0,
   documents: personDocs,
@@ -110,14 +115,15 @@ const person = (p: Varying & Pick<Product, 'proofing'>): Product => ({
 });
 
 export const CATALOG: Readonly<Record<ProductCode, Product>> = {
-  SSL: server({ code: 'SSL', name: { en: 'SSL (OV TLS)', fr: 'SSL (OV TLS)' }, proofing: 'organisation_domain', browserTrusted: true, priceCents: { 1: 19000, 2: 36000, 3: 51000 } }),
-  SSL_RGS_STAR: server({ code: 'SSL_RGS_STAR', name: { en: 'SSL RGS*', fr: 'SSL RGS*' }, proofing: 'organisation_domain', browserTrusted: true, priceCents: { 1: 24000, 2: 45000, 3: 64000 } }),
-  SSL_WILDCARD: server({ code: 'SSL_WILDCARD', name: { en: 'SSL Wildcard', fr: 'SSL Wildcard' }, proofing: 'organisation_domain', browserTrusted: true, priceCents: { 1: 49000, 2: 93000, 3: 132000 } }),
+  SSL: server({ code: 'SSL', name: { en: 'SSL (OV TLS)', fr: 'SSL (OV TLS)' }, proofing: 'organisation_domain', browserTrusted: true, dnsNames: 'dns', priceCents: { 1: 19000, 2: 36000, 3: 51000 } }),
+  SSL_RGS_STAR: server({ code: 'SSL_RGS_STAR', name: { en: 'SSL RGS*', fr: 'SSL RGS*' }, proofing: 'organisation_domain', browserTrusted: true, dnsNames: 'dns', priceCents: { 1: 24000, 2: 45000, 3: 64000 } }),
+  SSL_WILDCARD: server({ code: 'SSL_WILDCARD', name: { en: 'SSL Wildcard', fr: 'SSL Wildcard' }, proofing: 'organisation_domain', browserTrusted: true, dnsNames: 'wildcard', priceCents: { 1: 49000, 2: 93000, 3: 132000 } }),
   SERVER_CLIENT: server({
     code: 'SERVER_CLIENT',
     name: { en: 'Server Client (client authentication)', fr: 'Serveur Client' },
     proofing: 'organisation',
     browserTrusted: false,
+    dnsNames: 'dns',
     priceCents: { 1: 15000, 2: 28000, 3: 40000 },
   }),
   SERVER_SEAL: server({
@@ -125,6 +131,7 @@ export const CATALOG: Readonly<Record<ProductCode, Product>> = {
     name: { en: 'Server Seal (organisation e-seal)', fr: 'Cachet Serveur' },
     proofing: 'organisation_legal_representative',
     browserTrusted: false,
+    dnsNames: 'none',
     priceCents: { 1: 25000, 2: 47000, 3: 67000 },
     documents: [...serverDocs, 'legal_representative_identity'],
   }),
@@ -141,6 +148,12 @@ export const CATALOG: Readonly<Record<ProductCode, Product>> = {
     priceCents: { 1: 16000, 2: 25000, 3: 33000 },
   }),
 };
+
+/** Whether the product's certificate carries DNS names (the CSR's names are checked, the domains validated). */
+export const certifiesDnsNames = (code: ProductCode): boolean => CATALOG[code].dnsNames !== 'none';
+
+/** The paid term: 365 days a year, as the seeds count (1095 days for three years). */
+export const termDays = (years: number): number => years * 365;
 
 export const isProductCode = (value: string): value is ProductCode => (PRODUCT_CODES as readonly string[]).includes(value);
 

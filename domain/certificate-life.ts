@@ -3,6 +3,7 @@
  * subscriptions), domain-evidence reuse and revocation requests.
  */
 import { CATALOG, type ProductCode } from './catalog.js';
+import { DAY_MS } from './time.js';
 import type { Deadline, DomainItem } from './order.js';
 import { revocationReasonsFor, type RevocationReason } from './revocation.js';
 import { dcvReusableAt } from './rules/validity.js';
@@ -42,8 +43,6 @@ export interface CertificateLifeView {
 }
 
 export const LIFE_ENDED: ReadonlySet<LifeStatus> = new Set<LifeStatus>(['revoked', 'expired']);
-
-const DAY_MS = 86_400_000;
 
 /** Whether the term leaves room for another certificate after this one (more than a day). */
 export const termOutlasts = (certificate: Pick<LifeCertificate, 'notAfter'>, termEndsAt: string): boolean =>

@@ -27,6 +27,8 @@ import { newOrderView, type OrderInput, type OrderView } from '../domain/order.j
 import { certificateWorkflow } from './certificate.js';
 import { refuseNewCode, refuseVerification, sendNewCode, verifyCode, type SmsCodeState } from './sms-codes.js';
 import { decide, isTerminal, type Actor, type OrderEvent } from '../domain/order-state.js';
+import { termDays } from '../domain/catalog.js';
+import { DAY_MS } from '../domain/time.js';
 import {
   acceptanceUpdate,
   cancelUpdate,
@@ -75,8 +77,6 @@ interface Clock {
   /** Who cancelled, for the mail: the customer or staff. */
   cancelledBy: 'customer' | 'staff' | null;
 }
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver): Promise<OrderView> {
   const wf = workflowInfo().workflowId;
@@ -291,8 +291,8 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
 
   /** The CA issues: the token personalised (or the customer's key taken from the CSR), signed once, the holder told. */
   async function issue(): Promise<void> {
-    // The paid term runs from the first issuance: 365 days a year, as the seeds count (1095 days for three).
-    clock.termEndsAt ??= iso(Date.now() + input.durationYears * 365 * DAY_MS);
+    // The paid term runs from the first issuance (domain/catalog.ts termDays).
+    clock.termEndsAt ??= iso(Date.now() + termDays(input.durationYears) * DAY_MS);
     const publicKeySpki =
       input.certificateRequest?.publicKeySpki ?? (await steps.personaliseToken({ personalisationKey: `${wf}:token`, orderId: input.orderId })).publicKeySpki;
     let certificate: IssuedCertificate;

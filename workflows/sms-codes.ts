@@ -3,11 +3,11 @@
  * Only the keyed digest of a code is ever in workflow state or history. Workflow code: time is workflow time.
  */
 import type { Duration } from '@temporalio/common';
+import { DAY_MS } from '../domain/time.js';
 import { durationMs } from '../domain/deadlines.js';
 
 export const MAX_WRONG_CODE_ATTEMPTS = 3;
 export const MAX_CODES_PER_DAY = 5;
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Kept in the workflow's carried state, so it survives continue-as-new. */
 export interface SmsCodeState {

@@ -3,7 +3,8 @@
  * One place for these facts; the subject layouts are in lib/pki/subject.ts, the policy OIDs in policies.ts and the checks
  * against a profile in lint.ts.
  */
-import { PRODUCT_CODES, type ProductCode } from '../../domain/catalog.js';
+import { CATALOG, PRODUCT_CODES, termDays, type ProductCode } from '../../domain/catalog.js';
+import { DAY_MS } from '../../domain/time.js';
 import { validityPeriodAt } from '../../domain/rules/validity.js';
 import { qualifiedSignatureStatements, revocationPointers } from './extensions.js';
 import type { CaFamily, CaId } from '../../lib/pki/ca-ids.js';
@@ -52,7 +53,7 @@ const { digitalSignature, nonRepudiation, keyEncipherment, dataEncipherment, key
 const { serverAuth, clientAuth, emailProtection } = x509.ExtendedKeyUsage;
 
 /** Longest validity sold (3 years) plus one day for a leap year. */
-const THREE_YEARS: ValidityRule = { kind: 'fixed', maxDays: 3 * 365 + 1 };
+const THREE_YEARS: ValidityRule = { kind: 'fixed', maxDays: termDays(3) + 1 };
 
 const persons = { family: 'persons', issuingCa: 'persons-issuing', kind: 'person', san: 'email', validity: THREE_YEARS, qcStatements: false, subjectKeyIdentifier: true } as const;
 
@@ -65,8 +66,11 @@ const personSignature = (product: ProductCode, policies: readonly string[]): Cer
   policies,
 });
 
+/** The subjectAltName of a server product, from the names the catalog says it certifies. */
+const serverSan = (product: ProductCode): SanRule => ({ none: 'none', dns: 'dns', wildcard: 'dns-wildcard' } as const)[CATALOG[product].dnsNames];
+
 /** OV TLS server certificates (BR §7.1.2.7): serverAuth only, from the dedicated TLS hierarchy. */
-const tls = (product: ProductCode, san: 'dns' | 'dns-wildcard'): CertificateProfile => ({
+const tls = (product: ProductCode): CertificateProfile => ({
   product,
   family: 'tls',
   issuingCa: 'tls-issuing',
@@ -75,16 +79,16 @@ const tls = (product: ProductCode, san: 'dns' | 'dns-wildcard'): CertificateProf
   keyUsage: { ec: digitalSignature, rsa: digitalSignature | keyEncipherment },
   extendedKeyUsage: [serverAuth],
   policies: [CABF_POLICY.organizationValidated, OWN_POLICY[product], ETSI_POLICY.ovcp],
-  san,
+  san: serverSan(product),
   validity: { kind: 'br-schedule' },
   qcStatements: false,
   subjectKeyIdentifier: false,
 });
 
 export const PROFILES: Readonly<Record<ProductCode, CertificateProfile>> = {
-  SSL: tls('SSL', 'dns'),
-  SSL_RGS_STAR: tls('SSL_RGS_STAR', 'dns'),
-  SSL_WILDCARD: tls('SSL_WILDCARD', 'dns-wildcard'),
+  SSL: tls('SSL'),
+  SSL_RGS_STAR: tls('SSL_RGS_STAR'),
+  SSL_WILDCARD: tls('SSL_WILDCARD'),
   // A server that authenticates as a client of another organisation's service: a TLS client, not browser-trusted.
   SERVER_CLIENT: {
     product: 'SERVER_CLIENT',
@@ -94,7 +98,7 @@ export const PROFILES: Readonly<Record<ProductCode, CertificateProfile>> = {
     keyUsage: { ec: digitalSignature, rsa: digitalSignature },
     extendedKeyUsage: [clientAuth],
     policies: [OWN_POLICY.SERVER_CLIENT, ETSI_POLICY.ncp],
-    san: 'dns',
+    san: serverSan('SERVER_CLIENT'),
     validity: THREE_YEARS,
     qcStatements: false,
     subjectKeyIdentifier: true,
@@ -108,7 +112,7 @@ export const PROFILES: Readonly<Record<ProductCode, CertificateProfile>> = {
     keyUsage: { ec: digitalSignature | nonRepudiation, rsa: digitalSignature | nonRepudiation },
     extendedKeyUsage: [],
     policies: [OWN_POLICY.SERVER_SEAL, ETSI_POLICY.ncp],
-    san: 'none',
+    san: serverSan('SERVER_SEAL'),
     validity: THREE_YEARS,
     qcStatements: false,
     subjectKeyIdentifier: true,
@@ -136,8 +140,6 @@ export const isProduct = (product: string): product is ProductCode => (PRODUCT_C
 
 /** The profile of a product; undefined for a string that is no product. */
 export const profileFor = (product: string): CertificateProfile | undefined => (isProduct(product) ? PROFILES[product] : undefined);
-
-const DAY_MS = 86_400_000;
 
 /** The longest validity, in days, a certificate of this profile starting at notBefore may have. */
 export const maxValidityDays = (profile: CertificateProfile, notBefore: Date): number =>

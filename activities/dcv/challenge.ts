@@ -4,6 +4,7 @@
  * dns.ts.
  */
 import { randomBytes } from 'node:crypto';
+import { DAY_MS } from '../../domain/time.js';
 import { ApplicationFailure } from '@temporalio/common';
 
 export type DcvMethod = 'http' | 'dns';
@@ -43,7 +44,6 @@ export const PKI_VALIDATION_PATH = '/.well-known/pki-validation/';
  */
 export const DNS_RECORD_LABEL = '_certflow-challenge';
 
-const DAY_MS = 86_400_000;
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const newToken = (): string => randomBytes(TOKEN_BYTES).toString('base64url');

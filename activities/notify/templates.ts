@@ -5,7 +5,9 @@
 import { formatIban, postalAddressLines, type CaIdentity } from '../../config/ca-identity.js';
 import { CATALOG, DOCUMENT_LABELS, type DocumentType, type PaymentMethod, type ProductCode } from '../../domain/catalog.js';
 import type { ChecklistItem, DomainChallenge } from '../../domain/order.js';
+import { DEFAULT_DEADLINES, durationMs, type Deadlines } from '../../domain/deadlines.js';
 import { PAGES, pageLinks } from '../../domain/pages.js';
+import { DAY_MS } from '../../domain/time.js';
 import { formatDate, formatDays, formatDuration, formatEuros, formatPriceExVat, type Language } from '../../lib/documents/format.js';
 import { action, code, fields, heading, lines, link, list, paragraph, rich, toHtml, toText, type Block, type Link, type Rich } from './mail-document.js';
 import { PAYMENT_METHOD_LABELS, buildOrderForm, orderFormFileName, type OrderSummary } from '../../lib/documents/order-form.js';
@@ -30,7 +32,11 @@ export type AbandonReason = 'no_activity' | 'originals_not_received' | 'not_acce
 
 /** Dates are ISO 8601 strings (the workflow's clock); they are shown on Paris time. */
 export type EmailMessage =
-  | { readonly template: 'order_confirmation'; readonly data: { readonly order: OrderSummary; readonly checklist: readonly ChecklistItem[] } }
+  | {
+      readonly template: 'order_confirmation';
+      /** The order's deadlines name the originals' delay; a summary without them reads the defaults. */
+      readonly data: { readonly order: OrderSummary & { readonly deadlines?: Pick<Deadlines, 'originalsDue'> }; readonly checklist: readonly ChecklistItem[] };
+    }
   /** The checklist after the review: `rejected` items carry their reason, accepted ones are kept. */
   | { readonly template: 'evidence_rejected'; readonly data: OrderRef & { readonly checklist: readonly ChecklistItem[] } }
   | {
@@ -43,6 +49,8 @@ export type EmailMessage =
         readonly payment: { readonly method: PaymentMethod; readonly received: boolean };
         /** For products whose originals go by post (RGS**, RGS***, eIDAS); null for the others. */
         readonly originalsDueOn: string | null;
+        /** The order's delay for the originals (its deadlines), said when no due date is known yet. */
+        readonly originalsDue?: Deadlines['originalsDue'];
       };
     }
   | { readonly template: 'originals_reminder'; readonly data: OrderRef & { readonly dueOn: string } }
@@ -152,6 +160,9 @@ const signOff = (t: Tr, ctx: MailContext): Block[] => [
 ];
 /** "votre espace client", opening the page the sentence is about. */
 const area = (t: Tr, href: string): Link => link(t('votre espace client', 'your customer area'), href);
+/** A deadline in whole days ("7 jours", "7 days"), as the order's deadlines give it (domain/deadlines.ts). */
+const inDays = (d: Deadlines['originalsDue'], lang: Language): string => formatDays(Math.round(durationMs(d) / DAY_MS), lang);
+
 const orderPage = (ctx: MailContext, orderId: string): string => pageLinks.order(ctx.publicBaseUrl, orderId);
 // domain/pages.ts has no builder for these two: the path is still PAGES' own.
 const pageUrl = (ctx: MailContext, path: string): string => `${ctx.publicBaseUrl.replace(/\/+$/, '')}${path}`;
@@ -216,6 +227,7 @@ const parisTime = (iso: string): string =>
 const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: Language, ctx: MailContext) => Composed } = {
   order_confirmation: ({ order, checklist }, t, lang, ctx) => {
     const product = CATALOG[order.product];
+    const originalsDelay = inDays(order.deadlines?.originalsDue ?? DEFAULT_DEADLINES.originalsDue, lang);
     const fee = product.faceToFaceFeeCents;
     const price = formatPriceExVat(order.priceCents, lang);
     const holder = `${order.holder.givenName} ${order.holder.surname}`.trim() || order.holder.email;
@@ -253,8 +265,8 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
           ? [
               paragraph(
                 t(
-                  "Ce certificat demande un face-à-face avec un opérateur d'autorité d'enregistrement déléguée ou un mandataire de certification de votre organisation. Une fois votre dossier validé en ligne, ses originaux devront nous parvenir par courrier sous 7 jours.",
-                  "This certificate requires a face-to-face meeting with a delegated registration operator or a certification agent of your organisation. Once your file is approved online, its originals must reach us by post within 7 days.",
+                  `Ce certificat demande un face-à-face avec un opérateur d'autorité d'enregistrement déléguée ou un mandataire de certification de votre organisation. Une fois votre dossier validé en ligne, ses originaux devront nous parvenir par courrier sous ${originalsDelay}.`,
+                  `This certificate requires a face-to-face meeting with a delegated registration operator or a certification agent of your organisation. Once your file is approved online, its originals must reach us by post within ${originalsDelay}.`,
                 ),
               ),
             ]
@@ -318,7 +330,7 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
     ],
   }),
 
-  review_approved: ({ orderId, product, payment, originalsDueOn }, t, lang, ctx) => {
+  review_approved: ({ orderId, product, payment, originalsDueOn, originalsDue }, t, lang, ctx) => {
     const p = CATALOG[product];
     const steps: Rich[] = [];
     if (p.proofing === 'face_to_face') {
@@ -334,7 +346,10 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
       steps.push(
         by !== null
           ? t(`Originaux : envoyez l'original de votre dossier par courrier, à recevoir au plus tard le ${by}, à l'adresse ci-dessous.`, `Originals: post the originals of your file, to reach us by ${by}, to the address below.`)
-          : t("Originaux : envoyez l'original de votre dossier par courrier sous 7 jours, à l'adresse ci-dessous.", 'Originals: post the originals of your file within 7 days, to the address below.'),
+          : t(
+              `Originaux : envoyez l'original de votre dossier par courrier sous ${inDays(originalsDue ?? DEFAULT_DEADLINES.originalsDue, 'fr')}, à l'adresse ci-dessous.`,
+              `Originals: post the originals of your file within ${inDays(originalsDue ?? DEFAULT_DEADLINES.originalsDue, 'en')}, to the address below.`,
+            ),
       );
     }
     if (p.proofing === 'organisation_domain') {

@@ -24,6 +24,7 @@ const CatalogSchema = z
         keyOrigin: z.string(),
         delivery: z.string(),
         smsUnlock: z.boolean(),
+        dnsNames: z.enum(['none', 'dns', 'wildcard']).meta({ description: 'The DNS names the certificate carries: none, FQDNs, FQDNs with a wildcard' }),
         orderable: z.boolean(),
         durations: z.array(z.object({ years: z.number().int(), priceCentsExVat: z.number().int() })),
         checklist: z.array(z.object({ documentType: z.string(), label: z.object({ en: z.string(), fr: z.string() }) })),
@@ -48,6 +49,7 @@ function catalogBody(terms: PartnerTerms | null): z.infer<typeof CatalogSchema> 
         keyOrigin: p.keyOrigin,
         delivery: p.delivery,
         smsUnlock: p.smsUnlock,
+        dnsNames: p.dnsNames,
         orderable: ORDERABLE_PRODUCTS.has(code),
         durations: DURATIONS_YEARS.map((years) => ({ years, priceCentsExVat: partnerPriceOf(code, years, terms) })),
         checklist: checklistFor(code, { orderedForSomeoneElse: false, paymentMethod: 'transfer' }).map((documentType) => ({

@@ -26,7 +26,7 @@ import {
   verifyUnblockUpdate,
   type DomainValidationRequest,
 } from '../../workflows/definitions.js';
-import { actorOf, updateOrder, visibleOrder, type UpdateTarget } from '../order-updates.js';
+import { actorOf, requireOwner, updateOrder, visibleOrder, type UpdateTarget } from '../order-updates.js';
 import { pinAfterCode } from '../pin-reveal.js';
 import { Problem } from '../problem.js';
 import type { RateLimits } from '../rate-limits.js';
@@ -76,13 +76,6 @@ const refusals = {
   409: problemResponse('Not allowed in the current state'),
   422: problemResponse('A rule is not met'),
 };
-
-/** The holder, the customer who ordered, or an agent of the organisation. */
-function requireOwner(p: Principal, order: OrderRow): void {
-  const mine = p.userId === order.holderUserId || p.userId === order.orderedByUserId;
-  const orgAgent = p.role === 'agent' && p.organisationId === order.organisationId;
-  if (!mine && !orgAgent) throw Problem.forbidden('Only the holder, the customer who ordered or an agent of the organisation may do this.');
-}
 
 export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
   const { db } = deps;

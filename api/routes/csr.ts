@@ -10,7 +10,8 @@ import { CATALOG, PRODUCT_CODES } from '../../domain/catalog.js';
 import { Problem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
 import { problemResponse } from '../schemas.js';
-import { certifiesNames, checkOrderCsr } from './orders.js';
+import { certifiesDnsNames } from '../../domain/catalog.js';
+import { checkOrderCsr } from './orders.js';
 
 /** The fields of POST /v1/orders this check reads, with the same bounds. */
 const VerifyCsrBody = z
@@ -50,7 +51,7 @@ export function csrRoutes(deps: { readonly db: Database }): AnyRoute[] {
         422: problemResponse('A rule is broken: the type is the first rule, `problems` lists each {rule, message}'),
       },
       async handle({ res, body }) {
-        const hasNames = certifiesNames(body.product);
+        const hasNames = certifiesDnsNames(body.product);
         if (body.extraSans !== undefined && body.extraSans.length > 0 && !hasNames) {
           throw Problem.unprocessable('extra-sans-not-accepted', `${body.product} certifies no domain names: extraSans is not accepted.`);
         }

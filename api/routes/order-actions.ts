@@ -30,7 +30,7 @@ import {
 import { findUnstorableText } from '../input-guards.js';
 import { readSingleUpload } from '../multipart.js';
 import { pinAfterCode } from '../pin-reveal.js';
-import { actorOf, updateOrder, visibleOrder } from '../order-updates.js';
+import { actorOf, requireOwner, updateOrder, visibleOrder } from '../order-updates.js';
 import { Problem } from '../problem.js';
 import type { RateLimits } from '../rate-limits.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
@@ -67,13 +67,6 @@ const refusals = {
   409: problemResponse('Not allowed in the current state (with state and waitingOn)'),
   422: problemResponse('A rule is not met'),
 };
-
-/** The holder, the customer who ordered, or an agent of the organisation: who acts on the file. */
-function requireOwner(p: Principal, order: OrderRow): void {
-  const mine = p.userId === order.holderUserId || p.userId === order.orderedByUserId;
-  const orgAgent = p.role === 'agent' && p.organisationId === order.organisationId;
-  if (!mine && !orgAgent) throw Problem.forbidden('Only the holder, the customer who ordered or an agent of the organisation may do this.');
-}
 
 function requireHolder(p: Principal, order: OrderRow): void {
   if (p.userId !== order.holderUserId) throw Problem.forbidden('Only the holder of the certificate may do this.', 'holder-only');

@@ -11,6 +11,7 @@ import { claimIdempotencyKey, getOrderRow, listOrderRows } from '../../db/orders
 import { activePartnerTerms } from '../../db/partner-codes.js';
 import {
   CATALOG,
+  certifiesDnsNames,
   DURATIONS_YEARS,
   OPERATING_SYSTEMS,
   ORDERABLE_PRODUCTS,
@@ -189,9 +190,6 @@ async function buildOrderInput(deps: OrdersDeps, caller: Principal, body: Create
   };
 }
 
-/** Whether the product certifies domain names (the server products but the seal). */
-export const certifiesNames = (product: ProductCode): boolean => CATALOG[product].kind === 'server' && product !== 'SERVER_SEAL';
-
 /**
  * A CSR under the ordering rules: checkCsr's rules (each problem named, the first as the type), then its key neither
  * certified for another order nor reported compromised. POST /v1/orders and POST /v1/csr/verify both ask this.
@@ -223,7 +221,7 @@ export async function checkOrderCsr(
  */
 async function readCertificateRequest(db: Database, body: CreateOrderBody, orderId: string): Promise<OrderInput['certificateRequest']> {
   const product = CATALOG[body.product];
-  const hasNames = certifiesNames(body.product);
+  const hasNames = certifiesDnsNames(body.product);
   if (body.extraSans !== undefined && !hasNames) {
     throw Problem.unprocessable('extra-sans-not-accepted', `${body.product} certifies no domain names: extraSans is not accepted.`);
   }

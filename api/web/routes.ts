@@ -8,14 +8,13 @@ import express from 'express';
 import { getUser } from '../../db/accounts.js';
 import type { Database } from '../../db/client.js';
 import { PAGES, PUBLIC_PAGES, type PageId } from '../../domain/pages.js';
-import type { Principal } from '../../domain/roles.js';
+import { STAFF_ROLES, type Principal } from '../../domain/roles.js';
 import type { BrowserSessions } from '../session.js';
 import { asset } from './assets.js';
 import type { Boot, BootUser } from './boot.js';
 import { catalogue, isLang, negotiate, type Lang } from './i18n/index.js';
 
 export const LANG_COOKIE = 'certflow_lang';
-const STAFF_ROLES = new Set(['ra_operator', 'dra_operator', 'auditor', 'admin']);
 
 /** Only the bundle's own files run; evidence and PDFs are shown from blob: URLs the page made itself. */
 export const PAGE_CSP = [

@@ -3,6 +3,7 @@
  * the longest a certificate may live and how long domain-validation evidence may be reused, by issuance date. The
  * one place for these facts; the workflow, the CA's pre-issuance lint and the tests read them from here.
  */
+import { DAY_MS } from '../time.js';
 
 export interface ValidityPeriod {
   /** First day (UTC) the limits apply to a certificate issued on or after it. */
@@ -23,8 +24,6 @@ export const TLS_VALIDITY_SCHEDULE: readonly ValidityPeriod[] = [
 
 /** The CA issues one day under the maximum, so rounding of seconds and leap seconds never takes it over. */
 export const TLS_MARGIN_DAYS = 1;
-
-const DAY_MS = 86_400_000;
 
 /** The period in force at an instant. */
 type Instant = Date | string | number;

@@ -39,13 +39,11 @@ const FERMAT_ROUNDS = 100;
 /** A bound on the names (and domain validations) one order carries. */
 const MAX_NAMES = 100;
 
-/** Server products whose names are certified: serverAuth (wildcard only on SSL_WILDCARD) and clientAuth. */
-const NAMED_PRODUCTS: Readonly<Partial<Record<ProductCode, { readonly wildcardAllowed: boolean; readonly wildcardRequired: boolean }>>> = {
-  SSL: { wildcardAllowed: false, wildcardRequired: false },
-  SSL_RGS_STAR: { wildcardAllowed: false, wildcardRequired: false },
-  SSL_WILDCARD: { wildcardAllowed: true, wildcardRequired: true },
-  SERVER_CLIENT: { wildcardAllowed: false, wildcardRequired: false },
-};
+/** The name rules of a product whose certificate carries DNS names (domain/catalog.ts dnsNames); undefined otherwise. */
+function nameRulesOf(product: ProductCode): { readonly wildcardAllowed: boolean; readonly wildcardRequired: boolean } | undefined {
+  const names = CATALOG[product].dnsNames;
+  return names === 'none' ? undefined : { wildcardAllowed: names === 'wildcard', wildcardRequired: names === 'wildcard' };
+}
 
 /** Short Weierstrass curves y² = x³ - 3x + b over GF(p) (FIPS 186-4 D.1.2); all three have p ≡ 3 (mod 4). */
 const NIST_CURVES = {
@@ -419,7 +417,7 @@ function inspectCsr(pem: string, opts: { product: ProductCode; extraSans?: reado
     problems.push({ rule: 'csr-signature-invalid', message: 'the request is not signed by the key it carries (altered after signing?)' });
   }
 
-  const nameRules = NAMED_PRODUCTS[opts.product];
+  const nameRules = nameRulesOf(opts.product);
   const commonName = csr.subjectName.getField('CN')[0] ?? null;
   const extraSans = opts.extraSans ?? [];
   let dnsNames: string[] = [];
@@ -493,7 +491,7 @@ const subjValue = (value: string): string => value.replace(/[\\/+]/g, (c) => `\\
  */
 export function opensslReqCommand(opts: { product: ProductCode; commonName: string; sans?: readonly string[]; keyType?: 'rsa' | 'ec' }): string {
   if (CATALOG[opts.product].keyOrigin === 'token') throw new CsrCommandError('csr-not-accepted', `${opts.product} keys are generated on the token`);
-  const nameRules = NAMED_PRODUCTS[opts.product];
+  const nameRules = nameRulesOf(opts.product);
   const sans = opts.sans ?? [];
   let commonName: string;
   let fileBase: string;

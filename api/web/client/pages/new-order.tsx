@@ -7,6 +7,7 @@
  */
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { OPERATING_SYSTEMS as OS, PAYMENT_METHODS } from '../../../../domain/catalog.js';
 import { PAGES } from '../../../../domain/pages.js';
 import { api, ApiProblem, toSignIn } from '../api.js';
 import { boot, lang, t } from '../boot.js';
@@ -43,8 +44,6 @@ import {
 import { Radios } from './new-order/radios.js';
 
 type WizardForm = Form<WizardValues>;
-const PAYMENT_METHODS = ['card', 'transfer', 'cheque', 'purchase_order'] as const;
-const OS = ['windows', 'macos', 'other'] as const;
 const user = boot.user;
 const isAgent = user?.role === 'agent';
 

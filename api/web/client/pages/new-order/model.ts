@@ -21,6 +21,8 @@ export interface CatalogProduct {
   readonly keyOrigin: string;
   readonly delivery: string;
   readonly smsUnlock: boolean;
+  /** Read from the catalog (domain/catalog.ts dnsNames) through GET /v1/catalog. */
+  readonly dnsNames: 'none' | 'dns' | 'wildcard';
   readonly orderable: boolean;
   readonly durations: readonly { readonly years: number; readonly priceCentsExVat: number }[];
 }
@@ -145,7 +147,7 @@ export const osText = (os: string): string => words(n.os, os) ?? os;
 
 export const isServer = (p: CatalogProduct | undefined): boolean => p?.kind === 'server';
 /** Server products whose certificate names domains (the seal names its organisation only). */
-export const hasNames = (p: CatalogProduct | undefined): boolean => p?.kind === 'server' && p.code !== 'SERVER_SEAL';
+export const hasNames = (p: CatalogProduct | undefined): boolean => p !== undefined && p.dnsNames !== 'none';
 export const provesDomains = (p: CatalogProduct | undefined): boolean => p?.proofing === 'organisation_domain';
 
 export interface Price {
