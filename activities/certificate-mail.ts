@@ -54,6 +54,11 @@ export function certificateMailMessage(req: CertificateMailRequest): EmailMessag
       };
     case 'domain_revalidation':
       return { template: 'domain_revalidation', data: { ...ref, notAfter: text(extra.notAfter, 'notAfter'), challenges: challengesOf(req) } };
+    case 'activity_failing_staff':
+      return {
+        template: 'activity_failing_staff',
+        data: { ...ref, kind: extra.kind === 'refused' ? 'refused' : 'stuck', step: text(extra.step, 'step'), message: text(extra.message, 'message'), since: text(extra.since, 'since') },
+      };
     case 'hold_released':
       return { template: 'hold_released', data: ref };
     case 'certificate_held':

@@ -27,7 +27,7 @@ const stuckActivities = new Counter({
  * only, so an alert that itself retries (SMTP down) counts once.
  */
 function countStuckAlert(name: string, args: unknown[]): void {
-  if (name !== 'sendOrderMail') return;
+  if (name !== 'sendOrderMail' && name !== 'sendCertificateMail') return;
   const req = args[0] as { template?: string; extra?: Record<string, unknown> } | undefined;
   if (req?.template !== 'activity_failing_staff' || req.extra?.kind !== 'stuck') return;
   let attempt = 1;

@@ -27,7 +27,9 @@ export type CertificateMailTemplate =
   | 'domain_revalidation'
   | 'certificate_held'
   | 'hold_released'
-  | 'certificate_revoked';
+  | 'certificate_revoked'
+  /** To staff: a step of the certificate's workflow kept failing (workflows/attention.ts). */
+  | 'activity_failing_staff';
 
 export interface CertificateMailRequest {
   readonly idempotencyKey: string;

@@ -82,9 +82,18 @@ export interface OrderAttention {
   readonly happen: (event: OrderEvent) => Promise<void>;
 }
 
-/** The order's activities wrapped as above; its staff alerts go through the order mails to STAFF_EMAIL. */
-export function guardedActivities(order: OrderAttention): GuardedActivities {
-  const { workflowId, input } = order;
+/** What a workflow plugs into the guard: how its staff alert is sent, and how it waits for staff on a refusal. */
+interface GuardHooks {
+  readonly workflowId: string;
+  readonly input: OrderInput;
+  /** The alert mail (a staff template, to STAFF_EMAIL) under `idempotencyKey`; `extra` is the template's data. */
+  readonly sendAlert: (idempotencyKey: string, extra: Record<string, string>) => Promise<void>;
+  /** Records the refusal and waits for staff: true to run the step again, false when they cancelled. */
+  readonly waitForStaff?: (s: FailingStep) => Promise<boolean>;
+}
+
+function guard(hooks: GuardHooks): GuardedActivities {
+  const { workflowId, input } = hooks;
   const alertAfterMs = durationMs(input.deadlines.activityAlertAfter ?? DEFAULT_DEADLINES.activityAlertAfter ?? '10 minutes');
   /**
    * A call bounded to `ms`. The server closes a window early when the next retry would fall past it, so until the
@@ -100,25 +109,11 @@ export function guardedActivities(order: OrderAttention): GuardedActivities {
   /** The staff mail (and, for a stuck step, the metric); not awaited by the retries, so a stuck SMTP cannot hold them. */
   function alert(kind: 'stuck' | 'refused', s: FailingStep): void {
     const send = async (): Promise<void> => {
-      // The worker counts certflow_activity_stuck_total from this mail (activities/metrics.ts).
-      await act.sendOrderMail({
-        // Workflow id + step + the episode's start: once per episode, whatever the retries.
-        idempotencyKey: `${workflowId}:${kind}:${s.step}:${s.since}`,
-        template: 'activity_failing_staff',
-        input,
-        view: order.view(),
-        extra: { kind, step: s.step, activity: s.activity, message: s.message, since: s.since },
-      });
+      // Workflow id + step + the episode's start: once per episode, whatever the retries. The worker counts
+      // certflow_activity_stuck_total from this mail (activities/metrics.ts).
+      await hooks.sendAlert(`${workflowId}:${kind}:${s.step}:${s.since}`, { kind, step: s.step, activity: s.activity, message: s.message, since: s.since });
     };
     pending.push(send().catch((err: unknown) => log.error('staff alert not sent', { step: s.step, error: lastMessage(err) })));
-  }
-
-  /** Waits for staff: true to run the step again, false when they cancelled the order. */
-  async function needsAttention(s: FailingStep): Promise<boolean> {
-    await order.happen({ type: 'attention_needed', step: s.step, activity: s.activity, message: s.message, at: s.since });
-    alert('refused', s);
-    await condition(() => order.view().status !== 'needs_attention');
-    return order.view().status !== 'cancelled';
   }
 
   async function run(activity: string, args: unknown[], waitOnRefusal: boolean): Promise<unknown> {
@@ -131,8 +126,11 @@ export function guardedActivities(order: OrderAttention): GuardedActivities {
         return await within(Math.max(left, 1000), activity)(...args);
       } catch (err) {
         const refusal = refusalMessage(err);
-        if (refusal !== undefined && waitOnRefusal) {
-          if (!(await needsAttention({ step, activity, message: refusal, since: new Date().toISOString() }))) throw new StepAbandoned(step);
+        if (refusal !== undefined && waitOnRefusal && hooks.waitForStaff !== undefined) {
+          const failed = { step, activity, message: refusal, since: new Date().toISOString() };
+          const wait = hooks.waitForStaff(failed);
+          alert('refused', failed);
+          if (!(await wait)) throw new StepAbandoned(step);
           began = Date.now();
           alerted = false;
           continue;
@@ -160,3 +158,28 @@ export function guardedActivities(order: OrderAttention): GuardedActivities {
   };
 }
 
+/** The order's activities wrapped as above; its staff alerts go through the order mails to STAFF_EMAIL. */
+export function guardedActivities(order: OrderAttention): GuardedActivities {
+  return guard({
+    workflowId: order.workflowId,
+    input: order.input,
+    sendAlert: (idempotencyKey, extra) => act.sendOrderMail({ idempotencyKey, template: 'activity_failing_staff', input: order.input, view: order.view(), extra }),
+    async waitForStaff(s) {
+      await order.happen({ type: 'attention_needed', step: s.step, activity: s.activity, message: s.message, at: s.since });
+      await condition(() => order.view().status !== 'needs_attention');
+      return order.view().status !== 'cancelled';
+    },
+  });
+}
+
+/**
+ * A certificate's own workflow: the same bound and staff alert (through the certificate mails, with its serial);
+ * a refusal goes to the caller as before (the workflow shows it as its `problem`).
+ */
+export function guardedCertificateActivities(life: { readonly workflowId: string; readonly order: OrderInput; readonly serial: () => string }): GuardedActivities {
+  return guard({
+    workflowId: life.workflowId,
+    input: life.order,
+    sendAlert: (idempotencyKey, extra) => act.sendCertificateMail({ idempotencyKey, template: 'activity_failing_staff', input: life.order, serial: life.serial(), extra }),
+  });
+}

@@ -5,9 +5,10 @@
  * the BR no longer lets their evidence be reused. Time is workflow time, so the time-skipping tests cross the BR's
  * dates.
  */
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { CertificateMailTemplate, IssuedCertificate } from '../activities/types.js';
 import { act, refusalMessage } from './activities.js';
+import { guardedCertificateActivities } from './attention.js';
 import {
   isSubscription,
   LIFE_ENDED,
@@ -86,6 +87,10 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
     updatedAt: nowIso(),
   };
   const clock: LifeClock = carried?.clock ?? { fired: [], sms: noSmsCodes(), pinResets: 0, lastCheckAt: null };
+  // Behind a patch (issue 14 item 7): a step failing past activityAlertAfter alerts staff once and keeps retrying;
+  // certificates whose workflow started before it retry for ever unannounced, as they ran.
+  const guard = patched('activity-attention') ? guardedCertificateActivities({ workflowId: wf, order, serial: () => view.current }) : undefined;
+  const calls = guard?.quick ?? act;
 
   const current = (): LifeCertificate => view.certificates.find((c) => c.serial === view.current) as LifeCertificate;
 
@@ -103,7 +108,7 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
   }
 
   const mail = (step: string, template: CertificateMailTemplate, serial: string, extra: Record<string, string | number>, challenges?: DomainChallenge[]): Promise<void> =>
-    act.sendCertificateMail({ idempotencyKey: `${wf}:${step}`, template, input: order, serial, extra, ...(challenges ? { challenges } : {}) });
+    calls.sendCertificateMail({ idempotencyKey: `${wf}:${step}`, template, input: order, serial, extra, ...(challenges ? { challenges } : {}) });
 
   // ---- steps on the clock ----------------------------------------------------------------------------------------
 
@@ -168,8 +173,8 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
     const method = (name: string): 'http' | 'dns' => (name.startsWith('*.') || view.domains.find((x) => x.name === name)?.method !== 'http' ? 'dns' : 'http');
     const byMethod = { http: stale.filter((n) => method(n) === 'http'), dns: stale.filter((n) => method(n) === 'dns') };
     const challenges = [
-      ...(byMethod.http.length > 0 ? await act.createDomainChallenges({ domains: byMethod.http, method: 'http' }) : []),
-      ...(byMethod.dns.length > 0 ? await act.createDomainChallenges({ domains: byMethod.dns, method: 'dns' }) : []),
+      ...(byMethod.http.length > 0 ? await calls.createDomainChallenges({ domains: byMethod.http, method: 'http' }) : []),
+      ...(byMethod.dns.length > 0 ? await calls.createDomainChallenges({ domains: byMethod.dns, method: 'dns' }) : []),
     ];
     clock.lastCheckAt = nowIso();
     change({
@@ -185,7 +190,7 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
   async function checkRevalidation(): Promise<void> {
     clock.lastCheckAt = nowIso();
     const pending = view.domains.filter((item) => item.status === 'pending' && item.challenge !== null);
-    const results = await act.checkDomainChallenges({ challenges: pending.map((item) => item.challenge).filter((c) => c !== null) });
+    const results = await calls.checkDomainChallenges({ challenges: pending.map((item) => item.challenge).filter((c) => c !== null) });
     change({
       domains: view.domains.map((item) => {
         const found = results.find((r) => r.domain === item.name);
@@ -205,7 +210,7 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
     const n = view.certificates.length;
     let next: IssuedCertificate;
     try {
-      next = await act.issueCertificate({ issuanceKey: `${wf}:certificate:${n}`, input: order, publicKeySpki: spki, validUntil: view.termEndsAt });
+      next = await calls.issueCertificate({ issuanceKey: `${wf}:certificate:${n}`, input: order, publicKeySpki: spki, validUntil: view.termEndsAt });
     } catch (err) {
       // The CA refused (a rule no retry can fix): the subscription keeps its current certificate and says why.
       const problem = refusalMessage(err);
@@ -230,7 +235,7 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
   setHandler(
     revokeUpdate,
     async ({ serial, reason }) => {
-      const outcome = await act.revokeCertificate({ serial, reason });
+      const outcome = await calls.revokeCertificate({ serial, reason });
       const certificates = setCertificate(serial, { status: outcome.status === 'held' ? 'held' : 'revoked', revokedAt: outcome.revokedAt, reason: outcome.reason });
       const isCurrent = serial === view.current;
       change({ certificates, status: isCurrent ? (isFinalRevocation(reason) ? 'revoked' : 'held') : view.status });
@@ -251,7 +256,7 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
   setHandler(
     releaseHoldUpdate,
     async ({ serial }) => {
-      await act.releaseHold({ serial });
+      await calls.releaseHold({ serial });
       change({ certificates: setCertificate(serial, { status: 'valid', revokedAt: null, reason: null }), status: serial === view.current ? 'active' : view.status });
       await mail(`hold-released:${serial}:${view.version}`, 'hold_released', serial, {});
       return view;
@@ -276,7 +281,7 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
     unblockCodeUpdate,
     () =>
       sendNewCode(clock.sms, `${wf}:unblock-code`, d.unlockCodeValidity, (idempotencyKey) =>
-        act.sendUnlockCode({ idempotencyKey, orderId: order.orderId, to: order.holder.phone ?? '', language: order.holder.language }),
+        calls.sendUnlockCode({ idempotencyKey, orderId: order.orderId, to: order.holder.phone ?? '', language: order.holder.language }),
       ),
     {
       validator: ({ actor }: { actor: Actor }) => {
@@ -293,7 +298,7 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
       const result = verifyCode(clock.sms, digest);
       if (result.verified) {
         clock.pinResets += 1;
-        await act.resetTokenPin({ orderId: order.orderId, resetKey: `${wf}:pin-reset:${clock.pinResets}` });
+        await calls.resetTokenPin({ orderId: order.orderId, resetKey: `${wf}:pin-reset:${clock.pinResets}` });
         change({});
       }
       return result;
@@ -321,7 +326,7 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
         if (view.domains.every((item) => item.status === 'validated')) await issueNext();
       } else {
         const names = req.domains ?? view.domains.filter((x) => x.status === 'pending').map((x) => x.name);
-        const challenges = await act.createDomainChallenges({ domains: names, method: req.method });
+        const challenges = await calls.createDomainChallenges({ domains: names, method: req.method });
         change({ domains: view.domains.map((item) => ({ ...item, challenge: challenges.find((c) => c.domain === item.name) ?? item.challenge })) });
       }
       return view;
@@ -366,5 +371,6 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
     if (view.version === version) change({});
   }
   await condition(allHandlersFinished);
+  await guard?.alertsSent();
   return view;
 }

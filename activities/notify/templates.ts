@@ -72,7 +72,14 @@ export type EmailMessage =
    */
   | {
       readonly template: 'activity_failing_staff';
-      readonly data: OrderRef & { readonly kind: 'stuck' | 'refused'; readonly step: string; readonly message: string; readonly since: string };
+      readonly data: OrderRef & {
+        readonly kind: 'stuck' | 'refused';
+        readonly step: string;
+        readonly message: string;
+        readonly since: string;
+        /** A certificate's own workflow (workflows/certificate.ts): the certificate it is about. */
+        readonly serial?: string;
+      };
     }
   | { readonly template: 'order_abandoned'; readonly data: OrderRef & { readonly reason: AbandonReason } }
   | { readonly template: 'order_cancelled'; readonly data: OrderRef & { readonly cancelledBy: 'customer' | 'staff'; readonly comment: string | null } }
@@ -453,6 +460,7 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
       fields([
         [t('Commande', 'Order'), d.orderId],
         [t('Certificat', 'Certificate'), productName(d.product, lang)],
+        ...(d.serial !== undefined ? [[t('Numéro de série', 'Serial number'), d.serial] as [string, string]] : []),
         [t('Étape', 'Step'), d.step],
         [t('Dernière erreur', 'Last error'), d.message],
       ]),

@@ -45,6 +45,7 @@ const EXTRAS: { readonly [T in CertificateMailTemplate]: Record<string, string |
   certificate_held: { heldAt: '2026-06-01T08:00:00Z' },
   hold_released: {},
   certificate_revoked: { reason: 'keyCompromise', revokedAt: '2026-06-01T08:00:00Z' },
+  activity_failing_staff: { step: 'revokeCertificate', message: 'connect ECONNREFUSED 10.0.0.7:5432', since: '2026-06-01T08:00:00Z' },
 };
 const challengesFor = (template: CertificateMailTemplate): DomainChallenge[] | undefined => (template === 'domain_revalidation' ? [challenge] : undefined);
 

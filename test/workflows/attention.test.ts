@@ -4,6 +4,7 @@
  * and heals by itself; a refusal no retry fixes leaves the order needs_attention until staff resume or cancel it.
  * The fault is the mail relay's, for one order's confirmation mail: every other mail (the staff alerts) goes through.
  */
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
@@ -14,9 +15,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { workerMetrics } from '../../activities/metrics.js';
 import type { Notifier } from '../../activities/notify/index.js';
 import type { DatabaseHandle } from '../../db/client.js';
-import { getOrderRow } from '../../db/orders.js';
-import type { OrderInput, OrderView } from '../../domain/order.js';
-import { cancelUpdate, orderWorkflowId, resumeUpdate, stateQuery } from '../../workflows/definitions.js';
+import { getOrderRow, upsertOrderView } from '../../db/orders.js';
+import { newOrderView, type OrderInput, type OrderView } from '../../domain/order.js';
+import type { certificateWorkflow } from '../../workflows/certificate.js';
+import { cancelUpdate, certificateWorkflowId, orderWorkflowId, resumeUpdate, stateQuery } from '../../workflows/definitions.js';
 import type { orderWorkflow } from '../../workflows/order.js';
 import { orderInput, seedCustomer } from '../orders.js';
 import { startSkippingStack } from './skipping.js';
@@ -26,8 +28,9 @@ let database: DatabaseHandle;
 let dataDir: string;
 let taskQueue: string;
 
-/** Orders whose confirmation mail fails, and how: an outage (retryable) or a refusal (non-retryable). */
+/** Orders whose mail of one template fails (by default the confirmation), and how: an outage or a refusal. */
 const faults = new Map<string, 'outage' | 'refusal'>();
+const faultyTemplate = new Map<string, string>();
 /** The test server's time (ms) of each failed attempt, by order. */
 const failedAt = new Map<string, number[]>();
 
@@ -41,7 +44,7 @@ beforeAll(async () => {
         close: () => services.notifier.close(),
         async sendEmail(req) {
           const fault = faults.get(req.orderId ?? '');
-          if (fault !== undefined && req.message.template === 'order_confirmation') {
+          if (fault !== undefined && req.message.template === (faultyTemplate.get(req.orderId ?? '') ?? 'order_confirmation')) {
             failedAt.set(req.orderId ?? '', [...(failedAt.get(req.orderId ?? '') ?? []), Context.current().info.currentAttemptScheduledTimestampMs]);
             if (fault === 'outage') throw new Error('421 4.3.2 relay unavailable');
             throw ApplicationFailure.nonRetryable('550 5.1.1 mailbox unavailable', 'MailRefused');
@@ -95,7 +98,7 @@ async function until<T>(what: string, read: () => Promise<T>, check: (v: T) => b
 }
 
 const ra = { userId: '0193a0c8-0000-7000-8000-00000000aaaa', role: 'ra_operator' };
-const view = async (orderId: string): Promise<OrderView | undefined> => (await getOrderRow(database.db, orderId))?.view as OrderView | undefined;
+const view = async (orderId: string): Promise<OrderView | undefined> => (await getOrderRow(database.db, orderId))?.view;
 
 describe('an activity that keeps failing', () => {
   it('alerts staff once after 10 minutes, is counted, keeps retrying and goes on once the relay heals', async () => {
@@ -151,7 +154,7 @@ describe('a refusal no retry fixes', () => {
 
     // Resumed while the cause is still there: the step fails again, the order waits again.
     await handle.executeUpdate(resumeUpdate, { args: [{ actor: ra }] });
-    await until('the second refusal', async () => failedAt.get(order.orderId)?.length ?? 0, (n) => n === 2);
+    await until('the second refusal', () => Promise.resolve(failedAt.get(order.orderId)?.length ?? 0), (n) => n === 2);
     await until('needs_attention again', () => view(order.orderId), (v) => v?.status === 'needs_attention');
 
     faults.delete(order.orderId);
@@ -174,4 +177,44 @@ describe('a refusal no retry fixes', () => {
     await until('the cancellation mail', () => mails('order_cancelled', order.orderId), (m) => m.length === 1);
     expect(await mails('order_confirmation', order.orderId)).toHaveLength(0);
   }, 60_000);
+});
+
+describe("a step of a certificate's own workflow that keeps failing", () => {
+  it('alerts staff once with the serial, is counted, and the expiry reminder goes once the relay heals', async () => {
+    const before = await stuckCount('sendCertificateMail');
+    const { org, user } = await seedCustomer(database.db, 'attention-life');
+    const now = await env.currentTimeMs();
+    const order = orderInput(user, org, { createdAt: new Date(now).toISOString() });
+    // Its order exists (the messages' ledger refers to it), as when the order's workflow starts this one.
+    await upsertOrderView(database.db, orderWorkflowId(order.orderId), newOrderView(order));
+    const serial = `5f3a${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    // The 90-day reminder is due in an hour.
+    const notAfter = new Date(now + 90 * 86_400_000 + 3_600_000).toISOString();
+    faults.set(order.orderId, 'outage');
+    faultyTemplate.set(order.orderId, 'expiry_reminder');
+    const handle = await env.client.workflow.start<typeof certificateWorkflow>('certificateWorkflow', {
+      taskQueue,
+      workflowId: certificateWorkflowId(order.orderId),
+      args: [{ order, termEndsAt: notAfter, first: { serial, notBefore: new Date(now - 86_400_000).toISOString(), notAfter }, domains: [] }],
+    });
+    try {
+      await env.sleep('69 minutes');
+      expect((failedAt.get(order.orderId) ?? []).length).toBeGreaterThan(5);
+      expect(await mails('activity_failing_staff', order.orderId)).toHaveLength(0);
+      await env.sleep('16 minutes');
+      const [alert, ...more] = await until('the staff alert', () => mails('activity_failing_staff', order.orderId), (m) => m.length > 0);
+      expect(more).toHaveLength(0);
+      expect(to(alert)).toBe('ra@certflow.localhost');
+      expect(alert?.text).toContain(serial);
+      expect(alert?.text).toContain(`sendCertificateMail expiry-reminder:${serial}:0`);
+      expect(await stuckCount('sendCertificateMail')).toBe(before + 1);
+
+      faults.delete(order.orderId);
+      await env.sleep('10 minutes');
+      await until('the reminder', () => mails('expiry_reminder', order.orderId), (m) => m.length === 1);
+      expect(await mails('activity_failing_staff', order.orderId)).toHaveLength(1);
+    } finally {
+      await handle.terminate('test over');
+    }
+  }, 120_000);
 });
