@@ -7,6 +7,8 @@
 import { fileURLToPath } from 'node:url';
 import type * as Proto from '@temporalio/proto';
 import type { WorkflowBundleOption } from '@temporalio/worker';
+import { FAILURE_CONVERTER_PATH } from '../../config/payload-codec.js';
+import { TRACING_OFF, WORKFLOW_TRACING_MODULE } from '../../config/tracing.js';
 import { temporal } from './json.js';
 import type { RunHistory } from './read.js';
 
@@ -91,7 +93,7 @@ export async function firstDivergentEvent(run: RunHistory, workflowBundle: Workf
   const cuts = events.flatMap((e, i) => (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED ? [i] : []));
   const fails = async (cut: number): Promise<boolean> => {
     try {
-      await Worker.runReplayHistory({ workflowBundle }, { events: events.slice(0, cut + 1) }, run.workflowId);
+      await Worker.runReplayHistory({ workflowBundle, sinks: REPLAY_SINKS }, { events: events.slice(0, cut + 1) }, run.workflowId);
       return false;
     } catch (err) {
       return (err as Error).name === 'DeterminismViolationError';
@@ -120,6 +122,9 @@ export interface ReplayOptions {
   readonly onResult?: (outcome: ReplayOutcome, done: number) => void;
 }
 
+/** The bundled tracing interceptors call the `exporter` sink; on replay it is registered and never called. */
+const REPLAY_SINKS = TRACING_OFF.workflowSinks;
+
 let sourcesBundle: Promise<WorkflowBundle> | undefined;
 
 /** The workflow sources bundled once per process (webpack takes seconds); the bundler's chatter is dropped. */
@@ -129,6 +134,9 @@ export function currentWorkflowBundle(): Promise<WorkflowBundle> {
     const { bundleWorkflowCode } = await workerModule();
     const bundle = await bundleWorkflowCode({
       workflowsPath: WORKFLOWS_PATH,
+      // The bundle the worker runs (worker/worker.ts bundleWorkflows): the same failure converter and interceptors.
+      failureConverterPath: FAILURE_CONVERTER_PATH,
+      workflowInterceptorModules: [WORKFLOW_TRACING_MODULE],
       logger: { log: ignore, trace: ignore, debug: ignore, info: ignore, warn: ignore, error: (m) => console.error(m) },
     });
     return { code: bundle.code };
@@ -152,7 +160,7 @@ export async function replayHistories(histories: Iterable<RunHistory> | AsyncIte
   let nonDeterministic = 0;
   let failed = 0;
   const failures: ReplayOutcome[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle }, feed())) {
+  for await (const result of Worker.runReplayHistories({ workflowBundle, sinks: REPLAY_SINKS }, feed())) {
     const run = given[replayed];
     const runId = run?.runId ?? result.runId;
     replayed++;
