@@ -281,6 +281,9 @@ describe('the other server products', () => {
     const waiting = await driver.until(second.id, (o) => o.status === 'needs_attention');
     expect(waiting).toMatchObject({ waitingOn: 'ra', certificateSerial: null, attention: { step: 'issueCertificate certificate', activity: 'issueCertificate', resumeTo: 'issuing' } });
     expect(waiting.attention?.message).toContain(`already certified for order ${first.id}`);
+    // Counted as such in the API's /metrics (the read model), which CertflowOrdersNeedAttention watches.
+    const scrape = await (await fetch(`${stack.baseUrl}/metrics`)).text();
+    expect(scrape).toMatch(/^certflow_orders\{status="needs_attention",product="SERVER_CLIENT"\} [1-9]/m);
     // Staff only; resumed, the CA refuses again (the key is still taken) and the order waits again.
     expect((await driver.post(holder.key, `/v1/orders/${second.id}/resume`)).status).toBe(403);
     expect((await driver.post<OrderView>(ra.key, `/v1/orders/${second.id}/resume`)).status).toBe(200);
