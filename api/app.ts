@@ -87,7 +87,7 @@ export function createRoutes(
       sessions,
       limits,
     }),
-    ...catalogRoutes({ db: deps.db }),
+    ...catalogRoutes({ db: deps.db, deadlines: deps.deadlines ?? DEFAULT_DEADLINES }),
     ...csrRoutes({ db: deps.db }),
     ...peopleRoutes(deps),
     ...orderRoutes({

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import type { Database } from '../../db/client.js';
 import { activePartnerTerms } from '../../db/partner-codes.js';
 import { CATALOG, checklistFor, DOCUMENT_LABELS, DURATIONS_YEARS, ORDERABLE_PRODUCTS, PRODUCT_CODES } from '../../domain/catalog.js';
+import { DEFAULT_DEADLINES, durationMs, type Deadlines } from '../../domain/deadlines.js';
 import { partnerPriceOf, productsFor, type PartnerTerms } from '../../domain/partner.js';
+import { DAY_MS } from '../../domain/time.js';
 import { Problem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
 import { problemResponse } from '../schemas.js';
@@ -24,6 +26,11 @@ const CatalogSchema = z
         keyOrigin: z.string(),
         delivery: z.string(),
         smsUnlock: z.boolean(),
+        originalsDueDays: z
+          .number()
+          .int()
+          .nullable()
+          .meta({ description: 'Days the originals have to reach the CA after the online validation (this server’s ORDER_DEADLINES); null when none go by post' }),
         dnsNames: z.enum(['none', 'dns', 'wildcard']).meta({ description: 'The DNS names the certificate carries: none, FQDNs, FQDNs with a wildcard' }),
         orderable: z.boolean(),
         durations: z.array(z.object({ years: z.number().int(), priceCentsExVat: z.number().int() })),
@@ -35,7 +42,7 @@ const CatalogSchema = z
   })
   .meta({ id: 'Catalog' });
 
-function catalogBody(terms: PartnerTerms | null): z.infer<typeof CatalogSchema> {
+function catalogBody(terms: PartnerTerms | null, originalsDueDays: number): z.infer<typeof CatalogSchema> {
   return {
     ...(terms !== null ? { partner: { code: terms.code, discountPercent: terms.discountPercent } } : {}),
     products: productsFor(terms).map((code) => {
@@ -50,6 +57,7 @@ function catalogBody(terms: PartnerTerms | null): z.infer<typeof CatalogSchema> 
         delivery: p.delivery,
         smsUnlock: p.smsUnlock,
         dnsNames: p.dnsNames,
+        originalsDueDays: p.originalsByPost ? originalsDueDays : null,
         orderable: ORDERABLE_PRODUCTS.has(code),
         durations: DURATIONS_YEARS.map((years) => ({ years, priceCentsExVat: partnerPriceOf(code, years, terms) })),
         checklist: checklistFor(code, { orderedForSomeoneElse: false, paymentMethod: 'transfer' }).map((documentType) => ({
@@ -65,7 +73,9 @@ function catalogBody(terms: PartnerTerms | null): z.infer<typeof CatalogSchema> 
   };
 }
 
-export function catalogRoutes(deps: { readonly db: Database }): AnyRoute[] {
+export function catalogRoutes(deps: { readonly db: Database; readonly deadlines?: Pick<Deadlines, 'originalsDue'> }): AnyRoute[] {
+  // Whole days, as the pages and mails say them (the order's own deadlines fix its real due date).
+  const originalsDueDays = Math.round(durationMs((deps.deadlines ?? DEFAULT_DEADLINES).originalsDue) / DAY_MS);
   return [
     defineRoute({
       method: 'get',
@@ -80,12 +90,12 @@ export function catalogRoutes(deps: { readonly db: Database }): AnyRoute[] {
       },
       async handle({ res, query }) {
         if (query.partnerCode === undefined) {
-          res.json(catalogBody(null));
+          res.json(catalogBody(null, originalsDueDays));
           return;
         }
         const terms = await activePartnerTerms(deps.db, query.partnerCode);
         if (terms === undefined) throw Problem.unprocessable('unknown-partner-code', 'This partner code is unknown or no longer valid.');
-        res.json(catalogBody(terms));
+        res.json(catalogBody(terms, originalsDueDays));
       },
     }),
   ];

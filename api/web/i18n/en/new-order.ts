@@ -34,7 +34,8 @@ export const newOrder: typeof fr = {
       organisation_domain: 'The organisation and the domain names are verified',
       organisation_legal_representative: 'The organisation and its legal representative are verified',
       online: 'Supporting documents reviewed online',
-      face_to_face: 'Face-to-face meeting required, originals by post within 7 days',
+      // {days}: the catalog's originalsDueDays (the server's deadlines).
+      face_to_face: 'Face-to-face meeting required, originals by post within {days} days',
     },
     delivery: {
       download: 'Certificate to download, issued for your own key (CSR)',

@@ -33,7 +33,8 @@ export const newOrder = {
       organisation_domain: 'Vérification de l’organisation et des noms de domaine',
       organisation_legal_representative: 'Vérification de l’organisation et de son représentant légal',
       online: 'Pièces justificatives vérifiées en ligne',
-      face_to_face: 'Face-à-face obligatoire et originaux par courrier sous 7 jours',
+      // {days} : originalsDueDays du catalogue (les délais du serveur).
+      face_to_face: 'Face-à-face obligatoire et originaux par courrier sous {days} jours',
     },
     delivery: {
       download: 'Certificat à télécharger, émis pour votre propre clé (CSR)',

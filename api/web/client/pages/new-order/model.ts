@@ -23,6 +23,8 @@ export interface CatalogProduct {
   readonly smsUnlock: boolean;
   /** Read from the catalog (domain/catalog.ts dnsNames) through GET /v1/catalog. */
   readonly dnsNames: 'none' | 'dns' | 'wildcard';
+  /** Days the originals have to reach the CA, from the server's deadlines; null when none go by post. */
+  readonly originalsDueDays: number | null;
   readonly orderable: boolean;
   readonly durations: readonly { readonly years: number; readonly priceCentsExVat: number }[];
 }
@@ -140,7 +142,7 @@ export const LABELS: Readonly<Record<Field, string>> = {
 const words = (table: object, key: string): string | undefined => (table as Record<string, string | undefined>)[key];
 
 export const productName = (p: Pick<CatalogProduct, 'name'>): string => (lang === 'en' ? p.name.en : p.name.fr);
-export const proofingText = (p: CatalogProduct): string => words(n.product.proofing, p.proofing) ?? '';
+export const proofingText = (p: CatalogProduct): string => (words(n.product.proofing, p.proofing) ?? '').replace('{days}', String(p.originalsDueDays ?? ''));
 export const deliveryText = (p: CatalogProduct): string => words(n.product.delivery, p.delivery) ?? '';
 export const paymentText = (method: string): string => words(n.payment, method) ?? method;
 export const osText = (os: string): string => words(n.os, os) ?? os;
