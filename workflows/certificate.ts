@@ -356,6 +356,8 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
   while (!LIFE_ENDED.has(view.status)) {
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
+      // A staff alert still being sent would be abandoned with this run.
+      await guard?.alertsSent();
       await continueAsNew<typeof certificateWorkflow>(input, { view, clock });
     }
     const version = view.version;

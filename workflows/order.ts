@@ -505,6 +505,8 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
     if (continueAsNewDue()) {
       // Keep the history bounded; an Update still being handled finishes first, on this run.
       await condition(allHandlersFinished);
+      // A staff alert still being sent would be abandoned with this run.
+      await guard?.alertsSent();
       const next: OrderCarryOver = { view, clock };
       await continueAsNew<typeof orderWorkflow>(input, next);
     }

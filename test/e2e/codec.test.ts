@@ -23,18 +23,25 @@ const text = (b: Uint8Array | null | undefined): string => Buffer.from(b ?? new 
 /** Where a payload sits in the history, for failure messages. */
 const PATH = Symbol('path');
 const isPatchMarker = (path: string): boolean => path.includes('markerRecordedEventAttributes.details.patch-data');
+/**
+ * The trace context the workflow's tracing interceptor puts on each activity it schedules (config/tracing.ts): the
+ * SDK writes activity headers without the payload codec, so they are checked below to hold only W3C trace context.
+ */
+const isTraceHeader = (path: string): boolean => path.endsWith('.header.fields._tracer-data');
 
-/** The patch markers' data: `{id, deprecated}` in clear. */
-function patchMarkers(value: unknown, out: unknown[] = [], path = ''): unknown[] {
+/** The clear payloads the SDK writes itself, found by `isClear`: their JSON. */
+function clearPayloads(isClear: (path: string) => boolean, value: unknown, out: unknown[] = [], path = ''): unknown[] {
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return out;
   const v = value as Record<string, unknown>;
-  if (v.data instanceof Uint8Array && isPatchMarker(path)) {
+  if (v.data instanceof Uint8Array && isClear(path)) {
     out.push(JSON.parse(text(v.data)));
     return out;
   }
-  for (const [k, child] of Object.entries(v)) patchMarkers(child, out, `${path}.${k}`);
+  for (const [k, child] of Object.entries(v)) clearPayloads(isClear, child, out, `${path}.${k}`);
   return out;
 }
+/** The patch markers' data: `{id, deprecated}` in clear. */
+const patchMarkers = (history: unknown): unknown[] => clearPayloads(isPatchMarker, history);
 
 /** Every Payload in a history (any object with `data` bytes and a `metadata` map), wherever it sits. */
 function payloadsIn(value: unknown, out: Payload[] = [], path = ''): Payload[] {
@@ -43,7 +50,7 @@ function payloadsIn(value: unknown, out: Payload[] = [], path = ''): Payload[] {
   if (v.data instanceof Uint8Array && typeof v.metadata === 'object' && v.metadata !== null) {
     // Search attributes are indexed by the server, hence never encrypted: they carry no personal data. Nor are the
     // markers of patched(): the SDK's core writes them itself; they are checked below to hold only the patch's id.
-    if (!path.includes('searchAttributes') && !isPatchMarker(path)) out.push(Object.assign(v, { [PATH]: path }) as Payload);
+    if (!path.includes('searchAttributes') && !isPatchMarker(path) && !isTraceHeader(path)) out.push(Object.assign(v, { [PATH]: path }) as Payload);
     return out;
   }
   for (const [k, child] of Object.entries(v)) payloadsIn(child, out, `${path}.${k}`);
@@ -87,6 +94,9 @@ describe('payloads in the Temporal server', () => {
       expect(text(p.metadata?.[KEY_ID_METADATA])).toBe('k1');
     }
     for (const marker of patchMarkers(history)) expect(Object.keys(marker as object).sort()).toEqual(['deprecated', 'id']);
+    const traces = clearPayloads(isTraceHeader, history);
+    expect(traces.length, 'activities carry the trace context').toBeGreaterThan(0);
+    for (const trace of traces) expect(trace).toEqual({ traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/) as unknown });
     const all = textsIn(history).join('\n');
     for (const secret of [holder.user.email, holder.user.surname, holder.user.givenName, '+33698765432', '698765432']) {
       expect(all, secret).not.toContain(secret);
