@@ -4,6 +4,8 @@
  * and heals by itself; a refusal no retry fixes leaves the order needs_attention until staff resume or cancel it.
  * The fault is the mail relay's, for one order's confirmation mail: every other mail (the staff alerts) goes through.
  */
+// First: the worker's warnings about the mails this file makes fail on purpose are asserted, not printed.
+import { entryText, expectRuntimeLines, runtimeLog } from '../runtime-log.js';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +24,13 @@ import { cancelUpdate, certificateWorkflowId, orderWorkflowId, resumeUpdate, sta
 import type { orderWorkflow } from '../../workflows/order.js';
 import { orderInput, seedCustomer } from '../orders.js';
 import { startSkippingStack } from './skipping.js';
+
+/** The SDK's warning for an attempt of the mails this file breaks. */
+const FAULT_LINE = /^Activity failed .*"activityType":"send(Order|Certificate)Mail"/;
+expectRuntimeLines(FAULT_LINE);
+/** Core's notice that the time-skipping test server predates a capability (heartbeat details on failure). */
+const TEST_SERVER_LINE = /activity_failure_include_heartbeat/;
+expectRuntimeLines(TEST_SERVER_LINE);
 
 let env: TestWorkflowEnvironment;
 let database: DatabaseHandle;
@@ -217,4 +226,13 @@ describe("a step of a certificate's own workflow that keeps failing", () => {
       await handle.terminate('test over');
     }
   }, 120_000);
+});
+
+describe('the worker log of those failures', () => {
+  it('warns of each failed attempt of the faulty mails, and nothing else', () => {
+    const warned = runtimeLog.map(entryText).filter((text) => FAULT_LINE.test(text));
+    // The SDK logs the attempts as it reports them, some after the test that caused them: not one for one.
+    expect(warned.length, 'warnings of the failed attempts').toBeGreaterThan(10);
+    expect(runtimeLog.map(entryText).filter((text) => !FAULT_LINE.test(text) && !TEST_SERVER_LINE.test(text))).toEqual([]);
+  });
 });
