@@ -5,7 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CertificateRequestInput } from '../../../domain/order.js';
-import { certificateLifeQuery, certificateWorkflowId } from '../../../workflows/definitions.js';
 import { startFastStack, type FastStack } from '../stub-activities.js';
 import { between, DAY_MS, eventually, OrderRun, refusalOf } from './order-run.js';
 
@@ -88,14 +87,7 @@ describe('domain validation', () => {
     // No token, no unlock: accepted, the order completes.
     expect(await run.respond('accept')).toMatchObject({ status: 'completed' });
     expect((await run.handle.result()).status).toBe('completed');
-    const life = stack.env.client.workflow.getHandle(certificateWorkflowId(run.id));
-    const view = await eventually(async () => {
-      try {
-        return await life.query(certificateLifeQuery);
-      } catch {
-        return undefined;
-      }
-    }, 'the certificate workflow');
+    const { life, view } = await run.certificateLife();
     expect(view).toMatchObject({ subscription: true, unblockable: false, current: issued.certificateSerial });
     expect(view.domains.map((x) => [x.name, x.method])).toEqual([
       ['acme.test', 'http'],

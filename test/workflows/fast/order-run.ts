@@ -11,6 +11,8 @@ import type { Actor } from '../../../domain/order-state.js';
 import {
   acceptanceUpdate,
   cancelUpdate,
+  certificateLifeQuery,
+  certificateWorkflowId,
   domainValidationUpdate,
   faceToFaceUpdate,
   holdUpdate,
@@ -44,6 +46,19 @@ export class OrderRun {
     readonly handle: WorkflowHandle<typeof orderWorkflow>,
   ) {
     this.holder = { userId: input.holder.userId, role: 'customer' };
+  }
+
+  /** The issued certificate's own workflow, once it answers its query: the handle and what it answers. */
+  async certificateLife() {
+    const life = this.stack.env.client.workflow.getHandle(certificateWorkflowId(this.id));
+    const view = await eventually(async () => {
+      try {
+        return await life.query(certificateLifeQuery);
+      } catch {
+        return undefined;
+      }
+    }, 'the certificate workflow');
+    return { life, view };
   }
 
   /** Starts an order (created now, on the server's clock) and waits until it is recorded, as the API does. */

@@ -6,7 +6,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OrderStatus } from '../../../domain/order.js';
-import { certificateLifeQuery, certificateWorkflowId } from '../../../workflows/definitions.js';
 import { startFastStack, type FastStack } from '../stub-activities.js';
 import { DAY_MS, eventually, OrderRun, refusalOf } from './order-run.js';
 
@@ -185,14 +184,7 @@ describe('issuance, acceptance and unlock', () => {
     expect(run.templates()).toEqual(['order_confirmation', 'review_approved', 'certificate_issued', 'order_completed']);
     expect(stack.stubs.callsOf('revokeCertificate', run.id)).toHaveLength(0);
     // The certificate lives on in its own workflow, from the issued dates.
-    const life = stack.env.client.workflow.getHandle(certificateWorkflowId(run.id));
-    const view = await eventually(async () => {
-      try {
-        return await life.query(certificateLifeQuery);
-      } catch {
-        return undefined;
-      }
-    }, 'the certificate workflow');
+    const { life, view } = await run.certificateLife();
     expect(view).toMatchObject({ orderId: run.id, status: 'active', current: final.certificateSerial, subscription: false, unblockable: true });
     await life.terminate('test over');
   });
