@@ -4,14 +4,13 @@
  * order's spans from both processes share one trace id, certflow-api's `POST /v1/orders` down to certflow-worker's
  * confirmation mail activity; and every line both processes write on stdout is JSON (pino), the Temporal SDK's too.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../scripts/scratch.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { freshSiret, rgsStarOrder } from '../support.js';
-import { ROOT } from './process-group.js';
+import { ROOT, runScript, separateProcessesEnv, type ScriptProcess } from './process-group.js';
 
 interface ExportedSpan {
   service: string;
@@ -31,28 +30,10 @@ interface OtlpJson {
 const spans: ExportedSpan[] = [];
 const requests: string[] = [];
 let collector: Server | undefined;
-const procs: { child: ChildProcess; stdout: () => string; stop(): Promise<void> }[] = [];
+const procs: ScriptProcess[] = [];
 
-function run(script: string, env: NodeJS.ProcessEnv) {
-  let stdout = '';
-  let stderr = '';
-  const child = spawn('npm', ['run', '--silent', script], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const proc = {
-    child,
-    stdout: () => stdout,
-    output: () => stdout + stderr,
-    async stop() {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      await closed;
-    },
-  };
+function run(script: string, env: NodeJS.ProcessEnv): ScriptProcess {
+  const proc = runScript(script, env);
   procs.push(proc);
   return proc;
 }
@@ -93,18 +74,11 @@ async function waitFor<T>(what: string, find: () => T | undefined, timeoutMs = 4
 
 describe('API and worker processes with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
   it('export one trace across both for an order, and write JSON lines only', async () => {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATABASE_URL: inject('databaseUrl'),
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_TASK_QUEUE: `otlp-${randomUUID()}`,
-      MASTER_KEY: inject('masterKey'),
-      PORT: String(await freePort()),
+    const env = await separateProcessesEnv('otlp', {
       WORKER_METRICS_PORT: '0',
       TEMPORAL_METRICS_PORT: '0',
-      LOG_LEVEL: 'info',
       OTEL_EXPORTER_OTLP_ENDPOINT: await startCollector(),
-    };
+    });
     const worker = run('start:worker', env);
     const api = run('start:api', env);
 

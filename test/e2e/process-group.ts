@@ -3,6 +3,7 @@
  * it), a fresh data folder, free loopback ports, its output kept for the assertions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,5 +95,52 @@ export async function embeddedStack(opts: { logLevel: string; withoutMasterKey?:
       reapOrphanedDevServer(dataDir);
       rmSync(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** A production entry point (`npm run start:api`, `start:worker`) in a process group of its own, its output kept. */
+export interface ScriptProcess {
+  readonly child: ChildProcess;
+  /** What it wrote to stdout (its JSON log lines). */
+  stdout(): string;
+  /** stdout and stderr together, for a failure message. */
+  output(): string;
+  /** SIGTERM to its group; resolves once it has closed its output. */
+  stop(): Promise<void>;
+}
+
+export function runScript(script: string, env: NodeJS.ProcessEnv): ScriptProcess {
+  let stdout = '';
+  let stderr = '';
+  const child = spawn('npm', ['run', '--silent', script], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return {
+    child,
+    stdout: () => stdout,
+    output: () => stdout + stderr,
+    async stop() {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      await closed;
+    },
+  };
+}
+
+/** What the separate API and worker processes of a test share: this run's database, server and key, a free port. */
+export async function separateProcessesEnv(taskQueuePrefix: string, extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
+  return {
+    ...process.env,
+    DATABASE_URL: inject('databaseUrl'),
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: `${taskQueuePrefix}-${randomUUID()}`,
+    MASTER_KEY: inject('masterKey'),
+    PORT: String(await freePort()),
+    LOG_LEVEL: 'info',
+    ...extra,
   };
 }

@@ -2,41 +2,15 @@
  * The production entry points: the worker alone and the API alone, as separate processes against TEMPORAL_ADDRESS
  * and DATABASE_URL (the run's dev server and Postgres database), with the admin CLI on the same database.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { OrderView } from '../../domain/order.js';
-import { freePort } from '../../scripts/scratch.js';
 import { rgsStarOrder, SIRETS } from '../support.js';
-import { ROOT } from './process-group.js';
+import { ROOT, runScript, separateProcessesEnv, type ScriptProcess } from './process-group.js';
 
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-  stop(): Promise<void>;
-}
-
-function run(script: string, env: NodeJS.ProcessEnv): Proc {
-  let output = '';
-  const child = spawn('npm', ['run', '--silent', script], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  return {
-    child,
-    output: () => output,
-    async stop() {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      await closed;
-    },
-  };
-}
-
-const procs: Proc[] = [];
+const procs: ScriptProcess[] = [];
+const run = runScript;
 afterAll(async () => {
   await Promise.all(procs.map((p) => p.stop()));
 });
@@ -56,15 +30,7 @@ describe('API and worker as separate processes', () => {
   });
 
   it('serve an order end to end, with a key from the admin CLI on the same database', async () => {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATABASE_URL: inject('databaseUrl'),
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_TASK_QUEUE: `prod-${randomUUID()}`,
-      MASTER_KEY: inject('masterKey'),
-      PORT: String(await freePort()),
-      LOG_LEVEL: 'info',
-    };
+    const env = await separateProcessesEnv('prod');
     const worker = run('start:worker', env);
     const api = run('start:api', env);
     procs.push(worker, api);
