@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshSiret, rgsStarOrder } from '../support.js';
-import { ROOT, runScript, separateProcessesEnv, type ScriptProcess } from './process-group.js';
+import { apiReady, ROOT, runScript, separateProcessesEnv, type ScriptProcess } from './process-group.js';
 
 interface ExportedSpan {
   service: string;
@@ -89,14 +89,7 @@ describe('API and worker processes with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     );
     expect(made.status, made.stderr).toBe(0);
     const { apiKey } = JSON.parse(made.stdout.trim()) as { apiKey: string };
-    const base = `http://127.0.0.1:${env.PORT}`;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const ready = await fetch(`${base}/readyz`).catch(() => undefined);
-      if (ready?.status === 200) break;
-      if (Date.now() > deadline) throw new Error(`API not ready:\n${api.output()}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const base = await apiReady(env, api);
     const res = await fetch(`${base}/v1/orders`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(rgsStarOrder()) });
     expect(res.status, worker.output()).toBe(201);
     const orderId = ((await res.json()) as { id: string }).id;

@@ -144,3 +144,15 @@ export async function separateProcessesEnv(taskQueuePrefix: string, extra: NodeJ
     ...extra,
   };
 }
+
+/** The base URL of an API process started with `env`, once its /readyz answers 200 (60 s at most). */
+export async function apiReady(env: NodeJS.ProcessEnv, api: ScriptProcess): Promise<string> {
+  const base = `http://127.0.0.1:${env.PORT}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ready = await fetch(`${base}/readyz`).catch(() => undefined);
+    if (ready?.status === 200) return base;
+    if (Date.now() > deadline) throw new Error(`API not ready:\n${api.output()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { OrderView } from '../../domain/order.js';
 import { rgsStarOrder, SIRETS } from '../support.js';
-import { ROOT, runScript, separateProcessesEnv, type ScriptProcess } from './process-group.js';
+import { apiReady, ROOT, runScript, separateProcessesEnv, type ScriptProcess } from './process-group.js';
 
 const procs: ScriptProcess[] = [];
 const run = runScript;
@@ -55,14 +55,7 @@ describe('API and worker as separate processes', () => {
     expect(again.status).not.toBe(0);
     expect(again.stderr).toMatch(/exists/);
 
-    const base = `http://127.0.0.1:${env.PORT}`;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const ready = await fetch(`${base}/readyz`).catch(() => undefined);
-      if (ready?.status === 200) break;
-      if (Date.now() > deadline) throw new Error(`API not ready:\n${api.output()}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const base = await apiReady(env, api);
     const res = await fetch(`${base}/v1/orders`, {
       method: 'POST',
       headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
