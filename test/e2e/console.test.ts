@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setPassword } from '../../db/passwords.js';
 import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
 import type { OrderView } from '../../domain/order.js';
+import { openssl } from '../ca/support.js';
 import { minimalPdf } from '../documents/fixtures.js';
 import { DESKTOP, expectAccessible, expectFitsPhone, launchBrowser, openPage, PHONE, poll, screenshot } from '../pages/browser.js';
 import { startTestStack, type Account, type TestStack } from '../support.js';
@@ -223,6 +224,49 @@ describe('staff console', () => {
       const after = await driver.until(approved.id, (o) => o.faceToFace.done);
       expect(after.faceToFace.meetingDate).toBe('2026-11-20');
       expect(open.errors).toEqual([]);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('an RA operator reads why an order needs attention (the CA refused its key), retries the step, then cancels', async () => {
+    // Two server orders with one key: the CA certifies the first; for the second it refuses the key (taken).
+    const request = openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '{key.pem}', '-subj', '/CN=console-race.acme-test.fr', '-addext', 'subjectAltName=DNS:console-race.acme-test.fr']);
+    expect(request.status, request.stderr).toBe(0);
+    const [first, second] = await Promise.all([0, 1].map(() => driver.create('SERVER_CLIENT', { csr: request.stdout })));
+    for (const order of [first, second] as OrderView[]) await driver.approve((await driver.completeAndSubmit(order)).id);
+    await driver.pay((first as OrderView).id);
+    await driver.until((first as OrderView).id, (o) => o.status === 'awaiting_acceptance');
+    const id = (second as OrderView).id;
+    await driver.pay(id);
+    const waiting = await driver.until(id, (o) => o.status === 'needs_attention');
+
+    const open = await openPage(browser, { viewport: DESKTOP });
+    const { page } = open;
+    try {
+      await page.goto(`${stack.baseUrl}/console/`);
+      await signIn(page, ra.user.email);
+      await page.getByRole('heading', { name: 'Dossiers à traiter' }).waitFor();
+      await page.getByRole('link', { name: `Ouvrir la commande ${id}` }).click();
+      await page.getByRole('heading', { name: `Commande ${id}` }).waitFor();
+      // What stopped, in the summary: the step, the CA's own words, since when.
+      const summary = page.locator('section[aria-labelledby="summary-title"] dl.facts');
+      await poll(() => summary.textContent()).toContain('Étape arrêtée');
+      expect(await summary.textContent()).toContain('issueCertificate');
+      expect(await summary.textContent()).toContain(`already certified for order ${(first as OrderView).id}`);
+      await checkPage(page, 'needs attention');
+
+      // Retried: the CA refuses again (the key is still taken) and the order comes back, one more time.
+      await page.getByRole('button', { name: 'Relancer l’étape' }).click();
+      await poll(() => page.getByText('Étape relancée.').isVisible()).toBe(true);
+      const again = await driver.until(id, (o) => o.status === 'needs_attention' && o.version >= waiting.version + 2);
+      expect(again.attention?.message).toContain('already certified');
+
+      await page.reload();
+      await page.getByLabel('Motif de l’annulation').fill('même clé qu’une autre commande');
+      await page.getByRole('button', { name: 'Annuler la commande' }).click();
+      await page.getByRole('button', { name: 'Oui, annuler la commande' }).click();
+      expect((await driver.until(id, (o) => o.status === 'cancelled')).closedReason).toContain('même clé');
     } finally {
       await open.close();
     }

@@ -172,6 +172,10 @@ function HoldForm({ order, outcome }: Props): JSX.Element {
     outcome.starting();
     if (await form.submit(() => post(`/v1/orders/${order.id}/release`))) await outcome.done(a.done.release);
   };
+  const resume = async () => {
+    outcome.starting();
+    if (await form.submit(() => post(`/v1/orders/${order.id}/resume`))) await outcome.done(a.done.resume);
+  };
   const hold = async () => {
     const found = tooShort(form.values, ['holdComment']);
     if (hasErrors(found)) return form.fail(found);
@@ -182,7 +186,14 @@ function HoldForm({ order, outcome }: Props): JSX.Element {
   return (
     <>
       <ErrorSummary form={form} labels={labels} />
-      {order.status === 'on_hold' ? (
+      {order.status === 'needs_attention' ? (
+        <PageForm onSubmit={resume} label={a.resume}>
+          <p class="hint">{a.resumeHint}</p>
+          <button type="submit" class="primary" disabled={form.busy}>
+            {a.resume}
+          </button>
+        </PageForm>
+      ) : order.status === 'on_hold' ? (
         <PageForm onSubmit={release} label={a.release}>
           <button type="submit" class="primary" disabled={form.busy}>
             {a.release}

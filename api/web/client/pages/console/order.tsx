@@ -43,6 +43,9 @@ function Facts({ order }: { order: OrderView }): JSX.Element {
   ];
   if (order.partnerCode !== null) rows.push([f.partnerCode, order.partnerCode]);
   if (order.heldStatus !== null) rows.push([f.heldFrom, t.statuses[order.heldStatus]], [f.holdComment, order.holdComment ?? '—']);
+  if (order.attention) {
+    rows.push([f.attentionStep, `${order.attention.step} (${order.attention.activity})`], [f.attentionMessage, order.attention.message], [f.attentionSince, formatDateTime(lang, order.attention.since)]);
+  }
   if (order.closedReason !== null) rows.push([f.closedReason, words(order.closedReason)]);
   if (order.certificateSerial !== null) rows.push([f.serial, order.certificateSerial]);
   return (
