@@ -71,6 +71,9 @@ const PRE_ISSUANCE: ReadonlySet<OrderStatus> = new Set<OrderStatus>([
   'on_hold',
 ]);
 
+/** Whether names can be validated (challenges asked for, checked) in this status: before issuance, not on hold. */
+export const canValidateDomains = (status: OrderStatus): boolean => PRE_ISSUANCE.has(status) && status !== 'on_hold';
+
 /** After approval: what the order still waits for, in the order a person would chase it. */
 const GATES: readonly OrderStatus[] = ['awaiting_face_to_face', 'awaiting_originals', 'originals_overdue', 'awaiting_domain_validation', 'awaiting_payment'];
 
@@ -117,7 +120,7 @@ const isWildcard = (name: string): boolean => name.startsWith('*.');
 /** Which of the asked names can get a new challenge now, or why none can. */
 function challengeable(s: OrderState, method: 'http' | 'dns', domains: readonly string[]): Decision | undefined {
   if (!s.domains.required) return refuse('state', 'not-required', 'This product needs no domain validation.');
-  if (!PRE_ISSUANCE.has(s.status) || s.status === 'on_hold') return notNow(s, 'Validating domains');
+  if (!canValidateDomains(s.status)) return notNow(s, 'Validating domains');
   for (const name of domains) {
     const item = s.domains.items.find((d) => d.name === name);
     if (item === undefined) return refuse('rule', 'domain-not-in-order', `${name} is not a name of this order.`);

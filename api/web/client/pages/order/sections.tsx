@@ -2,6 +2,7 @@
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DomainItem, OrderView } from '../../../../../domain/order.js';
+import { canValidateDomains } from '../../../../../domain/order-state.js';
 import { pageLinks } from '../../../../../domain/pages.js';
 import { revocationReasonsFor, type RevocationReason } from '../../../../../domain/revocation.js';
 import { formatAmount, formatDate, formatDateTime, relativeDays } from '../../../i18n/index.js';
@@ -195,8 +196,6 @@ function Challenge({ item }: { item: DomainItem }): JSX.Element | null {
   );
 }
 
-const CAN_VALIDATE = new Set(['awaiting_evidence', 'under_review', 'approved', 'awaiting_face_to_face', 'awaiting_originals', 'originals_overdue', 'awaiting_domain_validation', 'awaiting_payment']);
-
 export function Domains({ order, onView }: Props): JSX.Element {
   const d = o.domains;
   const form = useForm({ method: 'dns' });
@@ -205,7 +204,7 @@ export function Domains({ order, onView }: Props): JSX.Element {
   const [checkError, setCheckError] = useState<string | undefined>(undefined);
   const items = order.domains.items;
   const pending = items.filter((i) => i.status === 'pending');
-  const open = CAN_VALIDATE.has(order.status) && pending.length > 0;
+  const open = canValidateDomains(order.status) && pending.length > 0;
   const withoutChallenge = pending.filter((i) => i.challenge === null);
   const slugs = Object.fromEntries(Object.entries(d.problems).map(([slug, message]) => [slug, { field: 'method', message }]));
 
