@@ -25,9 +25,9 @@ import { durationMs } from '../domain/deadlines.js';
 import type { DomainChallenge, DomainItem, OrderInput } from '../domain/order.js';
 import type { Actor } from '../domain/order-state.js';
 import { isFinalRevocation, type RevocationReason } from '../domain/revocation.js';
+import { awaitChangeOrDeadline, pendingDeadlines, type Deadline } from './deadlines.js';
 import {
   certificateLifeQuery,
-  deadlineTimerSummary,
   lifeDomainValidationUpdate,
   ORDER_REFUSAL,
   releaseHoldUpdate,
@@ -112,20 +112,13 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
 
   // ---- steps on the clock ----------------------------------------------------------------------------------------
 
-  interface Step {
-    readonly id: string;
-    readonly kind: string;
-    readonly at: number;
-    fire(): Promise<void>;
-  }
-
   /** Whether another certificate will follow the current one. */
   const renews = (): boolean => view.subscription && termOutlasts(current(), view.termEndsAt);
 
-  function pendingSteps(): Step[] {
+  function pendingSteps(): Deadline[] {
     if (LIFE_ENDED.has(view.status)) return [];
     const cert = current();
-    const steps: Step[] = [];
+    const steps: Deadline[] = [];
     const expiry = Date.parse(cert.notAfter);
     if (view.status === 'active' && renews()) {
       steps.push({ id: `reissue:${cert.serial}`, kind: 'reissue', at: reissueAt(cert, durationMs(d.renewalLead)), fire: beginReissue });
@@ -150,7 +143,7 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
       });
       if (view.status !== 'awaiting_revalidation') steps.push({ id: `expiry:${cert.serial}`, kind: 'expiry', at: expiry, fire: () => end('expired') });
     }
-    return steps.filter((s) => !clock.fired.includes(s.id)).sort((a, b) => a.at - b.at);
+    return pendingDeadlines(steps, clock.fired);
   }
 
   /** The order a renewal starts from, prefilled: the same product, duration and payment method. */
@@ -352,6 +345,7 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
 
   // ---- the procedure ---------------------------------------------------------------------------------------------
 
+  const deadlines = { version: () => view.version, pending: pendingSteps, fired: clock.fired, unchanged: () => Promise.resolve(change({})) };
   change({});
   while (!LIFE_ENDED.has(view.status)) {
     if (workflowInfo().continueAsNewSuggested) {
@@ -360,17 +354,7 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
       await guard?.alertsSent();
       await continueAsNew<typeof certificateWorkflow>(input, { view, clock });
     }
-    const version = view.version;
-    const next = pendingSteps()[0];
-    const changed = (): boolean => view.version !== version || workflowInfo().continueAsNewSuggested;
-    if (next === undefined) {
-      await condition(changed);
-      continue;
-    }
-    if (await condition(changed, Math.max(1, next.at - Date.now()), { summary: deadlineTimerSummary(next) })) continue;
-    clock.fired.push(next.id);
-    await next.fire();
-    if (view.version === version) change({});
+    await awaitChangeOrDeadline(deadlines);
   }
   await condition(allHandlersFinished);
   await guard?.alertsSent();

@@ -25,6 +25,7 @@ import { guardedActivities, StepAbandoned } from './attention.js';
 import { durationMs } from '../domain/deadlines.js';
 import { newOrderView, type OrderInput, type OrderView } from '../domain/order.js';
 import { certificateWorkflow } from './certificate.js';
+import { after, awaitChangeOrDeadline, pendingDeadlines, type Deadline } from './deadlines.js';
 import { refuseNewCode, refuseVerification, sendNewCode, verifyCode, type SmsCodeState } from './sms-codes.js';
 import { decide, isTerminal, type Actor, type OrderEvent } from '../domain/order-state.js';
 import { termDays } from '../domain/catalog.js';
@@ -33,7 +34,6 @@ import {
   acceptanceUpdate,
   cancelUpdate,
   certificateWorkflowId,
-  deadlineTimerSummary,
   domainValidationUpdate,
   faceToFaceUpdate,
   holdUpdate,
@@ -177,17 +177,12 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
   const mail = (step: string, template: OrderMailTemplate, extra?: Record<string, string | number>): Promise<void> =>
     steps.sendOrderMail({ idempotencyKey: `${wf}:${step}`, template, input, view, ...(extra ? { extra } : {}) });
 
-  const at = (from: string, duration: Parameters<typeof durationMs>[0]): number => Date.parse(from) + durationMs(duration);
+  const at = after;
   const iso = (ms: number): string => new Date(ms).toISOString();
 
   // ---- the deadlines of each stage -------------------------------------------------------------------------------
 
-  interface Step {
-    readonly id: string;
-    readonly kind: string;
-    readonly at: number;
-    fire(): Promise<void>;
-  }
+  type Step = Deadline;
 
   /** The customer prepares the file: reminders at 7 and 14 days without action, abandoned after 90. */
   function evidenceSteps(): Step[] {
@@ -260,32 +255,23 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
         // Review, hold, issuance, unlock, closed: nothing is due on a clock.
         steps = [];
     }
-    return steps.filter((step) => !clock.fired.includes(step.id)).sort((a, b) => a.at - b.at);
+    return pendingDeadlines(steps, clock.fired);
   }
 
   const continueAsNewDue = (): boolean => workflowInfo().continueAsNewSuggested;
 
-  /**
-   * Waits for the next change to the order (any recorded change bumps its version) or the next deadline, and acts
-   * on that deadline. The main loop then looks at the order again.
-   */
-  async function awaitChangeOrDeadline(): Promise<void> {
-    const version = view.version;
-    const changed = (): boolean => view.version !== version || continueAsNewDue();
-    const next = pendingSteps()[0];
-    if (next === undefined) {
-      await condition(changed);
-      return;
-    }
-    if (await condition(changed, Math.max(1, next.at - Date.now()), { summary: deadlineTimerSummary(next) })) return;
-    clock.fired.push(next.id);
-    await next.fire();
-    if (view.version === version) {
-      // A reminder changes no state; record that it is no longer pending.
-      view = { ...view, version: view.version + 1, updatedAt: nowIso() };
-      await record();
-    }
-  }
+  /** Waits for the next change to the order or the next deadline, and acts on that deadline. */
+  const awaitChangeOrDeadlineOfOrder = (): Promise<void> =>
+    awaitChangeOrDeadline({
+      version: () => view.version,
+      pending: pendingSteps,
+      fired: clock.fired,
+      unchanged: async () => {
+        // A reminder changes no state; record that it is no longer pending.
+        view = { ...view, version: view.version + 1, updatedAt: nowIso() };
+        await record();
+      },
+    });
 
   // ---- the stages ------------------------------------------------------------------------------------------------
 
@@ -511,7 +497,7 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
       await continueAsNew<typeof orderWorkflow>(input, next);
     }
     if (view.status === 'issuing') await unlessCancelled(issue);
-    else await unlessCancelled(awaitChangeOrDeadline);
+    else await unlessCancelled(awaitChangeOrDeadlineOfOrder);
   }
   await condition(allHandlersFinished);
   await close();
