@@ -3,12 +3,14 @@
  * Pure: importable by the workflow bundle and by the client side alike.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { DocumentType, PaymentMethod } from '../domain/catalog.js';
 import type { CertificateLifeView } from '../domain/certificate-life.js';
 import type { OrderView } from '../domain/order.js';
-import type { Actor, Refusal } from '../domain/order-state.js';
+import type { Actor, OrderEvent, Refusal } from '../domain/order-state.js';
 import type { RevocationReason } from '../domain/revocation.js';
+import type { Role } from '../domain/roles.js';
 
 export const orderWorkflowId = (orderId: string): string => `order-${orderId}`;
 
@@ -65,6 +67,65 @@ export type DomainValidationRequest =
   | { actor: Actor; action: 'check' }
   | { actor: Actor; action: 'record'; domain: string; evidence: string };
 export const domainValidationUpdate = defineUpdate<OrderView, [DomainValidationRequest]>('domainValidation');
+
+// ---- the order's actions, in one table ----------------------------------------------------------------------------
+
+/** Declares an action's Update handler from its event: the workflow passes how it checks and applies one. */
+export type DeclareEventAction = <A extends { actor: Actor }>(update: UpdateDefinition<OrderView, [A]>, event: (args: A) => OrderEvent) => void;
+
+/** An action that is one event of the pure model (domain/order-state.ts): its validator and handler decide it. */
+export interface EventAction {
+  readonly update: UpdateDefinition<OrderView, never>;
+  /** Who may ask for it (the route's access; the model and the route refine who among them). */
+  readonly roles: readonly Role[];
+  declare(how: DeclareEventAction): void;
+}
+
+const eventAction = <A extends { actor: Actor }>(update: UpdateDefinition<OrderView, [A]>, roles: readonly Role[], event: (args: A) => OrderEvent): EventAction => ({
+  update: update as UpdateDefinition<OrderView, never>,
+  roles,
+  declare: (how) => how(update, event),
+});
+
+/**
+ * Every action on an order that is one event: action (as the audit trail names it) → Update, roles, event. The
+ * workflow declares its handlers from it, in this order; the actions below it have handlers of their own.
+ */
+export const ORDER_EVENT_ACTIONS = {
+  upload_evidence: eventAction(uploadEvidenceUpdate, ['customer', 'agent', 'dra_operator'], (a) => ({ type: 'evidence_uploaded', documentType: a.documentType, documentId: a.documentId })),
+  submit: eventAction(submitUpdate, ['customer', 'agent'], () => ({ type: 'submitted' })),
+  review: eventAction(reviewUpdate, ['ra_operator'], (a) => (a.decision === 'approve' ? { type: 'approved' } : { type: 'rejected', reasons: a.reasons })),
+  record_face_to_face: eventAction(faceToFaceUpdate, ['dra_operator', 'agent'], (a) => ({
+    type: 'face_to_face_recorded',
+    interventionFormDocumentId: a.interventionFormDocumentId,
+    meetingDate: a.meetingDate,
+  })),
+  record_originals: eventAction(originalsUpdate, ['ra_operator'], () => ({ type: 'originals_received' })),
+  record_payment: eventAction(paymentUpdate, ['ra_operator'], (a) =>
+    a.status === 'failed'
+      ? { type: 'payment_failed', reference: a.reference }
+      : { type: 'payment_received', reference: a.reference, ...(a.method !== undefined ? { method: a.method } : {}) },
+  ),
+  hold: eventAction(holdUpdate, ['ra_operator'], (a) => ({ type: 'held', comment: a.comment })),
+  release: eventAction(releaseUpdate, ['ra_operator'], () => ({ type: 'released' })),
+  resume: eventAction(resumeUpdate, ['ra_operator'], () => ({ type: 'resumed' })),
+  cancel: eventAction(cancelUpdate, ['customer', 'agent', 'ra_operator'], (a) => ({ type: 'cancelled', reason: a.reason })),
+  respond_to_certificate: eventAction(acceptanceUpdate, ['customer', 'agent'], (a) => ({ type: a.decision === 'accept' ? 'accepted' : 'refused' })),
+} as const satisfies Record<string, EventAction>;
+
+/** The order's other actions: an SMS sent or checked, the CA's domain checks; the workflow writes their handlers. */
+export const ORDER_OTHER_ACTIONS = {
+  request_unlock_code: { update: unlockCodeUpdate, roles: ['customer', 'agent'] },
+  verify_unlock_code: { update: verifyUnlockUpdate, roles: ['customer', 'agent'] },
+  domain_validation: { update: domainValidationUpdate, roles: ['customer', 'agent', 'ra_operator'] },
+} as const satisfies Record<string, { update: { readonly name: string }; roles: readonly Role[] }>;
+
+export type OrderAction = keyof typeof ORDER_EVENT_ACTIONS | keyof typeof ORDER_OTHER_ACTIONS;
+
+/** Who may ask for each action on an order: the routes' access. */
+export const ORDER_ACTION_ROLES: Readonly<Record<OrderAction, readonly Role[]>> = Object.fromEntries(
+  [...Object.entries(ORDER_EVENT_ACTIONS), ...Object.entries(ORDER_OTHER_ACTIONS)].map(([action, { roles }]) => [action, roles]),
+) as Record<OrderAction, readonly Role[]>;
 
 // ---- deadlines in the history ------------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ import {
 } from '@temporalio/workflow';
 // Its own import line: the replay test adds `patched` to the one above.
 import { patched as patchedOnce } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { IssuedCertificate, OrderMailTemplate } from '../activities/types.js';
 import { act, refusalMessage } from './activities.js';
 import { guardedActivities, StepAbandoned } from './attention.js';
@@ -31,24 +32,14 @@ import { decide, isTerminal, type Actor, type OrderEvent } from '../domain/order
 import { termDays } from '../domain/catalog.js';
 import { DAY_MS } from '../domain/time.js';
 import {
-  acceptanceUpdate,
-  cancelUpdate,
   certificateWorkflowId,
   domainValidationUpdate,
-  faceToFaceUpdate,
-  holdUpdate,
+  ORDER_EVENT_ACTIONS,
   ORDER_REFUSAL,
-  originalsUpdate,
-  paymentUpdate,
   registeredUpdate,
-  releaseUpdate,
-  resumeUpdate,
-  reviewUpdate,
   SEARCH_ATTRIBUTES,
   stateQuery,
-  submitUpdate,
   unlockCodeUpdate,
-  uploadEvidenceUpdate,
   verifyUnlockUpdate,
   type DomainValidationRequest,
   type RefusalDetails,
@@ -146,11 +137,6 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
     await record();
     return view;
   };
-
-  const guarded = <A extends { actor: Actor }>(toEvent: (a: A) => OrderEvent) => ({
-    validator: (a: A) => check(toEvent(a), a.actor),
-    handler: (a: A) => apply(toEvent(a), a.actor),
-  });
 
   // ---- recording and messages -----------------------------------------------------------------------------------
 
@@ -340,6 +326,10 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
    * Registered once every helper above exists: Updates buffered for a new run (after continue-as-new) are delivered
    * as soon as their handler is set, and a handler must find the whole workflow initialised.
    */
+  function declareEventAction<A extends { actor: Actor }>(update: UpdateDefinition<OrderView, [A]>, event: (args: A) => OrderEvent): void {
+    setHandler(update, (a: A) => apply(event(a), a.actor), { validator: (a: A) => check(event(a), a.actor) });
+  }
+
   function registerHandlers(): void {
     setHandler(stateQuery, () => view);
     setHandler(registeredUpdate, async () => {
@@ -347,43 +337,8 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
       return view;
     });
 
-    /** Throws the refusal the API turns into 409/422/403; runs in validators, so refused attempts change nothing. */
-    const evidence = guarded((a: { actor: Actor; documentType: OrderView['checklist'][number]['documentType']; documentId: string }) => ({
-      type: 'evidence_uploaded',
-      documentType: a.documentType,
-      documentId: a.documentId,
-    }));
-    setHandler(uploadEvidenceUpdate, evidence.handler, { validator: evidence.validator });
-    const submit = guarded((): OrderEvent => ({ type: 'submitted' }));
-    setHandler(submitUpdate, submit.handler, { validator: submit.validator });
-    const review = guarded((a: ReviewArgs): OrderEvent =>
-      a.decision === 'approve' ? { type: 'approved' } : { type: 'rejected', reasons: a.reasons },
-    );
-    setHandler(reviewUpdate, review.handler, { validator: review.validator });
-    const f2f = guarded((a: { actor: Actor; interventionFormDocumentId: string; meetingDate: string }): OrderEvent => ({
-      type: 'face_to_face_recorded',
-      interventionFormDocumentId: a.interventionFormDocumentId,
-      meetingDate: a.meetingDate,
-    }));
-    setHandler(faceToFaceUpdate, f2f.handler, { validator: f2f.validator });
-    const originals = guarded((): OrderEvent => ({ type: 'originals_received' }));
-    setHandler(originalsUpdate, originals.handler, { validator: originals.validator });
-    const payment = guarded((a: PaymentArgs): OrderEvent =>
-      a.status === 'failed'
-        ? { type: 'payment_failed', reference: a.reference }
-        : { type: 'payment_received', reference: a.reference, ...(a.method !== undefined ? { method: a.method } : {}) },
-    );
-    setHandler(paymentUpdate, payment.handler, { validator: payment.validator });
-    const hold = guarded((a: { actor: Actor; comment: string }): OrderEvent => ({ type: 'held', comment: a.comment }));
-    setHandler(holdUpdate, hold.handler, { validator: hold.validator });
-    const release = guarded((): OrderEvent => ({ type: 'released' }));
-    setHandler(releaseUpdate, release.handler, { validator: release.validator });
-    const resume = guarded((): OrderEvent => ({ type: 'resumed' }));
-    setHandler(resumeUpdate, resume.handler, { validator: resume.validator });
-    const cancel = guarded((a: { actor: Actor; reason: string }): OrderEvent => ({ type: 'cancelled', reason: a.reason }));
-    setHandler(cancelUpdate, cancel.handler, { validator: cancel.validator });
-    const respond = guarded((a: { actor: Actor; decision: 'accept' | 'refuse' }): OrderEvent => ({ type: a.decision === 'accept' ? 'accepted' : 'refused' }));
-    setHandler(acceptanceUpdate, respond.handler, { validator: respond.validator });
+    // Each action that is one event: validated by the pure model (a refused attempt changes nothing), then applied.
+    for (const action of Object.values(ORDER_EVENT_ACTIONS)) action.declare(declareEventAction);
 
     setHandler(
       unlockCodeUpdate,
@@ -504,6 +459,3 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
   await guard?.alertsSent();
   return view;
 }
-
-type ReviewArgs = { actor: Actor; decision: 'approve' } | { actor: Actor; decision: 'reject'; reasons: { documentType: OrderView['checklist'][number]['documentType']; reason: string }[] };
-type PaymentArgs = { actor: Actor; status: 'received' | 'failed'; reference: string; method?: OrderView['payment']['method'] };

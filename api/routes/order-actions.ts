@@ -14,6 +14,7 @@ import {
   acceptanceUpdate,
   cancelUpdate,
   faceToFaceUpdate,
+  ORDER_ACTION_ROLES,
   holdUpdate,
   originalsUpdate,
   orderWorkflowId,
@@ -154,7 +155,7 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
       path: '/v1/orders/{id}/evidence',
       summary: 'Upload a supporting document (multipart: documentType, file); PDF, PNG or JPEG, at most 10 MiB',
       tags: ['order actions'],
-      access: ['customer', 'agent', 'dra_operator'],
+      access: ORDER_ACTION_ROLES.upload_evidence,
       params: IdParams,
       responses: {
         201: ok('The order with the document in its checklist'),
@@ -218,14 +219,14 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
         });
       },
     }),
-    post('/submit', 'The file is complete: ask for review', ['customer', 'agent'], EmptyBody, async ({ order, principal }) => {
+    post('/submit', 'The file is complete: ask for review', ORDER_ACTION_ROLES.submit, EmptyBody, async ({ order, principal }) => {
       requireOwner(principal, order);
       return updateOrder(deps, actorOf(principal), order, 'submit', submitUpdate, { actor: actorOf(principal) });
     }),
-    post('/review', 'Approve the file, or reject it with a reason per document', ['ra_operator'], ReviewBody, ({ order, body, principal }) =>
+    post('/review', 'Approve the file, or reject it with a reason per document', ORDER_ACTION_ROLES.review, ReviewBody, ({ order, body, principal }) =>
       updateOrder(deps, actorOf(principal), order, body.decision === 'approve' ? 'approve' : 'reject', reviewUpdate, { actor: actorOf(principal), ...body }, { ...body }),
     ),
-    post('/face-to-face', 'Record the face-to-face check with its signed intervention form', ['dra_operator', 'agent'], FaceToFaceBody, async ({ order, body, principal }) => {
+    post('/face-to-face', 'Record the face-to-face check with its signed intervention form', ORDER_ACTION_ROLES.record_face_to_face, FaceToFaceBody, async ({ order, body, principal }) => {
       if (principal.role === 'agent' && principal.organisationId !== order.organisationId) throw Problem.notFound('No such order.');
       const form = await getDocument(db, body.interventionFormDocumentId);
       if (form === undefined || form.orderId !== order.id || form.documentType !== 'intervention_form') {
@@ -233,34 +234,34 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
       }
       return updateOrder(deps, actorOf(principal), order, 'record_face_to_face', faceToFaceUpdate, { actor: actorOf(principal), ...body }, { ...body });
     }),
-    post('/originals-received', 'The originals arrived by post', ['ra_operator'], EmptyBody, ({ order, principal }) =>
+    post('/originals-received', 'The originals arrived by post', ORDER_ACTION_ROLES.record_originals, EmptyBody, ({ order, principal }) =>
       updateOrder(deps, actorOf(principal), order, 'record_originals', originalsUpdate, { actor: actorOf(principal) }),
     ),
-    post('/payment', 'Record a transfer, cheque or purchase order payment, or a failure', ['ra_operator'], PaymentBody, ({ order, body, principal }) =>
+    post('/payment', 'Record a transfer, cheque or purchase order payment, or a failure', ORDER_ACTION_ROLES.record_payment, PaymentBody, ({ order, body, principal }) =>
       updateOrder(deps, actorOf(principal), order, 'record_payment', paymentUpdate, { actor: actorOf(principal), ...body }, { ...body }),
     ),
-    post('/hold', 'Put the order on hold with a comment', ['ra_operator'], CommentBody, ({ order, body, principal }) =>
+    post('/hold', 'Put the order on hold with a comment', ORDER_ACTION_ROLES.hold, CommentBody, ({ order, body, principal }) =>
       updateOrder(deps, actorOf(principal), order, 'hold', holdUpdate, { actor: actorOf(principal), comment: body.comment }, { comment: body.comment }),
     ),
-    post('/release', 'Release an order on hold', ['ra_operator'], EmptyBody, ({ order, principal }) =>
+    post('/release', 'Release an order on hold', ORDER_ACTION_ROLES.release, EmptyBody, ({ order, principal }) =>
       updateOrder(deps, actorOf(principal), order, 'release', releaseUpdate, { actor: actorOf(principal) }),
     ),
-    post('/resume', 'Retry the step that failed with a refusal no retry fixes (the order needs_attention)', ['ra_operator'], EmptyBody, ({ order, principal }) =>
+    post('/resume', 'Retry the step that failed with a refusal no retry fixes (the order needs_attention)', ORDER_ACTION_ROLES.resume, EmptyBody, ({ order, principal }) =>
       updateOrder(deps, actorOf(principal), order, 'resume', resumeUpdate, { actor: actorOf(principal) }),
     ),
-    post('/cancel', 'Cancel the order (staff, or the customer before issuance)', ['customer', 'agent', 'ra_operator'], ReasonBody, async ({ order, body, principal }) => {
+    post('/cancel', 'Cancel the order (staff, or the customer before issuance)', ORDER_ACTION_ROLES.cancel, ReasonBody, async ({ order, body, principal }) => {
       if (!STAFF_ROLES.has(principal.role)) requireOwner(principal, order);
       return updateOrder(deps, actorOf(principal), order, 'cancel', cancelUpdate, { actor: actorOf(principal), reason: body.reason }, { reason: body.reason });
     }),
-    post('/acceptance', 'The holder accepts or refuses the issued certificate', ['customer', 'agent'], AcceptanceBody, async ({ order, body, principal }) => {
+    post('/acceptance', 'The holder accepts or refuses the issued certificate', ORDER_ACTION_ROLES.respond_to_certificate, AcceptanceBody, async ({ order, body, principal }) => {
       requireHolder(principal, order);
       return updateOrder(deps, actorOf(principal), order, body.decision, acceptanceUpdate, { actor: actorOf(principal), decision: body.decision });
     }),
-    post('/unlock-code', 'Send a 6-digit unlock code by SMS to the holder (10 minutes, 5 a day)', ['customer', 'agent'], EmptyBody, async ({ order, principal, ip }) => {
+    post('/unlock-code', 'Send a 6-digit unlock code by SMS to the holder (10 minutes, 5 a day)', ORDER_ACTION_ROLES.request_unlock_code, EmptyBody, async ({ order, principal, ip }) => {
       requireHolder(principal, order);
       return deps.limits.run('unlock-code', { order: order.id, account: principal.userId, ip }, () => updateOrder(deps, actorOf(principal), order, 'request_unlock_code', unlockCodeUpdate, { actor: actorOf(principal) }));
     }, { description: 'The code is sent', content: { 'application/json': { schema: z.object({ expiresAt: z.iso.datetime(), codesLeftToday: z.number().int() }) } } }),
-    post('/unlock-code/verify', "Check the SMS code; the right one shows the token's PIN once", ['customer', 'agent'], VerifyBody, async ({ order, body, principal, ip }) => {
+    post('/unlock-code/verify', "Check the SMS code; the right one shows the token's PIN once", ORDER_ACTION_ROLES.verify_unlock_code, VerifyBody, async ({ order, body, principal, ip }) => {
       requireHolder(principal, order);
       const digest = unlockCodeDigest(deps.unlockKey, order.id, body.code);
       return deps.limits.run('unlock-code-verify', { order: order.id, account: principal.userId, ip }, async () => {
