@@ -5,266 +5,114 @@
  *
  * Every action arrives as an Update whose validator runs the pure model (domain/order-state.ts): a refused action
  * never enters the history. Deadlines are timers on anchors kept in the state, so they survive continue-as-new.
+ * The run's state, handlers and clocks are in workflows/order/run.ts; this file is the procedure.
  */
 import {
   allHandlersFinished,
-  ApplicationFailure,
   condition,
   continueAsNew,
   ParentClosePolicy,
-  setHandler,
   startChild,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-// Its own import line: the replay test adds `patched` to the one above.
-import { patched as patchedOnce } from '@temporalio/workflow';
-import type { UpdateDefinition } from '@temporalio/common';
-import type { IssuedCertificate, OrderMailTemplate } from '../activities/types.js';
+import type { IssuedCertificate } from '../activities/types.js';
 import { act, refusalMessage } from './activities.js';
-import { guardedActivities, StepAbandoned } from './attention.js';
-import { durationMs } from '../domain/deadlines.js';
-import { newOrderView, type OrderInput, type OrderView } from '../domain/order.js';
+import { after } from './deadlines.js';
+import type { OrderInput, OrderStatus, OrderView } from '../domain/order.js';
 import { certificateWorkflow } from './certificate.js';
-import { after, awaitChangeOrDeadline, pendingDeadlines, type Deadline } from './deadlines.js';
-import { refuseNewCode, refuseVerification, sendNewCode, verifyCode, type SmsCodeState } from './sms-codes.js';
-import { decide, isTerminal, type Actor, type OrderEvent } from '../domain/order-state.js';
+import { isTerminal } from '../domain/order-state.js';
 import { termDays } from '../domain/catalog.js';
 import { DAY_MS } from '../domain/time.js';
-import {
-  certificateWorkflowId,
-  domainValidationUpdate,
-  ORDER_EVENT_ACTIONS,
-  ORDER_REFUSAL,
-  registeredUpdate,
-  SEARCH_ATTRIBUTES,
-  stateQuery,
-  unlockCodeUpdate,
-  verifyUnlockUpdate,
-  type DomainValidationRequest,
-  type RefusalDetails,
-} from './definitions.js';
+import { certificateWorkflowId } from './definitions.js';
+import { openOrder, type OrderCarryOver, type OrderRun } from './order/run.js';
 
-
-/** What continue-as-new carries over besides the input: the state, the deadline anchors, the unlock bookkeeping. */
-export interface OrderCarryOver {
-  readonly view: OrderView;
-  readonly clock: Clock;
-}
-
-interface Clock {
-  /** Last customer action: inactivity reminders and abandonment count from it. */
-  lastCustomerActionAt: string;
-  /** Online validation of a file whose originals go by post: their 7 days count from it. */
-  originalsStartAt: string | null;
-  /** Issuance: acceptance reminders and the 30 days of silence count from it. */
-  acceptanceStartAt: string | null;
-  /** Deadline steps already acted on (a reminder mail is sent once). */
-  fired: string[];
-  /** SMS unlock codes: times sent (daily limit), the active code's digest, expiry and wrong tries. */
-  sms: SmsCodeState;
-  /** End of the paid term, fixed at the first issuance: a TLS subscription reissues until then. */
-  termEndsAt: string | null;
-  /** Who cancelled, for the mail: the customer or staff. */
-  cancelledBy: 'customer' | 'staff' | null;
-}
+export type { OrderCarryOver } from './order/run.js';
 
 export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver): Promise<OrderView> {
-  const wf = workflowInfo().workflowId;
-  const nowIso = (): string => new Date().toISOString();
-  let view: OrderView = carried?.view ?? newOrderView(input);
-  const clock: Clock = carried?.clock ?? {
-    lastCustomerActionAt: input.createdAt,
-    originalsStartAt: null,
-    acceptanceStartAt: null,
-    fired: [],
-    sms: { codesSentAt: [], activeCode: null },
-    termEndsAt: null,
-    cancelledBy: null,
+  // The seeds' stages, in their order: each is what the order does while there. Review may send the file back to
+  // the customer, payment runs beside the stages before issuance, and an order on hold (or waiting for staff after
+  // a refusal) stays in its stage.
+  const stages: Record<Stage, (o: OrderRun) => Promise<void>> = {
+    evidence_and_review: evidenceAndReview,
+    face_to_face: faceToFace,
+    originals: originalsByPost,
+    domains: domainControl,
+    payment,
+    issuance,
+    acceptance,
+    unlock,
   };
-  let registered = carried !== undefined;
-  /** The certificate this run issued, if any (its dates start the certificate's own workflow). */
-  let issued: { serial: string; notBefore: string; notAfter: string } | undefined;
-  const d = input.deadlines;
-  // Behind a patch (issue 14 item 7): orders started before it keep retrying for ever and fail on a refusal, as they
-  // ran. `steps` are the procedure's calls (a refusal waits as needs_attention), `quick` the others.
-  const guard = patchedOnce('activity-attention')
-    ? guardedActivities({ workflowId: wf, input, view: () => view, happen: (event) => happen(event) })
-    : undefined;
-  const steps = guard?.steps ?? act;
-  const quick = guard?.quick ?? act;
-  /** Runs a step of the procedure; one that staff cancelled the order from ends quietly (the order is closed). */
-  const unlessCancelled = async (step: () => Promise<void>): Promise<void> => {
-    try {
-      await step();
-    } catch (err) {
-      if (!(err instanceof StepAbandoned)) throw err;
+  const order = openOrder(input, carried, act);
+  if (order.isNew) await order.recordAndConfirm();
+  order.followReviews();
+  while (!isTerminal(order.view)) {
+    const reviewMail = order.mailReviewDecision();
+    if (reviewMail !== undefined) {
+      await reviewMail;
+      continue;
     }
-  };
-
-  // ---- actions: validated by the pure model, recorded before the caller hears back --------------------------------
-
-  /** Throws the refusal the API turns into 409/422/403, with the state and what the order waits on. */
-  function refuseWith(kind: 'state' | 'rule' | 'forbidden', code: string, message: string): never {
-    const details: RefusalDetails = { refusal: { kind, code, message }, status: view.status, waitingOn: view.waitingOn };
-    throw ApplicationFailure.nonRetryable(message, ORDER_REFUSAL, details);
+    if (workflowInfo().continueAsNewSuggested) await continueAsNewNow(order);
+    await order.unlessCancelled(() => stages[stageOf(order.view)](order));
   }
+  await close(order);
+  return order.view;
+}
 
-  const decideOrRefuse = (event: OrderEvent, actor: Actor): OrderView => {
-    const decision = decide(view, event, actor, nowIso());
-    if (!decision.ok) refuseWith(decision.refusal.kind, decision.refusal.code, decision.refusal.message);
-    return decision.state;
-  };
+// ---- the stages ----------------------------------------------------------------------------------------------------
 
-  /** Runs in validators: a refused attempt never enters the history. */
-  const check = (event: OrderEvent, actor: Actor): void => {
-    decideOrRefuse(event, actor);
-  };
+type Stage = 'evidence_and_review' | 'face_to_face' | 'originals' | 'domains' | 'payment' | 'issuance' | 'acceptance' | 'unlock';
 
-  /** Applies an accepted event and records the new view before the caller hears back. */
-  const apply = async (event: OrderEvent, actor: Actor): Promise<OrderView> => {
-    // Decided again: the state may have moved between validation and handling (another update won).
-    const next = decideOrRefuse(event, actor);
-    const before = view;
-    view = next;
-    if (actor.role === 'customer' || actor.role === 'agent') clock.lastCustomerActionAt = nowIso();
-    if (before.status === 'on_hold' && view.status !== 'on_hold') clock.lastCustomerActionAt = nowIso();
-    if (before.status === 'needs_attention' && view.status !== 'needs_attention') clock.lastCustomerActionAt = nowIso();
-    if (event.type === 'cancelled') clock.cancelledBy = actor.role === 'customer' || actor.role === 'agent' ? 'customer' : 'staff';
-    if (view.originals.required && clock.originalsStartAt === null && before.status === 'under_review' && event.type === 'approved') {
-      clock.originalsStartAt = nowIso();
-    }
-    await record();
-    return view;
-  };
+const STAGE_OF_STATUS: Readonly<Record<OrderStatus, Stage | null>> = {
+  created: 'evidence_and_review',
+  awaiting_evidence: 'evidence_and_review',
+  under_review: 'evidence_and_review',
+  approved: 'evidence_and_review',
+  awaiting_face_to_face: 'face_to_face',
+  awaiting_originals: 'originals',
+  originals_overdue: 'originals',
+  awaiting_domain_validation: 'domains',
+  awaiting_payment: 'payment',
+  issuing: 'issuance',
+  awaiting_acceptance: 'acceptance',
+  awaiting_unlock: 'unlock',
+  // On hold, or waiting for staff: the stage it goes back to.
+  on_hold: null,
+  needs_attention: null,
+  completed: null,
+  cancelled: null,
+  abandoned: null,
+  refused: null,
+};
 
-  // ---- recording and messages -----------------------------------------------------------------------------------
+function stageOf(view: OrderView): Stage {
+  const status = view.status === 'on_hold' ? view.heldStatus : view.status === 'needs_attention' ? (view.attention?.resumeTo ?? null) : view.status;
+  return (status === null ? null : STAGE_OF_STATUS[status]) ?? 'evidence_and_review';
+}
 
-  let indexed = { status: '', waitingOn: '' };
+/**
+ * The customer uploads the file and submits it (Updates); the RA approves it or sends it back with a reason per
+ * document, as often as it takes. Its clock: reminders after 7 and 14 days without action, abandoned after 90.
+ */
+const evidenceAndReview = (o: OrderRun): Promise<void> => o.awaitChangeOrNextDeadline();
 
-  /** Writes the view (with the deadlines now pending) to the read model; search attributes only when they change. */
-  async function record(): Promise<void> {
-    view = { ...view, deadlines: pendingSteps().map((step) => ({ kind: step.kind, at: iso(step.at) })) };
-    if (indexed.status !== view.status || indexed.waitingOn !== view.waitingOn) {
-      upsertSearchAttributes([
-        { key: SEARCH_ATTRIBUTES.status, value: view.status },
-        { key: SEARCH_ATTRIBUTES.waitingOn, value: view.waitingOn },
-      ]);
-      indexed = { status: view.status, waitingOn: view.waitingOn };
-    }
-    await quick.recordOrderView(wf, view);
-  }
+/** A DRA operator meets the holder and records it with the signed intervention form (an Update). */
+const faceToFace = (o: OrderRun): Promise<void> => o.awaitChangeOrNextDeadline();
 
-  /** Applies an event the workflow itself decides (a deadline, an issuance); recorded like any other. */
-  async function happen(event: OrderEvent): Promise<void> {
-    await apply(event, { userId: null, role: 'system' });
-  }
+/** The originals go by post: reminder on day 5, overdue on day 7 (staff told), abandoned 30 days later. */
+const originalsByPost = (o: OrderRun): Promise<void> => o.awaitChangeOrNextDeadline();
 
-  const mail = (step: string, template: OrderMailTemplate, extra?: Record<string, string | number>): Promise<void> =>
-    steps.sendOrderMail({ idempotencyKey: `${wf}:${step}`, template, input, view, ...(extra ? { extra } : {}) });
+/** TLS: the customer proves each name (file or DNS record, checked by the CA) or the RA records a validation. */
+const domainControl = (o: OrderRun): Promise<void> => o.awaitChangeOrNextDeadline();
 
-  const at = after;
-  const iso = (ms: number): string => new Date(ms).toISOString();
+/** Recorded by the RA or the payment provider's webhook (an Update); it may arrive during any stage before. */
+const payment = (o: OrderRun): Promise<void> => o.awaitChangeOrNextDeadline();
 
-  // ---- the deadlines of each stage -------------------------------------------------------------------------------
-
-  type Step = Deadline;
-
-  /** The customer prepares the file: reminders at 7 and 14 days without action, abandoned after 90. */
-  function evidenceSteps(): Step[] {
-    const since = clock.lastCustomerActionAt;
-    const abandonAt = at(since, d.inactivityAbandon);
-    return [
-      ...d.inactivityReminders.map((r, i) => ({
-        id: `inactivity-reminder:${since}:${i}`,
-        kind: 'inactivity_reminder',
-        at: at(since, r),
-        fire: () => mail(`inactivity-reminder:${since}:${i}`, 'evidence_reminder', { days: Math.round(durationMs(r) / DAY_MS), abandonOn: iso(abandonAt) }),
-      })),
-      { id: `inactivity-abandon:${since}`, kind: 'abandonment', at: abandonAt, fire: () => abandon('no_activity') },
-    ];
-  }
-
-  /** After the online validation, the originals go by post: reminder on day 5, overdue on day 7, abandoned 30 days later. */
-  function originalsSteps(): Step[] {
-    const start = clock.originalsStartAt;
-    if (!view.originals.required || view.originals.received || start === null) return [];
-    const dueAt = at(start, d.originalsDue);
-    const abandonAt = dueAt + durationMs(d.originalsAbandon);
-    return [
-      { id: 'originals-reminder', kind: 'originals_reminder', at: at(start, d.originalsReminder), fire: () => mail('originals-reminder', 'originals_reminder', { dueOn: iso(dueAt) }) },
-      {
-        id: 'originals-due',
-        kind: 'originals_due',
-        at: dueAt,
-        fire: async () => {
-          await happen({ type: 'originals_overdue' });
-          await mail('originals-overdue-staff', 'originals_overdue_staff', { dueOn: iso(dueAt), abandonOn: iso(abandonAt) });
-        },
-      },
-      { id: 'originals-abandon', kind: 'abandonment', at: abandonAt, fire: () => abandon('originals_not_received') },
-    ];
-  }
-
-  /** The holder checks the certificate: weekly reminders; revoked and abandoned after 30 days of silence. */
-  function acceptanceSteps(): Step[] {
-    const start = Date.parse(clock.acceptanceStartAt ?? view.updatedAt);
-    const every = durationMs(d.acceptanceReminderEvery);
-    const timeout = start + durationMs(d.acceptanceTimeout);
-    const steps: Step[] = [];
-    for (let n = 1; start + n * every < timeout; n++) {
-      steps.push({ id: `acceptance-reminder:${n}`, kind: 'acceptance_reminder', at: start + n * every, fire: () => mail(`acceptance-reminder:${n}`, 'acceptance_reminder', { revokeOn: iso(timeout) }) });
-    }
-    steps.push({ id: 'acceptance-timeout', kind: 'acceptance_timeout', at: timeout, fire: () => abandon('not_accepted') });
-    return steps;
-  }
-
-  /** What is due on a clock in the current stage, not yet acted on, soonest first. */
-  function pendingSteps(): Step[] {
-    let steps: Step[];
-    switch (view.status) {
-      case 'awaiting_evidence':
-      case 'awaiting_domain_validation':
-        // The customer's turn: the file, or the names to prove.
-        steps = evidenceSteps();
-        break;
-      case 'awaiting_face_to_face':
-      case 'awaiting_originals':
-      case 'originals_overdue':
-      case 'awaiting_payment':
-        steps = originalsSteps();
-        break;
-      case 'awaiting_acceptance':
-        steps = acceptanceSteps();
-        break;
-      default:
-        // Review, hold, issuance, unlock, closed: nothing is due on a clock.
-        steps = [];
-    }
-    return pendingDeadlines(steps, clock.fired);
-  }
-
-  const continueAsNewDue = (): boolean => workflowInfo().continueAsNewSuggested;
-
-  /** Waits for the next change to the order or the next deadline, and acts on that deadline. */
-  const awaitChangeOrDeadlineOfOrder = (): Promise<void> =>
-    awaitChangeOrDeadline({
-      version: () => view.version,
-      pending: pendingSteps,
-      fired: clock.fired,
-      unchanged: async () => {
-        // A reminder changes no state; record that it is no longer pending.
-        view = { ...view, version: view.version + 1, updatedAt: nowIso() };
-        await record();
-      },
-    });
-
-  // ---- the stages ------------------------------------------------------------------------------------------------
-
-  /** The CA issues: the token personalised (or the customer's key taken from the CSR), signed once, the holder told. */
-  async function issue(): Promise<void> {
+/** The CA issues: the token personalised (or the customer's key taken from the CSR), signed once, the holder told. */
+function issuance(o: OrderRun): Promise<void> {
+  const { input, wf, clock, steps, deadlines: d } = o;
+  const issue = async (): Promise<void> => {
     // The paid term runs from the first issuance (domain/catalog.ts termDays).
-    clock.termEndsAt ??= iso(Date.now() + termDays(input.durationYears) * DAY_MS);
+    clock.termEndsAt ??= new Date(Date.now() + termDays(input.durationYears) * DAY_MS).toISOString();
     const publicKeySpki =
       input.certificateRequest?.publicKeySpki ?? (await steps.personaliseToken({ personalisationKey: `${wf}:token`, orderId: input.orderId })).publicKeySpki;
     let certificate: IssuedCertificate;
@@ -274,188 +122,67 @@ export async function orderWorkflow(input: OrderInput, carried?: OrderCarryOver)
       // A refusal no retry can fix goes to the RA, on hold with the CA's reason; anything else is the workflow's bug.
       const reason = refusalMessage(err);
       if (reason === undefined) throw err;
-      await happen({ type: 'issuance_refused', reason });
+      await o.happen({ type: 'issuance_refused', reason });
       return;
     }
-    issued = certificate;
-    clock.acceptanceStartAt = nowIso();
-    await happen({ type: 'certificate_issued', serial: certificate.serial });
-    await mail('certificate-issued', 'certificate_issued', {
+    o.issued = certificate;
+    clock.acceptanceStartAt = new Date().toISOString();
+    await o.happen({ type: 'certificate_issued', serial: certificate.serial });
+    await o.mail('certificate-issued', 'certificate_issued', {
       subject: certificate.subject,
       notBefore: certificate.notBefore,
       notAfter: certificate.notAfter,
-      answerBy: iso(at(clock.acceptanceStartAt, d.acceptanceTimeout)),
+      answerBy: new Date(after(clock.acceptanceStartAt, d.acceptanceTimeout)).toISOString(),
     });
-  }
+  };
+  // On hold or waiting for staff, it waits like any stage.
+  return o.view.status === 'issuing' ? issue() : o.awaitChangeOrNextDeadline();
+}
 
-  async function abandon(reason: string): Promise<void> {
-    await happen({ type: 'abandoned', reason });
-  }
+/** The holder checks the certificate and accepts or refuses it: weekly reminders; revoked after 30 days of silence. */
+const acceptance = (o: OrderRun): Promise<void> => o.awaitChangeOrNextDeadline();
 
-  /** Side effects of the end: a refused or abandoned certificate is revoked; the holder is told. */
-  async function close(): Promise<void> {
-    if (view.certificateSerial !== null && (view.status === 'refused' || view.status === 'abandoned')) {
-      const reason = view.status === 'refused' ? 'superseded' : 'cessationOfOperation';
-      await steps.revokeCertificate({ serial: view.certificateSerial, reason });
-      await mail('certificate-revoked', 'certificate_revoked', { reason, revokedAt: nowIso() });
-    }
-    if (view.status === 'cancelled') await mail('cancelled', 'order_cancelled', { cancelledBy: clock.cancelledBy ?? 'customer' });
-    if (view.status === 'abandoned') await mail('abandoned', 'order_abandoned');
-    if (view.status === 'completed') {
-      await mail('completed', 'order_completed');
-      await startCertificateLife();
-    }
-  }
+/** The holder asks for an SMS code and types it (Updates): the token's PIN is shown once. */
+const unlock = (o: OrderRun): Promise<void> => o.awaitChangeOrNextDeadline();
 
-  /** The certificate lives on in its own workflow: expiry reminders, revocation, unblock, TLS reissues. */
-  async function startCertificateLife(): Promise<void> {
-    const serial = view.certificateSerial;
-    if (serial === null) return;
-    const first = issued?.serial === serial ? issued : await steps.certificateInfo({ serial });
-    await startChild(certificateWorkflow, {
-      workflowId: certificateWorkflowId(input.orderId),
-      args: [{ order: input, termEndsAt: clock.termEndsAt ?? first.notAfter, first: { serial, notBefore: first.notBefore, notAfter: first.notAfter }, domains: view.domains.items }],
-      // The order is over; the certificate's life is not.
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-    });
-  }
-
-  // ---- queries and updates -------------------------------------------------------------------------------------
-
-  /**
-   * Registered once every helper above exists: Updates buffered for a new run (after continue-as-new) are delivered
-   * as soon as their handler is set, and a handler must find the whole workflow initialised.
-   */
-  function declareEventAction<A extends { actor: Actor }>(update: UpdateDefinition<OrderView, [A]>, event: (args: A) => OrderEvent): void {
-    setHandler(update, (a: A) => apply(event(a), a.actor), { validator: (a: A) => check(event(a), a.actor) });
-  }
-
-  function registerHandlers(): void {
-    setHandler(stateQuery, () => view);
-    setHandler(registeredUpdate, async () => {
-      await condition(() => registered);
-      return view;
-    });
-
-    // Each action that is one event: validated by the pure model (a refused attempt changes nothing), then applied.
-    for (const action of Object.values(ORDER_EVENT_ACTIONS)) action.declare(declareEventAction);
-
-    setHandler(
-      unlockCodeUpdate,
-      async ({ actor }) => {
-        const sent = await sendNewCode(clock.sms, `${wf}:unlock-code`, d.unlockCodeValidity, (idempotencyKey) =>
-          quick.sendUnlockCode({ idempotencyKey, orderId: input.orderId, to: input.holder.phone ?? '', language: input.holder.language }),
-        );
-        if (actor.role === 'customer' || actor.role === 'agent') clock.lastCustomerActionAt = nowIso();
-        return sent;
-      },
-      {
-        validator: ({ actor }: { actor: Actor }) => {
-          check({ type: 'unlock_code_requested' }, actor);
-          if (actor.userId !== view.holderUserId) refuseWith('forbidden', 'holder-only', 'Only the holder unlocks the token.');
-          const refused = refuseNewCode(clock.sms);
-          if (refused !== undefined) refuseWith('rule', refused.code, refused.message);
-        },
-      },
-    );
-
-    setHandler(
-      verifyUnlockUpdate,
-      async ({ actor, digest }) => {
-        const result = verifyCode(clock.sms, digest);
-        if (result.verified) await apply({ type: 'unlocked' }, actor);
-        return result;
-      },
-      {
-        validator: ({ actor }: { actor: Actor; digest: string }) => {
-          check({ type: 'unlocked' }, actor);
-          if (actor.userId !== view.holderUserId) refuseWith('forbidden', 'holder-only', 'Only the holder unlocks the token.');
-          const refused = refuseVerification(clock.sms);
-          if (refused !== undefined) refuseWith('state', refused.code, refused.message);
-        },
-      },
-    );
-
-    setHandler(domainValidationUpdate, (req) => validateDomains(req), { validator: (req: DomainValidationRequest) => checkDomainRequest(req) });
-  }
-
-  // ---- domain control (TLS) --------------------------------------------------------------------------------------
-
-  const pendingWithChallenge = () => view.domains.items.filter((item) => item.status === 'pending' && item.challenge !== null);
-  const system: Actor = { userId: null, role: 'system' };
-
-  function checkDomainRequest(req: DomainValidationRequest): void {
-    if (req.action === 'start') {
-      check({ type: 'domain_validation_requested', method: req.method, domains: req.domains ?? pendingNames() }, req.actor);
-    } else if (req.action === 'record') {
-      check({ type: 'domain_validated', domain: req.domain, method: 'operator', at: nowIso(), evidence: req.evidence }, req.actor);
-    } else {
-      const waiting = pendingWithChallenge()[0];
-      if (waiting === undefined) refuseWith('state', 'no-challenge', 'No name waits on a challenge: start a validation first.');
-      check({ type: 'domain_check_failed', domain: waiting.name, at: nowIso(), reason: '' }, system);
-    }
-  }
-
-  const pendingNames = (): string[] => view.domains.items.filter((item) => item.status === 'pending').map((item) => item.name);
-
-  async function validateDomains(req: DomainValidationRequest): Promise<OrderView> {
-    if (req.action === 'start') {
-      const challenges = await quick.createDomainChallenges({ domains: req.domains ?? pendingNames(), method: req.method });
-      return apply({ type: 'domain_challenges_issued', challenges }, req.actor);
-    }
-    if (req.action === 'record') {
-      return apply({ type: 'domain_validated', domain: req.domain, method: 'operator', at: nowIso(), evidence: req.evidence }, req.actor);
-    }
-    if (req.actor.role === 'customer' || req.actor.role === 'agent') clock.lastCustomerActionAt = nowIso();
-    const results = await quick.checkDomainChallenges({ challenges: pendingWithChallenge().map((item) => item.challenge).filter((c) => c !== null) });
-    for (const { domain, result } of results) {
-      // The CA's own check decides, whoever asked for it.
-      if (result.validated) await apply({ type: 'domain_validated', domain, method: result.method, at: result.checkedAt, evidence: result.evidence }, system);
-      else await apply({ type: 'domain_check_failed', domain, at: result.checkedAt, reason: result.reason }, system);
-    }
-    return view;
-  }
-
-  // ---- the procedure ---------------------------------------------------------------------------------------------
-
-  // Read before the first awaits: a review decided while the confirmation mail is still being sent (SMTP down, a
-  // worker restarting) must still get its mail below.
-  const roundsAtStart = view.reviewRounds;
-  registerHandlers();
-  if (!registered) {
-    await record();
-    registered = true;
-    await unlessCancelled(() => mail('confirmation', 'order_confirmation'));
-  }
-
-  // Behind a patch: a history recorded before the fix, where that mail was skipped, replays as it ran.
-  let lastRounds = patchedOnce('review-mail-after-slow-confirmation') ? roundsAtStart : view.reviewRounds;
-  while (!isTerminal(view)) {
-    // Messages that follow a staff decision, once per decision (before a continue-as-new, which would forget it).
-    if (view.reviewRounds !== lastRounds) {
-      lastRounds = view.reviewRounds;
-      if (view.status === 'awaiting_evidence') {
-        await unlessCancelled(() => mail(`rejected:${view.reviewRounds}`, 'evidence_rejected'));
-      } else {
-        await unlessCancelled(() =>
-          mail('approved', 'review_approved', clock.originalsStartAt === null ? {} : { originalsDueOn: iso(at(clock.originalsStartAt, d.originalsDue)) }),
-        );
-      }
-      continue;
-    }
-    if (continueAsNewDue()) {
-      // Keep the history bounded; an Update still being handled finishes first, on this run.
-      await condition(allHandlersFinished);
-      // A staff alert still being sent would be abandoned with this run.
-      await guard?.alertsSent();
-      const next: OrderCarryOver = { view, clock };
-      await continueAsNew<typeof orderWorkflow>(input, next);
-    }
-    if (view.status === 'issuing') await unlessCancelled(issue);
-    else await unlessCancelled(awaitChangeOrDeadlineOfOrder);
-  }
+/** Keeps the history bounded; an Update still being handled finishes first, on this run. */
+async function continueAsNewNow(o: OrderRun): Promise<void> {
   await condition(allHandlersFinished);
-  await close();
-  await guard?.alertsSent();
-  return view;
+  // A staff alert still being sent would be abandoned with this run.
+  await o.guard?.alertsSent();
+  await continueAsNew<typeof orderWorkflow>(o.input, o.carryOver());
+}
+
+// ---- the end ---------------------------------------------------------------------------------------------------------
+
+/** Side effects of the end: a refused or abandoned certificate is revoked; the holder is told; a certificate lives on. */
+async function close(o: OrderRun): Promise<void> {
+  await condition(allHandlersFinished);
+  const { view, steps, clock } = o; // closed: no Update changes it any more
+  if (view.certificateSerial !== null && (view.status === 'refused' || view.status === 'abandoned')) {
+    const reason = view.status === 'refused' ? 'superseded' : 'cessationOfOperation';
+    await steps.revokeCertificate({ serial: view.certificateSerial, reason });
+    await o.mail('certificate-revoked', 'certificate_revoked', { reason, revokedAt: new Date().toISOString() });
+  }
+  if (view.status === 'cancelled') await o.mail('cancelled', 'order_cancelled', { cancelledBy: clock.cancelledBy ?? 'customer' });
+  if (view.status === 'abandoned') await o.mail('abandoned', 'order_abandoned');
+  if (view.status === 'completed') {
+    await o.mail('completed', 'order_completed');
+    await startCertificateLife(o);
+  }
+  await o.guard?.alertsSent();
+}
+
+/** The certificate lives on in its own workflow: expiry reminders, revocation, unblock, TLS reissues. */
+async function startCertificateLife(o: OrderRun): Promise<void> {
+  const { view, input, clock } = o;
+  const serial = view.certificateSerial;
+  if (serial === null) return;
+  const first = o.issued?.serial === serial ? o.issued : await o.steps.certificateInfo({ serial });
+  await startChild(certificateWorkflow, {
+    workflowId: certificateWorkflowId(input.orderId),
+    args: [{ order: input, termEndsAt: clock.termEndsAt ?? first.notAfter, first: { serial, notBefore: first.notBefore, notAfter: first.notAfter }, domains: view.domains.items }],
+    // The order is over; the certificate's life is not.
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+  });
 }
