@@ -10,11 +10,10 @@ import type { IssuedCertificate, OrderMailTemplate } from '../../activities/type
 import type { act } from '../activities.js';
 import { guardedActivities, StepAbandoned } from '../attention.js';
 import { after, awaitChangeOrDeadline, pendingDeadlines, type Deadline } from '../deadlines.js';
-import { durationMs } from '../../domain/deadlines.js';
+import { orderDeadlines, type Clock } from './clocks.js';
 import { newOrderView, type OrderInput, type OrderView } from '../../domain/order.js';
-import { refuseNewCode, refuseVerification, sendNewCode, verifyCode, type SmsCodeState } from '../sms-codes.js';
+import { refuseNewCode, refuseVerification, sendNewCode, verifyCode } from '../sms-codes.js';
 import { decide, type Actor, type OrderEvent } from '../../domain/order-state.js';
-import { DAY_MS } from '../../domain/time.js';
 import {
   domainValidationUpdate,
   ORDER_EVENT_ACTIONS,
@@ -34,22 +33,6 @@ export interface OrderCarryOver {
   readonly clock: Clock;
 }
 
-export interface Clock {
-  /** Last customer action: inactivity reminders and abandonment count from it. */
-  lastCustomerActionAt: string;
-  /** Online validation of a file whose originals go by post: their 7 days count from it. */
-  originalsStartAt: string | null;
-  /** Issuance: acceptance reminders and the 30 days of silence count from it. */
-  acceptanceStartAt: string | null;
-  /** Deadline steps already acted on (a reminder mail is sent once). */
-  fired: string[];
-  /** SMS unlock codes: times sent (daily limit), the active code's digest, expiry and wrong tries. */
-  sms: SmsCodeState;
-  /** End of the paid term, fixed at the first issuance: a TLS subscription reissues until then. */
-  termEndsAt: string | null;
-  /** Who cancelled, for the mail: the customer or staff. */
-  cancelledBy: 'customer' | 'staff' | null;
-}
 
 /** The activities of a run: `steps` are the procedure's calls (a refusal waits as needs_attention), `quick` the others. */
 type Activities = typeof act;
@@ -155,83 +138,9 @@ export function openOrder(input: OrderInput, carried: OrderCarryOver | undefined
   const at = after;
   const iso = (ms: number): string => new Date(ms).toISOString();
 
-  // ---- the deadlines of each stage -------------------------------------------------------------------------------
+  // ---- the deadlines of each stage (workflows/order/clocks.ts) ---------------------------------------------------
 
-  type Step = Deadline;
-
-  /** The customer prepares the file: reminders at 7 and 14 days without action, abandoned after 90. */
-  function evidenceSteps(): Step[] {
-    const since = clock.lastCustomerActionAt;
-    const abandonAt = at(since, d.inactivityAbandon);
-    return [
-      ...d.inactivityReminders.map((r, i) => ({
-        id: `inactivity-reminder:${since}:${i}`,
-        kind: 'inactivity_reminder',
-        at: at(since, r),
-        fire: () => mail(`inactivity-reminder:${since}:${i}`, 'evidence_reminder', { days: Math.round(durationMs(r) / DAY_MS), abandonOn: iso(abandonAt) }),
-      })),
-      { id: `inactivity-abandon:${since}`, kind: 'abandonment', at: abandonAt, fire: () => abandon('no_activity') },
-    ];
-  }
-
-  /** After the online validation, the originals go by post: reminder on day 5, overdue on day 7, abandoned 30 days later. */
-  function originalsSteps(): Step[] {
-    const start = clock.originalsStartAt;
-    if (!view.originals.required || view.originals.received || start === null) return [];
-    const dueAt = at(start, d.originalsDue);
-    const abandonAt = dueAt + durationMs(d.originalsAbandon);
-    return [
-      { id: 'originals-reminder', kind: 'originals_reminder', at: at(start, d.originalsReminder), fire: () => mail('originals-reminder', 'originals_reminder', { dueOn: iso(dueAt) }) },
-      {
-        id: 'originals-due',
-        kind: 'originals_due',
-        at: dueAt,
-        fire: async () => {
-          await happen({ type: 'originals_overdue' });
-          await mail('originals-overdue-staff', 'originals_overdue_staff', { dueOn: iso(dueAt), abandonOn: iso(abandonAt) });
-        },
-      },
-      { id: 'originals-abandon', kind: 'abandonment', at: abandonAt, fire: () => abandon('originals_not_received') },
-    ];
-  }
-
-  /** The holder checks the certificate: weekly reminders; revoked and abandoned after 30 days of silence. */
-  function acceptanceSteps(): Step[] {
-    const start = Date.parse(clock.acceptanceStartAt ?? view.updatedAt);
-    const every = durationMs(d.acceptanceReminderEvery);
-    const timeout = start + durationMs(d.acceptanceTimeout);
-    const steps: Step[] = [];
-    for (let n = 1; start + n * every < timeout; n++) {
-      steps.push({ id: `acceptance-reminder:${n}`, kind: 'acceptance_reminder', at: start + n * every, fire: () => mail(`acceptance-reminder:${n}`, 'acceptance_reminder', { revokeOn: iso(timeout) }) });
-    }
-    steps.push({ id: 'acceptance-timeout', kind: 'acceptance_timeout', at: timeout, fire: () => abandon('not_accepted') });
-    return steps;
-  }
-
-  /** What is due on a clock in the current stage, not yet acted on, soonest first. */
-  function pendingSteps(): Step[] {
-    let steps: Step[];
-    switch (view.status) {
-      case 'awaiting_evidence':
-      case 'awaiting_domain_validation':
-        // The customer's turn: the file, or the names to prove.
-        steps = evidenceSteps();
-        break;
-      case 'awaiting_face_to_face':
-      case 'awaiting_originals':
-      case 'originals_overdue':
-      case 'awaiting_payment':
-        steps = originalsSteps();
-        break;
-      case 'awaiting_acceptance':
-        steps = acceptanceSteps();
-        break;
-      default:
-        // Review, hold, issuance, unlock, closed: nothing is due on a clock.
-        steps = [];
-    }
-    return pendingDeadlines(steps, clock.fired);
-  }
+  const pendingSteps = (): Deadline[] => pendingDeadlines(orderDeadlines(view, clock, d, { mail, happen }), clock.fired);
 
   /** Waits for the next change to the order or the next deadline, and acts on that deadline. */
   const awaitChangeOrNextDeadline = (): Promise<void> =>
@@ -245,12 +154,6 @@ export function openOrder(input: OrderInput, carried: OrderCarryOver | undefined
         await record();
       },
     });
-
-  // ---- the end of a stage's clock ------------------------------------------------------------------------------
-
-  async function abandon(reason: string): Promise<void> {
-    await happen({ type: 'abandoned', reason });
-  }
 
   // ---- queries and updates -------------------------------------------------------------------------------------
 
