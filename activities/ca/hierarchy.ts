@@ -11,66 +11,18 @@ import type { Database } from '../../db/client.js';
 import { certificateAuthorities } from '../../db/schema.js';
 import { CA_FAMILIES, type CaFamily, type CaId } from '../../lib/pki/ca-ids.js';
 import { revocationPointers } from './extensions.js';
-import { ANY_POLICY, CABF_POLICY, ETSI_POLICY, OWN_POLICY } from './policies.js';
+import { FAMILIES, type CaSpec, type IssuingCaSpec } from './families.js';
 import { sealPrivateKey, unsealSigningKey } from './sealed-keys.js';
 import { randomSerial } from './serial.js';
 import { subtle, x509, type CryptoKey } from '../../lib/pki/x509.js';
+
+export { FAMILIES, PERSONS_FAMILY, type FamilySpec } from './families.js';
 
 /** ECDSA P-384 with SHA-384 for every CA: the issuing CAs sign for years, the stronger curve costs nothing here. */
 export const CA_KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-384' } as const;
 export const CA_SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-384' } as const;
 /** Raw r‖s length of a P-384 signature, for the placeholder signature of a to-be-signed certificate. */
 export const CA_SIGNATURE_BYTES = 96;
-
-interface CaSpec {
-  readonly id: CaId;
-  readonly name: x509.JsonName;
-  readonly years: number;
-}
-
-interface IssuingCaSpec extends CaSpec {
-  /** The policies certificates below it may assert (RFC 5280 §6.1: a leaf's policy must be one its CA allows). */
-  readonly policies: readonly string[];
-  /** Omitted: the issuing CA may sign any purpose its leaves' profiles give. */
-  readonly extendedKeyUsage?: readonly string[];
-}
-
-export interface FamilySpec {
-  readonly family: CaFamily;
-  readonly root: CaSpec;
-  readonly issuing: IssuingCaSpec;
-}
-
-const caName = (cn: string): x509.JsonName => [{ C: ['FR'] }, { O: ['CertFlow'] }, { CN: [cn] }];
-
-export const FAMILIES: Readonly<Record<CaFamily, FamilySpec>> = {
-  tls: {
-    family: 'tls',
-    root: { id: 'tls-root', name: caName('CertFlow TLS Root CA'), years: 20 },
-    issuing: {
-      id: 'tls-issuing',
-      name: caName('CertFlow TLS Issuing CA 1'),
-      years: 10,
-      // BR §7.1.2.10: a TLS subordinate CA names serverAuth and the reserved OV policy; the ETSI and own policies its
-      // leaves also assert are listed so the path's valid policy set keeps them.
-      extendedKeyUsage: [x509.ExtendedKeyUsage.serverAuth],
-      policies: [CABF_POLICY.organizationValidated, ETSI_POLICY.ovcp, OWN_POLICY.SSL, OWN_POLICY.SSL_RGS_STAR, OWN_POLICY.SSL_WILDCARD],
-    },
-  },
-  persons: {
-    family: 'persons',
-    root: { id: 'persons-root', name: caName('CertFlow Persons Root CA'), years: 20 },
-    issuing: { id: 'persons-issuing', name: caName('CertFlow Persons Issuing CA 1'), years: 10, policies: [ANY_POLICY] },
-  },
-  seals: {
-    family: 'seals',
-    root: { id: 'seals-root', name: caName('CertFlow Seals Root CA'), years: 20 },
-    issuing: { id: 'seals-issuing', name: caName('CertFlow Seals Issuing CA 1'), years: 10, policies: [ANY_POLICY] },
-  },
-};
-
-/** Kept for callers that name the persons family directly. */
-export const PERSONS_FAMILY = FAMILIES.persons;
 
 export interface LoadedCa {
   readonly id: CaId;
