@@ -43,6 +43,12 @@ export const users = pgTable(
     /** Consecutive failed logins; at the limit the account is locked until `lockedUntil`. */
     failedLogins: integer('failed_logins').notNull().default(0),
     lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    /**
+     * Staff only (ra_operator, dra_operator, auditor, admin): whether this account's API keys work. Off unless an
+     * admin allowed it (PATCH /v1/admin/users/{id}, or the CLI's --api-access): a key is one factor, and staff who
+     * cause issuance sign in with two (db/second-factor.ts). Customers' keys ignore it.
+     */
+    staffApiAccess: boolean('staff_api_access').notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('users_email_unique').on(sql`lower(${t.email})`), index('users_organisation_idx').on(t.organisationId)],
@@ -381,4 +387,35 @@ export const historyArchive = pgTable(
     archivedAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.workflowId, t.runId] }), index('history_archive_closed_idx').on(t.closedAt)],
+);
+
+/**
+ * A staff account's second factor (TOTP, RFC 6238; db/second-factor.ts). The secret is sealed under
+ * `derive('second-factor')` with the user id bound in. `enrolledAt` null: an enrolment shown but not yet confirmed
+ * with a code (the secret is replaced each time enrolment starts again). `lastTimeStep`: the 30-second step of the last
+ * code accepted, so the same code (or an earlier one) is never accepted twice.
+ */
+export const staffSecondFactors = pgTable('staff_second_factors', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id),
+  sealedSecret: text('sealed_secret').notNull(),
+  enrolledAt: timestamp('enrolled_at', { withTimezone: true }),
+  lastTimeStep: bigint('last_time_step', { mode: 'number' }),
+  createdAt: createdAt(),
+});
+
+/** Single-use recovery codes of a staff account's second factor: only an HMAC of each is kept; `usedAt` set once. */
+export const staffRecoveryCodes = pgTable(
+  'staff_recovery_codes',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    codeHash: text('code_hash').notNull().unique(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('staff_recovery_codes_user_idx').on(t.userId)],
 );
