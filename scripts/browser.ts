@@ -3,8 +3,8 @@
  * CHROMIUM_PATH, /usr/bin/chromium or on PATH; when it is missing and `install` is true, installed from Debian's
  * packages (as root, or through sudo when it asks no password). Where neither works, the error says what to run.
  */
-import { spawnSync } from 'node:child_process';
 import { delimiter, join } from 'node:path';
+import { aptInstall } from './debian-packages.js';
 import { isExecutable } from './temporal-binaries.js';
 
 export interface ResolvedBrowser {
@@ -21,26 +21,6 @@ function findChromium(env: NodeJS.ProcessEnv): string | undefined {
 
 const HOW_TO = 'install Debian\'s chromium (apt-get install -y chromium) or set CHROMIUM_PATH to a Chromium executable';
 
-function aptInstallChromium(): void {
-  const asRoot = process.getuid?.() === 0;
-  if (!asRoot && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status !== 0) {
-    throw new Error(`No Chromium found and no way to install it (not root, and sudo asks for a password): ${HOW_TO}.`);
-  }
-  const prefix = asRoot ? [] : ['sudo', '-n'];
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const steps: string[][] = [
-    [...prefix, 'apt-get', 'update', '-qq'],
-    [...prefix, 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'chromium', 'fonts-dejavu-core'],
-  ];
-  for (const [command, ...args] of steps) {
-    console.log(`browser: ${command} ${args.join(' ')}`);
-    const result = spawnSync(command as string, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
-    if (result.error !== undefined || result.status !== 0) {
-      throw new Error(`Installing chromium failed (${result.error?.message ?? `exit ${result.status}`}): ${HOW_TO}.`);
-    }
-  }
-}
-
 export function resolveChromium(env: NodeJS.ProcessEnv = process.env, install = true): ResolvedBrowser {
   const override = env.CHROMIUM_PATH?.trim();
   if (override !== undefined && override !== '') {
@@ -50,7 +30,7 @@ export function resolveChromium(env: NodeJS.ProcessEnv = process.env, install = 
   const found = findChromium(env);
   if (found !== undefined) return { path: found, source: 'found' };
   if (!install) throw new Error(`No Chromium found: ${HOW_TO}.`);
-  aptInstallChromium();
+  aptInstall('browser', ['chromium', 'fonts-dejavu-core'], HOW_TO);
   const installed = findChromium(env);
   if (installed === undefined) throw new Error(`apt-get installed chromium but no executable appeared: ${HOW_TO}.`);
   return { path: installed, source: 'installed' };

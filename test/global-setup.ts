@@ -10,6 +10,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TestProject } from 'vitest/node';
 import { createMigratedDatabase, dropDatabase } from '../scripts/scratch.js';
 import { resolveChromium } from '../scripts/browser.js';
+import { resolveSoftHsm } from '../scripts/softhsm.js';
 import { resolveBinary } from '../scripts/temporal-binaries.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.js';
 import { bundleWorkflows } from '../worker/worker.js';
@@ -26,6 +27,9 @@ declare module 'vitest' {
     masterKey: string;
     /** Debian's chromium, found or installed here (scripts/browser.ts): the page tests drive it. */
     chromiumPath: string;
+    /** Debian's SoftHSM2 module and OpenSC's pkcs11-tool, found or installed here (scripts/softhsm.ts). */
+    pkcs11ModulePath: string;
+    pkcs11ToolPath: string;
   }
 }
 
@@ -62,6 +66,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Found or installed before anything starts, so a machine without a browser says so once, in words.
   const chromium = resolveChromium();
   if (chromium.source === 'installed') console.log(`browser: installed ${chromium.path}`);
+  const softHsm = resolveSoftHsm();
+  if (softHsm.source === 'installed') console.log(`softhsm: installed ${softHsm.modulePath}`);
   const databaseName = `certflow_test_${randomBytes(6).toString('hex')}`;
   const [env, databaseUrl, bundle] = await Promise.all([startTemporal(cli.path), createMigratedDatabase(ADMIN_URL, databaseName), bundleWorkflows(console)]);
   const bundleDir = mkdtempSync(join(tmpdir(), 'certflow-bundle-'));
@@ -74,6 +80,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('temporalCliPath', cli.path);
   project.provide('temporalTestServerPath', resolveBinary('testServer').path);
   project.provide('chromiumPath', chromium.path);
+  project.provide('pkcs11ModulePath', softHsm.modulePath);
+  project.provide('pkcs11ToolPath', softHsm.pkcs11ToolPath);
   project.provide('masterKey', randomBytes(32).toString('base64'));
 
   return async () => {
