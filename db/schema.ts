@@ -193,8 +193,28 @@ export const certificateAuthorities = pgTable('certificate_authorities', {
   parentId: text('parent_id'),
   subject: text('subject').notNull(),
   certificatePem: text('certificate_pem').notNull(),
-  /** PKCS#8 private key encrypted at rest (AES-256-GCM under the master key), never stored in clear. */
-  encryptedPrivateKey: text('encrypted_private_key').notNull(),
+  /**
+   * The CKA_LABEL of its private key on the PKCS#11 token (certflow-root for a root, certflow-ca for an issuing CA):
+   * the key never leaves the token, this row holds only the certificate. Null on a CA made before the keys moved to
+   * the token (its key was sealed in a column dropped since): such a CA cannot sign (`npm run ceremony`).
+   */
+  keyLabel: text('key_label'),
+  createdAt: createdAt(),
+});
+
+/**
+ * Each CA's delegated OCSP responder (RFC 6960 §4.2.2.2): a certificate the CA signed for a key of the certflow-ocsp
+ * token (id-kp-OCSPSigning, id-pkix-ocsp-nocheck), so the API answers OCSP without any CA key. One current responder
+ * per CA, replaced by `npm run ceremony -- renew-ocsp`.
+ */
+export const ocspResponders = pgTable('ocsp_responders', {
+  caId: text('ca_id')
+    .primaryKey()
+    .references(() => certificateAuthorities.id),
+  /** The CKA_LABEL of its private key on the certflow-ocsp token. */
+  keyLabel: text('key_label').notNull(),
+  certificatePem: text('certificate_pem').notNull(),
+  notAfter: timestamp('not_after', { withTimezone: true }).notNull(),
   createdAt: createdAt(),
 });
 
