@@ -287,9 +287,17 @@ export const tokens = pgTable('tokens', {
     .references(() => orders.id),
   /** Workflow id and step: one token per order however often personalisation is retried. */
   personalisationKey: text('personalisation_key').notNull().unique(),
-  publicKeySpki: text('public_key_spki').notNull(),
-  encryptedPrivateKey: text('encrypted_private_key').notNull(),
+  /** The PKCS#11 token's label (activities/ca/token.ts tokenLabel); null only on rows of the former software mock. */
+  tokenLabel: text('token_label').unique(),
+  /** When a process last set out to initialise the token (real clock): a worker older than that may not see it. */
+  tokenInitAt: timestamp('token_init_at', { withTimezone: true }),
+  /** The holder's public key (SPKI, base64) read from the token; null while the row is pending, before the key exists. */
+  publicKeySpki: text('public_key_spki'),
+  /** Former software mock only: the key now never leaves the token, and nothing writes this column any more. */
+  encryptedPrivateKey: text('encrypted_private_key'),
   encryptedPin: text('encrypted_pin').notNull(),
+  /** The token's security officer PIN (the RA's unblock code), sealed; null only on the former mock's rows. */
+  encryptedSoPin: text('encrypted_so_pin'),
   /** Set once, atomically, when the PIN is shown: it is shown only once (a PIN reset clears it for the new PIN). */
   pinRevealedAt: timestamp('pin_revealed_at', { withTimezone: true }),
   /** The key of the last PIN reset (token unblock): a retry under the same key does not draw another PIN. */
