@@ -206,7 +206,11 @@ try {
   }
   if (opts.progress && process.stdout.isTTY && process.stderr.isTTY) progress = progressBar();
   progress.start(total);
-  const report = await replayHistories(histories, { onResult: (o, done) => progress.result(o, done) });
+  // The bundle a production worker runs (WORKFLOW_BUNDLE_PATH, `npm run build:workflows`) when given: the code deployed
+  // is the code to replay against, and webpack does not run again; otherwise the sources are bundled here.
+  const bundlePath = process.env.WORKFLOW_BUNDLE_PATH?.trim();
+  const workflowBundle = bundlePath !== undefined && bundlePath !== '' ? { workflowBundle: { codePath: bundlePath } } : {};
+  const report = await replayHistories(histories, { ...workflowBundle, onResult: (o, done) => progress.result(o, done) });
   progress.stop();
   console.log(
     `\nreplayed ${report.replayed}: ${report.ok} ok, ${report.nonDeterministic} non-deterministic, ${report.failed} failed` +
