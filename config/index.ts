@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_DEADLINES, durationMs, withOverrides, type Deadlines } from '../domain/deadlines.js';
 import { caIdentityFields as ca, caIdentityFrom, checkProductionIdentity, type CaIdentity } from './ca-identity.js';
+import { checkPkcs11Pins, pkcs11Config, type Pkcs11Config } from './pkcs11.js';
 
 export type { CaIdentity } from './ca-identity.js';
 
@@ -129,6 +130,11 @@ export const configSchema = z.object({
     .refine((v) => v === undefined || /^https?:\/\/[^/]/.test(v), { message: 'expected an http:// or https:// URL (the collector, e.g. http://otel-collector:4318)' })
     .describe('Base URL of an OpenTelemetry collector (OTLP/HTTP): the API (certflow-api) and the worker (certflow-worker) send their traces to <url>/v1/traces; unset means no traces are recorded'),
   TEMPORAL_METRICS_PORT: port.default(9465).describe("Loopback port of the Temporal SDK's Prometheus exporter in the worker process (read through /metrics); 0 turns it off"),
+  // PKCS#11 (config/pkcs11.ts): the CA keys live on tokens; the roots' token has no setting (ceremony only).
+  PKCS11_MODULE: optionalText.describe("PKCS#11 module the CA keys are used through; unset means Debian's SoftHSM2 (/usr/lib/softhsm/libsofthsm2.so)"),
+  SOFTHSM2_CONF: optionalText.describe("SoftHSM2's configuration file (its token directory); unset means DATA_DIR/softhsm/softhsm2.conf outside production, SoftHSM2's own default in production"),
+  PKCS11_CA_PIN: optionalText.describe('User PIN of the certflow-ca token (issuing-CA keys): the worker needs it; unset outside production means derived from MASTER_KEY. Never give it to the API'),
+  PKCS11_OCSP_PIN: optionalText.describe('User PIN of the certflow-ocsp token (delegated OCSP responder keys): the API needs it; unset outside production means derived from MASTER_KEY. Never give it to the worker'),
   // Production is what this variable says, not what DATABASE_URL suggests: the test stacks run against Postgres
   // with the demo identity, and a deployment states what it is (docker-compose.yml sets production).
   CERTFLOW_ENV: z.enum(['development', 'production']).default('development').describe('`production` refuses the demo CA identity: every CA_* variable must then be set to a real, non-placeholder value'),
@@ -150,6 +156,8 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema> & {
   readonly embeddedDatabase: boolean;
   readonly publicBaseUrl: string;
+  /** The PKCS#11 module, SoftHSM2's configuration and the PINs set (config/pkcs11.ts; tokenPins fills the defaults). */
+  readonly pkcs11: Pkcs11Config;
   /** The defaults of domain/deadlines.ts with ORDER_DEADLINES applied. */
   readonly orderDeadlines: Deadlines;
   /** The CA_* variables as one object: what mails, PDFs and pages show of the CA. */
@@ -183,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const problems = checkProductionIdentity(env);
     // The worker mails links too, and has no address of its own to guess them from.
     if (c.PUBLIC_BASE_URL === undefined) problems.push('  PUBLIC_BASE_URL: required when CERTFLOW_ENV=production (the links of every mail)');
+    problems.push(...checkPkcs11Pins(pkcs11Config(env, c)));
     if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   }
   const shownHost = c.HOST === '0.0.0.0' || c.HOST === '::' ? '127.0.0.1' : c.HOST;
@@ -192,6 +201,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     embeddedDatabase: c.DATABASE_URL === undefined,
     orderDeadlines,
     caIdentity: caIdentityFrom(c),
+    pkcs11: pkcs11Config(env, { DATA_DIR: resolve(c.DATA_DIR), CERTFLOW_ENV: c.CERTFLOW_ENV }),
     publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://${shownHost}:${c.PORT}`).replace(/\/+$/, ''),
   };
 }

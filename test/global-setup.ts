@@ -11,6 +11,7 @@ import type { TestProject } from 'vitest/node';
 import { createMigratedDatabase, dropDatabase } from '../scripts/scratch.js';
 import { resolveChromium } from '../scripts/browser.js';
 import { resolveSoftHsm } from '../scripts/softhsm.js';
+import { runTestCeremony } from './ceremony-setup.js';
 import { resolveBinary } from '../scripts/temporal-binaries.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.js';
 import { bundleWorkflows } from '../worker/worker.js';
@@ -30,6 +31,8 @@ declare module 'vitest' {
     /** Debian's SoftHSM2 module and OpenSC's pkcs11-tool, found or installed here (scripts/softhsm.ts). */
     pkcs11ModulePath: string;
     pkcs11ToolPath: string;
+    /** SoftHSM2's configuration of the run's token directory, where the ceremony made the run database's CA keys. */
+    softHsmConf: string;
   }
 }
 
@@ -70,6 +73,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (softHsm.source === 'installed') console.log(`softhsm: installed ${softHsm.modulePath}`);
   const databaseName = `certflow_test_${randomBytes(6).toString('hex')}`;
   const [env, databaseUrl, bundle] = await Promise.all([startTemporal(cli.path), createMigratedDatabase(ADMIN_URL, databaseName), bundleWorkflows(console)]);
+  const masterKey = randomBytes(32).toString('base64');
+  // The CA keys of the run's database, made on a token directory of the run's own by the ceremony command itself.
+  const tokens = runTestCeremony({ databaseUrl, masterKey, modulePath: softHsm.modulePath });
   const bundleDir = mkdtempSync(join(tmpdir(), 'certflow-bundle-'));
   const workflowBundlePath = join(bundleDir, 'workflows.js');
   writeFileSync(workflowBundlePath, bundle);
@@ -82,11 +88,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('chromiumPath', chromium.path);
   project.provide('pkcs11ModulePath', softHsm.modulePath);
   project.provide('pkcs11ToolPath', softHsm.pkcs11ToolPath);
-  project.provide('masterKey', randomBytes(32).toString('base64'));
+  project.provide('softHsmConf', tokens.softHsmConf);
+  project.provide('masterKey', masterKey);
 
   return async () => {
     await env.teardown();
     await dropDatabase(ADMIN_URL, databaseName);
     rmSync(bundleDir, { recursive: true, force: true });
+    rmSync(tokens.dir, { recursive: true, force: true });
   };
 }

@@ -12,6 +12,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { inject } from 'vitest';
 import { createApp, readinessChecks, type AppDeps } from '../api/app.js';
 import { closeServer, listen } from '../api/server.js';
+import { testPkcs11Env } from './ca/support.js';
 import { createServices, type Services } from '../activities/services.js';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
@@ -95,7 +96,7 @@ export async function startTestStack(overrides: TestStackOptions = {}): Promise<
   const taskQueue = `test-${randomUUID()}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'certflow-stack-'));
   const databaseUrl = overrides.databaseUrl ?? inject('databaseUrl');
-  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, MASTER_KEY: inject('masterKey'), ...overrides.env });
+  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, MASTER_KEY: inject('masterKey'), ...testPkcs11Env(), ...overrides.env });
   const database: DatabaseHandle = openPostgres(databaseUrl, 5);
   const services = await createServices(config, database.db);
   // The worker and the client share the codec: payloads reach the dev server encrypted.

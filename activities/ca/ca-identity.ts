@@ -6,7 +6,9 @@
 import { createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, type Name } from '@peculiar/asn1-x509';
-import type { LoadedCa } from './hierarchy.js';
+import type { CaRecord } from './hierarchy.js';
+
+type Certified = Pick<CaRecord, 'certificate'>;
 
 export interface CaIdentity {
   readonly subject: Name;
@@ -15,9 +17,9 @@ export interface CaIdentity {
   readonly publicKeyBits: Buffer;
 }
 
-const identities = new WeakMap<LoadedCa, CaIdentity>();
+const identities = new WeakMap<Certified, CaIdentity>();
 
-export function caIdentity(ca: LoadedCa): CaIdentity {
+export function caIdentity(ca: Certified): CaIdentity {
   let identity = identities.get(ca);
   if (identity === undefined) {
     const tbs = AsnConvert.parse(ca.certificate.rawData, Certificate).tbsCertificate;

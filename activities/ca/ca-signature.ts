@@ -1,10 +1,11 @@
 /**
- * A CA's signature over a DER to-be-signed structure other than a certificate (a CRL's TBSCertList, an OCSP
+ * A CA's (or its OCSP responder's) signature over a DER to-be-signed structure other than a certificate (a CRL's TBSCertList, an OCSP
  * ResponseData), and the serial number conversions those structures need.
  */
 import type { AlgorithmIdentifier } from '@peculiar/asn1-x509';
-import { CA_SIGNING_ALGORITHM, type LoadedCa } from './hierarchy.js';
-import { subtle, x509 } from '../../lib/pki/x509.js';
+import { sign } from '../../lib/pkcs11/signing.js';
+import { CA_SIGNING_ALGORITHM } from './hierarchy.js';
+import { x509, type CryptoKey } from '../../lib/pki/x509.js';
 
 /** The AlgorithmIdentifier of CA signatures (ecdsa-with-SHA384), written in the TBS and beside the signature. */
 export function caSignatureAlgorithm(): AlgorithmIdentifier {
@@ -13,12 +14,15 @@ export function caSignatureAlgorithm(): AlgorithmIdentifier {
   return algorithm;
 }
 
-/** The signature value as X.509 carries it: for ECDSA a DER Ecdsa-Sig-Value, where WebCrypto gives raw r‖s. */
-export async function signWithCa(ca: LoadedCa, tbs: ArrayBuffer): Promise<ArrayBuffer> {
-  const raw = await subtle.sign(CA_SIGNING_ALGORITHM, ca.signingKey, tbs);
+/**
+ * The signature value as X.509 carries it: for ECDSA a DER Ecdsa-Sig-Value, where WebCrypto gives raw r‖s. The key
+ * is a CA's or an OCSP responder's, on its token: the signature is made there (lib/pkcs11/signing.ts).
+ */
+export async function signTbs(signer: { readonly id: string; readonly signingKey: CryptoKey }, tbs: ArrayBuffer): Promise<ArrayBuffer> {
+  const raw = await sign(CA_SIGNING_ALGORITHM, signer.signingKey, tbs);
   // The formatter needs the curve to split r‖s: it comes with the key.
-  const value = new x509.AsnEcSignatureFormatter().toAsnSignature({ ...CA_SIGNING_ALGORITHM, ...ca.signingKey.algorithm }, raw);
-  if (value === null) throw new Error(`CA ${ca.id}: cannot encode a ${ca.signingKey.algorithm.name} signature`);
+  const value = new x509.AsnEcSignatureFormatter().toAsnSignature({ ...CA_SIGNING_ALGORITHM, ...signer.signingKey.algorithm }, raw);
+  if (value === null) throw new Error(`${signer.id}: cannot encode a ${signer.signingKey.algorithm.name} signature`);
   return value;
 }
 

@@ -1,9 +1,12 @@
 /** The CA assembled from its parts; index.ts exposes only the Ca interface. */
 import type { Secrets } from '../../config/secrets.js';
 import type { Database } from '../../db/client.js';
-import { CA_IDS, isCaId } from '../../lib/pki/ca-ids.js';
+import { isCaId } from '../../lib/pki/ca-ids.js';
 import type { CaView } from '../../lib/pki/ca-view.js';
-import { ensureHierarchy, type Hierarchy } from './hierarchy.js';
+import { lazyToken, TOKEN_LABELS, type Pkcs11Settings } from '../../lib/pkcs11/session.js';
+import { FAMILIES } from './families.js';
+import { loadHierarchy, type Hierarchy } from './hierarchy.js';
+import { createResponders } from './ocsp-responders.js';
 import { createIssuer, type IssuedCertificate, type IssueRequest } from './issue.js';
 import { createCrlPublisher, type CrlInfo } from './crl.js';
 import { createRevoker, type HoldRelease, type Revocation } from './revoke.js';
@@ -15,15 +18,19 @@ export interface CaDeps {
   readonly secrets: Secrets;
   /** The clock of validity periods and reveal times; tests move it. */
   readonly now?: () => Date;
-  /** PUBLIC_BASE_URL without a trailing slash: CRL and AIA URLs written into certificates start with it. */
-  readonly publicBaseUrl: string;
+  /** PKI_HTTP_BASE_URL without a trailing slash, http://: the CRL, OCSP and caIssuers URLs written into certificates. */
+  readonly pkiBaseUrl: string;
+  /** PDS_URL without a trailing slash, https://: the PKI disclosure statement qualified certificates name (QcPDS). */
+  readonly pdsUrl: string;
+  /** The PKCS#11 module and PINs: certflow-ca's signs; certflow-ocsp's, when given, lets this Ca answer OCSP too. */
+  readonly pkcs11: Pkcs11Settings;
 }
 
 /** The whole CA, keys included: the worker's. The API holds its read-only part, CaView (view.ts). */
 export interface Ca extends CaView {
   /**
-   * Creates the three families' roots (self-signed) and issuing CAs when absent; safe when several workers start at
-   * once (one hierarchy in the end). Keys ECDSA P-384, stored PKCS#8 sealed with secrets.derive('ca-keys').
+   * Loads the three issuing CAs, their keys on the certflow-ca token (ECDSA P-384, never extractable); refuses when
+   * the ceremony has not made them (`npm run ceremony -- init`). A worker never creates a CA.
    */
   ensureHierarchy(): Promise<void>;
   /** Mock token: an ECDSA P-256 key pair and a random 8-digit PIN, sealed; idempotent on personalisationKey. */
@@ -45,13 +52,16 @@ export interface Ca extends CaView {
   publishAllCrls(): Promise<CrlInfo[]>;
 }
 
+const ISSUING_CA_IDS = Object.values(FAMILIES).map((family) => family.issuing.id);
+
 /** The Ca and the halves of issuance, so a test can leave a reservation unsigned as a dying worker would. */
 export function createCaWithInternals(deps: CaDeps) {
   const now = deps.now ?? (() => new Date());
+  const caToken = lazyToken(deps.pkcs11, TOKEN_LABELS.ca, deps.pkcs11.caPin, 'this process');
   let loading: Promise<Hierarchy> | undefined;
   // One load per process; a failed one is forgotten so the next activity attempt tries again.
   const hierarchy = (): Promise<Hierarchy> => {
-    loading ??= ensureHierarchy({ db: deps.db, secrets: deps.secrets, now, publicBaseUrl: deps.publicBaseUrl }).catch((err: unknown) => {
+    loading ??= loadHierarchy({ db: deps.db, caToken }).catch((err: unknown) => {
       loading = undefined;
       throw err;
     });
@@ -61,7 +71,7 @@ export function createCaWithInternals(deps: CaDeps) {
   const tokens = createMockTokenAdapter({ db: deps.db, secrets: deps.secrets, now });
   const revoker = createRevoker({ db: deps.db, now });
   const crls = createCrlPublisher({ db: deps.db, now, ca: async (id) => (await hierarchy()).ca(id) });
-  const view = createCaView({ db: deps.db, now, signers: hierarchy });
+  const view = createCaView({ db: deps.db, now, responder: createResponders({ db: deps.db, now, ocspToken: lazyToken(deps.pkcs11, TOKEN_LABELS.ocsp, deps.pkcs11.ocspPin, 'this process') }) });
   /** A status change shows in the CRL of the CA that issued the certificate at once, not at the next scheduled one. */
   const republish = async (issuingCa: string): Promise<void> => {
     if (!isCaId(issuingCa)) throw new Error(`a certificate names an unknown issuing CA ${issuingCa}`);
@@ -86,7 +96,8 @@ export function createCaWithInternals(deps: CaDeps) {
     },
     revealPinOnce: (req) => tokens.revealPinOnce(req),
     resetPin: (req) => tokens.resetPin(req),
-    publishAllCrls: () => Promise.all(CA_IDS.map((caId) => crls.publish(caId))),
+    // The issuing CAs' only: the roots' are the ceremony's (roots offline).
+    publishAllCrls: () => Promise.all(ISSUING_CA_IDS.map((caId) => crls.publish(caId))),
     currentCrl: (caId) => view.currentCrl(caId),
     ocspRespond: (request) => view.ocspRespond(request),
     chainPem: async (req) => {

@@ -1,7 +1,8 @@
 /**
- * CRLs (RFC 5280 §5): a v2 CRL per CA, signed by that CA, listing its revoked and held certificates. A root's list is
- * its ARL: it certifies only its issuing CA, which is never revoked here, so it is published empty on the same
- * schedule. Every CRL is stored; the latest of a CA is served until its nextUpdate nears.
+ * CRLs (RFC 5280 §5): a v2 CRL per CA, signed by that CA, listing its revoked and held certificates. An issuing CA's
+ * is published by the worker (its key is on the certflow-ca token), at each revocation and on a schedule. A root's
+ * list is its ARL, signed by the ceremony only (the roots are offline) with a long nextUpdate: it certifies only its
+ * issuing CA, which is never revoked here. Every CRL is stored; the API serves the latest (latestCrl), never signs.
  *
  * Built with asn1-x509 rather than X509CrlGenerator: the generator writes an empty crlEntryExtensions SEQUENCE for an
  * entry without reason code (unspecified), which DER forbids (SIZE (1..MAX)).
@@ -24,13 +25,15 @@ import type { Database } from '../../db/client.js';
 import { certificates, crls } from '../../db/schema.js';
 import { isRevocationReason, REVOCATION_REASON_CODES } from '../../domain/revocation.js';
 import { caIdentity } from './ca-identity.js';
-import { caSignatureAlgorithm, serialBytes, signWithCa } from './ca-signature.js';
+import { caSignatureAlgorithm, serialBytes, signTbs } from './ca-signature.js';
 import type { CaId } from '../../lib/pki/ca-ids.js';
 import { wholeSeconds, type LoadedCa } from './hierarchy.js';
 import { x509 } from '../../lib/pki/x509.js';
 
 /** BR §4.9.7: a subscriber CRL's nextUpdate at most 10 days after thisUpdate; a week leaves margin to republish. */
 export const DEFAULT_CRL_VALIDITY_HOURS = 168;
+/** BR §4.9.7: a CA certificates' CRL (a root's ARL) at most 12 months; the ceremony renews it well before. */
+export const ROOT_CRL_VALIDITY_HOURS = 365 * 24;
 /** A CRL this close to its nextUpdate is replaced rather than served, so relying parties never fetch a stale one. */
 const REFRESH_MARGIN_MS = 3_600_000;
 
@@ -127,6 +130,17 @@ export function createCrlPublisher(deps: CrlPublisherDeps): CrlPublisher {
   };
 }
 
+/**
+ * The latest stored CRL of a CA, DER, whatever its nextUpdate: the API serves it and never signs one. The worker's
+ * CRL publisher renews issuing CAs' CRLs daily, a week before they lapse; an overdue one means the worker is down,
+ * and a relying party seeing the stale nextUpdate knows it (RFC 5280 §5.1.2.5) rather than getting nothing.
+ */
+export async function latestCrl(db: Database, caId: CaId): Promise<(CrlInfo & { der: Buffer }) | undefined> {
+  const [row] = await db.select().from(crls).where(eq(crls.caId, caId)).orderBy(desc(crls.crlNumber)).limit(1);
+  if (row === undefined) return undefined;
+  return { caId: row.caId as CaId, crlNumber: row.crlNumber, thisUpdate: row.thisUpdate.toISOString(), nextUpdate: row.nextUpdate.toISOString(), der: Buffer.from(row.der, 'base64') };
+}
+
 interface CrlEntry {
   readonly serial: string;
   readonly revokedAt: Date;
@@ -159,7 +173,7 @@ async function signCrl(ca: LoadedCa, crl: { crlNumber: number; thisUpdate: Date;
         }),
     );
   }
-  const signature = await signWithCa(ca, AsnConvert.serialize(tbs));
+  const signature = await signTbs(ca, AsnConvert.serialize(tbs));
   const der = Buffer.from(AsnConvert.serialize(new CertificateList({ tbsCertList: tbs, signatureAlgorithm: caSignatureAlgorithm(), signature })));
   // Never store a CRL that does not verify under the CA's own certificate.
   if (!(await new x509.X509Crl(der).verify({ publicKey: ca.certificate }))) throw new Error(`CRL of ${ca.id} does not verify`);

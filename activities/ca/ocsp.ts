@@ -1,8 +1,10 @@
 /**
- * The OCSP responder (RFC 6960). Each CA answers for the certificates it issued and signs its responses itself
- * (§2.2 case 1: no delegated responder certificate to manage), naming itself by key hash. A request is DER in, a
- * response is DER out, whatever the input: garbage gets a malformedRequest response, a CertID of no CA of ours an
- * unauthorized one (§2.3). The transport (POST body, GET base64 path, content types) is the caller's business.
+ * The OCSP responder (RFC 6960). Each CA's answers are signed by its delegated responder (§2.2 case 3, §4.2.2.2): a
+ * key of the certflow-ocsp token certified by that CA for id-kp-OCSPSigning, never by the CA's own key, so the API
+ * answers OCSP holding no CA key. The responder names itself by key hash and sends its certificate in the response.
+ * A request is DER in, a response is DER out, whatever the input: garbage gets a malformedRequest response, a CertID
+ * of no CA of ours an unauthorized one (§2.3). The transport (POST body, GET base64 path, content types) is the
+ * caller's business.
  */
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
@@ -26,8 +28,9 @@ import type { Database } from '../../db/client.js';
 import { certificates } from '../../db/schema.js';
 import { isRevocationReason, REVOCATION_REASON_CODES } from '../../domain/revocation.js';
 import { caIdentity, digest } from './ca-identity.js';
-import { caSignatureAlgorithm, serialHex, signWithCa } from './ca-signature.js';
-import { wholeSeconds, type LoadedCa } from './hierarchy.js';
+import { caSignatureAlgorithm, serialHex, signTbs } from './ca-signature.js';
+import { wholeSeconds, type CaRecord } from './hierarchy.js';
+import type { CryptoKey, x509 } from '../../lib/pki/x509.js';
 import { encodeOcspResponse, ocspStatusOnly } from '../../lib/pki/ocsp-status.js';
 
 /** How long a response may be cached: a day, well within the BR's bound (§4.9.10: at most 10 days). */
@@ -46,17 +49,27 @@ export interface OcspResponder {
   respond(requestDer: Uint8Array): Promise<Uint8Array>;
 }
 
+/** A CA's delegated responder: its certificate (issued by the CA) and its key on the certflow-ocsp token. */
+export interface OcspSigner {
+  readonly id: string;
+  readonly certificate: x509.X509Certificate;
+  readonly signingKey: CryptoKey;
+}
+
 export interface OcspResponderDeps {
   readonly db: Database;
   readonly now: () => Date;
-  readonly cas: () => Promise<readonly LoadedCa[]>;
+  /** Every CA, no key: whose CertIDs are recognised. */
+  readonly cas: () => Promise<readonly CaRecord[]>;
+  /** The CA's current delegated responder. */
+  readonly responder: (ca: CaRecord) => Promise<OcspSigner>;
 }
 
 type Status = { kind: 'good' } | { kind: 'unknown' } | { kind: 'revoked'; at: Date; reasonCode: number };
 
 export function createOcspResponder(deps: OcspResponderDeps): OcspResponder {
   /** The status of each serial as `ca` issued it: its certificates table rows, and the CAs it certified. */
-  async function statuses(ca: LoadedCa, serials: readonly string[], cas: readonly LoadedCa[]): Promise<Map<string, Status>> {
+  async function statuses(ca: CaRecord, serials: readonly string[], cas: readonly CaRecord[]): Promise<Map<string, Status>> {
     const rows = await deps.db
       .select({ serial: certificates.serial, status: certificates.status, revokedAt: certificates.revokedAt, reason: certificates.revocationReason })
       .from(certificates)
@@ -83,12 +96,12 @@ export function createOcspResponder(deps: OcspResponderDeps): OcspResponder {
 
       const cas = await deps.cas();
       const issuers = certIds.map((certId) => cas.find((ca) => issued(ca, certId)));
-      const signer = issuers[0];
+      const issuer = issuers[0];
       // One response has one signer: every CertID must name the same CA of ours.
-      if (signer === undefined || issuers.some((ca) => ca !== signer)) return ocspStatusOnly(OCSPResponseStatus.unauthorized);
+      if (issuer === undefined || issuers.some((ca) => ca !== issuer)) return ocspStatusOnly(OCSPResponseStatus.unauthorized);
 
       const serials = certIds.map((certId) => serialHex(certId.serialNumber));
-      const known = await statuses(signer, serials, cas);
+      const [known, signer] = await Promise.all([statuses(issuer, serials, cas), deps.responder(issuer)]);
       const thisUpdate = wholeSeconds(deps.now());
       const nextUpdate = new Date(thisUpdate.getTime() + OCSP_VALIDITY_MS);
       const tbsResponseData = new ResponseData({
@@ -101,12 +114,12 @@ export function createOcspResponder(deps: OcspResponderDeps): OcspResponder {
       const nonce = request.tbsRequest.requestExtensions?.find((e) => e.extnID === id_pkix_ocsp_nonce);
       if (nonce !== undefined) tbsResponseData.responseExtensions = [new Extension({ extnID: id_pkix_ocsp_nonce, critical: false, extnValue: nonce.extnValue })];
 
-      const signature = await signWithCa(signer, AsnConvert.serialize(tbsResponseData));
+      const signature = await signTbs(signer, AsnConvert.serialize(tbsResponseData));
       const basic = new BasicOCSPResponse({
         tbsResponseData,
         signatureAlgorithm: caSignatureAlgorithm(),
         signature,
-        // The signer's certificate, so a client holding only the root can check the signature too.
+        // The responder's certificate (§4.2.2.2): the client checks it was issued by the CA its request named.
         certs: [AsnConvert.parse(signer.certificate.rawData, Certificate)],
       });
       return encodeOcspResponse(
@@ -120,7 +133,7 @@ export function createOcspResponder(deps: OcspResponderDeps): OcspResponder {
 }
 
 /** Whether the CertID names this CA: its name and key hashed with the CertID's own algorithm. */
-function issued(ca: LoadedCa, certId: CertID): boolean {
+function issued(ca: CaRecord, certId: CertID): boolean {
   const hash = CERT_ID_HASHES[certId.hashAlgorithm.algorithm];
   if (hash === undefined) return false;
   const identity = caIdentity(ca);

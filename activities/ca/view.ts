@@ -1,49 +1,34 @@
 /**
- * The read-only CA view (lib/pki/ca-view.ts): chains and CA certificates read from the stored rows, never from a
- * key; CRLs from the crls table. Two answers are signed, and only they reach a key: an OCSP response (each CA signs
- * its own, ocsp.ts: there is no delegated responder key yet) and a CRL published because none stored has an hour
- * left (crl.ts). The keys come from `signers`, asked only then: the API loads the stored hierarchy without ever
- * creating a CA (hierarchy.ts loadHierarchy); the worker's full CA (ca.ts) passes its own.
+ * The read-only CA view (lib/pki/ca-view.ts): chains and CA certificates read from the stored rows, CRLs from the
+ * crls table as the worker and the ceremony stored them, OCSP answers signed by each CA's delegated responder on the
+ * certflow-ocsp token (ocsp-responders.ts). No CA key is ever opened here: the API holds this view and nothing more.
  */
 import { eq } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { certificateAuthorities, certificates } from '../../db/schema.js';
-import { CA_FAMILIES, CA_IDS, isCaId, type CaFamily, type CaId } from '../../lib/pki/ca-ids.js';
+import { certificates } from '../../db/schema.js';
+import { CA_IDS, isCaId, type CaId } from '../../lib/pki/ca-ids.js';
 import type { CaCertificate, CaView } from '../../lib/pki/ca-view.js';
-import { x509 } from '../../lib/pki/x509.js';
-import { createCrlPublisher } from './crl.js';
+import { latestCrl } from './crl.js';
 import { CA_FAILURE, refuse } from './errors.js';
-import type { Hierarchy } from './hierarchy.js';
-import { createOcspResponder } from './ocsp.js';
+import { NO_HIERARCHY, storedCas, type CaRecord } from './hierarchy.js';
+import { createOcspResponder, type OcspSigner } from './ocsp.js';
 
 export interface CaViewDeps {
   readonly db: Database;
   readonly now: () => Date;
-  /** The hierarchy with its signing keys: called for an OCSP answer or a CRL to publish, never for a chain. */
-  readonly signers: () => Promise<Hierarchy>;
+  /** Each CA's delegated OCSP responder (ocsp-responders.ts createResponders), asked only to answer OCSP. */
+  readonly responder: (ca: CaRecord) => Promise<OcspSigner>;
 }
 
 export function createCaView(deps: CaViewDeps): CaView {
-  const crls = createCrlPublisher({ db: deps.db, now: deps.now, ca: async (id) => (await deps.signers()).ca(id) });
-  const ocsp = createOcspResponder({ db: deps.db, now: deps.now, cas: async () => [...(await deps.signers()).cas.values()] });
-
-  /** The stored CA certificates by id, no key read. */
-  async function stored(): Promise<Map<CaId, CaCertificate>> {
-    const rows = await deps.db
-      .select({ id: certificateAuthorities.id, family: certificateAuthorities.family, parentId: certificateAuthorities.parentId, pem: certificateAuthorities.certificatePem })
-      .from(certificateAuthorities);
-    const cas = new Map<CaId, CaCertificate>();
-    for (const row of rows) {
-      if (!isCaId(row.id) || !(CA_FAMILIES as readonly string[]).includes(row.family) || (row.parentId !== null && !isCaId(row.parentId))) {
-        throw new Error(`certificate_authorities holds an unknown CA ${row.id} (${row.family} under ${row.parentId ?? 'nothing'})`);
-      }
-      // The PEM as the x509 library writes it, whatever line breaks the row was stored with.
-      const pem = new x509.X509Certificate(row.pem).toString('pem');
-      cas.set(row.id, { id: row.id, family: row.family as CaFamily, parentId: row.parentId, pem });
-    }
-    if (cas.size < CA_IDS.length) throw new Error('the CA hierarchy is not created yet (the worker creates it at its first start)');
+  /** The stored CAs, no key read; an incomplete hierarchy is refused. */
+  async function stored(): Promise<Map<CaId, CaRecord>> {
+    const cas = await storedCas(deps.db);
+    if (cas.size < CA_IDS.length) throw new Error(NO_HIERARCHY);
     return cas;
   }
+  const ocsp = createOcspResponder({ db: deps.db, now: deps.now, cas: async () => [...(await stored()).values()], responder: deps.responder });
+  const certificateOf = (ca: CaRecord): CaCertificate => ({ id: ca.id, family: ca.family, parentId: ca.parentId, pem: ca.pem });
 
   return {
     async chainPem(req) {
@@ -71,9 +56,16 @@ export function createCaView(deps: CaViewDeps): CaView {
       const cas = await stored();
       // Roots first, then the issuing CAs, each group in CA_IDS order.
       const ordered = [...CA_IDS.filter((id) => cas.get(id)?.parentId === null), ...CA_IDS.filter((id) => cas.get(id)?.parentId !== null)];
-      return ordered.map((id) => cas.get(id)).filter((ca): ca is CaCertificate => ca !== undefined);
+      return ordered.flatMap((id) => {
+        const ca = cas.get(id);
+        return ca === undefined ? [] : [certificateOf(ca)];
+      });
     },
-    currentCrl: async (caId) => (await crls.current(caId)).der,
+    async currentCrl(caId) {
+      const crl = await latestCrl(deps.db, caId);
+      if (crl === undefined) throw new Error(`no CRL of ${caId} is stored yet: ${NO_HIERARCHY}`);
+      return crl.der;
+    },
     ocspRespond: (request) => ocsp.respond(request),
   };
 }

@@ -73,3 +73,14 @@ export function writeSoftHsmConfig(dir: string): string {
   writeFileSync(file, [`directories.tokendir = ${tokenDir}`, 'objectstore.backend = file', 'log.level = ERROR', 'slots.removable = false', ''].join('\n'), { mode: 0o600 });
   return file;
 }
+
+/**
+ * Points SoftHSM2 at `conf` for this process: SoftHSM2 reads SOFTHSM2_CONF once, when its module is loaded, so this
+ * runs before any module is; setting it again to the same file is a no-op, to another file once a module is loaded
+ * is refused (the module would keep the first). The worker, the API, the ceremony and the tests all set it here.
+ */
+export function useSoftHsmConfig(conf: string | undefined): void {
+  if (conf === undefined || process.env.SOFTHSM2_CONF === conf) return;
+  if (loaded.size > 0) throw new Error(`SOFTHSM2_CONF is ${process.env.SOFTHSM2_CONF ?? 'unset'} and a PKCS#11 module is loaded already: cannot switch to ${conf}`);
+  process.env.SOFTHSM2_CONF = conf;
+}

@@ -1,6 +1,7 @@
 /**
  * What the API may know of the CA: its certificates and chains, the current CRLs, OCSP answers. No issuance, no
- * revocation, no token: those are the worker's (activities/ca/). The view is built by activities/ca/view.ts.
+ * revocation, no token, no CA key: those are the worker's (activities/ca/). The view is built by activities/ca/view.ts;
+ * its OCSP answers are signed by delegated responder keys (certflow-ocsp token), never by a CA.
  */
 import type { CaFamily, CaId } from './ca-ids.js';
 
@@ -19,8 +20,8 @@ export interface CaView {
   chainPem(req: { serial: string } | { caId: CaId }): Promise<string>;
   /** Every CA of the hierarchy, roots first. */
   caCertificates(): Promise<CaCertificate[]>;
-  /** The CA's current CRL, DER (crl.ts: a fresh one is published when none is left with an hour to run). */
+  /** The CA's latest stored CRL, DER (crl.ts latestCrl): the worker and the ceremony sign them, the view never does. */
   currentCrl(caId: CaId): Promise<Uint8Array>;
-  /** A DER OCSPResponse for a DER OCSPRequest (ocsp.ts); never throws on what the client sent. */
+  /** A DER OCSPResponse for a DER OCSPRequest (ocsp.ts), signed by the CA's delegated responder; never throws on what the client sent. */
   ocspRespond(request: Uint8Array): Promise<Uint8Array>;
 }

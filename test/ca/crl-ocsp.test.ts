@@ -8,15 +8,15 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createCaWithInternals } from '../../activities/ca/ca.js';
-import { createCrlPublisher, type CrlPublisher } from '../../activities/ca/crl.js';
+import { createCrlPublisher, latestCrl, type CrlPublisher } from '../../activities/ca/crl.js';
 import type { CaId } from '../../lib/pki/ca-ids.js';
 import type { IssueRequest } from '../../activities/ca/issue.js';
-import { createOcspResponder, type OcspResponder } from '../../activities/ca/ocsp.js';
+import type { OcspResponder } from '../../activities/ca/ocsp.js';
 import { createRevoker } from '../../activities/ca/revoke.js';
 import { randomSerial } from '../../activities/ca/serial.js';
 import { openPostgres, type Database, type DatabaseHandle } from '../../db/client.js';
 import { certificates } from '../../db/schema.js';
-import { ACME, insertOrder, openssl, opensslAsync, PUBLIC_BASE_URL, testSecrets } from './support.js';
+import { ACME, insertOrder, openssl, opensslAsync, CA_URLS, testSecrets } from './support.js';
 
 let handle: DatabaseHandle;
 let db: Database;
@@ -27,14 +27,16 @@ let server: Server;
 let ocspUrl: string;
 
 const loadCa = async (id: CaId) => (await internals.hierarchy()).ca(id);
-const pemOf = async (id: CaId) => (await loadCa(id)).pem.trim() + '\n';
+/** A CA's certificate as stored (roots included: the worker holds no root key, the rows hold their certificates). */
+const pemOf = async (id: CaId) => (await internals.ca.chainPem({ caId: id })).split(/(?<=-----END CERTIFICATE-----\n)/)[0] ?? '';
 
 beforeAll(async () => {
   handle = openPostgres(inject('databaseUrl'), 4);
   db = handle.db;
-  internals = createCaWithInternals({ db, secrets: testSecrets(), publicBaseUrl: PUBLIC_BASE_URL });
+  internals = createCaWithInternals({ db, secrets: testSecrets(), ...CA_URLS });
   crl = createCrlPublisher({ db, now: () => new Date(), ca: loadCa });
-  responder = createOcspResponder({ db, now: () => new Date(), cas: async () => [...(await internals.hierarchy()).cas.values()] });
+  // The view's responder: answers signed by each CA's delegated responder key on the certflow-ocsp token.
+  responder = { respond: (request) => internals.ca.ocspRespond(request) };
   server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -180,9 +182,13 @@ describe('the CRL', () => {
     expect((await later.current('persons-issuing')).crlNumber).toBe(renewed.crlNumber);
   });
 
-  it('publishes each root’s ARL, empty and signed by the root itself', async () => {
+  it('has each root’s ARL from the ceremony, empty, signed by the root itself, valid for months (the roots are offline)', async () => {
     for (const root of ['persons-root', 'tls-root', 'seals-root'] as const) {
-      const arl = await crl.current(root);
+      const arl = await latestCrl(db, root);
+      if (arl === undefined) throw new Error(`no ARL of ${root}`);
+      expect(new Date(arl.nextUpdate).getTime() - Date.now()).toBeGreaterThan(300 * 86_400_000);
+      // The worker never signs one: it holds no root key.
+      await expect(crl.publish(root)).rejects.toThrow(/no issuing CA persons-root|no issuing CA tls-root|no issuing CA seals-root/);
       const read = await run(['crl', '-inform', 'DER', '-in', '{arl.der}', '-CAfile', '{root.pem}', '-noout', '-text'], { 'arl.der': arl.der, 'root.pem': await pemOf(root) });
       expect(read.status, read.out).toBe(0);
       expect(read.out).toContain('verify OK');
@@ -216,7 +222,7 @@ describe('the OCSP responder', () => {
       ...files,
     });
 
-  it('answers good for a valid certificate, signed by the issuing CA, the nonce echoed', async () => {
+  it('answers good for a valid certificate, signed by the issuing CA’s delegated responder, the nonce echoed', async () => {
     const cert = await issue();
     const answer = await ask(['-cert', '{leaf.pem}'], { 'leaf.pem': cert.pem });
     expect(answer.status, answer.out).toBe(0);
@@ -229,6 +235,11 @@ describe('the OCSP responder', () => {
     expect(answer.out).not.toContain('WARNING: no nonce');
     expect(answer.out).toContain(`Serial Number: ${cert.serial.toUpperCase()}`);
     expect(answer.out).toContain('Next Update:');
+    // The signer is the responder certificate the response carries, issued by the CA for OCSP signing only.
+    expect(answer.out).toMatch(/Subject: C ?= ?FR, O ?= ?CertFlow, CN ?= ?CertFlow Persons Issuing CA 1 OCSP Responder/);
+    expect(answer.out).toMatch(/Issuer: C ?= ?FR, O ?= ?CertFlow, CN ?= ?CertFlow Persons Issuing CA 1\n/);
+    expect(answer.out).toContain('OCSP Signing');
+    expect(answer.out).toContain('OCSP No Check');
   });
 
   it('answers revoked with time and reason, and a hold as revoked for certificateHold', async () => {

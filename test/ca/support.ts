@@ -4,7 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { derivedPin } from '../../config/pkcs11.js';
 import { loadSecrets, type Secrets } from '../../config/secrets.js';
+import type { Pkcs11Settings } from '../../lib/pkcs11/session.js';
 import { seedOrder } from '../orders.js';
 import type { Database } from '../../db/client.js';
 
@@ -15,8 +17,27 @@ import type { Database } from '../../db/client.js';
 export const testSecrets = (masterKey: string = inject('masterKey')): Secrets =>
   loadSecrets({ MASTER_KEY: masterKey, DATA_DIR: tmpdir(), embeddedDatabase: false, PAYMENT_WEBHOOK_SECRET: undefined });
 
-/** What the CA writes into CRL distribution points and AIA: any base works, openssl never fetches it here. */
-export const PUBLIC_BASE_URL = 'https://certflow.example.test';
+/**
+ * What the CA writes into CRL distribution points and AIA (http://, PKI_HTTP_BASE_URL) and into the QcPDS (https://,
+ * PDS_URL): any bases of those schemes work, openssl never fetches them here.
+ */
+export const PKI_BASE_URL = 'http://pki.certflow.example.test';
+export const PDS_URL = 'https://certflow.example.test/pds';
+/**
+ * The run's token directory and the module (test/global-setup.ts ran the ceremony there for the run's database): the
+ * environment a test's loadConfig needs, and the settings a CA under test opens certflow-ca and certflow-ocsp with
+ * (PINs derived from the run's master key, as the ceremony derived them).
+ */
+export const testPkcs11Env = (): Record<string, string> => ({ SOFTHSM2_CONF: inject('softHsmConf'), PKCS11_MODULE: inject('pkcs11ModulePath') });
+export const testPkcs11 = (secrets: Secrets = testSecrets()): Pkcs11Settings => ({
+  modulePath: inject('pkcs11ModulePath'),
+  softHsmConf: inject('softHsmConf'),
+  caPin: derivedPin(secrets, 'certflow-ca'),
+  ocspPin: derivedPin(secrets, 'certflow-ocsp'),
+});
+
+/** The settings of a CA under test (URLs, its tokens): spread into createCa / createCaWithInternals. */
+export const CA_URLS = { pkiBaseUrl: PKI_BASE_URL, pdsUrl: PDS_URL, pkcs11: testPkcs11() } as const;
 
 export const ACME = { siret: '73282932000074', name: 'ACME', locality: 'Paris' } as const;
 
