@@ -11,7 +11,8 @@ import { recordOrderEvent } from '../db/order-events.js';
 import { getOrderRow, type OrderRow } from '../db/orders.js';
 import type { Actor } from '../domain/order-state.js';
 import { canSeeOrder, type Principal } from '../domain/roles.js';
-import { ORDER_REFUSAL, orderWorkflowId, type RefusalDetails } from '../workflows/definitions.js';
+import type { OrderView } from '../domain/order.js';
+import { HOLDER_ONLY_ACTIONS, openActions, ORDER_REFUSAL, orderWorkflowId, type OrderAction, type OrderWithActions, type RefusalDetails } from '../workflows/definitions.js';
 import { Problem } from './problem.js';
 
 export interface UpdateDeps {
@@ -63,6 +64,19 @@ export function requireOwner(p: Principal, order: OrderRow): void {
   const orgAgent = p.role === 'agent' && p.organisationId === order.organisationId;
   if (!mine && !orgAgent) throw Problem.forbidden('Only the holder, the customer who ordered or an agent of the organisation may do this.');
 }
+
+/** The holder of the certificate (else 403): the holder's own actions (HOLDER_ONLY_ACTIONS). */
+export function requireHolder(p: Principal, order: OrderRow): void {
+  if (p.userId !== order.holderUserId) throw Problem.forbidden('Only the holder of the certificate may do this.', 'holder-only');
+}
+
+/** Who among an action's roles may ask for it on this order, beyond seeing it (the roles are the route's access). */
+export function requireActionCaller(p: Principal, order: OrderRow, action: OrderAction): void {
+  if (HOLDER_ONLY_ACTIONS.has(action)) requireHolder(p, order);
+}
+
+/** The order as its caller reads it: the view and the actions the caller may ask for now. */
+export const withActions = (p: Principal, view: OrderView): OrderWithActions => ({ ...view, actions: openActions(view, p) });
 
 export const actorOf = (p: Principal): Actor => ({ userId: p.userId, role: p.role });
 

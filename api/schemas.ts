@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { DOCUMENT_TYPES, DURATIONS_YEARS, OPERATING_SYSTEMS, PAYMENT_METHODS, PRODUCT_CODES } from '../domain/catalog.js';
 import { ORDER_STATUSES, WAITING_ON } from '../domain/order.js';
+import { ORDER_ACTIONS } from '../workflows/definitions.js';
 
 export const ProblemSchema = z
   .object({
@@ -90,6 +91,14 @@ export const OrderViewSchema = z
     version: z.number().int(),
   })
   .meta({ id: 'Order' });
+
+/** One order as its caller reads it (GET /v1/orders/{id}, and the answer of an action): with what the caller may do now. */
+export const OrderWithActionsSchema = OrderViewSchema.extend({
+  actions: z.array(z.enum(ORDER_ACTIONS)).meta({
+    description:
+      "The actions the caller may ask for now: the caller's role may (the table of actions and roles) and the order's state takes it. Each is a route: upload_evidence POST …/evidence, submit …/submit, review …/review, record_face_to_face …/face-to-face, record_originals …/originals-received, record_payment …/payment, hold, release, resume, cancel, respond_to_certificate …/acceptance, request_unlock_code …/unlock-code, verify_unlock_code …/unlock-code/verify, domain_validation …/domain-validation",
+  }),
+}).meta({ id: 'OrderWithActions' });
 
 export const CertificateLifeSchema = z
   .object({

@@ -8,7 +8,7 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { DocumentType, PaymentMethod } from '../domain/catalog.js';
 import type { CertificateLifeView } from '../domain/certificate-life.js';
 import type { OrderView } from '../domain/order.js';
-import type { Actor, OrderEvent, Refusal } from '../domain/order-state.js';
+import { decide, type Actor, type OrderEvent, type Refusal } from '../domain/order-state.js';
 import type { RevocationReason } from '../domain/revocation.js';
 import type { Role } from '../domain/roles.js';
 
@@ -126,6 +126,60 @@ export type OrderAction = keyof typeof ORDER_EVENT_ACTIONS | keyof typeof ORDER_
 export const ORDER_ACTION_ROLES: Readonly<Record<OrderAction, readonly Role[]>> = Object.fromEntries(
   [...Object.entries(ORDER_EVENT_ACTIONS), ...Object.entries(ORDER_OTHER_ACTIONS)].map(([action, { roles }]) => [action, roles]),
 ) as Record<OrderAction, readonly Role[]>;
+
+/** Every action on an order, in the table's order. */
+export const ORDER_ACTIONS = Object.keys(ORDER_ACTION_ROLES) as [OrderAction, ...OrderAction[]];
+
+/** The holder's own actions: among the action's roles, only the certificate's holder may ask (an agent may not). */
+export const HOLDER_ONLY_ACTIONS: ReadonlySet<OrderAction> = new Set<OrderAction>(['respond_to_certificate', 'request_unlock_code', 'verify_unlock_code']);
+
+/**
+ * What each action asks of the pure model, to know whether it is open in a state: the events it would send (any one
+ * accepted, or refused only for its content, opens it). The DRA uploads the intervention form of a face-to-face
+ * check; the others the file's documents.
+ */
+const ACTION_PROBES: Readonly<Record<OrderAction, (s: OrderView, role: Role) => readonly OrderEvent[]>> = {
+  upload_evidence: (s, role) =>
+    (role === 'dra_operator' ? (s.faceToFace.required ? ['intervention_form' as const] : []) : s.checklist.map((c) => c.documentType).filter((d) => d !== 'intervention_form')).map((documentType) => ({
+      type: 'evidence_uploaded',
+      documentType,
+      documentId: 'probe',
+    })),
+  submit: () => [{ type: 'submitted' }],
+  review: () => [{ type: 'approved' }],
+  record_face_to_face: () => [{ type: 'face_to_face_recorded', interventionFormDocumentId: 'probe', meetingDate: 'probe' }],
+  record_originals: () => [{ type: 'originals_received' }],
+  record_payment: () => [{ type: 'payment_received', reference: 'probe' }, { type: 'payment_failed', reference: 'probe' }],
+  hold: () => [{ type: 'held', comment: 'probe' }],
+  release: () => [{ type: 'released' }],
+  resume: () => [{ type: 'resumed' }],
+  cancel: () => [{ type: 'cancelled', reason: 'probe' }],
+  respond_to_certificate: () => [{ type: 'accepted' }],
+  request_unlock_code: () => [{ type: 'unlock_code_requested' }],
+  verify_unlock_code: () => [{ type: 'unlocked' }],
+  domain_validation: (s) => [{ type: 'domain_validation_requested', method: 'dns', domains: s.domains.items.filter((d) => d.status === 'pending').map((d) => d.name) }],
+};
+
+/**
+ * The actions a caller may ask for on an order now: their role is in the action's roles (the holder's own actions
+ * for the holder only), and the order's state machine would take the action in this state.
+ */
+export function openActions(s: OrderView, caller: { readonly userId: string; readonly role: Role }): OrderAction[] {
+  const actor: Actor = { userId: caller.userId, role: caller.role };
+  return ORDER_ACTIONS.filter((action) => {
+    if (!ORDER_ACTION_ROLES[action].includes(caller.role)) return false;
+    if (HOLDER_ONLY_ACTIONS.has(action) && caller.userId !== s.holderUserId) return false;
+    return ACTION_PROBES[action](s, caller.role).some((event) => {
+      const d = decide(s, event, actor, s.updatedAt);
+      return d.ok || d.refusal.kind === 'rule';
+    });
+  });
+}
+
+/** An order as GET /v1/orders/{id} and the actions answer it: its view, and what the caller may do now. */
+export interface OrderWithActions extends OrderView {
+  readonly actions: readonly OrderAction[];
+}
 
 // ---- deadlines in the history ------------------------------------------------------------------------------------
 

@@ -27,12 +27,12 @@ import {
   verifyUnblockUpdate,
   type DomainValidationRequest,
 } from '../../workflows/definitions.js';
-import { actorOf, requireOwner, updateOrder, visibleOrder, type UpdateTarget } from '../order-updates.js';
+import { actorOf, requireHolder, requireOwner, updateOrder, visibleOrder, withActions, type UpdateTarget } from '../order-updates.js';
 import { pinAfterCode } from '../pin-reveal.js';
 import { Problem } from '../problem.js';
 import type { RateLimits } from '../rate-limits.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
-import { CertificateLifeSchema, OrderViewSchema, problemResponse } from '../schemas.js';
+import { CertificateLifeSchema, OrderWithActionsSchema, problemResponse } from '../schemas.js';
 
 export interface CertificateRouteDeps {
   readonly db: Database;
@@ -186,12 +186,12 @@ export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
       return updateOrder(deps, actor, order, 'release_hold', releaseHoldUpdate, { actor, serial: cert.serial }, { serial: cert.serial }, requireLife(order, cert.serial));
     }),
     certificatePost('/unblock-code', "Send an SMS code to unblock the holder's token", ['customer', 'agent'], EmptyBody, ({ cert, order, principal, ip }) => {
-      if (principal.userId !== order.holderUserId) throw Problem.forbidden('Only the holder of the certificate may do this.', 'holder-only');
+      requireHolder(principal, order);
       const actor = actorOf(principal);
       return deps.limits.run('unblock-code', { order: order.id, account: principal.userId, ip }, () => updateOrder(deps, actor, order, 'request_unblock_code', unblockCodeUpdate, { actor }, {}, requireLife(order, cert.serial)));
     }, { description: 'The code is sent', content: { 'application/json': { schema: z.object({ expiresAt: z.iso.datetime(), codesLeftToday: z.number().int() }) } } }),
     certificatePost('/unblock-code/verify', "Check the SMS code; the right one shows the token's new PIN once", ['customer', 'agent'], VerifyBody, async ({ cert, order, body, principal, ip }) => {
-      if (principal.userId !== order.holderUserId) throw Problem.forbidden('Only the holder of the certificate may do this.', 'holder-only');
+      requireHolder(principal, order);
       const actor = actorOf(principal);
       const digest = unlockCodeDigest(deps.unlockKey, order.id, body.code);
       return deps.limits.run('unblock-code-verify', { order: order.id, account: principal.userId, ip }, async () => {
@@ -207,7 +207,7 @@ export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
       access: ORDER_ACTION_ROLES.domain_validation,
       params: IdParams,
       body: DomainValidationBody,
-      responses: { 200: { description: 'The order (or, for a subscription, its certificate) after the action', content: { 'application/json': { schema: OrderViewSchema } } }, 400: problemResponse('Bad input'), ...refusals },
+      responses: { 200: { description: 'The order after the action, with the actions open now (or, for a subscription, its certificate)', content: { 'application/json': { schema: OrderWithActionsSchema } } }, 400: problemResponse('Bad input'), ...refusals },
       async handle({ res, params, body, principal }) {
         const order = await visibleOrder(db, principal, params.id);
         if (!STAFF_ROLES.has(principal.role)) requireOwner(principal, order);
@@ -225,11 +225,11 @@ export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
         }
         const detail = { action: body.action, ...(body.action === 'record' ? { domain: body.domain } : {}) };
         // After completion a TLS subscription re-validates in its certificate's workflow.
-        const result =
+        res.json(
           order.status === 'completed'
             ? await updateOrder(deps, actor, order, 'domain_validation', lifeDomainValidationUpdate, request, detail, requireLife(order))
-            : await updateOrder(deps, actor, order, 'domain_validation', domainValidationUpdate, request, detail);
-        res.json(result);
+            : withActions(principal, await updateOrder(deps, actor, order, 'domain_validation', domainValidationUpdate, request, detail)),
+        );
       },
     }),
     defineRoute({

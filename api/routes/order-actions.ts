@@ -9,6 +9,7 @@ import type { Database } from '../../db/client.js';
 import { getDocument, insertDocument } from '../../db/documents.js';
 import { getOrderRow, type OrderRow } from '../../db/orders.js';
 import { DOCUMENT_TYPES, PAYMENT_METHODS } from '../../domain/catalog.js';
+import type { OrderView } from '../../domain/order.js';
 import { ROLES, STAFF_ROLES, type Principal } from '../../domain/roles.js';
 import {
   acceptanceUpdate,
@@ -16,6 +17,7 @@ import {
   faceToFaceUpdate,
   ORDER_ACTION_ROLES,
   holdUpdate,
+  type OrderAction,
   originalsUpdate,
   orderWorkflowId,
   paymentUpdate,
@@ -31,11 +33,11 @@ import {
 import { findUnstorableText } from '../input-guards.js';
 import { readSingleUpload } from '../multipart.js';
 import { pinAfterCode } from '../pin-reveal.js';
-import { actorOf, requireOwner, updateOrder, visibleOrder } from '../order-updates.js';
+import { actorOf, requireActionCaller, requireOwner, updateOrder, visibleOrder, withActions } from '../order-updates.js';
 import { Problem } from '../problem.js';
 import type { RateLimits } from '../rate-limits.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
-import { OrderViewSchema, problemResponse } from '../schemas.js';
+import { OrderWithActionsSchema, problemResponse } from '../schemas.js';
 
 export interface OrderActionDeps {
   readonly db: Database;
@@ -59,7 +61,7 @@ const WEBHOOK_TOLERANCE_MS = 5 * 60 * 1000;
 
 const IdParams = z.object({ id: z.uuid() });
 const DocParams = z.object({ id: z.uuid(), docId: z.uuid() });
-const orderJson = { 'application/json': { schema: OrderViewSchema } };
+const orderJson = { 'application/json': { schema: OrderWithActionsSchema } };
 const ok = (description: string) => ({ description, content: orderJson });
 const refusals = {
   401: problemResponse('No or bad API key'),
@@ -68,10 +70,6 @@ const refusals = {
   409: problemResponse('Not allowed in the current state (with state and waitingOn)'),
   422: problemResponse('A rule is not met'),
 };
-
-function requireHolder(p: Principal, order: OrderRow): void {
-  if (p.userId !== order.holderUserId) throw Problem.forbidden('Only the holder of the certificate may do this.', 'holder-only');
-}
 
 const Reasons = z.array(z.object({ documentType: z.enum(DOCUMENT_TYPES), reason: z.string().trim().min(3).max(500) })).min(1).max(20);
 const ReviewBody = z.discriminatedUnion('decision', [
@@ -126,26 +124,29 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
       return (await getOrderRow(db, order.id))?.view.payment.reference;
     }
   };
+  /** An action's route: its access from the actions table; it answers the order after it, with what comes next. */
   const post = <B>(
     path: string,
     summary: string,
-    access: readonly Principal['role'][],
+    action: OrderAction,
     body: z.ZodType<B>,
     handle: (ctx: { order: OrderRow; body: B; principal: Principal; ip: string }) => Promise<unknown>,
-    answer: { description: string; content: Record<string, { schema: z.ZodType }> } = ok('The order after the action'),
+    answer?: { description: string; content: Record<string, { schema: z.ZodType }> },
   ): AnyRoute =>
     defineRoute({
       method: 'post',
       path: `/v1/orders/{id}${path}`,
       summary,
       tags: ['order actions'],
-      access,
+      access: ORDER_ACTION_ROLES[action],
       params: IdParams,
       body,
-      responses: { 200: answer, 400: problemResponse('Bad input'), ...refusals },
+      responses: { 200: answer ?? ok('The order after the action, with the actions open now'), 400: problemResponse('Bad input'), ...refusals },
       async handle({ req, res, params, body: b, principal }) {
         const order = await visibleOrder(db, principal, params.id);
-        res.json(await handle({ order, body: b, principal, ip: req.ip ?? 'unknown' }));
+        requireActionCaller(principal, order, action);
+        const result = await handle({ order, body: b, principal, ip: req.ip ?? 'unknown' });
+        res.json(answer === undefined ? withActions(principal, result as OrderView) : result);
       },
     });
 
@@ -191,7 +192,7 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
           documentType: documentType.data,
           documentId: doc.id,
         }, { documentType: documentType.data, documentId: doc.id, sha256: doc.sha256 });
-        res.status(201).location(`/v1/orders/${order.id}/evidence/${doc.id}`).json({ document: { id: doc.id, documentType: doc.documentType, mediaType: doc.mediaType, sizeBytes: doc.sizeBytes, sha256: doc.sha256 }, order: view });
+        res.status(201).location(`/v1/orders/${order.id}/evidence/${doc.id}`).json({ document: { id: doc.id, documentType: doc.documentType, mediaType: doc.mediaType, sizeBytes: doc.sizeBytes, sha256: doc.sha256 }, order: withActions(principal, view) });
       },
     }),
     defineRoute({
@@ -219,14 +220,14 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
         });
       },
     }),
-    post('/submit', 'The file is complete: ask for review', ORDER_ACTION_ROLES.submit, EmptyBody, async ({ order, principal }) => {
+    post('/submit', 'The file is complete: ask for review', 'submit', EmptyBody, async ({ order, principal }) => {
       requireOwner(principal, order);
       return updateOrder(deps, actorOf(principal), order, 'submit', submitUpdate, { actor: actorOf(principal) });
     }),
-    post('/review', 'Approve the file, or reject it with a reason per document', ORDER_ACTION_ROLES.review, ReviewBody, ({ order, body, principal }) =>
+    post('/review', 'Approve the file, or reject it with a reason per document', 'review', ReviewBody, ({ order, body, principal }) =>
       updateOrder(deps, actorOf(principal), order, body.decision === 'approve' ? 'approve' : 'reject', reviewUpdate, { actor: actorOf(principal), ...body }, { ...body }),
     ),
-    post('/face-to-face', 'Record the face-to-face check with its signed intervention form', ORDER_ACTION_ROLES.record_face_to_face, FaceToFaceBody, async ({ order, body, principal }) => {
+    post('/face-to-face', 'Record the face-to-face check with its signed intervention form', 'record_face_to_face', FaceToFaceBody, async ({ order, body, principal }) => {
       if (principal.role === 'agent' && principal.organisationId !== order.organisationId) throw Problem.notFound('No such order.');
       const form = await getDocument(db, body.interventionFormDocumentId);
       if (form === undefined || form.orderId !== order.id || form.documentType !== 'intervention_form') {
@@ -234,35 +235,32 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
       }
       return updateOrder(deps, actorOf(principal), order, 'record_face_to_face', faceToFaceUpdate, { actor: actorOf(principal), ...body }, { ...body });
     }),
-    post('/originals-received', 'The originals arrived by post', ORDER_ACTION_ROLES.record_originals, EmptyBody, ({ order, principal }) =>
+    post('/originals-received', 'The originals arrived by post', 'record_originals', EmptyBody, ({ order, principal }) =>
       updateOrder(deps, actorOf(principal), order, 'record_originals', originalsUpdate, { actor: actorOf(principal) }),
     ),
-    post('/payment', 'Record a transfer, cheque or purchase order payment, or a failure', ORDER_ACTION_ROLES.record_payment, PaymentBody, ({ order, body, principal }) =>
+    post('/payment', 'Record a transfer, cheque or purchase order payment, or a failure', 'record_payment', PaymentBody, ({ order, body, principal }) =>
       updateOrder(deps, actorOf(principal), order, 'record_payment', paymentUpdate, { actor: actorOf(principal), ...body }, { ...body }),
     ),
-    post('/hold', 'Put the order on hold with a comment', ORDER_ACTION_ROLES.hold, CommentBody, ({ order, body, principal }) =>
+    post('/hold', 'Put the order on hold with a comment', 'hold', CommentBody, ({ order, body, principal }) =>
       updateOrder(deps, actorOf(principal), order, 'hold', holdUpdate, { actor: actorOf(principal), comment: body.comment }, { comment: body.comment }),
     ),
-    post('/release', 'Release an order on hold', ORDER_ACTION_ROLES.release, EmptyBody, ({ order, principal }) =>
+    post('/release', 'Release an order on hold', 'release', EmptyBody, ({ order, principal }) =>
       updateOrder(deps, actorOf(principal), order, 'release', releaseUpdate, { actor: actorOf(principal) }),
     ),
-    post('/resume', 'Retry the step that failed with a refusal no retry fixes (the order needs_attention)', ORDER_ACTION_ROLES.resume, EmptyBody, ({ order, principal }) =>
+    post('/resume', 'Retry the step that failed with a refusal no retry fixes (the order needs_attention)', 'resume', EmptyBody, ({ order, principal }) =>
       updateOrder(deps, actorOf(principal), order, 'resume', resumeUpdate, { actor: actorOf(principal) }),
     ),
-    post('/cancel', 'Cancel the order (staff, or the customer before issuance)', ORDER_ACTION_ROLES.cancel, ReasonBody, async ({ order, body, principal }) => {
+    post('/cancel', 'Cancel the order (staff, or the customer before issuance)', 'cancel', ReasonBody, async ({ order, body, principal }) => {
       if (!STAFF_ROLES.has(principal.role)) requireOwner(principal, order);
       return updateOrder(deps, actorOf(principal), order, 'cancel', cancelUpdate, { actor: actorOf(principal), reason: body.reason }, { reason: body.reason });
     }),
-    post('/acceptance', 'The holder accepts or refuses the issued certificate', ORDER_ACTION_ROLES.respond_to_certificate, AcceptanceBody, async ({ order, body, principal }) => {
-      requireHolder(principal, order);
-      return updateOrder(deps, actorOf(principal), order, body.decision, acceptanceUpdate, { actor: actorOf(principal), decision: body.decision });
-    }),
-    post('/unlock-code', 'Send a 6-digit unlock code by SMS to the holder (10 minutes, 5 a day)', ORDER_ACTION_ROLES.request_unlock_code, EmptyBody, async ({ order, principal, ip }) => {
-      requireHolder(principal, order);
-      return deps.limits.run('unlock-code', { order: order.id, account: principal.userId, ip }, () => updateOrder(deps, actorOf(principal), order, 'request_unlock_code', unlockCodeUpdate, { actor: actorOf(principal) }));
-    }, { description: 'The code is sent', content: { 'application/json': { schema: z.object({ expiresAt: z.iso.datetime(), codesLeftToday: z.number().int() }) } } }),
-    post('/unlock-code/verify', "Check the SMS code; the right one shows the token's PIN once", ORDER_ACTION_ROLES.verify_unlock_code, VerifyBody, async ({ order, body, principal, ip }) => {
-      requireHolder(principal, order);
+    post('/acceptance', 'The holder accepts or refuses the issued certificate', 'respond_to_certificate', AcceptanceBody, ({ order, body, principal }) =>
+      updateOrder(deps, actorOf(principal), order, body.decision, acceptanceUpdate, { actor: actorOf(principal), decision: body.decision }),
+    ),
+    post('/unlock-code', 'Send a 6-digit unlock code by SMS to the holder (10 minutes, 5 a day)', 'request_unlock_code', EmptyBody, ({ order, principal, ip }) =>
+      deps.limits.run('unlock-code', { order: order.id, account: principal.userId, ip }, () => updateOrder(deps, actorOf(principal), order, 'request_unlock_code', unlockCodeUpdate, { actor: actorOf(principal) })),
+    { description: 'The code is sent', content: { 'application/json': { schema: z.object({ expiresAt: z.iso.datetime(), codesLeftToday: z.number().int() }) } } }),
+    post('/unlock-code/verify', "Check the SMS code; the right one shows the token's PIN once", 'verify_unlock_code', VerifyBody, async ({ order, body, principal, ip }) => {
       const digest = unlockCodeDigest(deps.unlockKey, order.id, body.code);
       return deps.limits.run('unlock-code-verify', { order: order.id, account: principal.userId, ip }, async () => {
         const result = await updateOrder(deps, actorOf(principal), order, 'verify_unlock_code', verifyUnlockUpdate, { actor: actorOf(principal), digest });

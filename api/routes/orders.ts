@@ -7,7 +7,7 @@ import { getOrganisation, getUser, type User } from '../../db/accounts.js';
 import type { Database } from '../../db/client.js';
 import { checkCsr } from '../../lib/pki/csr.js';
 import { keyInUse } from '../../db/certificates.js';
-import { claimIdempotencyKey, getOrderRow, listOrderRows } from '../../db/orders.js';
+import { claimIdempotencyKey, listOrderRows } from '../../db/orders.js';
 import { activePartnerTerms } from '../../db/partner-codes.js';
 import {
   CATALOG,
@@ -24,12 +24,13 @@ import type { Deadlines } from '../../domain/deadlines.js';
 import { ORDER_STATUSES, WAITING_ON, type OrderInput, type OrderView } from '../../domain/order.js';
 import { isE164 } from '../../domain/rules/phone.js';
 import { checkSiret } from '../../domain/rules/siret.js';
-import { canSeeOrder, ROLES, STAFF_ROLES, type Principal } from '../../domain/roles.js';
+import { ROLES, STAFF_ROLES, type Principal } from '../../domain/roles.js';
 import { orderWorkflowId, registeredUpdate, SEARCH_ATTRIBUTES } from '../../workflows/definitions.js';
 import type { orderWorkflow } from '../../workflows/order.js';
 import { Problem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
-import { OrderViewSchema, problemResponse } from '../schemas.js';
+import { visibleOrder, withActions } from '../order-updates.js';
+import { OrderViewSchema, OrderWithActionsSchema, problemResponse } from '../schemas.js';
 
 export interface OrdersDeps {
   readonly db: Database;
@@ -314,7 +315,7 @@ export function orderRoutes(deps: OrdersDeps): AnyRoute[] {
       body: CreateOrderBody,
       headers: IdempotencyHeader,
       responses: {
-        201: { description: 'The order, recorded and waiting for evidence', content: { 'application/json': { schema: OrderViewSchema } } },
+        201: { description: 'The order, recorded and waiting for evidence, with the actions the caller may ask for now', content: { 'application/json': { schema: OrderWithActionsSchema } } },
         202: { description: 'The order is started; the workflow has not confirmed it yet' },
         400: problemResponse('Bad input'),
         401: problemResponse('No or bad API key'),
@@ -350,7 +351,7 @@ export function orderRoutes(deps: OrdersDeps): AnyRoute[] {
           res.status(202).location(location).json({ id: orderId, status: 'created' });
           return;
         }
-        res.status(201).location(location).json(view);
+        res.status(201).location(location).json(withActions(principal, view));
       },
     }),
     defineRoute({
@@ -361,14 +362,12 @@ export function orderRoutes(deps: OrdersDeps): AnyRoute[] {
       access: ROLES,
       params: IdParams,
       responses: {
-        200: { description: 'The order', content: { 'application/json': { schema: OrderViewSchema } } },
+        200: { description: 'The order, with the actions the caller may ask for now', content: { 'application/json': { schema: OrderWithActionsSchema } } },
         401: problemResponse('No or bad API key'),
         404: problemResponse('No such order, or not yours'),
       },
       async handle({ res, params, principal }) {
-        const row = await getOrderRow(db, params.id);
-        if (row === undefined || !canSeeOrder(principal, row)) throw Problem.notFound('No such order.');
-        res.json(row.view);
+        res.json(withActions(principal, (await visibleOrder(db, principal, params.id)).view));
       },
     }),
     defineRoute({

@@ -6,8 +6,8 @@
  */
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { OrderView } from '../../../../domain/order.js';
 import { PAGES } from '../../../../domain/pages.js';
+import type { OrderWithActions } from '../../../../workflows/definitions.js';
 import { formatDate, formatDateTime } from '../../i18n/index.js';
 import { api, ApiProblem, toSignIn } from '../api.js';
 import { boot, lang, t } from '../boot.js';
@@ -20,12 +20,12 @@ export const POLL_MS = 3000;
 
 const ISSUED = new Set(['awaiting_acceptance', 'awaiting_unlock', 'completed']);
 
-function useOrder(id: string): { view: OrderView | undefined; error: string | undefined; accept: (v: OrderView) => void } {
-  const [view, setView] = useState<OrderView | undefined>(undefined);
+function useOrder(id: string): { view: OrderWithActions | undefined; error: string | undefined; accept: (v: OrderWithActions) => void } {
+  const [view, setView] = useState<OrderWithActions | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
-  const current = useRef<OrderView | undefined>(undefined);
+  const current = useRef<OrderWithActions | undefined>(undefined);
   // An answer older than the view shown (a poll that crossed an action) never takes its place.
-  const accept = (next: OrderView) => {
+  const accept = (next: OrderWithActions) => {
     if (current.current !== undefined && next.version < current.current.version) return;
     current.current = next;
     setView(next);
@@ -35,7 +35,7 @@ function useOrder(id: string): { view: OrderView | undefined; error: string | un
     let timer: ReturnType<typeof setTimeout> | undefined;
     const read = async () => {
       try {
-        const next = await api<OrderView>('GET', `/v1/orders/${encodeURIComponent(id)}`);
+        const next = await api<OrderWithActions>('GET', `/v1/orders/${encodeURIComponent(id)}`);
         if (!stopped) {
           accept(next);
           setError(undefined);
@@ -94,7 +94,6 @@ export function Order(): JSX.Element {
   }
 
   const next = nextDeadline(view);
-  const isHolder = boot.user?.userId === view.holderUserId;
   const s = view.status;
   const issued = ISSUED.has(s) && view.certificateSerial !== null;
   const p = o.page;
@@ -148,8 +147,8 @@ export function Order(): JSX.Element {
       {view.faceToFace.required && !TERMINAL.has(s) && !issued ? <FaceToFace order={view} /> : null}
       {view.originals.required && !TERMINAL.has(s) && !issued && (s !== 'awaiting_evidence' && s !== 'under_review') ? <Originals order={view} /> : null}
       {!TERMINAL.has(s) && !issued ? <Payment order={view} /> : null}
-      {s === 'awaiting_acceptance' && view.certificateSerial !== null ? <Acceptance order={view} onView={accept} isHolder={isHolder} /> : null}
-      {(s === 'awaiting_unlock' && isHolder) || pin !== undefined ? <Unlock order={view} pin={pin} onPin={setPin} /> : null}
+      {s === 'awaiting_acceptance' && view.certificateSerial !== null ? <Acceptance order={view} onView={accept} /> : null}
+      {view.actions.includes('request_unlock_code') || pin !== undefined ? <Unlock order={view} pin={pin} onPin={setPin} /> : null}
       {issued ? <Downloads order={view} /> : null}
       {s === 'completed' && view.certificateSerial !== null ? <Revoke order={view} /> : null}
       {s === 'completed' || s === 'refused' ? <Renew order={view} /> : null}

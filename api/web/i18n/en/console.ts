@@ -195,6 +195,7 @@ export const staffConsole: typeof fr = {
     faceToFace: 'Face-to-face',
     faceToFaceNotRequired: 'This product needs no face-to-face check.',
     faceToFaceDone: (date: string) => `Face-to-face recorded (meeting on ${date}).`,
+    faceToFaceNotNow: 'The face-to-face check cannot be recorded by you while the order is in this state.',
     interventionForm: 'Signed intervention form',
     interventionFormHint: 'PDF, PNG or JPEG, 10 MB at most.',
     interventionFormMissing: 'Choose the signed intervention form (PDF, PNG or JPEG).',

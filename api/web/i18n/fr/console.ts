@@ -201,6 +201,7 @@ export const staffConsole = {
     faceToFace: 'Face-à-face',
     faceToFaceNotRequired: 'Ce produit ne demande pas de face-à-face.',
     faceToFaceDone: (date: string) => `Face-à-face enregistré (rendez-vous du ${date}).`,
+    faceToFaceNotNow: 'Vous ne pouvez pas enregistrer le face-à-face dans l’état actuel de la commande.',
     interventionForm: 'Formulaire d’intervention signé',
     interventionFormHint: 'PDF, PNG ou JPEG, 10 Mo au plus.',
     interventionFormMissing: 'Choisissez le formulaire d’intervention signé (PDF, PNG ou JPEG).',

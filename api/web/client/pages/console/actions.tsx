@@ -1,14 +1,17 @@
 /**
- * What an operator may do to an order, by role: the RA reviews the file (a reason per document to reject it), records
- * the payment, the originals received by post, puts on hold, releases, cancels and revokes; the DRA records the
- * face-to-face check with its signed intervention form. Auditors and administrators read only. Each form shows the
- * API's refusal beside its fields; the page shows the order as the API has it after every action.
+ * What an operator may do to an order: the forms of the actions the API says are open to the caller now (the order's
+ * `actions`, from the table of actions and roles and the order's state). The RA reviews the file (a reason per
+ * document to reject it), records the payment, the originals received by post, puts on hold, releases, resumes,
+ * cancels and revokes; the DRA records the face-to-face check with its signed intervention form. Auditors and
+ * administrators read only. Each form shows the API's refusal beside its fields; the page shows the order as the API
+ * has it after every action.
  */
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { PAYMENT_METHODS, type DocumentType } from '../../../../../domain/catalog.js';
-import type { OrderStatus, OrderView } from '../../../../../domain/order.js';
+import type { OrderStatus } from '../../../../../domain/order.js';
 import { revocationReasonsFor } from '../../../../../domain/revocation.js';
+import type { OrderAction, OrderWithActions } from '../../../../../workflows/definitions.js';
 import { formatDate } from '../../../i18n/index.js';
 import { lang, t } from '../../boot.js';
 import { ErrorSummary, Field, missing, PageForm, Select, useForm, type Errors } from '../../ui.js';
@@ -26,7 +29,7 @@ export interface Outcome {
 }
 
 interface Props {
-  readonly order: OrderView;
+  readonly order: OrderWithActions;
   readonly outcome: Outcome;
 }
 
@@ -165,16 +168,14 @@ function Confirm({ question, yes, no, onYes, onNo, busy }: { question: string; y
   );
 }
 
+/** The order's hold and its way back: retry the stopped step, release it, or put it on hold, as the API offers. */
 function HoldForm({ order, outcome }: Props): JSX.Element {
   const form = useForm({ holdComment: '' });
   const labels = { holdComment: a.holdComment };
-  const release = async () => {
+  const open = (action: OrderAction) => order.actions.includes(action);
+  const send = async (path: string, message: string) => {
     outcome.starting();
-    if (await form.submit(() => post(`/v1/orders/${order.id}/release`))) await outcome.done(a.done.release);
-  };
-  const resume = async () => {
-    outcome.starting();
-    if (await form.submit(() => post(`/v1/orders/${order.id}/resume`))) await outcome.done(a.done.resume);
+    if (await form.submit(() => post(`/v1/orders/${order.id}/${path}`))) await outcome.done(message);
   };
   const hold = async () => {
     const found = tooShort(form.values, ['holdComment']);
@@ -186,27 +187,29 @@ function HoldForm({ order, outcome }: Props): JSX.Element {
   return (
     <>
       <ErrorSummary form={form} labels={labels} />
-      {order.status === 'needs_attention' ? (
-        <PageForm onSubmit={resume} label={a.resume}>
+      {open('resume') ? (
+        <PageForm onSubmit={() => send('resume', a.done.resume)} label={a.resume}>
           <p class="hint">{a.resumeHint}</p>
           <button type="submit" class="primary" disabled={form.busy}>
             {a.resume}
           </button>
         </PageForm>
-      ) : order.status === 'on_hold' ? (
-        <PageForm onSubmit={release} label={a.release}>
+      ) : null}
+      {open('release') ? (
+        <PageForm onSubmit={() => send('release', a.done.release)} label={a.release}>
           <button type="submit" class="primary" disabled={form.busy}>
             {a.release}
           </button>
         </PageForm>
-      ) : (
+      ) : null}
+      {open('hold') ? (
         <PageForm onSubmit={hold} label={a.putOnHold}>
           <Field label={a.holdComment} required {...form.text('holdComment')} />
           <button type="submit" disabled={form.busy}>
             {a.putOnHold}
           </button>
         </PageForm>
-      )}
+      ) : null}
     </>
   );
 }
@@ -353,32 +356,34 @@ function FaceToFaceForm({ order, outcome }: Props): JSX.Element {
 /** `notice`: what the last action did, said where the operator's eyes are. */
 export function Actions({ order, outcome, notice }: Props & { notice: JSX.Element }): JSX.Element {
   const props = { order, outcome };
+  const open = (action: OrderAction) => order.actions.includes(action);
   let body: JSX.Element;
   if (role === 'ra_operator') {
-    const closed = CLOSED.has(order.status);
     body = (
       <>
-        {closed ? <p>{a.closed}</p> : null}
-        {order.status === 'under_review' ? <ReviewForm {...props} /> : null}
-        {!closed ? <PaymentForm {...props} /> : null}
-        {!closed && order.originals.required ? <OriginalsForm {...props} /> : null}
-        {!closed ? (
+        {CLOSED.has(order.status) ? <p>{a.closed}</p> : null}
+        {open('review') ? <ReviewForm {...props} /> : null}
+        {open('record_payment') ? <PaymentForm {...props} /> : null}
+        {open('record_originals') || (order.originals.required && order.originals.received) ? <OriginalsForm {...props} /> : null}
+        {open('hold') || open('release') || open('resume') || open('cancel') ? (
           <section aria-labelledby="act-hold">
             <h4 id="act-hold">{a.hold}</h4>
             <HoldForm {...props} />
-            <CancelForm {...props} />
+            {open('cancel') ? <CancelForm {...props} /> : null}
           </section>
         ) : null}
         {order.certificateSerial !== null ? <RevokeForm {...props} serial={order.certificateSerial} /> : null}
       </>
     );
   } else if (role === 'dra_operator') {
-    body = !order.faceToFace.required ? (
+    body = open('record_face_to_face') ? (
+      <FaceToFaceForm {...props} />
+    ) : !order.faceToFace.required ? (
       <p>{a.faceToFaceNotRequired}</p>
     ) : order.faceToFace.done ? (
       <p>{a.faceToFaceDone(order.faceToFace.meetingDate === null ? '—' : formatDate(lang, order.faceToFace.meetingDate))}</p>
     ) : (
-      <FaceToFaceForm {...props} />
+      <p>{a.faceToFaceNotNow}</p>
     );
   } else {
     body = <p>{a.readOnly}</p>;

@@ -8,6 +8,7 @@ import { Fragment, type JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { CATALOG } from '../../../../../domain/catalog.js';
 import type { OrderView } from '../../../../../domain/order.js';
+import type { OrderWithActions } from '../../../../../workflows/definitions.js';
 import { formatAmount, formatDate, formatDateTime } from '../../../i18n/index.js';
 import { ApiProblem } from '../../api.js';
 import { lang, t } from '../../boot.js';
@@ -192,7 +193,7 @@ function TimelinePanel({ orderId, timeline }: { orderId: string; timeline: Timel
 }
 
 export function Order({ orderId }: { orderId: string }): JSX.Element {
-  const [order, setOrder] = useState<OrderView | undefined>(undefined);
+  const [order, setOrder] = useState<OrderWithActions | undefined>(undefined);
   const [timeline, setTimeline] = useState<Timeline>('unavailable');
   const [problem, setProblem] = useState<string | undefined>(undefined);
   const [notice, setNotice] = useState('');
@@ -200,7 +201,7 @@ export function Order({ orderId }: { orderId: string }): JSX.Element {
   const load = async (): Promise<void> => {
     try {
       const [view, events] = await Promise.all([
-        call<OrderView>('GET', `/v1/orders/${orderId}`),
+        call<OrderWithActions>('GET', `/v1/orders/${orderId}`),
         // The timeline may be missing on a server that has no Temporal history to read: the page goes on without it.
         call<{ items: TimelineEntry[] }>('GET', `/v1/orders/${orderId}/timeline`).catch((err: unknown): Timeline => {
           if (err instanceof ApiProblem && err.status !== 401) return 'unavailable';

@@ -7,6 +7,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { DOCUMENT_LABELS } from '../../../../../domain/catalog.js';
 import type { ChecklistItem, OrderView } from '../../../../../domain/order.js';
+import type { OrderWithActions } from '../../../../../workflows/definitions.js';
 import { api, ApiProblem } from '../../api.js';
 import { lang, t } from '../../boot.js';
 import { generalMessage } from '../../ui.js';
@@ -101,11 +102,13 @@ function Item(props: { item: ChecklistItem; order: OrderView; editable: boolean;
   );
 }
 
-export function Checklist({ order, onView }: { order: OrderView; onView: (v: OrderView) => void }): JSX.Element {
+export function Checklist({ order, onView }: { order: OrderWithActions; onView: (v: OrderWithActions) => void }): JSX.Element {
   const [uploads, setUploads] = useState<Partial<Record<string, Upload>>>({});
   const [submitError, setSubmitError] = useState<string | undefined>(undefined);
   const [submitting, setSubmitting] = useState(false);
-  const editable = order.status === 'awaiting_evidence';
+  // What the API says the caller may do now: upload the file's documents, send it for review.
+  const editable = order.actions.includes('upload_evidence');
+  const submittable = order.actions.includes('submit');
   const documents = order.checklist.filter((i) => i.documentType !== 'intervention_form');
 
   const send = async (item: ChecklistItem, file: File) => {
@@ -120,7 +123,7 @@ export function Checklist({ order, onView }: { order: OrderView; onView: (v: Ord
     form.append('documentType', key);
     form.append('file', file, file.name);
     try {
-      const answer = await api<{ order: OrderView }>('POST', `/v1/orders/${order.id}/evidence`, {
+      const answer = await api<{ order: OrderWithActions }>('POST', `/v1/orders/${order.id}/evidence`, {
         form,
         onProgress: (fraction) => setUploads((u) => ({ ...u, [key]: { fraction, done: false } })),
       });
@@ -139,7 +142,7 @@ export function Checklist({ order, onView }: { order: OrderView; onView: (v: Ord
     }
     setSubmitting(true);
     try {
-      onView(await api<OrderView>('POST', `/v1/orders/${order.id}/submit`, { json: {} }));
+      onView(await api<OrderWithActions>('POST', `/v1/orders/${order.id}/submit`, { json: {} }));
       setUploads({});
     } catch (err) {
       setSubmitError(err instanceof ApiProblem ? (c.problems[err.slug] ?? generalMessage(err)) : t.errors.unexpected);
@@ -157,7 +160,7 @@ export function Checklist({ order, onView }: { order: OrderView; onView: (v: Ord
           <Item key={item.documentType} item={item} order={order} editable={editable} upload={uploads[item.documentType]} onFile={(f) => void send(item, f)} />
         ))}
       </ul>
-      {editable ? (
+      {submittable ? (
         <div class="actions">
           <button type="button" class="primary" onClick={() => void submit()} disabled={submitting} aria-busy={submitting ? 'true' : undefined} aria-describedby={submitError !== undefined ? 'submit-error' : undefined}>
             {submitting ? t.saving : c.submit}

@@ -1,17 +1,18 @@
 /** The order page's sections, each shown when the order's state makes it relevant (order.tsx decides which). */
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { DomainItem, OrderView } from '../../../../../domain/order.js';
-import { canValidateDomains } from '../../../../../domain/order-state.js';
+import type { DomainItem } from '../../../../../domain/order.js';
 import { pageLinks } from '../../../../../domain/pages.js';
 import { revocationReasonsFor, type RevocationReason } from '../../../../../domain/revocation.js';
+import type { OrderWithActions } from '../../../../../workflows/definitions.js';
 import { formatAmount, formatDate, formatDateTime, relativeDays } from '../../../i18n/index.js';
 import { api, ApiProblem } from '../../api.js';
 import { lang, t } from '../../boot.js';
 import { Checkbox, ErrorSummary, Field, PageForm, Select, Submit, useForm } from '../../ui.js';
 import { Download, messageOf, o } from './shared.js';
 
-type Props = { readonly order: OrderView; readonly onView: (v: OrderView) => void };
+/** The order as the API answers it: its view and the actions open to the caller now, which the sections offer. */
+type Props = { readonly order: OrderWithActions; readonly onView: (v: OrderWithActions) => void };
 
 function Section({ id, title, children }: { id: string; title: string; children: JSX.Element | (JSX.Element | null | false)[] }): JSX.Element {
   return (
@@ -204,14 +205,14 @@ export function Domains({ order, onView }: Props): JSX.Element {
   const [checkError, setCheckError] = useState<string | undefined>(undefined);
   const items = order.domains.items;
   const pending = items.filter((i) => i.status === 'pending');
-  const open = canValidateDomains(order.status) && pending.length > 0;
+  const open = order.actions.includes('domain_validation');
   const withoutChallenge = pending.filter((i) => i.challenge === null);
   const slugs = Object.fromEntries(Object.entries(d.problems).map(([slug, message]) => [slug, { field: 'method', message }]));
 
   const start = async () => {
     setResult(undefined);
     await form.submit(async () => {
-      onView(await api<OrderView>('POST', `/v1/orders/${order.id}/domain-validation`, { json: { action: 'start', method: form.values.method, domains: (withoutChallenge.length > 0 ? withoutChallenge : pending).map((i) => i.name) } }));
+      onView(await api<OrderWithActions>('POST', `/v1/orders/${order.id}/domain-validation`, { json: { action: 'start', method: form.values.method, domains: (withoutChallenge.length > 0 ? withoutChallenge : pending).map((i) => i.name) } }));
     }, { slugs });
   };
   const check = async () => {
@@ -219,7 +220,7 @@ export function Domains({ order, onView }: Props): JSX.Element {
     setCheckError(undefined);
     setResult(undefined);
     try {
-      const view = await api<OrderView>('POST', `/v1/orders/${order.id}/domain-validation`, { json: { action: 'check' } });
+      const view = await api<OrderWithActions>('POST', `/v1/orders/${order.id}/domain-validation`, { json: { action: 'check' } });
       onView(view);
       setResult(d.checked(view.domains.items.filter((i) => i.status === 'validated').length, view.domains.items.length));
     } catch (err) {
@@ -332,8 +333,9 @@ interface CertificateContent {
   readonly fingerprintSha256: string;
 }
 
-export function Acceptance({ order, onView, isHolder }: Props & { isHolder: boolean }): JSX.Element {
+export function Acceptance({ order, onView }: Props): JSX.Element {
   const a = o.acceptance;
+  const isHolder = order.actions.includes('respond_to_certificate');
   const [content, setContent] = useState<CertificateContent | undefined>(undefined);
   const [confirm, setConfirm] = useState<'accept' | 'refuse' | undefined>(undefined);
   const [busy, setBusy] = useState(false);
@@ -349,7 +351,7 @@ export function Acceptance({ order, onView, isHolder }: Props & { isHolder: bool
     setBusy(true);
     setError(undefined);
     try {
-      onView(await api<OrderView>('POST', `/v1/orders/${order.id}/acceptance`, { json: { decision } }));
+      onView(await api<OrderWithActions>('POST', `/v1/orders/${order.id}/acceptance`, { json: { decision } }));
       setConfirm(undefined);
     } catch (err) {
       setError(messageOf(err));
