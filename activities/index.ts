@@ -9,6 +9,8 @@ import { tlsValidityDaysAt } from '../domain/rules/validity.js';
 import { createArchiveActivities, type ArchiveActivities } from './archive.js';
 import { createAuditAnchorActivities, type AuditAnchorActivities } from './audit-anchor.js';
 import { certificateMailMessage } from './certificate-mail.js';
+import { DEFAULT_CAA_IDENTIFIERS } from '../config/index.js';
+import { createCaaActivities } from './dcv/caa.js';
 import { createDcvActivities, type DcvSettings } from './dcv/index.js';
 import { countedActivities } from './metrics.js';
 import type { Notifier } from './notify/index.js';
@@ -25,6 +27,8 @@ export interface ActivityDeps {
   readonly unlockKey: Buffer;
   /** Where domain control is checked from (resolvers, HTTP port, timeout). */
   readonly dcv: DcvSettings;
+  /** The CA's issuer domain names in CAA records (CAA_IDENTIFIERS); the demo one when not given. */
+  readonly caaIdentifiers?: readonly string[];
   /** The clock validity periods are counted on; tests that skip time pass the test server's. */
   readonly now?: () => Date;
 }
@@ -35,6 +39,8 @@ export function createActivities(deps: ActivityDeps): OrderActivities & AuditAnc
   return countedActivities({
     ...createOrderDbActivities(deps.db),
     ...createDcvActivities(deps.dcv, now),
+    // CAA asks the domain-validation resolvers, within the same time budget as a domain check.
+    ...createCaaActivities(deps.db, { dnsServers: deps.dcv.dnsServers, timeoutMs: deps.dcv.timeoutMs, identifiers: deps.caaIdentifiers ?? DEFAULT_CAA_IDENTIFIERS }, now),
     ...createAuditAnchorActivities(deps.db, now),
     ...createArchiveActivities(deps.db),
 

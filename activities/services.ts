@@ -26,6 +26,8 @@ export interface Services {
   readonly unlockKey: Buffer;
   /** Where domain control is checked from. */
   readonly dcv: DcvSettings;
+  /** The CA's issuer domain names in CAA records (CAA_IDENTIFIERS), checked before each TLS issuance. */
+  readonly caaIdentifiers: readonly string[];
   close(): Promise<void>;
 }
 
@@ -53,12 +55,13 @@ export async function createServices(config: Config, db: Database): Promise<Serv
     blobs: createBlobStore(documentsDir(config.DATA_DIR)),
     unlockKey: secrets.derive('unlock-codes'),
     dcv: dcvSettings(config),
+    caaIdentifiers: config.CAA_IDENTIFIERS,
     close: () => notifier.close(),
   };
 }
 
 /** What the API process holds: the CA through its read-only view (and the token's one-time PIN reveal), no issuer. */
-export interface ApiServices extends Omit<Services, 'ca' | 'dcv'> {
+export interface ApiServices extends Omit<Services, 'ca' | 'dcv' | 'caaIdentifiers'> {
   readonly ca: CaView & Pick<Ca, 'revealPinOnce'>;
 }
 

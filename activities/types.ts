@@ -2,7 +2,7 @@
  * What the order workflow asks of the outside world. Every request carries an idempotency key made of the
  * workflow id and the step, so a retried activity does its thing once.
  */
-import type { DomainChallenge, OrderInput, OrderView } from '../domain/order.js';
+import type { CaaCheck, DomainChallenge, OrderInput, OrderView } from '../domain/order.js';
 import type { RevocationReason } from '../domain/revocation.js';
 
 export type OrderMailTemplate =
@@ -93,6 +93,11 @@ export interface OrderActivities {
   createDomainChallenges(req: { domains: string[]; method: 'http' | 'dns' }): Promise<DomainChallenge[]>;
   /** Looks for each challenge's file or TXT record, from the CA's side. */
   checkDomainChallenges(req: { challenges: DomainChallenge[] }): Promise<{ domain: string; result: DomainCheckResult }[]>;
+  /**
+   * CAA of every name (RFC 8659, BR §3.2.2.8), right before a TLS certificate is signed; the decision is recorded in
+   * the order's audit trail once per key. A lookup failure throws (retryable): it is never a permission.
+   */
+  checkCaa(req: { checkKey: string; orderId: string; names: string[] }): Promise<CaaCheck>;
   /** A blocked token gets a new PIN, which the API shows once; idempotent on the key. */
   resetTokenPin(req: { orderId: string; resetKey: string }): Promise<void>;
   /** Republishes the CRL of every CA (before their nextUpdate). */

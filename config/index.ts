@@ -31,6 +31,22 @@ const dnsServerList = z
   .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''))
   .refine((list) => list.every(isDnsServer), { message: "expected IP addresses separated by commas, each maybe with ':port' ('[v6]:port')" });
 
+/**
+ * The CA's CAA issuer domain names (RFC 8659 §4.2, BR §3.2.2.8): a comma list of lower-case DNS names; an `issue`
+ * or `issuewild` record naming one of them authorises CertFlow.
+ */
+export const DEFAULT_CAA_IDENTIFIERS = ['certflow.example'] as const;
+const CAA_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const caaIdentifierList = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? [...DEFAULT_CAA_IDENTIFIERS] : v.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '')))
+  .refine((list) => list.length > 0 && list.every((id) => id.split('.').length >= 2 && id.split('.').every((l) => CAA_LABEL.test(l))), {
+    message: "expected issuer domain names separated by commas, e.g. 'pki.example.fr'",
+  });
+/** Names reserved for examples and tests (RFC 2606, RFC 6761): never a real CA's identifier. */
+const PLACEHOLDER_SUFFIXES = ['.example', '.test', '.localhost', '.invalid', '.local'];
+
 /** A Temporal duration ("2 days", "36h") longer than zero. */
 function isPositiveDuration(v: string): boolean {
   try {
@@ -114,6 +130,7 @@ export const configSchema = z.object({
   DCV_HTTP_PORT: port.min(1).default(80).describe('Port of the HTTP domain-validation check and of the http:// redirects it follows'),
   DCV_HTTPS_PORT: port.min(1).default(443).describe('The only port an https:// redirect of the HTTP domain-validation check may go to'),
   DCV_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe('Time budget of one domain-validation check (DNS, connection, redirects, body)'),
+  CAA_IDENTIFIERS: caaIdentifierList.describe("Comma-separated issuer domain names of the CA in CAA records (`0 issue \"<name>\"`): TLS issuance is refused when a name's CAA names none of them; production must set its own"),
   CODEC_KEY_ID: keyId.default('k1').describe('Id of the key that encrypts Temporal payloads now (derived from MASTER_KEY); change it to rotate'),
   CODEC_PREVIOUS_KEY_IDS: keyIdList.describe('Comma-separated ids of earlier payload keys, kept to decrypt histories they encrypted'),
   TRUST_PROXY: trustProxy.describe('Whom to believe about client addresses (X-Forwarded-For), for rate limits and logs: false (default), a number of proxy hops, or comma-separated proxy addresses/CIDRs'),
@@ -191,6 +208,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const problems = checkProductionIdentity(env);
     // The worker mails links too, and has no address of its own to guess them from.
     if (c.PUBLIC_BASE_URL === undefined) problems.push('  PUBLIC_BASE_URL: required when CERTFLOW_ENV=production (the links of every mail)');
+    // CAA (BR §3.2.2.8): the demo identifier would let any customer's record naming it authorise a real CA.
+    if (env.CAA_IDENTIFIERS === undefined || env.CAA_IDENTIFIERS.trim() === '') {
+      problems.push("  CAA_IDENTIFIERS: required when CERTFLOW_ENV=production (the CA's issuer domain names in CAA records)");
+    } else if (c.CAA_IDENTIFIERS.some((id) => PLACEHOLDER_SUFFIXES.some((suffix) => id.endsWith(suffix)))) {
+      problems.push(`  CAA_IDENTIFIERS: looks like a placeholder (${c.CAA_IDENTIFIERS.join(', ')}): set the CA's own issuer domain names`);
+    }
     problems.push(...checkPkcs11Pins(pkcs11Config(env, c)));
     if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   }

@@ -88,6 +88,35 @@ export interface DomainItem {
   readonly lastCheck: { readonly at: string; readonly reason: string } | null;
 }
 
+/** One name's CAA check (RFC 8659, BR §3.2.2.8): the relevant RRset found by climbing the tree, and what it decides. */
+export interface CaaNameCheck {
+  /** The name as it goes in the certificate, maybe '*.example.com'. */
+  readonly name: string;
+  /** Where the relevant CAA RRset was found (the name or an ancestor); null when none has one: any CA may issue. */
+  readonly relevantDomain: string | null;
+  /** That RRset in presentation form, `0 issue "ca.example"`. */
+  readonly records: readonly string[];
+  readonly permitted: boolean;
+  /** Why, in a sentence the customer can act on. */
+  readonly reason: string;
+}
+
+/** A CAA check of every name of a certificate, right before it is signed. */
+export interface CaaCheck {
+  readonly checkedAt: string;
+  /** Every name permits issuance by the CA. */
+  readonly permitted: boolean;
+  /** The CA's issuer domain names a record must name (CAA_IDENTIFIERS). */
+  readonly identifiers: readonly string[];
+  readonly names: readonly CaaNameCheck[];
+}
+
+/** The order's CAA checks so far: how many (each has its own key) and the last one, which blocks while it forbids. */
+export interface CaaState {
+  readonly checks: number;
+  readonly last: CaaCheck;
+}
+
 /** The customer's certificate request (server products, and personal ones delivered as software), checked at creation. */
 export interface CertificateRequestInput {
   readonly csrPem: string;
@@ -164,6 +193,8 @@ export interface OrderView {
   readonly holdComment: string | null;
   /** Set while the order needs staff attention; absent from views recorded before it existed. */
   readonly attention?: Attention | null;
+  /** TLS: the last CAA check before issuance; absent from views recorded before CAA was checked. */
+  readonly caa?: CaaState | null;
   readonly reviewRounds: number;
   /** Why the order ended, for cancelled, abandoned and refused orders. */
   readonly closedReason: string | null;

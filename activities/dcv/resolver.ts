@@ -13,6 +13,18 @@ export interface DcvLookup {
   txt(name: string): Promise<string[]>;
   /** IPv4 then IPv6 addresses of `host`; an IP literal is returned as is. */
   addresses(host: string): Promise<string[]>;
+  /**
+   * The CAA RRset at `name` (RFC 8659), a CNAME followed by the resolver as for any type; empty when the name does
+   * not exist or has no CAA record. Any other answer (SERVFAIL, REFUSED, timeout, a record it cannot parse) throws.
+   */
+  caa(name: string): Promise<CaaRecord[]>;
+}
+
+/** One CAA record: the flags octet (128: issuer critical), the tag (lower case) and the value. */
+export interface CaaRecord {
+  readonly flags: number;
+  readonly tag: string;
+  readonly value: string;
 }
 
 interface DnsError {
@@ -57,6 +69,18 @@ export function openLookup(servers: readonly string[], deadline: Deadline): DcvL
         return records.map((chunks) => chunks.join(''));
       } catch (err) {
         throw new CheckFailed(describe(err, name, 'TXT'));
+      }
+    },
+    async caa(name) {
+      try {
+        // Node answers each record as { critical: <flags>, <tag>: <value> }.
+        const records = (await resolver.resolveCaa(name)) as unknown as Record<string, string | number>[];
+        return records.flatMap(({ critical, ...property }) =>
+          Object.entries(property).map(([tag, value]) => ({ flags: Number(critical ?? 0), tag: tag.toLowerCase(), value: String(value) })),
+        );
+      } catch (err) {
+        if (['ENOTFOUND', 'ENODATA'].includes(codeOf(err)) && !deadline.expired) return [];
+        throw new CheckFailed(describe(err, name, 'CAA'));
       }
     },
     async addresses(host) {

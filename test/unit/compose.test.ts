@@ -71,6 +71,7 @@ const DEPLOYMENT_ENV: Record<string, string> = {
   CA_BANK_BIC: 'BNPAFRPPXXX',
   CA_SUPPORT_EMAIL: 'support@autorite-exemplaire.fr',
   CA_SUPPORT_PHONE: '+33 1 44 00 00 00',
+  CAA_IDENTIFIERS: 'pki.autorite-exemplaire.fr',
 };
 const interpolate = (value: string): string =>
   value.replace(/\$\{(\w+)(?:(:?-)([^}]*)|:?\?[^}]*)?\}/g, (_, key: string, dash: string | undefined, fallback: string | undefined) => {

@@ -17,6 +17,7 @@ const REAL_CA = {
   CA_BANK_BIC: 'BNPAFRPPXXX',
   CA_SUPPORT_EMAIL: 'support@autorite-exemplaire.fr',
   CA_SUPPORT_PHONE: '+33 1 44 00 00 00',
+  CAA_IDENTIFIERS: 'pki.autorite-exemplaire.fr',
 };
 
 describe('configuration', () => {
@@ -97,6 +98,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...prod, ...REAL_CA, CA_BANK_NAME: '[banque / bank]' })).toThrow(/CA_BANK_NAME: looks like a placeholder/);
     expect(() => loadConfig({ ...prod, ...REAL_CA, CA_BANK_BIC: 'XXXXFRPPXXX' })).toThrow(/CA_BANK_BIC: looks like a placeholder/);
     expect(() => loadConfig({ ...prod, ...REAL_CA, CA_SUPPORT_EMAIL: 'support@certflow.localhost' })).toThrow(/CA_SUPPORT_EMAIL/);
+    // CAA: the CA's own issuer domain names, never the demo one or a reserved name.
+    const { CAA_IDENTIFIERS: _caa, ...withoutCaa } = REAL_CA;
+    expect(() => loadConfig({ ...prod, ...withoutCaa })).toThrow(/CAA_IDENTIFIERS: required/);
+    expect(() => loadConfig({ ...prod, ...REAL_CA, CAA_IDENTIFIERS: 'certflow.example' })).toThrow(/CAA_IDENTIFIERS: looks like a placeholder/);
+    expect(loadConfig({ ...prod, ...REAL_CA, CAA_IDENTIFIERS: ' PKI.Autorite-Exemplaire.fr, autorite-exemplaire.fr ' }).CAA_IDENTIFIERS).toEqual(['pki.autorite-exemplaire.fr', 'autorite-exemplaire.fr']);
+    expect(loadConfig({}).CAA_IDENTIFIERS).toEqual(['certflow.example']);
+    expect(() => loadConfig({ CAA_IDENTIFIERS: 'not a name' })).toThrow(/CAA_IDENTIFIERS: expected issuer domain names/);
     // The trading name and the country may well be a real CA's own.
     expect(loadConfig({ ...prod, ...REAL_CA, CA_TRADING_NAME: 'CertFlow' }).caIdentity.tradingName).toBe('CertFlow');
   });

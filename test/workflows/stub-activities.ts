@@ -14,7 +14,7 @@ import type { CertificateMailRequest, DomainCheckResult, IssuedCertificate, Orde
 import { FAILURE_CONVERTER_PATH } from '../../config/payload-codec.js';
 import { CATALOG } from '../../domain/catalog.js';
 import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
-import type { DomainChallenge, OrderInput, OrderView } from '../../domain/order.js';
+import type { CaaCheck, DomainChallenge, OrderInput, OrderView } from '../../domain/order.js';
 import type { RevocationReason } from '../../domain/revocation.js';
 import { tlsValidityDaysAt } from '../../domain/rules/validity.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/definitions.js';
@@ -55,6 +55,7 @@ const ACTIVITY_NAME_LIST = [
   'releaseHold',
   'createDomainChallenges',
   'checkDomainChallenges',
+  'checkCaa',
   'resetTokenPin',
   'publishCrls',
   'sendUnlockCode',
@@ -104,6 +105,8 @@ export class StubActivities implements OrderActivities {
   refuseIssuance: string | null = null;
   /** The CA is unreachable: each issuance attempt fails with an error a retry may fix. */
   issuanceDown = false;
+  /** Names whose CAA forbids this CA (every other name's CAA permits it). */
+  readonly caaForbidden = new Set<string>();
   private readonly issued = new Map<string, IssuedCertificate>();
   private serials = 0;
 
@@ -246,6 +249,16 @@ export class StubActivities implements OrderActivities {
           : { validated: false as const, method: c.method, checkedAt: at, reason: `no ${c.method === 'dns' ? 'TXT record' : 'file'} found for ${c.domain}` },
       })),
     );
+  }
+
+  checkCaa(req: { checkKey: string; orderId: string; names: string[] }): Promise<CaaCheck> {
+    const checkedAt = new Date(this.record('checkCaa', req)).toISOString();
+    const names = req.names.map((name) => {
+      const permitted = !this.caaForbidden.has(name);
+      const records = permitted ? [] : ['0 issue "other-ca.example"'];
+      return { name, relevantDomain: permitted ? null : name, records, permitted, reason: permitted ? 'no CAA record' : `CAA of ${name} allows only other-ca.example` };
+    });
+    return Promise.resolve({ checkedAt, permitted: names.every((n) => n.permitted), identifiers: ['certflow.example'], names });
   }
 
   resetTokenPin(req: { orderId: string; resetKey: string }): Promise<void> {
