@@ -33,7 +33,7 @@ async function ctrlC(): Promise<{ stoppedCleanly: boolean }> {
 }
 
 beforeAll(async () => {
-  stack = await embeddedStack({ logLevel: 'info' });
+  stack = await embeddedStack({ logLevel: 'info', bundle: 'sources' });
 });
 afterAll(async () => {
   await stack?.dispose();

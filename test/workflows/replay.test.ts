@@ -179,7 +179,10 @@ describe('the history API, the replay endpoint and the command', () => {
     const exportDir = mkdtempSync(join(tmpdir(), 'certflow-export-'));
     try {
       const env = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), MASTER_KEY: inject('masterKey'), DATABASE_URL: inject('databaseUrl'), DATA_DIR: exportDir };
-      const fromServer = spawnSync('node', ['--import', 'tsx', 'scripts/replay.ts', '--query', query, '--export', join(exportDir, 'out')], { cwd: ROOT, env, encoding: 'utf8' });
+      // The command bundles the sources itself once (the replay of the fixtures below); the other runs are given the
+      // suite's bundle, as an auditor's replay of the deployed code would be.
+      const prebuilt = { WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath') };
+      const fromServer = spawnSync('node', ['--import', 'tsx', 'scripts/replay.ts', '--query', query, '--export', join(exportDir, 'out')], { cwd: ROOT, env: { ...env, ...prebuilt }, encoding: 'utf8' });
       expect(fromServer.status, fromServer.stdout + fromServer.stderr).toBe(0);
       expect(fromServer.stdout).toContain('replayed 1: 1 ok, 0 non-deterministic, 0 failed');
       const files = readdirSync(join(exportDir, 'out'));
@@ -191,7 +194,7 @@ describe('the history API, the replay endpoint and the command', () => {
       const viaApi = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
         const child = spawn('node', ['--import', 'tsx', 'scripts/replay.ts', '--api', stack.baseUrl, '--order', order.id, '--export', join(exportDir, 'api')], {
           cwd: ROOT,
-          env: { PATH: process.env.PATH, CERTFLOW_API_KEY: auditor.key },
+          env: { PATH: process.env.PATH, CERTFLOW_API_KEY: auditor.key, ...prebuilt },
         });
         let stdout = '';
         let stderr = '';
@@ -201,7 +204,7 @@ describe('the history API, the replay endpoint and the command', () => {
       });
       expect(viaApi.status, viaApi.stdout + viaApi.stderr).toBe(0);
       expect(viaApi.stdout).toContain('replayed 1: 1 ok');
-      const again = spawnSync('node', ['--import', 'tsx', 'scripts/replay.ts', '--from', join(exportDir, 'api')], { cwd: ROOT, env: { PATH: process.env.PATH }, encoding: 'utf8' });
+      const again = spawnSync('node', ['--import', 'tsx', 'scripts/replay.ts', '--from', join(exportDir, 'api')], { cwd: ROOT, env: { PATH: process.env.PATH, ...prebuilt }, encoding: 'utf8' });
       expect(again.status, again.stdout + again.stderr).toBe(0);
       expect(again.stdout).toContain('replayed 1: 1 ok');
       const fromFiles = spawnSync('node', ['--import', 'tsx', 'scripts/replay.ts', '--from', FIXTURES], { cwd: ROOT, env, encoding: 'utf8' });
@@ -246,7 +249,7 @@ describe('the replay command', () => {
   it('writes a line per history off a terminal, then a summary naming the order and its first divergent event', () => {
     const { dir, orderId, runs, eventId } = doctoredFixtures();
     try {
-      const run = spawnSync('node', replayCommand(dir), { cwd: ROOT, env: { PATH: process.env.PATH }, encoding: 'utf8' });
+      const run = spawnSync('node', replayCommand(dir), { cwd: ROOT, env: { PATH: process.env.PATH, WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath') }, encoding: 'utf8' });
       expect(run.status, run.stdout + run.stderr).toBe(1);
       const [certificate, order] = runs as [{ workflowId: string; runId: string }, { workflowId: string; runId: string }];
       const lines = run.stdout.split('\n');
@@ -274,7 +277,7 @@ describe('the replay command', () => {
     try {
       // script(1) runs the command on a pseudo-terminal: stdout and stderr are TTYs, as in an auditor's shell.
       const command = ['node', ...replayCommand(dir)].map((a) => `'${a}'`).join(' ');
-      const run = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { PATH: process.env.PATH, TERM: 'xterm', COLUMNS: '160' }, encoding: 'utf8' });
+      const run = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { PATH: process.env.PATH, TERM: 'xterm', COLUMNS: '160', WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath') }, encoding: 'utf8' });
       expect(run.status, run.stdout).toBe(1);
       const out = run.stdout.replace(/\r/g, '');
       expect(out).toMatch(/ replaying \u2588+\u2591* 1\/2 \| 1 ok, 0 failing/);
