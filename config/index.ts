@@ -92,10 +92,35 @@ const trustProxy = z
     return z.NEVER;
   });
 
+/** An absolute URL of that scheme with a host and no query or fragment: a base other paths are appended to. */
+function isBaseUrl(text: string, scheme: 'http:' | 'https:'): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === scheme && url.hostname !== '' && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}
+// BR §7.1.2.11.2 (TLS) and S/MIME BR §7.1.2.3 b–c: every CRL, OCSP and caIssuers URI of a certificate is http. A
+// relying party fetching revocation over https would need the revocation status of the https server first.
+const HTTP_ONLY =
+  'expected an http:// URL without query (e.g. http://pki.example.fr): CRL distribution points, OCSP and caIssuers URLs in certificates must be http:// (BR §7.1.2.11.2, S/MIME BR §7.1.2.3), an https:// base is refused';
+// ETSI EN 319 412-5 §4.3.4: the QcPDS location is an https URL.
+const HTTPS_ONLY = 'expected an https:// URL without query (e.g. https://www.example.fr/pds): the PDS named in QCStatements must be https:// (ETSI EN 319 412-5 §4.3.4)';
+
+/** The documented PDS base when PUBLIC_BASE_URL gives no https one: a placeholder a deployment replaces with PDS_URL. */
+export const DEFAULT_PDS_URL = 'https://certflow.example/pds';
+
 export const configSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1').describe('Address the HTTP API binds to'),
   PORT: port.default(3000).describe('Port of the HTTP API'),
   PUBLIC_BASE_URL: optionalText.describe('Base URL clients use to reach the API (Location headers, links); defaults to http://HOST:PORT'),
+  PKI_HTTP_BASE_URL: optionalText
+    .refine((v) => v === undefined || isBaseUrl(v, 'http:'), { message: HTTP_ONLY })
+    .describe('http:// base of the CRL distribution point, OCSP and caIssuers URLs written into certificates (served by /v1/ca/… and /v1/ocsp); defaults to PUBLIC_BASE_URL when that is http://, else http://HOST:PORT'),
+  PDS_URL: optionalText
+    .refine((v) => v === undefined || isBaseUrl(v, 'https:'), { message: HTTPS_ONLY })
+    .describe('https:// base of the PKI disclosure statements (<PDS_URL>/en is the QcPDS of qualified certificates); defaults to PUBLIC_BASE_URL/pds when that is https://, else https://certflow.example/pds'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
   DATA_DIR: z.string().min(1).default('data').describe('Folder for embedded data: PGlite, the Temporal dev server SQLite file, outboxes'),
   DATABASE_URL: optionalText.describe('postgres:// URL; unset means embedded PGlite under DATA_DIR/pglite'),
@@ -173,6 +198,10 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema> & {
   readonly embeddedDatabase: boolean;
   readonly publicBaseUrl: string;
+  /** PKI_HTTP_BASE_URL without a trailing slash: always http://, the base of every CRL, OCSP and caIssuers URL. */
+  readonly pkiBaseUrl: string;
+  /** PDS_URL without a trailing slash: always https://, the base of the PKI disclosure statements (`<base>/en`). */
+  readonly pdsUrl: string;
   /** The PKCS#11 module, SoftHSM2's configuration and the PINs set (config/pkcs11.ts; tokenPins fills the defaults). */
   readonly pkcs11: Pkcs11Config;
   /** The defaults of domain/deadlines.ts with ORDER_DEADLINES applied. */
@@ -208,6 +237,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const problems = checkProductionIdentity(env);
     // The worker mails links too, and has no address of its own to guess them from.
     if (c.PUBLIC_BASE_URL === undefined) problems.push('  PUBLIC_BASE_URL: required when CERTFLOW_ENV=production (the links of every mail)');
+    // An https web base cannot serve as the revocation base, and HOST:PORT is not an address relying parties reach.
+    if (c.PKI_HTTP_BASE_URL === undefined && c.PUBLIC_BASE_URL?.startsWith('https:')) {
+      problems.push('  PKI_HTTP_BASE_URL: required when CERTFLOW_ENV=production and PUBLIC_BASE_URL is https:// (the http:// base of the CRL, OCSP and caIssuers URLs in certificates)');
+    }
     // CAA (BR §3.2.2.8): the demo identifier would let any customer's record naming it authorise a real CA.
     if (env.CAA_IDENTIFIERS === undefined || env.CAA_IDENTIFIERS.trim() === '') {
       problems.push("  CAA_IDENTIFIERS: required when CERTFLOW_ENV=production (the CA's issuer domain names in CAA records)");
@@ -218,6 +251,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   }
   const shownHost = c.HOST === '0.0.0.0' || c.HOST === '::' ? '127.0.0.1' : c.HOST;
+  const noSlash = (url: string): string => url.replace(/\/+$/, '');
+  const publicBaseUrl = noSlash(c.PUBLIC_BASE_URL ?? `http://${shownHost}:${c.PORT}`);
+  // The same process serves /v1/ca/… and /v1/ocsp at PUBLIC_BASE_URL: an http one is the revocation base as it is.
+  const pkiBaseUrl = noSlash(c.PKI_HTTP_BASE_URL ?? (publicBaseUrl.startsWith('http:') ? publicBaseUrl : `http://${shownHost}:${c.PORT}`));
+  // The API serves /pds/{lang}: under an https PUBLIC_BASE_URL it is the PDS; the embedded http stack has no https
+  // address of its own, so qualified certificates name the documented placeholder until PDS_URL is set.
+  const pdsUrl = noSlash(c.PDS_URL ?? (publicBaseUrl.startsWith('https:') ? `${publicBaseUrl}/pds` : DEFAULT_PDS_URL));
   return {
     ...c,
     DATA_DIR: resolve(c.DATA_DIR),
@@ -225,6 +265,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     orderDeadlines,
     caIdentity: caIdentityFrom(c),
     pkcs11: pkcs11Config(env, { DATA_DIR: resolve(c.DATA_DIR), CERTFLOW_ENV: c.CERTFLOW_ENV }),
-    publicBaseUrl: (c.PUBLIC_BASE_URL ?? `http://${shownHost}:${c.PORT}`).replace(/\/+$/, ''),
+    publicBaseUrl,
+    pkiBaseUrl,
+    pdsUrl,
   };
 }

@@ -67,7 +67,7 @@ export function createCaWithInternals(deps: CaDeps) {
     });
     return loading;
   };
-  const issuer = createIssuer({ db: deps.db, now, hierarchy, publicBaseUrl: deps.publicBaseUrl });
+  const issuer = createIssuer({ db: deps.db, now, hierarchy, pkiBaseUrl: deps.pkiBaseUrl, pdsUrl: deps.pdsUrl });
   const tokens = createMockTokenAdapter({ db: deps.db, secrets: deps.secrets, now });
   const revoker = createRevoker({ db: deps.db, now });
   const crls = createCrlPublisher({ db: deps.db, now, ca: async (id) => (await hierarchy()).ca(id) });

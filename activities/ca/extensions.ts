@@ -56,12 +56,15 @@ const statement = (statementId: string, info?: ArrayBuffer): QCStatement => {
   return s;
 };
 
-/** The English PKI disclosure statement; the API serves it at this address. */
-export const pdsUrl = (publicBaseUrl: string): string => `${publicBaseUrl}/pds/en`;
+/**
+ * The English PKI disclosure statement under config's PDS_URL (https://, no trailing slash): ETSI EN 319 412-5 §4.3.4
+ * wants an https location. Under the default PUBLIC_BASE_URL/pds it is the API's /pds/en.
+ */
+export const pdsUrl = (pdsBaseUrl: string): string => `${pdsBaseUrl}/en`;
 
 /** QCStatements of a qualified signature certificate on a QSCD: compliance, SSCD, type esign, the PDS (non-critical). */
-export function qualifiedSignatureStatements(publicBaseUrl: string): x509.Extension {
-  const pds = new PdsLocations([Object.assign(new PdsLocation(), { url: pdsUrl(publicBaseUrl), language: 'en' })]);
+export function qualifiedSignatureStatements(pdsBaseUrl: string): x509.Extension {
+  const pds = new PdsLocations([Object.assign(new PdsLocation(), { url: pdsUrl(pdsBaseUrl), language: 'en' })]);
   const statements = new QCStatements([
     statement(ETSI_QCS.compliance),
     statement(ETSI_QCS.sscd),
@@ -89,13 +92,13 @@ export function readQcStatements(extension: x509.Extension): QcStatementsContent
 /**
  * Where to learn whether a certificate signed by `issuerId` is revoked and where its issuer's certificate is: the CRL
  * distribution point and AIA caIssuers, plus the OCSP responder for end-entity certificates (a CA certificate's
- * status is in its root's CRL only).
+ * status is in its root's CRL only). `pkiBaseUrl` is PKI_HTTP_BASE_URL, http:// (BR §7.1.2.11.2, S/MIME BR §7.1.2.3).
  */
-export function revocationPointers(publicBaseUrl: string, issuerId: CaId, opts: { ocsp: boolean }): x509.Extension[] {
-  const caIssuers = caCertificateUrl(publicBaseUrl, issuerId);
+export function revocationPointers(pkiBaseUrl: string, issuerId: CaId, opts: { ocsp: boolean }): x509.Extension[] {
+  const caIssuers = caCertificateUrl(pkiBaseUrl, issuerId);
   return [
-    new x509.CRLDistributionPointsExtension([caCrlUrl(publicBaseUrl, issuerId)], false),
-    new x509.AuthorityInfoAccessExtension(opts.ocsp ? { ocsp: ocspUrl(publicBaseUrl), caIssuers } : { caIssuers }, false),
+    new x509.CRLDistributionPointsExtension([caCrlUrl(pkiBaseUrl, issuerId)], false),
+    new x509.AuthorityInfoAccessExtension(opts.ocsp ? { ocsp: ocspUrl(pkiBaseUrl), caIssuers } : { caIssuers }, false),
   ];
 }
 

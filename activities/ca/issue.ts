@@ -49,7 +49,9 @@ interface IssuerDeps {
   readonly db: Database;
   readonly now: () => Date;
   readonly hierarchy: () => Promise<Hierarchy>;
-  readonly publicBaseUrl: string;
+  /** PKI_HTTP_BASE_URL (http://) and PDS_URL (https://), both without a trailing slash (CaDeps). */
+  readonly pkiBaseUrl: string;
+  readonly pdsUrl: string;
 }
 
 /** A request read against its profile: the subject and names the certificate will carry. */
@@ -125,7 +127,7 @@ export function createIssuer(deps: IssuerDeps) {
     const { row, prepared } = await reserve(req);
     if (row.pem !== null) return issued(row);
 
-    const pem = await signReserved(row, prepared, { email: req.holder.email, hierarchy: await deps.hierarchy(), publicBaseUrl: deps.publicBaseUrl });
+    const pem = await signReserved(row, prepared, { email: req.holder.email, hierarchy: await deps.hierarchy(), pkiBaseUrl: deps.pkiBaseUrl, pdsUrl: deps.pdsUrl });
     // Only the call whose UPDATE lands stored a certificate, and only it appends the issuance to the audit chain.
     await deps.db.transaction(async (tx) => {
       const [landed] = await tx
@@ -154,7 +156,7 @@ export function createIssuer(deps: IssuerDeps) {
 async function signReserved(
   row: CertificateRow,
   { profile, dnsNames }: Prepared,
-  { email, hierarchy, publicBaseUrl }: { email: string; hierarchy: Hierarchy; publicBaseUrl: string },
+  { email, hierarchy, pkiBaseUrl, pdsUrl }: { email: string; hierarchy: Hierarchy; pkiBaseUrl: string; pdsUrl: string },
 ): Promise<string> {
   // The CA the reservation names signs: the profile's today, but a row is signed as it was reserved.
   if (!isCaId(row.issuingCa)) throw new Error(`reservation ${row.serial} names an unknown issuing CA ${row.issuingCa}`);
@@ -169,7 +171,7 @@ async function signReserved(
     notAfter: row.notAfter,
     publicKey: key.publicKey,
     signingAlgorithm: CA_SIGNING_ALGORITHM,
-    extensions: await leafExtensions(profile, { keyType: key.keyType, publicKey: key.publicKey, email, dnsNames, issuing, publicBaseUrl }),
+    extensions: await leafExtensions(profile, { keyType: key.keyType, publicKey: key.publicKey, email, dnsNames, issuing, pkiBaseUrl, pdsUrl }),
   };
   // A placeholder signature gives the exact TBS to check before the CA key touches it.
   const tbs = await x509.X509CertificateGenerator.create({ ...params, signature: new Uint8Array(CA_SIGNATURE_BYTES) });
@@ -184,7 +186,8 @@ async function signReserved(
     notBefore: row.notBefore,
     notAfter: row.notAfter,
     issuing,
-    publicBaseUrl,
+    pkiBaseUrl,
+    pdsUrl,
   });
   if (problems.length > 0) throw refuse(CA_FAILURE.lintFailed, `to-be-signed certificate ${row.serial} refused: ${problems.join('; ')}`, problems);
 

@@ -10,6 +10,7 @@ import { crlDistributionUrls, ETSI_QCS, OID_QC_STATEMENTS, pdsUrl, readQcStateme
 import type { LoadedCa } from './hierarchy.js';
 import { maxValidityDays, validityDaysOf, type CertificateProfile, type KeyType } from './profiles.js';
 import { SERIAL_BYTES } from './serial.js';
+import { standardsProblems } from './standards.js';
 import { parsedSubject, type ProfileKind, type SubjectAttribute, type SubjectField } from '../../lib/pki/subject.js';
 import { caCertificateUrl, caCrlUrl, ocspUrl } from '../../lib/pki/urls.js';
 import { x509 } from '../../lib/pki/x509.js';
@@ -23,7 +24,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** The attributes of each subject layout, in order (lib/pki/subject.ts builds them). */
 const SUBJECT_LAYOUTS: Readonly<Record<ProfileKind, readonly SubjectAttribute[]>> = {
-  person: ['C', 'O', 'OU', 'organizationIdentifier', 'SN', 'G', 'CN'],
+  person: ['C', 'O', 'organizationIdentifier', 'SN', 'G', 'CN'],
   tls: ['C', 'L', 'O', 'CN'],
   server_client: ['C', 'O', 'organizationIdentifier', 'CN'],
   seal: ['C', 'O', 'OU', 'organizationIdentifier', 'CN'],
@@ -202,11 +203,13 @@ export function lintTbs(
     readonly notBefore: Date;
     readonly notAfter: Date;
     readonly issuing: LoadedCa;
-    readonly publicBaseUrl: string;
+    /** PKI_HTTP_BASE_URL and PDS_URL, as the certificate was built with them. */
+    readonly pkiBaseUrl: string;
+    readonly pdsUrl: string;
   },
 ): string[] {
   const problems: string[] = [];
-  const { profile, issuing, publicBaseUrl } = expected;
+  const { profile, issuing, pkiBaseUrl } = expected;
   const issuer = issuing.certificate;
 
   if (tbs.serialNumber !== expected.serial) problems.push('serial differs from the reservation');
@@ -254,18 +257,20 @@ export function lintTbs(
   const aki = tbs.getExtension(x509.AuthorityKeyIdentifierExtension);
   if (aki && aki.keyId !== issuing.keyId) problems.push('authorityKeyIdentifier is not the issuing CA key');
   const cdp = tbs.getExtension(x509.CRLDistributionPointsExtension);
-  if (cdp && !sameList(crlDistributionUrls(cdp), [caCrlUrl(publicBaseUrl, issuing.id)])) problems.push(`CRL distribution point must be the CRL of ${issuing.id}`);
+  if (cdp && !sameList(crlDistributionUrls(cdp), [caCrlUrl(pkiBaseUrl, issuing.id)])) problems.push(`CRL distribution point must be the CRL of ${issuing.id}`);
   const aia = tbs.getExtension(x509.AuthorityInfoAccessExtension);
   if (aia) {
-    if (!sameList(urlsOf(aia.ocsp), [ocspUrl(publicBaseUrl)])) problems.push('AIA must name the OCSP responder');
-    if (!sameList(urlsOf(aia.caIssuers), [caCertificateUrl(publicBaseUrl, issuing.id)])) problems.push(`AIA caIssuers must be the certificate of ${issuing.id}`);
+    if (!sameList(urlsOf(aia.ocsp), [ocspUrl(pkiBaseUrl)])) problems.push('AIA must name the OCSP responder');
+    if (!sameList(urlsOf(aia.caIssuers), [caCertificateUrl(pkiBaseUrl, issuing.id)])) problems.push(`AIA caIssuers must be the certificate of ${issuing.id}`);
     if (aia.timeStamping.length + aia.caRepository.length > 0) problems.push('AIA carries unexpected access methods');
   }
   const qc = tbs.extensions.find((e) => e.type === OID.qcStatements);
-  if (qc) problems.push(...qcProblems(qc, publicBaseUrl));
+  if (qc) problems.push(...qcProblems(qc, expected.pdsUrl));
 
   const sigAlg = tbs.signatureAlgorithm as { name: string; hash?: { name: string } };
   if (sigAlg.name !== 'ECDSA' || sigAlg.hash?.name !== 'SHA-384') problems.push('signature algorithm must be ecdsa-with-SHA384');
+  // The same certificate against the standards its profile must follow (standards.ts): a wrong profile stops here too.
+  problems.push(...standardsProblems(tbs, { profile, keyType: expected.keyType, issuer }));
   return problems;
 }
 
@@ -295,7 +300,7 @@ function sanProblems(
   return problems;
 }
 
-function qcProblems(extension: x509.Extension, publicBaseUrl: string): string[] {
+function qcProblems(extension: x509.Extension, pdsBaseUrl: string): string[] {
   let content;
   try {
     content = readQcStatements(extension);
@@ -308,6 +313,6 @@ function qcProblems(extension: x509.Extension, publicBaseUrl: string): string[] 
   }
   if (!sameList(content.qcTypes, [ETSI_QCS.typeEsign])) problems.push('QcType must be esign');
   const pds = content.pdsLocations;
-  if (pds.length !== 1 || pds[0]?.url !== pdsUrl(publicBaseUrl) || pds[0].language !== 'en') problems.push('QcPDS must be the English PDS');
+  if (pds.length !== 1 || pds[0]?.url !== pdsUrl(pdsBaseUrl) || pds[0].language !== 'en') problems.push('QcPDS must be the English PDS');
   return problems;
 }

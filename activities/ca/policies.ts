@@ -32,7 +32,27 @@ export const ETSI_POLICY = {
   qcpNQscd: '0.4.0.194112.1.2',
 } as const;
 
-/** CA/Browser Forum reserved policy identifiers (BR §7.1.6.1). */
+/** CA/Browser Forum reserved policy identifiers of TLS certificates (BR §7.1.6.1). */
 export const CABF_POLICY = { organizationValidated: '2.23.140.1.2.2' } as const;
+
+/** Every TLS reserved identifier (BR §7.1.6.1: EV, DV, OV, IV): a TLS certificate asserts exactly one. */
+export const CABF_TLS_RESERVED = ['2.23.140.1.1', '2.23.140.1.2.1', '2.23.140.1.2.2', '2.23.140.1.2.3'] as const;
+
+/** S/MIME BR validation types (§7.1.6.1): the third arc of 2.23.140.1.5.<type>.<generation>. */
+export const SMIME_VALIDATION = { mailbox: 1, organization: 2, sponsored: 3, individual: 4 } as const;
+export type SmimeValidation = keyof typeof SMIME_VALIDATION;
+/** S/MIME BR generations (§7.1.6.1); legacy (1) may no longer be issued since 2025-07-15. */
+export const SMIME_GENERATION = { legacy: 1, multipurpose: 2, strict: 3 } as const;
+export type SmimeGeneration = keyof typeof SMIME_GENERATION;
+
+/** The reserved S/MIME BR policy identifier of a validation type and generation (S/MIME BR §7.1.6.1). */
+export const smimePolicy = (validation: SmimeValidation, generation: SmimeGeneration): string =>
+  `2.23.140.1.5.${SMIME_VALIDATION[validation]}.${SMIME_GENERATION[generation]}`;
+
+/** The S/MIME reserved identifiers CertFlow issues under: a person of a validated organisation (sponsor-validated). */
+export const SMIME_POLICY = { sponsoredMultipurpose: smimePolicy('sponsored', 'multipurpose'), sponsoredStrict: smimePolicy('sponsored', 'strict') } as const;
+
+/** Whether an OID is one of the S/MIME BR reserved identifiers (any type, any generation). */
+export const isSmimeReserved = (oid: string): boolean => /^2\.23\.140\.1\.5\.[1-4]\.[1-3]$/.test(oid);
 
 export const ANY_POLICY = '2.5.29.32.0';

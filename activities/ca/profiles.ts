@@ -9,11 +9,11 @@ import { validityPeriodAt } from '../../domain/rules/validity.js';
 import { qualifiedSignatureStatements, revocationPointers } from './extensions.js';
 import type { CaFamily, CaId } from '../../lib/pki/ca-ids.js';
 import type { LoadedCa } from './hierarchy.js';
-import { CA_POLICY_ARC, CABF_POLICY, ETSI_POLICY, OWN_POLICY } from './policies.js';
+import { CA_POLICY_ARC, CABF_POLICY, ETSI_POLICY, OWN_POLICY, SMIME_POLICY, type SmimeGeneration, type SmimeValidation } from './policies.js';
 import type { ProfileKind } from '../../lib/pki/subject.js';
 import { x509 } from '../../lib/pki/x509.js';
 
-export { CA_POLICY_ARC, CABF_POLICY, ETSI_POLICY, OWN_POLICY };
+export { CA_POLICY_ARC, CABF_POLICY, ETSI_POLICY, OWN_POLICY, SMIME_POLICY };
 
 export type KeyType = 'ec' | 'rsa';
 
@@ -29,6 +29,19 @@ export type SanRule = 'email' | 'dns' | 'dns-wildcard' | 'none';
  */
 export type ValidityRule = { readonly kind: 'fixed'; readonly maxDays: number } | { readonly kind: 'br-schedule' };
 
+/**
+ * A certificate with emailProtection and an e-mail SAN is an S/MIME certificate (S/MIME BR §1.1): its validation type
+ * (who was validated: here a person of a validated organisation, "sponsor-validated") and generation (multipurpose
+ * allows other EKUs beside emailProtection, strict none) choose its reserved policy and its KU/EKU/subject rules.
+ */
+export interface SmimeProfile {
+  readonly validation: SmimeValidation;
+  readonly generation: SmimeGeneration;
+}
+
+/** The standards a profile follows, as the README's "Certificate profiles" table names them. */
+export type ProfileStandard = 'TLS BR' | 'S/MIME BR + ETSI EN 319 412-2' | 'S/MIME BR + ETSI EN 319 412-2 + 412-5' | 'ETSI EN 319 412-3';
+
 export interface CertificateProfile {
   readonly product: ProductCode;
   readonly family: CaFamily;
@@ -39,7 +52,7 @@ export interface CertificateProfile {
   readonly keyUsage: Readonly<Record<KeyType, x509.KeyUsageFlags>>;
   /** Empty: the certificate has no extendedKeyUsage extension. */
   readonly extendedKeyUsage: readonly string[];
-  /** The reserved CABF policy first where there is one, then the CA's own, then the ETSI policy it implements. */
+  /** The reserved CA/B Forum policy (TLS or S/MIME BR) first, then the CA's own, then the ETSI policy it implements. */
   readonly policies: readonly string[];
   readonly san: SanRule;
   readonly validity: ValidityRule;
@@ -47,24 +60,58 @@ export interface CertificateProfile {
   readonly qcStatements: boolean;
   /** BR §7.1.2.7.6: a subscriber TLS certificate should not carry one; the other profiles keep it. */
   readonly subjectKeyIdentifier: boolean;
+  /** Present: an S/MIME BR certificate of this validation type and generation (the lint applies its rules). */
+  readonly smime?: SmimeProfile;
+  /**
+   * The key signs documents (nonRepudiation): ETSI EN 319 412-2 §4.3.2 NAT-4.3.2-2 and EN 319 412-3 LEG-4.3.1-3 then
+   * allow key usage types A, B or F only.
+   */
+  readonly contentCommitment: boolean;
+  readonly standard: ProfileStandard;
 }
 
-const { digitalSignature, nonRepudiation, keyEncipherment, dataEncipherment, keyAgreement } = x509.KeyUsageFlags;
+const { digitalSignature, nonRepudiation, keyEncipherment, keyAgreement } = x509.KeyUsageFlags;
 const { serverAuth, clientAuth, emailProtection } = x509.ExtendedKeyUsage;
 
 /** Longest validity sold (3 years) plus one day for a leap year. */
 const THREE_YEARS: ValidityRule = { kind: 'fixed', maxDays: termDays(3) + 1 };
 
-const persons = { family: 'persons', issuingCa: 'persons-issuing', kind: 'person', san: 'email', validity: THREE_YEARS, qcStatements: false, subjectKeyIdentifier: true } as const;
+/**
+ * Persons certificates are S/MIME certificates (emailProtection, the holder's e-mail as SAN) of a person of a validated
+ * organisation: sponsor-validated. Multipurpose generation for all of them: the authentication products need clientAuth
+ * beside emailProtection (strict allows emailProtection alone, S/MIME BR §7.1.2.3 f), and the persons products may be
+ * put on hold (domain/revocation.ts), which a strict certificate's CRL must never show (S/MIME BR §7.2.2).
+ */
+const SPONSORED_MULTIPURPOSE: SmimeProfile = { validation: 'sponsored', generation: 'multipurpose' };
 
-/** Authentication and signature: one key that logs in (clientAuth), signs mail and documents (nonRepudiation). */
-const personSignature = (product: ProductCode, policies: readonly string[]): CertificateProfile => ({
+const persons = {
+  family: 'persons',
+  issuingCa: 'persons-issuing',
+  kind: 'person',
+  san: 'email',
+  validity: THREE_YEARS,
+  qcStatements: false,
+  subjectKeyIdentifier: true, // S/MIME BR §7.1.2.3 n: SHOULD be present
+  smime: SPONSORED_MULTIPURPOSE,
+  standard: 'S/MIME BR + ETSI EN 319 412-2',
+} as const;
+
+/**
+ * Signing: digitalSignature + nonRepudiation, ETSI EN 319 412-2 table 1 type B, the only content-commitment type the
+ * S/MIME BR also allows (§7.1.2.3 e: a signing key SHALL have digitalSignature, so type A alone is out). The reserved
+ * S/MIME policy first, then the CA's own, then the ETSI policy it implements.
+ */
+const personSigning = (product: ProductCode, extendedKeyUsage: readonly string[], etsi: string): CertificateProfile => ({
   ...persons,
   product,
   keyUsage: { ec: digitalSignature | nonRepudiation, rsa: digitalSignature | nonRepudiation },
-  extendedKeyUsage: [clientAuth, emailProtection],
-  policies,
+  extendedKeyUsage,
+  policies: [SMIME_POLICY.sponsoredMultipurpose, OWN_POLICY[product], etsi],
+  contentCommitment: true,
 });
+
+/** Authentication and signature: one key that logs in (clientAuth, which multipurpose allows) and signs mail and documents. */
+const personSignature = (product: ProductCode, etsi: string): CertificateProfile => personSigning(product, [emailProtection, clientAuth], etsi);
 
 /** The subjectAltName of a server product, from the names the catalog says it certifies. */
 const serverSan = (product: ProductCode): SanRule => ({ none: 'none', dns: 'dns', wildcard: 'dns-wildcard' } as const)[CATALOG[product].dnsNames];
@@ -75,14 +122,17 @@ const tls = (product: ProductCode): CertificateProfile => ({
   family: 'tls',
   issuingCa: 'tls-issuing',
   kind: 'tls',
-  // RSA key exchange still needs keyEncipherment; an ECDSA key only signs the handshake.
-  keyUsage: { ec: digitalSignature, rsa: digitalSignature | keyEncipherment },
+  // BR §7.1.2.7.11: digitalSignature is what TLS 1.3 and the ECDHE suites use; keyEncipherment only serves the RSA key
+  // exchange of insecure TLS 1.2 suites, and both together are NOT RECOMMENDED. An ECDSA key only signs the handshake.
+  keyUsage: { ec: digitalSignature, rsa: digitalSignature },
   extendedKeyUsage: [serverAuth],
   policies: [CABF_POLICY.organizationValidated, OWN_POLICY[product], ETSI_POLICY.ovcp],
   san: serverSan(product),
   validity: { kind: 'br-schedule' },
   qcStatements: false,
   subjectKeyIdentifier: false,
+  contentCommitment: false,
+  standard: 'TLS BR',
 });
 
 export const PROFILES: Readonly<Record<ProductCode, CertificateProfile>> = {
@@ -102,8 +152,12 @@ export const PROFILES: Readonly<Record<ProductCode, CertificateProfile>> = {
     validity: THREE_YEARS,
     qcStatements: false,
     subjectKeyIdentifier: true,
+    contentCommitment: false,
+    // A legal person's certificate (C, O, organizationIdentifier, CN; EN 319 412-3 §4.2.1), not an S/MIME one.
+    standard: 'ETSI EN 319 412-3',
   },
-  // The organisation's electronic seal (ETSI EN 319 412-3): it signs documents, so nonRepudiation and no EKU.
+  // The organisation's electronic seal (ETSI EN 319 412-3): it signs documents, so nonRepudiation (EN 319 412-2 table 1
+  // type B, content commitment: LEG-4.3.1-3) and no EKU; no e-mail, so no S/MIME rules.
   SERVER_SEAL: {
     product: 'SERVER_SEAL',
     family: 'seals',
@@ -116,22 +170,32 @@ export const PROFILES: Readonly<Record<ProductCode, CertificateProfile>> = {
     validity: THREE_YEARS,
     qcStatements: false,
     subjectKeyIdentifier: true,
+    contentCommitment: true,
+    standard: 'ETSI EN 319 412-3',
   },
   // Identity proofed on documents online: the ETSI lightweight policy.
-  ID_RGS_STAR: personSignature('ID_RGS_STAR', [OWN_POLICY.ID_RGS_STAR, ETSI_POLICY.lcp]),
+  ID_RGS_STAR: personSignature('ID_RGS_STAR', ETSI_POLICY.lcp),
   // Face-to-face and a key on a token: NCP+ (secure device).
-  ID_RGS_2STAR: personSignature('ID_RGS_2STAR', [OWN_POLICY.ID_RGS_2STAR, ETSI_POLICY.ncpPlus]),
-  ID_RGS_3STAR: personSignature('ID_RGS_3STAR', [OWN_POLICY.ID_RGS_3STAR, ETSI_POLICY.ncpPlus]),
-  // Encryption only: the key cannot sign, so no clientAuth and no signature bits.
+  ID_RGS_2STAR: personSignature('ID_RGS_2STAR', ETSI_POLICY.ncpPlus),
+  ID_RGS_3STAR: personSignature('ID_RGS_3STAR', ETSI_POLICY.ncpPlus),
+  // Encryption only ("key management only", S/MIME BR §7.1.2.3 e; ETSI EN 319 412-2 table 1 type E): the key cannot
+  // sign, so no clientAuth and no signature bits. RSA: keyEncipherment alone — dataEncipherment is neither in a type
+  // of EN 319 412-2 table 1 nor used by S/MIME (CMS wraps a content key). EC: keyAgreement (ECDH, RFC 8813).
   ENCRYPTION: {
     ...persons,
     product: 'ENCRYPTION',
-    keyUsage: { ec: keyAgreement, rsa: keyEncipherment | dataEncipherment },
+    keyUsage: { ec: keyAgreement, rsa: keyEncipherment },
     extendedKeyUsage: [emailProtection],
-    policies: [OWN_POLICY.ENCRYPTION, ETSI_POLICY.lcp],
+    policies: [SMIME_POLICY.sponsoredMultipurpose, OWN_POLICY.ENCRYPTION, ETSI_POLICY.lcp],
+    contentCommitment: false,
   },
-  // Qualified signature on a QSCD (ETSI EN 319 411-2), with the QCStatements of EN 319 412-5.
-  EIDAS_QUALIFIED: { ...personSignature('EIDAS_QUALIFIED', [OWN_POLICY.EIDAS_QUALIFIED, ETSI_POLICY.qcpNQscd]), qcStatements: true },
+  // Qualified signature on a QSCD (ETSI EN 319 411-2 QCP-n-qscd), with the QCStatements of EN 319 412-5. It signs: no
+  // clientAuth (a qualified signature key that also answers login challenges mixes usages EN 319 412-2 §4.3.2 warns of).
+  EIDAS_QUALIFIED: {
+    ...personSigning('EIDAS_QUALIFIED', [emailProtection], ETSI_POLICY.qcpNQscd),
+    qcStatements: true,
+    standard: 'S/MIME BR + ETSI EN 319 412-2 + 412-5',
+  },
 };
 
 export const PERSON_PRODUCTS = PRODUCT_CODES.filter((product) => PROFILES[product].kind === 'person');
@@ -160,7 +224,10 @@ export interface LeafFacts {
   /** Lower-case, checked; empty for profiles without DNS names. */
   readonly dnsNames: readonly string[];
   readonly issuing: LoadedCa;
-  readonly publicBaseUrl: string;
+  /** PKI_HTTP_BASE_URL (http://): CRL, OCSP and caIssuers URLs. */
+  readonly pkiBaseUrl: string;
+  /** PDS_URL (https://): the QcPDS of qualified certificates. */
+  readonly pdsUrl: string;
 }
 
 /** The extensions of a leaf certificate under its profile; lint.ts checks the same list before signing. */
@@ -178,7 +245,7 @@ export async function leafExtensions(profile: CertificateProfile, leaf: LeafFact
   }
   if (profile.subjectKeyIdentifier) extensions.push(await x509.SubjectKeyIdentifierExtension.create(leaf.publicKey, false));
   extensions.push(new x509.AuthorityKeyIdentifierExtension(leaf.issuing.keyId, false));
-  extensions.push(...revocationPointers(leaf.publicBaseUrl, leaf.issuing.id, { ocsp: true }));
-  if (profile.qcStatements) extensions.push(qualifiedSignatureStatements(leaf.publicBaseUrl));
+  extensions.push(...revocationPointers(leaf.pkiBaseUrl, leaf.issuing.id, { ocsp: true }));
+  if (profile.qcStatements) extensions.push(qualifiedSignatureStatements(leaf.pdsUrl));
   return extensions;
 }

@@ -1,13 +1,15 @@
 /**
  * The subject of a certificate, one layout per profile kind (big-endian, as openssl prints it):
- *   person:        C=FR, O=<organisation>, OU=0002 <SIRET>, organizationIdentifier=NTRFR-<SIREN>, SN=<SURNAME>, G=<Given>, CN=<Given SURNAME>
+ *   person:        C=FR, O=<organisation>, organizationIdentifier=NTRFR-<SIREN>, SN=<SURNAME>, G=<Given>, CN=<Given SURNAME>
  *   tls:           C=FR, L=<locality>, O=<organisation>, CN=<first DNS name>
  *   server_client: C=FR, O=<organisation>, organizationIdentifier=NTRFR-<SIREN>, CN=<first DNS name>
  *   seal:          C=FR, O=<organisation>, OU=0002 <SIRET>, organizationIdentifier=NTRFR-<SIREN>, CN=<organisation>
  * - organizationIdentifier (2.5.4.97) follows ETSI EN 319 412-1 §5.1.4: NTR (national trade register), FR, then the
  *   SIREN, which identifies the legal person;
  * - OU carries the SIRET (the establishment) the way French RGS certificates do: ISO 6523 ICD 0002 (SIRENE), a space,
- *   the number; TLS certificates have no OU (BR §7.1.2.7.4 forbids it);
+ *   the number — in seals only. TLS certificates have no OU (BR §7.1.2.7.4 forbids it), nor persons certificates:
+ *   they are S/MIME sponsor-validated, whose OU may only be the verified legal name of an Affiliate of O (S/MIME BR
+ *   §7.1.4.2.2 c, §7.1.4.2.5);
  * - TLS follows the BR attribute order (§7.1.4.1: C, L, O, CN) and the OV content (§7.1.2.7.4: C, L, O required);
  * - givenName and surname as ETSI EN 319 412-2 §4.2.4 asks for natural persons; CN is the usual "Given SURNAME";
  *   an e-seal's CN is the organisation's name (ETSI EN 319 412-3 §4.2.1).
@@ -68,7 +70,6 @@ export function subjectFields(kind: ProfileKind, input: SubjectInput): SubjectFi
       return [
         country,
         o,
-        ou,
         orgId,
         { attribute: 'SN', value: surname },
         { attribute: 'G', value: givenName },

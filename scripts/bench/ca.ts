@@ -85,8 +85,9 @@ const KEY_TYPES = [
 ] as const satisfies readonly { id: string; keyType: KeyType }[];
 type BenchKey = (typeof KEY_TYPES)[number];
 
-/** Written into CRL distribution points and AIA; nothing is ever fetched from it. */
-const PUBLIC_BASE_URL = 'https://certflow.example.test';
+/** Written into CRL distribution points and AIA (http://) and the QcPDS (https://); nothing is ever fetched from them. */
+const PKI_BASE_URL = 'http://pki.certflow.example.test';
+const PDS_URL = 'https://certflow.example.test/pds';
 const ORGANISATION = { siret: '73282932000074', name: 'ACME', locality: 'Paris' } as const;
 const HOLDER = { givenName: 'Camille', surname: 'Durand' } as const;
 const DNS_NAMES = ['www.acme-example.fr', 'api.acme-example.fr'] as const;
@@ -211,7 +212,7 @@ const KEY_USAGE_NAMES: readonly [number, string][] = [
  * The openssl extfile of a leaf under its profile: the list leafExtensions (profiles.ts) builds, in its order. A
  * profile with something openssl cannot be told here (QCStatements) is refused rather than compared unequal.
  */
-export function opensslExtfile(profile: CertificateProfile, leaf: { keyType: KeyType; email: string; dnsNames: readonly string[]; publicBaseUrl: string }): string {
+export function opensslExtfile(profile: CertificateProfile, leaf: { keyType: KeyType; email: string; dnsNames: readonly string[]; pkiBaseUrl: string }): string {
   if (profile.qcStatements) throw new Error(`${profile.product}: QCStatements have no extfile form here`);
   const ku = profile.keyUsage[leaf.keyType];
   const lines = ['basicConstraints = critical, CA:FALSE', `keyUsage = critical, ${KEY_USAGE_NAMES.filter(([flag]) => (ku & flag) !== 0).map(([, name]) => name).join(', ')}`];
@@ -222,8 +223,8 @@ export function opensslExtfile(profile: CertificateProfile, leaf: { keyType: Key
   // openssl 3 adds a subject key identifier unless told not to.
   lines.push(`subjectKeyIdentifier = ${profile.subjectKeyIdentifier ? 'hash' : 'none'}`);
   lines.push('authorityKeyIdentifier = keyid:always');
-  lines.push(`crlDistributionPoints = URI:${caCrlUrl(leaf.publicBaseUrl, profile.issuingCa)}`);
-  lines.push(`authorityInfoAccess = OCSP;URI:${ocspUrl(leaf.publicBaseUrl)}, caIssuers;URI:${caCertificateUrl(leaf.publicBaseUrl, profile.issuingCa)}`);
+  lines.push(`crlDistributionPoints = URI:${caCrlUrl(leaf.pkiBaseUrl, profile.issuingCa)}`);
+  lines.push(`authorityInfoAccess = OCSP;URI:${ocspUrl(leaf.pkiBaseUrl)}, caIssuers;URI:${caCertificateUrl(leaf.pkiBaseUrl, profile.issuingCa)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -607,7 +608,7 @@ export async function runCaBench(opts: Partial<CaBenchOptions> = {}): Promise<{ 
       );
     }
     const secrets = loadSecrets({ MASTER_KEY: opts.masterKey ?? randomBytes(32).toString('base64'), DATA_DIR: dir, embeddedDatabase: false, PAYMENT_WEBHOOK_SECRET: undefined });
-    const internals = createCaWithInternals({ db, secrets, publicBaseUrl: PUBLIC_BASE_URL });
+    const internals = createCaWithInternals({ db, secrets, pkiBaseUrl: PKI_BASE_URL, pdsUrl: PDS_URL });
     const { ca } = internals;
     t = performance.now();
     await ca.ensureHierarchy();
@@ -655,7 +656,7 @@ export async function runCaBench(opts: Partial<CaBenchOptions> = {}): Promise<{ 
         const caseDir = join(dir, `${profile.id}-${key.id}`);
         mkdirSync(caseDir, { recursive: true });
         const extFile = join(caseDir, 'ext.cnf');
-        writeFileSync(extFile, opensslExtfile(certProfile, { keyType: key.keyType, email, dnsNames, publicBaseUrl: PUBLIC_BASE_URL }));
+        writeFileSync(extFile, opensslExtfile(certProfile, { keyType: key.keyType, email, dnsNames, pkiBaseUrl: PKI_BASE_URL }));
         const keys = await Promise.all(
           (keyPairs.get(key.keyType) ?? []).map(async (pair, k) => {
             const csr = await x509.Pkcs10CertificateRequestGenerator.create({

@@ -13,7 +13,7 @@ import { tokenKeyPurpose, tokenPinPurpose } from '../../activities/ca/token.js';
 import { unseal, type Secrets } from '../../config/secrets.js';
 import { openPostgres, type Database, type DatabaseHandle } from '../../db/client.js';
 import { certificateAuthorities, certificates, tokens } from '../../db/schema.js';
-import { ACME, insertOrder, openssl, pemBlocks, PUBLIC_BASE_URL, testSecrets } from './support.js';
+import { ACME, insertOrder, openssl, pemBlocks, CA_URLS, testSecrets } from './support.js';
 
 const CA_IDS = [PERSONS_FAMILY.root.id, PERSONS_FAMILY.issuing.id];
 
@@ -26,7 +26,7 @@ beforeAll(() => {
   secrets = testSecrets();
   handle = openPostgres(inject('databaseUrl'), 4);
   db = handle.db;
-  ca = createCa({ db, secrets, publicBaseUrl: PUBLIC_BASE_URL });
+  ca = createCa({ db, secrets, ...CA_URLS });
 });
 afterAll(async () => {
   await handle?.close();
@@ -82,15 +82,15 @@ const rowsOf = (issuanceKey: string) => db.select().from(certificates).where(eq(
 
 describe('the persons hierarchy', () => {
   it('is created once even when two workers ensure it five times at once', async () => {
-    const a = createCa({ db, secrets, publicBaseUrl: PUBLIC_BASE_URL });
-    const b = createCa({ db, secrets, publicBaseUrl: PUBLIC_BASE_URL });
+    const a = createCa({ db, secrets, ...CA_URLS });
+    const b = createCa({ db, secrets, ...CA_URLS });
     await Promise.all([a.ensureHierarchy(), b.ensureHierarchy(), a.ensureHierarchy(), b.ensureHierarchy(), a.ensureHierarchy()]);
 
     const rows = await db.select().from(certificateAuthorities).where(inArray(certificateAuthorities.id, CA_IDS));
     expect(rows.map((r) => r.id).sort()).toEqual([...CA_IDS].sort());
     expect(rows.find((r) => r.id === 'persons-issuing')?.parentId).toBe('persons-root');
     // Both instances (and a third, fresh one) serve the stored hierarchy, not a candidate of their own.
-    const chains = await Promise.all([a, b, createCa({ db, secrets, publicBaseUrl: PUBLIC_BASE_URL })].map((x) => x.chainPem({ caId: 'persons-issuing' })));
+    const chains = await Promise.all([a, b, createCa({ db, secrets, ...CA_URLS })].map((x) => x.chainPem({ caId: 'persons-issuing' })));
     expect(new Set(chains).size).toBe(1);
     expect(pemBlocks(chains[0] ?? '')).toHaveLength(2);
   });
@@ -132,7 +132,7 @@ describe('the persons hierarchy', () => {
 
   it('refuses to run under another master key rather than sign with a key it cannot open', async () => {
     await ca.ensureHierarchy();
-    const other = createCa({ db, secrets: testSecrets(Buffer.alloc(32, 1).toString('base64')), publicBaseUrl: PUBLIC_BASE_URL });
+    const other = createCa({ db, secrets: testSecrets(Buffer.alloc(32, 1).toString('base64')), ...CA_URLS });
     await expect(other.ensureHierarchy()).rejects.toThrow(/MASTER_KEY/);
   });
 });
@@ -144,15 +144,17 @@ describe('issuance', () => {
     const cert = await ca.issueCertificate(request(orderId, token.publicKeySpki));
 
     expect(cert.issuingCa).toBe('persons-issuing');
-    expect(cert.subject).toBe('C=FR, O=ACME, OU=0002 73282932000074, 2.5.4.97=NTRFR-732829320, SN=DURAND, G=Camille, CN=Camille DURAND');
+    // S/MIME BR §7.1.4.2.5 (sponsor-validated): no OU, which may only name a verified Affiliate.
+    expect(cert.subject).toBe('C=FR, O=ACME, 2.5.4.97=NTRFR-732829320, SN=DURAND, G=Camille, CN=Camille DURAND');
     expect(new Date(cert.notAfter).getTime() - new Date(cert.notBefore).getTime()).toBe(1095 * 86_400_000);
 
     const out = text(cert.pem);
-    expect(out).toContain('Subject: C=FR, O=ACME, OU=0002 73282932000074, organizationIdentifier=NTRFR-732829320, SN=DURAND, GN=Camille, CN=Camille DURAND');
+    expect(out).toContain('Subject: C=FR, O=ACME, organizationIdentifier=NTRFR-732829320, SN=DURAND, GN=Camille, CN=Camille DURAND');
     expect(out).toContain('email:camille.durand@example.test');
     expect(out).toMatch(/X509v3 Basic Constraints: critical\s+CA:FALSE/);
     expect(out).toMatch(/X509v3 Key Usage: critical\s+Digital Signature, Non Repudiation\n/);
-    expect(out).toMatch(/X509v3 Extended Key Usage:\s+TLS Web Client Authentication, E-mail Protection/);
+    expect(out).toMatch(/X509v3 Extended Key Usage:\s+E-mail Protection, TLS Web Client Authentication/);
+    expect(out).toContain('Policy: 2.23.140.1.5.3.2');
     expect(out).toContain(`Policy: ${CA_POLICY_ARC}.1.1`);
     expect(out).toContain(`Policy: ${ETSI_POLICY.lcp}`);
     expect(out).toContain('X509v3 Subject Key Identifier');
@@ -192,8 +194,8 @@ describe('issuance', () => {
   it('gives one certificate for ten concurrent calls with the same issuance key on two workers', async () => {
     const orderId = await insertOrder(db);
     const req = request(orderId, await ecKey());
-    const a = createCa({ db, secrets, publicBaseUrl: PUBLIC_BASE_URL });
-    const b = createCa({ db, secrets, publicBaseUrl: PUBLIC_BASE_URL });
+    const a = createCa({ db, secrets, ...CA_URLS });
+    const b = createCa({ db, secrets, ...CA_URLS });
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).issueCertificate(req)));
     expect(new Set(results.map((r) => r.serial)).size).toBe(1);
     expect(new Set(results.map((r) => r.pem)).size).toBe(1);
@@ -210,12 +212,12 @@ describe('issuance', () => {
     const req = request(orderId, await ecKey());
     const reservedAt = new Date();
     const reservedSecond = Math.floor(reservedAt.getTime() / 1000) * 1000; // X.509 keeps whole seconds: so does the reservation
-    const dying = createCaWithInternals({ db, secrets, now: () => reservedAt, publicBaseUrl: PUBLIC_BASE_URL });
+    const dying = createCaWithInternals({ db, secrets, now: () => reservedAt, ...CA_URLS });
     const reservation = await dying.reserveCertificate(req);
     expect(reservation).toMatchObject({ status: 'reserved', pem: null });
 
     // The retry runs an hour later on another worker: it signs what was reserved, not a new serial or period.
-    const later = createCa({ db, secrets, now: () => new Date(reservedAt.getTime() + 3_600_000), publicBaseUrl: PUBLIC_BASE_URL });
+    const later = createCa({ db, secrets, now: () => new Date(reservedAt.getTime() + 3_600_000), ...CA_URLS });
     const cert = await later.issueCertificate(req);
     expect(cert.serial).toBe(reservation.serial);
     expect(cert.notBefore).toBe(new Date(reservedSecond).toISOString());
@@ -235,7 +237,8 @@ describe('issuance', () => {
 
     const rsa = await ca.issueCertificate(request(await insertOrder(db), await rsaKey(2048), { product: 'ENCRYPTION' }));
     const rsaText = text(rsa.pem);
-    expect(rsaText).toMatch(/X509v3 Key Usage: critical\s+Key Encipherment, Data Encipherment\n/);
+    // Key encipherment alone: ETSI EN 319 412-2 table 1 has no type with dataEncipherment.
+    expect(rsaText).toMatch(/X509v3 Key Usage: critical\s+Key Encipherment\n/);
     expect((await verify(rsa.pem)).stdout).toMatch(/: OK/);
   });
 
@@ -259,7 +262,7 @@ describe('issuance', () => {
       }),
     );
     const out = text(cert.pem);
-    expect(out).toContain('O=Dupont, "Fils" + Cie; Société, OU=0002 44306184100047');
+    expect(out).toContain('O=Dupont, "Fils" + Cie; Société, organizationIdentifier=NTRFR-443061841');
     expect(out).toContain("CN=Zoé Marie D'ALEMBERT-LEFÈVRE");
     expect(out).toContain('organizationIdentifier=NTRFR-443061841');
     expect((await verify(cert.pem)).stdout).toMatch(/: OK/);
@@ -322,7 +325,7 @@ describe('the token (mock)', () => {
   it('is personalised once per key, whatever the retries', async () => {
     const orderId = await insertOrder(db);
     const req = { personalisationKey: `order-${orderId}/token`, orderId };
-    const other = createCa({ db, secrets, publicBaseUrl: PUBLIC_BASE_URL });
+    const other = createCa({ db, secrets, ...CA_URLS });
     const racing = await Promise.all([ca.personaliseToken(req), other.personaliseToken(req), ca.personaliseToken(req), other.personaliseToken(req)]);
     const first = racing[0];
     for (const result of racing) expect(result).toEqual(first);
@@ -338,7 +341,7 @@ describe('the token (mock)', () => {
   it('reveals its 8-digit PIN once, then never again, even to concurrent callers', async () => {
     const orderId = await insertOrder(db);
     const token = await ca.personaliseToken({ personalisationKey: `order-${orderId}/token`, orderId });
-    const reveals = await Promise.all([ca.revealPinOnce({ orderId }), ca.revealPinOnce({ orderId }), createCa({ db, secrets, publicBaseUrl: PUBLIC_BASE_URL }).revealPinOnce({ orderId })]);
+    const reveals = await Promise.all([ca.revealPinOnce({ orderId }), ca.revealPinOnce({ orderId }), createCa({ db, secrets, ...CA_URLS }).revealPinOnce({ orderId })]);
     const pins = reveals.filter((pin): pin is string => pin !== undefined);
     expect(pins).toHaveLength(1);
     expect(pins[0]).toMatch(/^\d{8}$/);

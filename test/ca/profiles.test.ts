@@ -8,6 +8,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { createCaWithInternals } from '../../activities/ca/ca.js';
 import { lintTbs, readSubjectKey } from '../../activities/ca/lint.js';
+import { SMIME_POLICY } from '../../activities/ca/policies.js';
 import type { CaId } from '../../lib/pki/ca-ids.js';
 import { x509 } from '../../lib/pki/x509.js';
 import {
@@ -24,7 +25,7 @@ import {
 import { openPostgres, type Database, type DatabaseHandle } from '../../db/client.js';
 import { certificates } from '../../db/schema.js';
 import { PRODUCT_CODES, type ProductCode } from '../../domain/catalog.js';
-import { ACME, insertOrder, openssl, pemBlocks, PUBLIC_BASE_URL, testSecrets } from './support.js';
+import { ACME, CA_URLS, insertOrder, openssl, PDS_URL, pemBlocks, PKI_BASE_URL, testSecrets } from './support.js';
 
 let handle: DatabaseHandle;
 let db: Database;
@@ -34,7 +35,7 @@ let internals: ReturnType<typeof createCaWithInternals>;
 beforeAll(async () => {
   handle = openPostgres(inject('databaseUrl'), 4);
   db = handle.db;
-  internals = createCaWithInternals({ db, secrets: testSecrets(), publicBaseUrl: PUBLIC_BASE_URL });
+  internals = createCaWithInternals({ db, secrets: testSecrets(), ...CA_URLS });
   ca = internals.ca;
   // Made on today's clock before any test moves it forward, so the CAs do not start in the future.
   await ca.ensureHierarchy();
@@ -118,9 +119,11 @@ interface Expected {
   readonly san?: string;
 }
 
-const TLS_KU = { ec: 'Digital Signature', rsa: 'Digital Signature, Key Encipherment' };
+// BR §7.1.2.7.11: digitalSignature alone, for RSA as for EC (keyEncipherment only serves RSA key exchange).
+const TLS_KU = { ec: 'Digital Signature', rsa: 'Digital Signature' };
 const TLS_SUBJECT = 'C=FR, L=Paris, O=ACME, CN=www.acme-example.fr';
-const PERSON_SUBJECT = 'C=FR, O=ACME, OU=0002 73282932000074, organizationIdentifier=NTRFR-732829320, SN=DURAND, GN=Camille, CN=Camille DURAND';
+// S/MIME BR §7.1.4.2.5 (sponsor-validated): no OU, which could only be a verified Affiliate's name.
+const PERSON_SUBJECT = 'C=FR, O=ACME, organizationIdentifier=NTRFR-732829320, SN=DURAND, GN=Camille, CN=Camille DURAND';
 const SIGNATURE_KU = { ec: 'Digital Signature, Non Repudiation', rsa: 'Digital Signature, Non Repudiation' };
 
 const EXPECTED: Readonly<Record<ProductCode, Expected>> = {
@@ -165,40 +168,40 @@ const EXPECTED: Readonly<Record<ProductCode, Expected>> = {
   ID_RGS_STAR: {
     issuingCa: 'persons-issuing',
     keyUsage: SIGNATURE_KU,
-    eku: 'TLS Web Client Authentication, E-mail Protection',
-    policies: [`${CA_POLICY_ARC}.1.1`, ETSI_POLICY.lcp],
+    eku: 'E-mail Protection, TLS Web Client Authentication',
+    policies: [SMIME_POLICY.sponsoredMultipurpose, `${CA_POLICY_ARC}.1.1`, ETSI_POLICY.lcp],
     subject: PERSON_SUBJECT,
     san: 'email:camille.durand@example.test',
   },
   ID_RGS_2STAR: {
     issuingCa: 'persons-issuing',
     keyUsage: SIGNATURE_KU,
-    eku: 'TLS Web Client Authentication, E-mail Protection',
-    policies: [`${CA_POLICY_ARC}.1.2`, ETSI_POLICY.ncpPlus],
+    eku: 'E-mail Protection, TLS Web Client Authentication',
+    policies: [SMIME_POLICY.sponsoredMultipurpose, `${CA_POLICY_ARC}.1.2`, ETSI_POLICY.ncpPlus],
     subject: PERSON_SUBJECT,
     san: 'email:camille.durand@example.test',
   },
   ID_RGS_3STAR: {
     issuingCa: 'persons-issuing',
     keyUsage: SIGNATURE_KU,
-    eku: 'TLS Web Client Authentication, E-mail Protection',
-    policies: [`${CA_POLICY_ARC}.1.3`, ETSI_POLICY.ncpPlus],
+    eku: 'E-mail Protection, TLS Web Client Authentication',
+    policies: [SMIME_POLICY.sponsoredMultipurpose, `${CA_POLICY_ARC}.1.3`, ETSI_POLICY.ncpPlus],
     subject: PERSON_SUBJECT,
     san: 'email:camille.durand@example.test',
   },
   ENCRYPTION: {
     issuingCa: 'persons-issuing',
-    keyUsage: { ec: 'Key Agreement', rsa: 'Key Encipherment, Data Encipherment' },
+    keyUsage: { ec: 'Key Agreement', rsa: 'Key Encipherment' },
     eku: 'E-mail Protection',
-    policies: [`${CA_POLICY_ARC}.1.4`, ETSI_POLICY.lcp],
+    policies: [SMIME_POLICY.sponsoredMultipurpose, `${CA_POLICY_ARC}.1.4`, ETSI_POLICY.lcp],
     subject: PERSON_SUBJECT,
     san: 'email:camille.durand@example.test',
   },
   EIDAS_QUALIFIED: {
     issuingCa: 'persons-issuing',
     keyUsage: SIGNATURE_KU,
-    eku: 'TLS Web Client Authentication, E-mail Protection',
-    policies: [`${CA_POLICY_ARC}.1.5`, ETSI_POLICY.qcpNQscd],
+    eku: 'E-mail Protection',
+    policies: [SMIME_POLICY.sponsoredMultipurpose, `${CA_POLICY_ARC}.1.5`, ETSI_POLICY.qcpNQscd],
     subject: PERSON_SUBJECT,
     san: 'email:camille.durand@example.test',
   },
@@ -258,10 +261,10 @@ describe('a certificate of every product', () => {
         expect(policies).toEqual(expected.policies);
         if (expected.san === undefined) expect(out).not.toContain('Subject Alternative Name');
         else expect(block(out, 'X509v3 Subject Alternative Name')).toMatch(new RegExp(`:\\s+${expected.san.replace(/[.*]/g, '\\$&')}\\n`));
-        expect(block(out, 'X509v3 CRL Distribution Points')).toContain(`URI:${PUBLIC_BASE_URL}/v1/ca/${expected.issuingCa}/crl`);
+        expect(block(out, 'X509v3 CRL Distribution Points')).toContain(`URI:${PKI_BASE_URL}/v1/ca/${expected.issuingCa}/crl`);
         const aia = block(out, 'Authority Information Access');
-        expect(aia).toContain(`OCSP - URI:${PUBLIC_BASE_URL}/v1/ocsp`);
-        expect(aia).toContain(`CA Issuers - URI:${PUBLIC_BASE_URL}/v1/ca/${expected.issuingCa}/certificate`);
+        expect(aia).toContain(`OCSP - URI:${PKI_BASE_URL}/v1/ocsp`);
+        expect(aia).toContain(`CA Issuers - URI:${PKI_BASE_URL}/v1/ca/${expected.issuingCa}/certificate`);
         expect(out).toContain('X509v3 Authority Key Identifier');
         // BR §7.1.2.7.6: no subject key identifier in a subscriber TLS certificate; the others keep theirs.
         expect(out.includes('X509v3 Subject Key Identifier')).toBe(PROFILES[product].kind !== 'tls');
@@ -292,7 +295,7 @@ describe('a certificate of every product', () => {
     // The ETSI ids print as numbers, in the order written.
     const etsi = [...asn1.matchAll(/OBJECT\s+:(0\.4\.0\.1862\.[\d.]+)/g)].map((m) => m[1]);
     expect(etsi).toEqual(['0.4.0.1862.1.1', '0.4.0.1862.1.4', '0.4.0.1862.1.6', '0.4.0.1862.1.6.1', '0.4.0.1862.1.5']);
-    expect(asn1).toMatch(new RegExp(`IA5STRING\\s+:${PUBLIC_BASE_URL}/pds/en\\n`));
+    expect(asn1).toMatch(new RegExp(`IA5STRING\\s+:${PDS_URL}/en\\n`));
     expect(asn1).toMatch(/PRINTABLESTRING\s+:en\n/);
     const oid = new x509.X509Certificate(cert.pem).extensions.find((e) => e.type === '1.3.6.1.5.5.7.1.3');
     expect(oid?.critical).toBe(false);
@@ -307,7 +310,7 @@ describe('a certificate of every product', () => {
 
 describe('TLS validity', () => {
   /** A CA whose clock reads 2027-04-01, when the BR allow 100 days. */
-  const caOn = (at: string): Ca => createCaWithInternals({ db, secrets: testSecrets(), publicBaseUrl: PUBLIC_BASE_URL, now: () => new Date(at) }).ca;
+  const caOn = (at: string): Ca => createCaWithInternals({ db, secrets: testSecrets(), ...CA_URLS, now: () => new Date(at) }).ca;
 
   it('follows the BR schedule at notBefore: on 2027-04-01, 99 and 100 days pass and 101 is refused', async () => {
     const later = caOn('2027-04-01T10:00:00Z');
@@ -386,13 +389,14 @@ describe('pre-issuance lint', () => {
       notBefore: row.notBefore,
       notAfter: row.notAfter,
       issuing,
-      publicBaseUrl: PUBLIC_BASE_URL,
+      ...CA_URLS,
     };
     // What was signed passes; the same certificate under other expectations does not.
     expect(lintTbs(cert, expected)).toEqual([]);
     expect(lintTbs(cert, { ...expected, dnsNames: ['www.acme-example.fr'] })).toContain('subjectAltName differs from the requested names');
-    expect(lintTbs(cert, { ...expected, keyType: 'ec' })).toContain('keyUsage does not match the profile');
-    expect(lintTbs(cert, { ...expected, publicBaseUrl: 'https://elsewhere.example' })).toEqual(
+    const keyEncipherment = { ...PROFILES.SSL, keyUsage: { ...PROFILES.SSL.keyUsage, rsa: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment } };
+    expect(lintTbs(cert, { ...expected, profile: keyEncipherment })).toContain('keyUsage does not match the profile');
+    expect(lintTbs(cert, { ...expected, pkiBaseUrl: 'http://elsewhere.example' })).toEqual(
       expect.arrayContaining(['CRL distribution point must be the CRL of tls-issuing', 'AIA must name the OCSP responder']),
     );
     const wildcard = profileFor('SSL_WILDCARD');

@@ -12,7 +12,7 @@ import { createRevoker } from '../../activities/ca/revoke.js';
 import { randomSerial } from '../../activities/ca/serial.js';
 import { openPostgres, type Database, type DatabaseHandle } from '../../db/client.js';
 import { certificates } from '../../db/schema.js';
-import { ACME, insertOrder, PUBLIC_BASE_URL, testSecrets } from './support.js';
+import { ACME, insertOrder, CA_URLS, testSecrets } from './support.js';
 
 let handle: DatabaseHandle;
 let db: Database;
@@ -21,7 +21,7 @@ let internals: ReturnType<typeof createCaWithInternals>;
 beforeAll(() => {
   handle = openPostgres(inject('databaseUrl'), 4);
   db = handle.db;
-  internals = createCaWithInternals({ db, secrets: testSecrets(), publicBaseUrl: PUBLIC_BASE_URL });
+  internals = createCaWithInternals({ db, secrets: testSecrets(), ...CA_URLS });
 });
 afterAll(async () => {
   await handle?.close();

@@ -12,7 +12,7 @@ import { appendAudit, auditHash, canonicalJson, formatAuditHead, GENESIS_HASH, p
 import { openPglite, openPostgres, type DatabaseHandle } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { auditLog } from '../../db/schema.js';
-import { ACME, insertOrder, PUBLIC_BASE_URL, testSecrets } from '../ca/support.js';
+import { ACME, insertOrder, CA_URLS, testSecrets } from '../ca/support.js';
 
 async function withAdmin<T>(run: (admin: postgres.Sql) => Promise<T>): Promise<T> {
   const admin = postgres(inject('databaseUrl'), { max: 1, onnotice: () => {} });
@@ -183,7 +183,7 @@ describe('certificate events in the chain', () => {
 
   it('appends issued, held, released and revoked once each; retries and lost races append nothing', async () => {
     const db = handle.db;
-    const { ca } = createCaWithInternals({ db, secrets: testSecrets(), publicBaseUrl: PUBLIC_BASE_URL });
+    const { ca } = createCaWithInternals({ db, secrets: testSecrets(), ...CA_URLS });
     const orderId = await insertOrder(db);
     const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
     const request = {

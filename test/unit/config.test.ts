@@ -50,6 +50,26 @@ describe('configuration', () => {
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,fd00::/8,loopback' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '192.168.1.7', 'fd00::/8', 'loopback']);
     for (const bad of ['true', '10.0.0.0/33', 'proxy.example', '10.0.0.1/8/2']) expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY/);
   });
+  it('keeps the revocation URLs http and the PDS https, each from its own setting', () => {
+    // Embedded: the API's own http base serves /v1/ca/… and /v1/ocsp; no https base, so the documented PDS placeholder.
+    expect(loadConfig({})).toMatchObject({ pkiBaseUrl: 'http://127.0.0.1:3000', pdsUrl: 'https://certflow.example/pds' });
+    expect(loadConfig({ HOST: '0.0.0.0', PORT: '8080' }).pkiBaseUrl).toBe('http://127.0.0.1:8080');
+    // An http PUBLIC_BASE_URL is the revocation base as it is; an https one gives the PDS, never the CRL base.
+    expect(loadConfig({ PUBLIC_BASE_URL: 'http://ca.example.fr/' })).toMatchObject({ pkiBaseUrl: 'http://ca.example.fr', pdsUrl: 'https://certflow.example/pds' });
+    expect(loadConfig({ PUBLIC_BASE_URL: 'https://www.example.fr' })).toMatchObject({ pkiBaseUrl: 'http://127.0.0.1:3000', pdsUrl: 'https://www.example.fr/pds' });
+    const both = loadConfig({ PUBLIC_BASE_URL: 'https://www.example.fr', PKI_HTTP_BASE_URL: ' http://crl.example.fr/pki/ ', PDS_URL: 'https://docs.example.fr/pds/' });
+    expect(both).toMatchObject({ publicBaseUrl: 'https://www.example.fr', pkiBaseUrl: 'http://crl.example.fr/pki', pdsUrl: 'https://docs.example.fr/pds' });
+    // The config refuses an https CRL base and an http PDS at start, naming the rule.
+    expect(() => loadConfig({ PKI_HTTP_BASE_URL: 'https://crl.example.fr' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PKI_HTTP_BASE_URL: 'https://crl.example.fr' })).toThrow(/PKI_HTTP_BASE_URL: expected an http:\/\/ URL[\s\S]*must be http:\/\/ \(BR §7\.1\.2\.11\.2/);
+    expect(() => loadConfig({ PDS_URL: 'http://www.example.fr/pds' })).toThrow(/PDS_URL: expected an https:\/\/ URL[\s\S]*ETSI EN 319 412-5/);
+    for (const bad of ['crl.example.fr', 'http://', 'http://crl.example.fr/?x=1', 'ldap://crl.example.fr']) expect(() => loadConfig({ PKI_HTTP_BASE_URL: bad }), bad).toThrow(/PKI_HTTP_BASE_URL/);
+    for (const bad of ['www.example.fr/pds', 'https://www.example.fr/pds#en', 'ftp://www.example.fr']) expect(() => loadConfig({ PDS_URL: bad }), bad).toThrow(/PDS_URL/);
+    // Production with an https web base must say where the http revocation base is.
+    const prod = { CERTFLOW_ENV: 'production', DATABASE_URL: 'postgres://u@db/certflow', PUBLIC_BASE_URL: 'https://pki.autorite-exemplaire.fr', ...REAL_CA };
+    expect(() => loadConfig(prod)).toThrow(/PKI_HTTP_BASE_URL: required when CERTFLOW_ENV=production and PUBLIC_BASE_URL is https/);
+    expect(loadConfig({ ...prod, PKI_HTTP_BASE_URL: 'http://crl.autorite-exemplaire.fr' })).toMatchObject({ pkiBaseUrl: 'http://crl.autorite-exemplaire.fr', pdsUrl: 'https://pki.autorite-exemplaire.fr/pds' });
+  });
   it('names every bad variable at once', () => {
     expect(() => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud' })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud' })).toThrow(/PORT[\s\S]*LOG_LEVEL|LOG_LEVEL[\s\S]*PORT/);
@@ -87,7 +107,12 @@ describe('configuration', () => {
     expect(isValidBic('DEUTDEFF500')).toBe(true);
   });
   it('in production, refuses the demo identity, a missing CA_* variable and placeholders', () => {
-    const prod = { CERTFLOW_ENV: 'production', DATABASE_URL: 'postgres://u@db/certflow', PUBLIC_BASE_URL: 'https://pki.autorite-exemplaire.fr' };
+    const prod = {
+      CERTFLOW_ENV: 'production',
+      DATABASE_URL: 'postgres://u@db/certflow',
+      PUBLIC_BASE_URL: 'https://pki.autorite-exemplaire.fr',
+      PKI_HTTP_BASE_URL: 'http://crl.autorite-exemplaire.fr',
+    };
     const { PUBLIC_BASE_URL: _base, ...noBase } = prod;
     expect(() => loadConfig({ ...noBase, ...REAL_CA })).toThrow(/PUBLIC_BASE_URL: required/);
     expect(loadConfig({ ...prod, ...REAL_CA }).caIdentity.legalName).toBe('Autorité Exemplaire SA');

@@ -28,7 +28,7 @@ import { payloadCodecFromSecrets } from '../../config/payload-codec.js';
 import type { Database, DatabaseHandle } from '../../db/client.js';
 import { certificates, crls } from '../../db/schema.js';
 import type { crlPublisherWorkflow } from '../../workflows/crl-publisher.js';
-import { openssl, PUBLIC_BASE_URL, testSecrets } from '../ca/support.js';
+import { openssl, CA_URLS, testSecrets } from '../ca/support.js';
 import { seedOrder } from '../orders.js';
 import { startSkippingStack } from './skipping.js';
 
@@ -230,7 +230,7 @@ describe('a scheduled CRL publication racing a revocation', () => {
   it('never gives a higher CRL number to a list read before a revocation that a lower number lists', async () => {
     const db = database.db;
     const caId: CaId = 'seals-issuing';
-    const { hierarchy } = createCaWithInternals({ db, secrets: testSecrets(), publicBaseUrl: PUBLIC_BASE_URL });
+    const { hierarchy } = createCaWithInternals({ db, secrets: testSecrets(), ...CA_URLS });
     const loadCa = async (id: CaId) => (await hierarchy()).ca(id);
     const serial = await validCertificate(db, caId);
 

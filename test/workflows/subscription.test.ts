@@ -51,7 +51,7 @@ beforeAll(async () => {
     env: { DCV_DNS_SERVERS: dns.server, DCV_TIMEOUT_MS: '2000' },
     // The CA and the activities date by the test server's clock.
     activities: async ({ secrets }, { config, db }) => {
-      const ca = createCa({ db, secrets, publicBaseUrl: config.publicBaseUrl, now: serverClock });
+      const ca = createCa({ db, secrets, pkiBaseUrl: config.pkiBaseUrl, pdsUrl: config.pdsUrl, now: serverClock });
       await ca.ensureHierarchy();
       return { ca, now: serverClock };
     },
