@@ -33,7 +33,8 @@ export interface Deadlines {
   readonly activityAlertAfter?: Duration;
 }
 
-export const DEFAULT_DEADLINES: Deadlines = {
+/** Every deadline's default, the optional ones too: the one place a missing value is read from. */
+export const DEFAULT_DEADLINES: Required<Deadlines> = {
   inactivityReminders: ['7 days', '14 days'],
   inactivityAbandon: '90 days',
   originalsReminder: '5 days',

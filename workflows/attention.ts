@@ -94,16 +94,22 @@ interface GuardHooks {
 
 function guard(hooks: GuardHooks): GuardedActivities {
   const { workflowId, input } = hooks;
-  const alertAfterMs = durationMs(input.deadlines.activityAlertAfter ?? DEFAULT_DEADLINES.activityAlertAfter ?? '10 minutes');
+  const alertAfterMs = durationMs(input.deadlines.activityAlertAfter ?? DEFAULT_DEADLINES.activityAlertAfter);
   /**
-   * A call bounded to `ms`. The server closes a window early when the next retry would fall past it, so until the
-   * alert each window is what is left of the bound (the retries restart at 1 s: a few more attempts near the bound,
-   * an alert within a second or so of it); after the alert, whole windows of the bound.
+   * The activities bounded to `ms`, one proxy per bound, built once. The server closes a window early when the next
+   * retry would fall past it, so until the alert each window is what is left of the bound (the retries restart at
+   * 1 s: a few more attempts near the bound, an alert within a second or so of it); after the alert, whole windows of
+   * the bound. A first try is bounded by the whole bound (workflow time does not move within a task): few bounds.
    */
-  const within = (ms: number, activity: string): ((...a: unknown[]) => Promise<unknown>) =>
-    (proxyActivities<OrderActivities>({ startToCloseTimeout: '20 seconds', scheduleToCloseTimeout: ms, retry: patient }) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[
-      activity
-    ] as (...a: unknown[]) => Promise<unknown>;
+  const proxies = new Map<number, Record<string, (...a: unknown[]) => Promise<unknown>>>();
+  const within = (ms: number, activity: string): ((...a: unknown[]) => Promise<unknown>) => {
+    let bounded = proxies.get(ms);
+    if (bounded === undefined) {
+      bounded = proxyActivities<OrderActivities>({ startToCloseTimeout: '20 seconds', scheduleToCloseTimeout: ms, retry: patient }) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      proxies.set(ms, bounded);
+    }
+    return bounded[activity] as (...a: unknown[]) => Promise<unknown>;
+  };
   const pending: Promise<void>[] = [];
 
   /** The staff mail (and, for a stuck step, the metric); not awaited by the retries, so a stuck SMTP cannot hold them. */
