@@ -11,6 +11,7 @@ import type { Database } from '../db/client.js';
 import { DEFAULT_DEADLINES, type Deadlines } from '../domain/deadlines.js';
 import { acceptAccessTokens, accessTokens } from './auth.js';
 import { browserSessions, type BrowserSessions } from './session.js';
+import { secondFactorKeys } from './second-factor.js';
 import { webRoutes } from './web/routes.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { Problem, problemHandler } from './problem.js';
@@ -86,6 +87,7 @@ export function createRoutes(
       tokens: accessTokens(deps.services.secrets.derive('jwt')),
       sessions,
       limits,
+      secondFactorKeys: secondFactorKeys((purpose) => deps.services.secrets.derive(purpose)),
     }),
     ...catalogRoutes({ db: deps.db, deadlines: deps.deadlines ?? DEFAULT_DEADLINES }),
     ...csrRoutes({ db: deps.db }),

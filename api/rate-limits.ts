@@ -45,6 +45,11 @@ export const RATE_LIMITS = {
   'unlock-code-verify': { order: per(10, 10 * MINUTE), account: per(20, 10 * MINUTE), ip: per(30, 10 * MINUTE) },
   'unblock-code': { order: per(10, 10 * MINUTE), account: per(20, 10 * MINUTE), ip: per(30, 10 * MINUTE) },
   'unblock-code-verify': { order: per(10, 10 * MINUTE), account: per(20, 10 * MINUTE), ip: per(30, 10 * MINUTE) },
+  /**
+   * A staff member's second-factor code (TOTP or recovery code) and enrolment confirmation: 3 codes are right at any
+   * moment (one step of drift each way), so 10 tries in 10 minutes leave a guesser about 4 chances in 1,000 a day.
+   */
+  'second-factor': { account: per(10, 10 * MINUTE), ip: per(30, 10 * MINUTE) },
   /** Account mails (activation, username, reset) to one address: beyond it the 202 is answered and nothing is sent. */
   'account-mail': { account: per(5, HOUR) },
 } as const satisfies Record<string, Partial<Record<Scope, Limit>>>;

@@ -120,6 +120,8 @@ export async function createUser(
     /** Default `active` (accounts an admin provisions); self-registered ones start `pending`. */
     status?: UserStatus;
     passwordHash?: string | null;
+    /** Staff only: the account's API keys work (an admin allowed them); default false. */
+    staffApiAccess?: boolean;
   },
 ): Promise<User> {
   const [row] = await db
@@ -135,6 +137,7 @@ export async function createUser(
       language: u.language ?? 'fr',
       status: u.status ?? 'active',
       passwordHash: u.passwordHash ?? null,
+      staffApiAccess: u.staffApiAccess ?? false,
     })
     .returning();
   if (row === undefined) throw new Error('user insert returned nothing');

@@ -3,6 +3,9 @@
  * --org-street <street> --org-postal-code <code> --org-locality <city>] [--phone <e164>]` creates an account and
  * prints its API key, once. `users set-password --email <email>` sets an account's password (for password login)
  * from standard input, never from the command line (it would stay in the shell history and the process list).
+ * Staff accounts' API keys work only where an admin allowed them (issue 16 item 6): `--api-access` on `users create`,
+ * or `users api-access --email <email> [--revoke]` later; `users reset-second-factor --email <email>` makes a staff
+ * member enrol a new authenticator at the next sign-in. Each is recorded in the audit chain (actor role `cli`).
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
@@ -11,10 +14,11 @@ import { createUser, findUserByEmail, issueApiKey, upsertOrganisation } from '..
 import { openDatabase, openPostgres, type DatabaseHandle } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { passwordWeakness, setPassword } from '../db/passwords.js';
+import { resetSecondFactor, setStaffApiAccess } from '../db/second-factor.js';
 import { isE164 } from '../domain/rules/phone.js';
 import { checkPostalCode } from '../domain/rules/postal-code.js';
 import { checkSiret } from '../domain/rules/siret.js';
-import { isRole, ORGANISATION_ROLES, ROLES, type Role } from '../domain/roles.js';
+import { isRole, ORGANISATION_ROLES, ROLES, STAFF_ROLES, type Role } from '../domain/roles.js';
 import { pgliteSocketUrl, runningStack } from './embedded-stack.js';
 
 /** The database as the running stack shares it, or opened directly when nothing else holds it. */
@@ -74,8 +78,11 @@ interface CreateOptions {
   givenName?: string;
   surname?: string;
   language: 'fr' | 'en';
+  apiAccess?: boolean;
   json?: boolean;
 }
+
+const CLI_ACTOR = { userId: null, role: 'cli' } as const;
 
 async function createAccount(o: CreateOptions): Promise<void> {
   if (ORGANISATION_ROLES.has(o.role) && (o.orgSiret === undefined || o.orgName === undefined)) {
@@ -87,6 +94,7 @@ async function createAccount(o: CreateOptions): Promise<void> {
   // A customer's account holds the person its certificates will name: no account of an organisation without a name.
   if (ORGANISATION_ROLES.has(o.role) && (o.givenName?.trim() ?? '') === '') throw new Error(`a ${o.role} is a person: give --given-name`);
   if (ORGANISATION_ROLES.has(o.role) && (o.surname?.trim() ?? '') === '') throw new Error(`a ${o.role} is a person: give --surname`);
+  if (o.apiAccess === true && !STAFF_ROLES.has(o.role)) throw new Error(`--api-access is for staff accounts: a ${o.role}'s keys work without it`);
   if (o.orgSiret === undefined && [o.orgStreet, o.orgPostalCode, o.orgLocality].some((v) => v !== undefined)) {
     throw new Error('the address options are those of the organisation: give --org-siret and --org-name too');
   }
@@ -115,11 +123,15 @@ async function createAccount(o: CreateOptions): Promise<void> {
       language: o.language,
     });
     const apiKey = await issueApiKey(handle.db, user.id, 'cli');
+    const staff = STAFF_ROLES.has(o.role);
+    if (staff && o.apiAccess === true) await setStaffApiAccess(handle.db, user.id, true, CLI_ACTOR);
+    const apiAccess = !staff || o.apiAccess === true;
     if (o.json === true) {
-      console.log(JSON.stringify({ userId: user.id, organisationId: org?.id ?? null, role: user.role, email: user.email, apiKey }));
+      console.log(JSON.stringify({ userId: user.id, organisationId: org?.id ?? null, role: user.role, email: user.email, apiKey, apiAccess }));
     } else {
       console.log(`created ${user.role} ${user.email} (user ${user.id}${org ? `, organisation ${org.name} ${org.siret}` : ''})`);
       console.log(`API key, shown once — keep it now:\n${apiKey}`);
+      if (!apiAccess) console.log('A staff key works only once an admin allows it (users api-access, or --api-access); staff sign in in the browser with a second factor.');
     }
   } finally {
     await handle.close();
@@ -152,6 +164,36 @@ async function setAccountPassword(o: { email: string }): Promise<void> {
   }
 }
 
+/** The staff account of an address, or an error. */
+async function staffAccount(handle: DatabaseHandle, address: string) {
+  const user = await findUserByEmail(handle.db, address);
+  if (user === undefined) throw new Error(`no account with email ${address}`);
+  if (!isRole(user.role) || !STAFF_ROLES.has(user.role)) throw new Error(`${address} is a ${user.role}, not a staff account`);
+  return user;
+}
+
+async function setApiAccess(o: { email: string; revoke?: boolean }): Promise<void> {
+  const handle = await connect();
+  try {
+    const user = await staffAccount(handle, o.email);
+    await setStaffApiAccess(handle.db, user.id, o.revoke !== true, CLI_ACTOR);
+    console.log(`${user.email} (${user.role}): API keys ${o.revoke === true ? 'refused' : 'allowed'}`);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function resetFactor(o: { email: string }): Promise<void> {
+  const handle = await connect();
+  try {
+    const user = await staffAccount(handle, o.email);
+    const reset = await resetSecondFactor(handle.db, user.id, CLI_ACTOR);
+    console.log(reset ? `${user.email}: second factor reset, enrols again at the next sign-in` : `${user.email} had no second factor`);
+  } finally {
+    await handle.close();
+  }
+}
+
 const program = new Command('certflow').description('CertFlow administration');
 const users = program.command('users').description('accounts and their API keys');
 users
@@ -169,6 +211,7 @@ users
   .option('--given-name <name>', 'given name')
   .option('--surname <name>', 'surname')
   .option('--language <fr|en>', 'language of mails and SMS', language, 'fr')
+  .option('--api-access', "staff: let the account's API keys work (staff sign in with a second factor; a key is one factor)")
   .option('--json', 'print the result as JSON')
   .action(async (o: CreateOptions) => {
     await createAccount(o);
@@ -180,6 +223,23 @@ users
   .requiredOption('--email <email>', 'the account email', email)
   .action(async (o: { email: string }) => {
     await setAccountPassword(o);
+  });
+
+users
+  .command('api-access')
+  .description("allow a staff account's API keys (or refuse them with --revoke); audited")
+  .requiredOption('--email <email>', 'the account email', email)
+  .option('--revoke', 'refuse its keys again')
+  .action(async (o: { email: string; revoke?: boolean }) => {
+    await setApiAccess(o);
+  });
+
+users
+  .command('reset-second-factor')
+  .description("reset a staff account's second factor: it enrols a new authenticator at the next sign-in; audited")
+  .requiredOption('--email <email>', 'the account email', email)
+  .action(async (o: { email: string }) => {
+    await resetFactor(o);
   });
 
 try {

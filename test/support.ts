@@ -20,7 +20,7 @@ import type { Tracing } from '../config/tracing.js';
 import { dataConverterFor, payloadCodecFromSecrets } from '../config/payload-codec.js';
 import { createUser, issueApiKey, upsertOrganisation, type User } from '../db/accounts.js';
 import { openPostgres, type Database, type DatabaseHandle } from '../db/client.js';
-import type { Role } from '../domain/roles.js';
+import { STAFF_ROLES, type Role } from '../domain/roles.js';
 import { checkSiret } from '../domain/rules/siret.js';
 import { createWorker } from '../worker/worker.js';
 
@@ -49,7 +49,11 @@ export interface TestStack {
   readonly client: Client;
   readonly taskQueue: string;
   readonly baseUrl: string;
-  account(role: Role, opts?: { siret?: string; orgName?: string; phone?: string | null; publicAdministration?: boolean; locality?: string }): Promise<Account>;
+  /**
+   * A new account with an API key. Staff accounts are made with their keys allowed (`staffApiAccess`, as an admin
+   * would allow them): `apiAccess: false` makes one whose keys are refused until an admin allows them.
+   */
+  account(role: Role, opts?: { siret?: string; orgName?: string; phone?: string | null; publicAdministration?: boolean; locality?: string; apiAccess?: boolean }): Promise<Account>;
   http<T = unknown>(method: string, path: string, opts?: { key?: string; json?: unknown; headers?: Record<string, string>; rawBody?: string }): Promise<HttpResult<T>>;
   close(): Promise<void>;
 }
@@ -157,6 +161,7 @@ export async function startTestStack(overrides: TestStackOptions = {}): Promise<
         givenName: 'Camille',
         surname: 'Durand',
         phone: opts.phone === undefined ? '+33612345678' : opts.phone,
+        staffApiAccess: STAFF_ROLES.has(role) && opts.apiAccess !== false,
       });
       return { user, key: await issueApiKey(database.db, user.id) };
     },

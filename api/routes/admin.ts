@@ -1,5 +1,7 @@
 /**
- * The CA admin's routes (SPEC §1): agent mandates, granted once the signed contract is on file, and partner codes.
+ * The CA admin's routes (SPEC §1): agent mandates, granted once the signed contract is on file, and partner codes;
+ * for staff accounts (issue 16 item 6), whether their API keys work and the reset of their second factor. Every
+ * staff change is recorded in the audit chain with the admin who made it.
  */
 import { z } from 'zod';
 import { getUser } from '../../db/accounts.js';
@@ -7,7 +9,9 @@ import type { BlobStore } from '../../db/blob-store.js';
 import type { Database } from '../../db/client.js';
 import { getMandate, grantMandate, revokeMandate, type MandateRow } from '../../db/mandates.js';
 import { createPartnerCode, listPartnerCodes, setPartnerCodeActive, type PartnerCodeRow } from '../../db/partner-codes.js';
+import { getSecondFactor, resetSecondFactor, setStaffApiAccess } from '../../db/second-factor.js';
 import { PRODUCT_CODES } from '../../domain/catalog.js';
+import { isRole, STAFF_ROLES } from '../../domain/roles.js';
 import { readSingleUpload } from '../multipart.js';
 import { Problem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
@@ -82,6 +86,20 @@ const PartnerCodeSchema = z
   })
   .meta({ id: 'PartnerCode' });
 
+const StaffUserBody = z
+  .object({ staffApiAccess: z.boolean().meta({ description: "Whether the staff account's API keys work (off unless an admin allows it)" }) })
+  .strict()
+  .meta({ id: 'StaffUserChange' });
+
+const StaffUserSchema = z
+  .object({
+    userId: z.uuid(),
+    role: z.string(),
+    staffApiAccess: z.boolean(),
+    secondFactor: z.enum(['none', 'pending', 'enrolled']).meta({ description: 'none: enrols at next sign-in; pending: enrolment shown, not confirmed' }),
+  })
+  .meta({ id: 'StaffUser' });
+
 const partnerCodeView = (r: PartnerCodeRow): z.infer<typeof PartnerCodeSchema> => ({
   code: r.code,
   name: r.name,
@@ -93,7 +111,88 @@ const partnerCodeView = (r: PartnerCodeRow): z.infer<typeof PartnerCodeSchema> =
 
 export function adminRoutes(deps: AdminDeps): AnyRoute[] {
   const { db } = deps;
+  /** A staff account, or the problem: 404 no such user, 422 not staff (a customer's keys need no allowance and it has no second factor). */
+  const staffUser = async (id: string) => {
+    const user = await getUser(db, id);
+    if (user === undefined) throw Problem.notFound('No such user.');
+    if (!isRole(user.role) || !STAFF_ROLES.has(user.role)) {
+      throw Problem.unprocessable('not-staff', 'Only staff accounts (ra_operator, dra_operator, auditor, admin) have a second factor and an API-key allowance.');
+    }
+    return user;
+  };
+  const staffView = async (userId: string) => {
+    const user = await getUser(db, userId);
+    const factor = await getSecondFactor(db, userId);
+    return {
+      userId,
+      role: user?.role ?? '',
+      staffApiAccess: user?.staffApiAccess ?? false,
+      secondFactor: factor === undefined ? ('none' as const) : factor.enrolledAt === null ? ('pending' as const) : ('enrolled' as const),
+    };
+  };
   return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/admin/users/{id}',
+      summary: "A staff account's API-key allowance and second-factor state",
+      tags: ['admin'],
+      access: ['admin', 'auditor'],
+      params: UserParams,
+      responses: {
+        200: { description: 'The account', content: { 'application/json': { schema: StaffUserSchema } } },
+        401: problemResponse('No or bad credentials'),
+        403: problemResponse('Role not allowed'),
+        404: problemResponse('No such user'),
+        422: problemResponse('not-staff'),
+      },
+      async handle({ res, params }) {
+        const user = await staffUser(params.id);
+        res.json(await staffView(user.id));
+      },
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/v1/admin/users/{id}',
+      summary: "Allow or stop a staff account's API keys (staff sign in with a second factor; a key is one factor): audited",
+      tags: ['admin'],
+      access: ['admin'],
+      params: UserParams,
+      body: StaffUserBody,
+      responses: {
+        200: { description: 'The account', content: { 'application/json': { schema: StaffUserSchema } } },
+        400: problemResponse('Bad input'),
+        401: problemResponse('No or bad credentials'),
+        403: problemResponse('Role not allowed'),
+        404: problemResponse('No such user'),
+        422: problemResponse('not-staff'),
+      },
+      async handle({ res, params, body, principal }) {
+        const user = await staffUser(params.id);
+        if ((await setStaffApiAccess(db, user.id, body.staffApiAccess, principal)) === undefined) throw Problem.notFound('No such user.');
+        res.json(await staffView(user.id));
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/admin/users/{id}/second-factor/reset',
+      summary: "Reset a staff account's second factor (lost phone): it enrols again at its next sign-in; audited",
+      tags: ['admin'],
+      access: ['admin'],
+      params: UserParams,
+      responses: {
+        200: { description: 'The account, with no second factor', content: { 'application/json': { schema: StaffUserSchema } } },
+        401: problemResponse('No or bad credentials'),
+        403: problemResponse('Role not allowed'),
+        404: problemResponse('No such user'),
+        409: problemResponse('no-second-factor: nothing to reset'),
+        422: problemResponse('not-staff'),
+      },
+      async handle({ res, params, principal }) {
+        const user = await staffUser(params.id);
+        if (!(await resetSecondFactor(db, user.id, principal))) throw Problem.conflict('no-second-factor', 'This account has no second factor to reset.');
+        res.json(await staffView(user.id));
+      },
+    }),
     defineRoute({
       method: 'post',
       path: '/v1/admin/users/{id}/agent-mandate',

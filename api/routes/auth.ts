@@ -3,6 +3,11 @@
  * token, forgotten username and password, and `GET /v1/me`. Answers never tell whether an address has an account:
  * register and the forgot-* routes answer 202 with one body whatever happens, login answers one 401 to an unknown
  * address, a wrong password and a locked account alike.
+ *
+ * Staff (ra_operator, dra_operator, auditor, admin) sign in with a second factor (issue 16 item 6): after the right
+ * password, POST /v1/auth/session answers `secondFactor: enrol | verify` and sets only the second-factor cookie; the
+ * session comes from /v1/auth/second-factor/enrolment/confirm (first sign-in: QR code, first code, recovery codes shown
+ * once) or /v1/auth/second-factor/verify (a TOTP code or a recovery code). POST /v1/auth/login gives staff no token.
  */
 import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
@@ -21,14 +26,16 @@ import {
   verifyPassword,
 } from '../../db/passwords.js';
 import { users } from '../../db/schema.js';
+import { confirmEnrolment, getSecondFactor, startEnrolment, takeTimeStep, useRecoveryCode } from '../../db/second-factor.js';
 import { isE164 } from '../../domain/rules/phone.js';
 import { checkSiret } from '../../domain/rules/siret.js';
-import { ROLES } from '../../domain/roles.js';
+import { ROLES, STAFF_ROLES, isRole } from '../../domain/roles.js';
 import { issueActivation, issuePasswordReset, sendUsernameReminder, type AccountLinkDeps } from '../account-links.js';
 import type { AccessTokens } from '../auth.js';
 import type { BrowserSessions } from '../session.js';
 import { Problem } from '../problem.js';
 import { passwordWork, type RateLimits } from '../rate-limits.js';
+import { checkTotp, newEnrolment, newRecoveryCodes, recoveryCodeHash, totpCodeOf, type SecondFactorKeys } from '../second-factor.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
 import { problemResponse } from '../schemas.js';
 import { PostalAddressBody } from './organisations.js';
@@ -41,6 +48,8 @@ export interface AuthDeps {
   readonly sessions: BrowserSessions;
   /** Shared by every API process (api/rate-limits.ts): login, register, forgot-*, reset, account mails; the password work gate. */
   readonly limits: RateLimits;
+  /** Seal the staff TOTP secrets and hash their recovery codes (api/second-factor.ts). */
+  readonly secondFactorKeys: SecondFactorKeys;
 }
 
 /** One answer for an unknown address, a wrong password and a locked account: none of them tells the others apart. */
@@ -101,6 +110,23 @@ const MeSchema = z.object({
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 
+const SessionAnswer = z.object({
+  signedIn: z.boolean(),
+  role: z.enum(ROLES),
+  secondFactor: z.enum(['enrol', 'verify']).optional().meta({ description: 'Staff: the session waits for the second factor (enrol the first time)' }),
+});
+
+/** Codes as typed: a 6-digit TOTP code or a recovery code (XXXX-XXXX-XXXX), spaces and dashes allowed. */
+const CodeBody = z.object({ code: z.string().trim().min(1).max(32) });
+
+/** No second-factor cookie, or expired: the password again. */
+const secondFactorExpired = (): Problem =>
+  new Problem(401, 'second-factor-session-expired', 'Sign in again', 'No password was given in the last 10 minutes on this browser: sign in again with your password.');
+
+/** A wrong, reused or malformed code: one answer for all. */
+const secondFactorInvalid = (): Problem =>
+  new Problem(401, 'second-factor-invalid', 'Wrong code', 'The code is wrong, expired or already used: type the current code of your app, or an unused recovery code.');
+
 export function authRoutes(deps: AuthDeps): AnyRoute[] {
   const { db } = deps;
   const links: AccountLinkDeps = { db, notifier: deps.notifier, publicBaseUrl: deps.publicBaseUrl };
@@ -152,7 +178,123 @@ export function authRoutes(deps: AuthDeps): AnyRoute[] {
     return user;
   };
 
+  /**
+   * The staff member whose password was right on this browser in the last 10 minutes (the second-factor cookie), still
+   * active and staff; the page's CSRF token is required, as for any change a cookie authenticates.
+   */
+  const waitingStaff = async (req: Request): Promise<User> => {
+    deps.sessions.requireCsrf(req);
+    const userId = await deps.sessions.secondFactorUser(req);
+    const user = userId === undefined ? undefined : await getUser(db, userId);
+    if (user === undefined || user.status !== 'active' || !isRole(user.role) || !STAFF_ROLES.has(user.role)) throw secondFactorExpired();
+    return user;
+  };
+  /** Code attempts are counted per account and address; a refused code keeps its count. */
+  const countCode = (req: Request, user: User) => limits.take('second-factor', { account: user.id, ip: ipOf(req) });
+  const keys = deps.secondFactorKeys;
+
+  const secondFactorRoutes: AnyRoute[] = [
+    defineRoute({
+      method: 'post',
+      path: '/v1/auth/second-factor/enrolment',
+      summary: 'Staff, first sign-in: a new TOTP secret, its otpauth:// URI and QR code (confirm it with a code)',
+      tags: ['accounts'],
+      access: 'public',
+      body: z.object({}).strict(),
+      responses: {
+        200: json(
+          z.object({ secret: z.string(), otpauthUri: z.string(), qrCode: z.string().meta({ description: 'data:image/svg+xml;base64,… of the URI' }) }),
+          'The secret to add to an authenticator app (scan the QR code or type the secret); shown until confirmed',
+        ),
+        400: problemResponse('Bad input (the body is {})'),
+        401: problemResponse('second-factor-session-expired: no staff password given on this browser in the last 10 minutes'),
+        403: problemResponse('csrf-token-invalid'),
+        409: problemResponse('second-factor-enrolled: the account is enrolled (an admin can reset it)'),
+      },
+      async handle({ req, res }) {
+        const user = await waitingStaff(req);
+        const enrolment = await newEnrolment(keys, user.id, user.email);
+        if (!(await startEnrolment(db, user.id, enrolment.sealedSecret))) {
+          throw Problem.conflict('second-factor-enrolled', 'This account already has a second factor: type its code, or ask an admin to reset it.');
+        }
+        res.json({ secret: enrolment.secret, otpauthUri: enrolment.otpauthUri, qrCode: enrolment.qrCode });
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/v1/auth/second-factor/enrolment/confirm',
+      summary: 'Staff, first sign-in: the first code of the new secret; enrolled, signed in, and the recovery codes (shown once)',
+      tags: ['accounts'],
+      access: 'public',
+      body: CodeBody,
+      responses: {
+        200: json(SessionAnswer.extend({ recoveryCodes: z.array(z.string()) }), 'Enrolled and signed in; each recovery code works once'),
+        400: problemResponse('Bad input'),
+        401: problemResponse('second-factor-invalid (wrong code) or second-factor-session-expired'),
+        403: problemResponse('csrf-token-invalid'),
+        409: problemResponse('second-factor-enrolled, or no enrolment started (second-factor-not-started)'),
+        429: problemResponse('rate-limited'),
+      },
+      async handle({ req, res, body }) {
+        const user = await waitingStaff(req);
+        const factor = await getSecondFactor(db, user.id);
+        if (factor?.enrolledAt != null) throw Problem.conflict('second-factor-enrolled', 'This account already has a second factor: type its code.');
+        if (factor === undefined) throw Problem.conflict('second-factor-not-started', 'Start the enrolment first: the page shows the QR code to scan.');
+        await countCode(req, user);
+        const code = totpCodeOf(body.code);
+        const step = code === undefined ? undefined : checkTotp(keys, user.id, factor.sealedSecret, code);
+        if (step === undefined) throw secondFactorInvalid();
+        const recoveryCodes = newRecoveryCodes();
+        const hashes = recoveryCodes.map((c) => recoveryCodeHash(keys, user.id, c));
+        // Confirmed against the secret the code was checked with: one enrolment shown again meanwhile is not confirmed.
+        if (!(await confirmEnrolment(db, user.id, factor.sealedSecret, step, hashes))) throw secondFactorInvalid();
+        await deps.sessions.start(res, user.id, { secondFactor: true });
+        res.json({ signedIn: true, role: user.role as (typeof ROLES)[number], recoveryCodes });
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/v1/auth/second-factor/verify',
+      summary: 'Staff: the code of the authenticator app (or a recovery code, once each) after the password; signed in',
+      tags: ['accounts'],
+      access: 'public',
+      body: CodeBody,
+      responses: {
+        200: json(
+          SessionAnswer.extend({ recoveryCodesLeft: z.number().int().optional().meta({ description: 'When a recovery code was used: how many are left' }) }),
+          'Signed in; Set-Cookie carries the session',
+        ),
+        400: problemResponse('Bad input'),
+        401: problemResponse('second-factor-invalid (wrong, expired or reused code) or second-factor-session-expired'),
+        403: problemResponse('csrf-token-invalid'),
+        409: problemResponse('second-factor-not-enrolled: enrol first'),
+        429: problemResponse('rate-limited'),
+      },
+      async handle({ req, res, body }) {
+        const user = await waitingStaff(req);
+        const factor = await getSecondFactor(db, user.id);
+        if (factor?.enrolledAt == null) throw Problem.conflict('second-factor-not-enrolled', 'This account has no second factor yet: enrol first.');
+        await countCode(req, user);
+        const code = totpCodeOf(body.code);
+        let recoveryCodesLeft: number | undefined;
+        if (code !== undefined) {
+          const step = checkTotp(keys, user.id, factor.sealedSecret, code);
+          // A code is taken once: the same one (or an older one) again within its window is refused.
+          if (step === undefined || !(await takeTimeStep(db, user.id, step))) throw secondFactorInvalid();
+        } else {
+          recoveryCodesLeft = await useRecoveryCode(db, user.id, recoveryCodeHash(keys, user.id, body.code));
+          if (recoveryCodesLeft === undefined) throw secondFactorInvalid();
+        }
+        await deps.sessions.start(res, user.id, { secondFactor: true });
+        res.json({ signedIn: true, role: user.role as (typeof ROLES)[number], ...(recoveryCodesLeft !== undefined ? { recoveryCodesLeft } : {}) });
+      },
+    }),
+  ];
+
   return [
+    ...secondFactorRoutes,
     defineRoute({
       method: 'post',
       path: '/v1/auth/register',
@@ -255,11 +397,17 @@ export function authRoutes(deps: AuthDeps): AnyRoute[] {
         200: json(z.object({ accessToken: z.string(), tokenType: z.literal('Bearer'), expiresIn: z.number().int() }), 'An access token for `Authorization: Bearer`'),
         400: problemResponse('Bad input'),
         401: problemResponse('invalid-credentials: unknown address, wrong password or locked account'),
-        403: problemResponse('account-not-activated or account-disabled (only after the right password)'),
+        403: problemResponse('account-not-activated, account-disabled, or second-factor-required for a staff account (only after the right password)'),
         429: problemResponse('rate-limited'),
       },
       async handle({ req, res, body }) {
         const user = await signIn(req, body);
+        if (isRole(user.role) && STAFF_ROLES.has(user.role)) {
+          throw Problem.forbidden(
+            'Staff accounts sign in with a second factor: in the browser (POST /v1/auth/session, then /v1/auth/second-factor/...), or call the API with a key an admin allowed.',
+            'second-factor-required',
+          );
+        }
         res.json(await deps.tokens.issue(user.id));
       },
     }),
@@ -272,7 +420,7 @@ export function authRoutes(deps: AuthDeps): AnyRoute[] {
       access: 'public',
       body: z.object({ email: Email, password: Password }),
       responses: {
-        200: json(z.object({ signedIn: z.literal(true), role: z.enum(ROLES) }), 'Signed in; Set-Cookie carries the session'),
+        200: json(SessionAnswer, 'Signed in (Set-Cookie carries the session); staff: signedIn false and secondFactor, the cookie is the second factor\'s'),
         400: problemResponse('Bad input'),
         401: problemResponse('invalid-credentials: unknown address, wrong password or locked account'),
         403: problemResponse('account-not-activated or account-disabled (only after the right password)'),
@@ -280,8 +428,16 @@ export function authRoutes(deps: AuthDeps): AnyRoute[] {
       },
       async handle({ req, res, body }) {
         const user = await signIn(req, body);
+        const role = isRole(user.role) ? user.role : 'customer';
+        if (STAFF_ROLES.has(role)) {
+          // Nothing opens yet: only the second-factor routes read this cookie.
+          await deps.sessions.startSecondFactor(res, user.id);
+          const factor = await getSecondFactor(db, user.id);
+          res.json({ signedIn: false, role, secondFactor: factor?.enrolledAt == null ? 'enrol' : 'verify' });
+          return;
+        }
         await deps.sessions.start(res, user.id);
-        res.json({ signedIn: true, role: user.role });
+        res.json({ signedIn: true, role });
       },
     }),
 

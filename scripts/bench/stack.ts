@@ -314,6 +314,8 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
           givenName: 'Camille',
           surname: 'Durand',
           phone: o.phone ?? null,
+          // The bench drives staff actions with keys, as an admin would allow them.
+          staffApiAccess: !inOrganisation,
         });
         return { userId: user.id, key: await issueApiKey(db.db, user.id), phone: user.phone };
       },

@@ -80,6 +80,10 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   // A browser's sign-in and sign-out (the customer area): the same check as login, the session in a cookie.
   'POST /v1/auth/session': { access: 'public', tenant: 'none' },
   'POST /v1/auth/session/end': { access: 'public', tenant: 'none' },
+  // A staff member's second step (issue 16 item 6): opened by the second-factor cookie of a right password, not a role.
+  'POST /v1/auth/second-factor/enrolment': { access: 'public', tenant: 'none' },
+  'POST /v1/auth/second-factor/enrolment/confirm': { access: 'public', tenant: 'none' },
+  'POST /v1/auth/second-factor/verify': { access: 'public', tenant: 'none' },
   'POST /v1/auth/forgot-username': { access: 'public', tenant: 'none' },
   'POST /v1/auth/forgot-password': { access: 'public', tenant: 'none' },
   'POST /v1/auth/reset-password': { access: 'public', tenant: 'none' },
@@ -90,6 +94,10 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   // The agent orders for the organisation's people (§1, §9): it picks one of them or makes the account of a new one.
   'POST /v1/organisations/{id}/users': { access: ['org_admin', 'agent'], tenant: 'organisation' },
   'GET /v1/organisations/{id}/users': { access: ['org_admin', 'agent', ...STAFF], tenant: 'organisation' },
+  // Staff accounts: the API-key allowance and the second factor's reset are the admin's; the auditor reads them.
+  'GET /v1/admin/users/{id}': { access: ['admin', 'auditor'], tenant: 'none' },
+  'PATCH /v1/admin/users/{id}': { access: ['admin'], tenant: 'none' },
+  'POST /v1/admin/users/{id}/second-factor/reset': { access: ['admin'], tenant: 'none' },
   'POST /v1/admin/users/{id}/agent-mandate': { access: ['admin'], tenant: 'none' },
   'POST /v1/admin/users/{id}/agent-mandate/revoke': { access: ['admin'], tenant: 'none' },
   'GET /v1/admin/users/{id}/agent-mandate': { access: ['admin', 'auditor'], tenant: 'none' },

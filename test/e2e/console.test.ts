@@ -2,11 +2,13 @@
  * The staff console in a real browser (Debian's chromium driven by playwright-core), on the pages' stack: an RA
  * operator signs in on /login, finds a file in the review queue, reads the identity document inline, rejects it with
  * a reason; the customer sends a new one over HTTP; the operator approves it, and the API shows the order gone on to
- * payment. A DRA operator records a face-to-face check; an auditor reads the timeline and can change nothing; a
+ * payment. Staff sign in with their second factor (TOTP): each enrols on its first sign-in (the key read from the
+ * page, the code computed with otpauth) and types a fresh code afterwards. A DRA operator records a face-to-face check; an auditor reads the timeline and can change nothing; a
  * customer is sent to the customer area. The queue and the order page pass axe-core and fit a 360 px phone.
  */
 import type { Page } from 'playwright-core';
 import type { Browser } from 'playwright-core';
+import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setPassword } from '../../db/passwords.js';
 import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
@@ -14,6 +16,7 @@ import type { OrderView } from '../../domain/order.js';
 import { openssl } from '../ca/support.js';
 import { minimalPdf } from '../documents/fixtures.js';
 import { DESKTOP, expectAccessible, expectFitsPhone, launchBrowser, openPage, PHONE, poll, screenshot } from '../pages/browser.js';
+import { Authenticator } from '../pages/second-factor.js';
 import { startTestStack, type Account, type TestStack } from '../support.js';
 import { Driver } from '../workflows/drive.js';
 
@@ -25,6 +28,8 @@ let browser: Browser;
 let customer: Account;
 let ra: Account;
 let driver: Driver;
+/** The staff members' authenticator apps. */
+const authenticator = new Authenticator();
 
 beforeAll(async () => {
   // The global set-up found or installed the browser (scripts/browser.ts): it is never missing here.
@@ -49,6 +54,12 @@ async function signIn(page: Page, email: string, password = PASSWORD): Promise<v
   await page.getByLabel('Adresse électronique').fill(email);
   await page.getByLabel('Mot de passe (obligatoire)').fill(password);
   await page.getByRole('button', { name: 'Se connecter', exact: true }).click();
+}
+
+/** A staff member's sign-in: the password, then the second factor (enrolment the first time). */
+async function staffSignIn(page: Page, email: string): Promise<void> {
+  await signIn(page, email);
+  await authenticator.pass(page, email);
 }
 
 /** axe-core, then the same page in a 360 px window: nothing wider than the phone. */
@@ -76,13 +87,35 @@ describe('staff console', () => {
     expect(signedOut.status).toBe(303);
     expect(signedOut.headers.get('location')).toBe('/login?next=%2Fconsole%2F');
 
-    const session = await fetch(`${stack.baseUrl}/v1/auth/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: ra.user.email, password: PASSWORD }),
-    });
+    // The password alone opens no console: the second factor, enrolled here over HTTP as the page would.
+    const loginPage = await fetch(`${stack.baseUrl}/login`);
+    const csrf = (JSON.parse(/<script type="application\/json" id="boot">(.*?)<\/script>/s.exec(await loginPage.text())?.[1] ?? '{}') as { csrfToken: string }).csrfToken;
+    let cookie = loginPage.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const post = async (path: string, json?: unknown) => {
+      const res = await fetch(`${stack.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': csrf, cookie },
+        body: json === undefined ? undefined : JSON.stringify(json),
+      });
+      const set = res.headers.getSetCookie().map((c) => c.split(';')[0] ?? '');
+      const kept = new Map(cookie.split('; ').filter((c) => c !== '').map((c) => [c.split('=')[0], c] as const));
+      for (const c of set) {
+        const [name, value] = c.split('=');
+        if (value === '') kept.delete(name);
+        else kept.set(name, c);
+      }
+      cookie = [...kept.values()].join('; ');
+      return res;
+    };
+    const session = await post('/v1/auth/session', { email: ra.user.email, password: PASSWORD });
     expect(session.status).toBe(200);
-    const cookie = session.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    expect(await session.json()).toEqual({ signedIn: false, role: 'ra_operator', secondFactor: 'enrol' });
+    expect((await fetch(`${stack.baseUrl}/console/`, { headers: { cookie }, redirect: 'manual' })).status).toBe(303);
+    const { secret } = (await (await post('/v1/auth/second-factor/enrolment', {})).json()) as { secret: string };
+    const step = Math.floor(Date.now() / 30_000);
+    authenticator.remember(ra.user.email, secret, step);
+    const totp = new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) });
+    expect((await post('/v1/auth/second-factor/enrolment/confirm', { code: totp.generate({ timestamp: step * 30_000 }) })).status).toBe(200);
     const res = await fetch(`${stack.baseUrl}/console/`, { headers: { cookie } });
     expect(res.status).toBe(200);
     const csp = res.headers.get('content-security-policy') ?? '';
@@ -121,6 +154,10 @@ describe('staff console', () => {
 
       await page.getByLabel('Mot de passe (obligatoire)').fill(PASSWORD);
       await page.getByRole('button', { name: 'Se connecter', exact: true }).click();
+      // The right password asks for the code of the app (enrolled above): nothing opens before it.
+      await page.getByRole('heading', { name: 'Vérification en deux étapes' }).waitFor();
+      expect(await signOut.isVisible()).toBe(false);
+      await authenticator.pass(page, ra.user.email);
       await page.getByRole('heading', { name: 'Dossiers à traiter' }).waitFor();
       expect(new URL(page.url()).pathname).toBe('/console/');
       expect(await page.getByText(`${ra.user.email} (opérateur AE)`).isVisible()).toBe(true);
@@ -204,7 +241,7 @@ describe('staff console', () => {
     const { page } = open;
     try {
       await page.goto(`${stack.baseUrl}/console/`);
-      await signIn(page, dra.user.email);
+      await staffSignIn(page, dra.user.email);
       await page.getByRole('heading', { name: 'Dossiers à traiter' }).waitFor();
       expect(await page.getByLabel('En attente de').inputValue()).toBe('dra');
       await page.getByRole('link', { name: `Ouvrir la commande ${approved.id}` }).click();
@@ -245,7 +282,7 @@ describe('staff console', () => {
     const { page } = open;
     try {
       await page.goto(`${stack.baseUrl}/console/`);
-      await signIn(page, ra.user.email);
+      await staffSignIn(page, ra.user.email);
       await page.getByRole('heading', { name: 'Dossiers à traiter' }).waitFor();
       await page.getByRole('link', { name: `Ouvrir la commande ${id}` }).click();
       await page.getByRole('heading', { name: `Commande ${id}` }).waitFor();
@@ -296,7 +333,7 @@ describe('staff console', () => {
 
       // An auditor's queue is not narrowed to a role: every order, and this one among them.
       await page.goto(`${stack.baseUrl}/console/`);
-      await signIn(page, auditor.user.email);
+      await staffSignIn(page, auditor.user.email);
       await page.getByRole('heading', { name: 'Dossiers à traiter' }).waitFor();
       expect(await page.getByLabel('En attente de').inputValue()).toBe('');
       await page.getByLabel('Produit').selectOption('ID_RGS_STAR');

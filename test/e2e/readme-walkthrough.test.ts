@@ -159,7 +159,7 @@ describe('the README walkthrough', () => {
     expect(run.stdout.match(/^::block \d+::$/gm)?.length, report).toBe(walkthroughBlocks(README).length);
 
     // What the stack holds afterwards, read with a key of the test's own: the two orders the walkthrough made.
-    const cli = spawnSync('npm', ['run', '--silent', 'cli', '--', 'users', 'create', '--role', 'auditor', '--email', 'auditor@walkthrough.test', '--json'], {
+    const cli = spawnSync('npm', ['run', '--silent', 'cli', '--', 'users', 'create', '--role', 'auditor', '--email', 'auditor@walkthrough.test', '--api-access', '--json'], {
       cwd: ROOT,
       env: stack.env,
       encoding: 'utf8',

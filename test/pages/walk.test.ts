@@ -20,6 +20,7 @@ import { startProvidersStack } from '../fakes/providers.js';
 import type { FakeSmtp } from '../fakes/smtp.js';
 import { type Account, freshSiret, type TestStack } from '../support.js';
 import { expectAccessible, expectFitsPhone, launchBrowser, openPage, PHONE, poll } from './browser.js';
+import { Authenticator } from './second-factor.js';
 
 let stack: TestStack;
 let smtp: FakeSmtp;
@@ -42,10 +43,14 @@ beforeAll(async () => {
   };
 }, 60_000);
 
-async function signIn(page: Page, email: string, next: string): Promise<void> {
+/** Staff type the code of their authenticator app after the password (enrolling the first time). */
+const authenticator = new Authenticator();
+
+async function signIn(page: Page, email: string, next: string, opts: { staff?: boolean } = {}): Promise<void> {
   await page.getByLabel('Adresse électronique').fill(email);
   await page.getByLabel('Mot de passe (obligatoire)').fill(PASSWORD);
   await page.getByRole('button', { name: 'Se connecter' }).click();
+  if (opts.staff === true) await authenticator.pass(page, email);
   await page.waitForURL(`${stack.baseUrl}${next}`);
 }
 
@@ -118,7 +123,7 @@ describe('the customer path of the seeds', () => {
 
       // The RA follows a deep link to the order, signs in, lands on it, approves.
       await staff.page.goto(`${stack.baseUrl}/console/#/orders/${orderId}`);
-      await signIn(staff.page, ra.user.email, `/console/#/orders/${orderId}`);
+      await signIn(staff.page, ra.user.email, `/console/#/orders/${orderId}`, { staff: true });
       await staff.page.getByRole('heading', { name: `Commande ${orderId}` }).waitFor();
       await staff.page.getByRole('button', { name: 'Approuver le dossier' }).click();
       await poll(() => staff.page.getByRole('status').first().textContent()).toBe('Dossier approuvé.');

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiProblem } from '../api.js';
 import { lang, t } from '../boot.js';
 import type { measure as Measure, Strength } from '../strength.js';
+import { SecondFactor, type SecondFactorStep } from './second-factor.js';
 import { ErrorSummary, Field, missing, Notice, PageForm, Select, Submit, useForm, type Errors, type Form, type ProblemMap, type Values } from '../ui.js';
 
 const MIN_PASSWORD_LENGTH = 12;
@@ -166,19 +167,29 @@ function nextPath(): string {
 
 export function Login(): JSX.Element {
   const form = useForm({ email: '', password: '' });
+  // Staff: the right password asks for the second factor (enrolment the first time) before any session.
+  const [step, setStep] = useState<SecondFactorStep | undefined>(undefined);
   const labels = { email: a.fields.email, password: a.fields.password };
   const onSubmit = async () => {
     const found = missing(form.values, ['email', 'password']);
     if (hasErrors(found)) return form.fail(found);
-    const ok = await form.submit(() => api('POST', '/v1/auth/session', { json: form.values }), {
-      slugs: {
-        'invalid-credentials': { message: a.problems['invalid-credentials'] },
-        'account-not-activated': { message: a.problems['account-not-activated'] },
-        'account-disabled': { message: a.problems['account-disabled'] },
+    let asked: SecondFactorStep | undefined;
+    const ok = await form.submit(
+      async () => {
+        asked = (await api<{ secondFactor?: SecondFactorStep }>('POST', '/v1/auth/session', { json: form.values })).secondFactor;
       },
-    });
-    if (ok) window.location.assign(nextPath());
+      {
+        slugs: {
+          'invalid-credentials': { message: a.problems['invalid-credentials'] },
+          'account-not-activated': { message: a.problems['account-not-activated'] },
+          'account-disabled': { message: a.problems['account-disabled'] },
+        },
+      },
+    );
+    if (ok && asked !== undefined) setStep(asked);
+    else if (ok) window.location.assign(nextPath());
   };
+  if (step !== undefined) return <SecondFactor step={step} next={nextPath()} />;
   return (
     <>
       {query.get('signedOut') === '1' ? <Notice>{a.login.signedOut}</Notice> : null}

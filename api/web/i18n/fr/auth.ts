@@ -19,6 +19,9 @@ export const auth = {
     passwordHint: (min: number) => `Au moins ${min} caractères ; une phrase de plusieurs mots est plus sûre et plus facile à retenir.`,
     passwordConfirm: 'Confirmez le mot de passe',
     newPassword: 'Nouveau mot de passe',
+    code: 'Code',
+    codeHint: 'Les 6 chiffres affichés par l’application.',
+    codeOrRecoveryHint: 'Les 6 chiffres affichés par l’application, ou l’un de vos codes de secours (par exemple ABCD-EFGH-JKMN).',
   },
   languages: { fr: 'Français', en: 'English' },
   strength: {
@@ -48,6 +51,27 @@ export const auth = {
     noAccount: 'Pas encore de compte ?',
     signedOut: 'Vous êtes déconnecté.',
   },
+  secondFactor: {
+    formLabel: 'Code de vérification',
+    enrolTitle: 'Activer la vérification en deux étapes',
+    enrolIntro:
+      'Les comptes du personnel se connectent avec leur mot de passe et un code à usage unique. Installez sur votre téléphone une application d’authentification (FreeOTP, Aegis, Google Authenticator…), puis :',
+    scan: 'Scannez ce QR code avec l’application ;',
+    qrAlt: 'QR code à scanner avec votre application d’authentification (la même clé est écrite à l’étape suivante)',
+    manual: 'ou saisissez cette clé dans l’application (code basé sur le temps, 6 chiffres, toutes les 30 secondes) :',
+    enterCode: 'Saisissez ensuite le code à 6 chiffres que l’application affiche.',
+    confirm: 'Activer et me connecter',
+    recoveryTitle: 'Vos codes de secours',
+    recoveryIntro:
+      'Notez ou imprimez ces codes et gardez-les en lieu sûr, hors de votre téléphone : chacun permet une seule connexion si vous n’avez plus l’application. Ils ne seront plus affichés.',
+    continue: 'Continuer',
+    verifyTitle: 'Vérification en deux étapes',
+    verifyIntro: 'Saisissez le code à 6 chiffres de votre application d’authentification, ou l’un de vos codes de secours.',
+    verify: 'Vérifier',
+    recoveryLeft: (n: number) =>
+      `Code de secours accepté : il vous en reste ${n}. S’il vous en reste peu, demandez à un administrateur de réinitialiser votre second facteur.`,
+    restart: 'Se connecter à nouveau',
+  },
   forgotUsername: {
     intro: 'Indiquez le SIRET de votre organisation et l’adresse électronique que vous pensez avoir utilisée : si un compte correspond, son identifiant lui est envoyé.',
     submit: 'Recevoir mon identifiant',
@@ -72,6 +96,8 @@ export const auth = {
     'account-disabled': 'Ce compte est désactivé : contactez votre organisation ou l’autorité de certification.',
     'link-invalid': 'Ce lien ne fonctionne plus : il a déjà servi ou il a expiré. Demandez-en un nouveau.',
     'password-required': 'Choisissez le mot de passe de votre compte.',
+    'second-factor-invalid': 'Ce code est incorrect, expiré ou déjà utilisé : saisissez le code affiché en ce moment par l’application, ou un code de secours inutilisé.',
+    'second-factor-session-expired': 'Votre mot de passe a été saisi il y a plus de 10 minutes : connectez-vous à nouveau.',
     postalCode: 'Un code postal français a 5 chiffres.',
     passwordMismatch: 'Les deux mots de passe ne sont pas identiques.',
   },
