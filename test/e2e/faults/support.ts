@@ -351,6 +351,8 @@ export class PatientClient {
       givenName: 'Camille',
       surname: 'Durand',
       phone,
+      // Staff keys allowed, as an admin would.
+      staffApiAccess: !inOrganisation,
     });
     return { key: await issueApiKey(db, user.id), email: user.email };
   }
