@@ -223,18 +223,22 @@ describe('the three hierarchies', () => {
     expect(new Set(cas.filter((c) => c.parentId === null).map((c) => c.pem)).size).toBe(3);
   });
 
-  it('gives the TLS issuing CA serverAuth and the OV policy, and every issuing CA its root CRL and certificate URLs', async () => {
+  it('gives the TLS issuing CA serverAuth and the OV policy, the others emailProtection, and every issuing CA its root http CRL and certificate URLs', async () => {
     const tls = text((await chainOf('tls-issuing')).issuing);
     expect(tls).toMatch(/X509v3 Extended Key Usage:\s+TLS Web Server Authentication\n/);
     expect(tls).toContain(`Policy: ${CABF_POLICY.organizationValidated}`);
     expect(tls).toMatch(/CA:TRUE, pathlen:0/);
-    for (const family of ['tls', 'seals'] as const) {
+    for (const family of ['tls', 'persons', 'seals'] as const) {
       const out = text((await chainOf(`${family}-issuing`)).issuing);
-      // It signs its OCSP responses itself, hence digitalSignature beside the CA bits.
-      expect(block(out, 'X509v3 Key Usage')).toMatch(/critical\s+Digital Signature, Certificate Sign, CRL Sign\n/);
-      // The run shares one hierarchy, made by whichever test came first: its base URL may not be this file's.
-      expect(block(out, 'X509v3 CRL Distribution Points')).toMatch(new RegExp(`URI:https?://[^/\\s]+/v1/ca/${family}-root/crl`));
-      expect(block(out, 'Authority Information Access')).toMatch(new RegExp(`CA Issuers - URI:https?://[^/\\s]+/v1/ca/${family}-root/certificate`));
+      // Delegated responders sign the OCSP answers (ocsp-responders.ts): the CA bits only.
+      expect(block(out, 'X509v3 Key Usage')).toMatch(/critical\s+Certificate Sign, CRL Sign\n/);
+      // The ceremony made the run's hierarchy with its own base: any http one (BR §7.1.2.11.2, S/MIME BR §7.1.2.2 b).
+      expect(block(out, 'X509v3 CRL Distribution Points')).toMatch(new RegExp(`URI:http://[^/\\s]+/v1/ca/${family}-root/crl`));
+      expect(block(out, 'Authority Information Access')).toMatch(new RegExp(`CA Issuers - URI:http://[^/\\s]+/v1/ca/${family}-root/certificate`));
+    }
+    // S/MIME BR §7.1.2.2 g: the persons and seals issuing CAs are S/MIME subordinates.
+    for (const family of ['persons', 'seals'] as const) {
+      expect(text((await chainOf(`${family}-issuing`)).issuing)).toMatch(/X509v3 Extended Key Usage:\s+E-mail Protection, TLS Web Client Authentication\n/);
     }
   });
 });
