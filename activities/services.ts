@@ -13,7 +13,7 @@ import { createCa, type Ca } from './ca/index.js';
 import { useSoftHsmConfig } from '../lib/pkcs11/module.js';
 import { lazyToken, TOKEN_LABELS, type Pkcs11Settings } from '../lib/pkcs11/session.js';
 import { createResponders } from './ca/ocsp-responders.js';
-import { createMockTokenAdapter } from './ca/token.js';
+import { createTokenPinReveal } from './ca/token.js';
 import { createCaView } from './ca/view.js';
 import { dcvSettings, type DcvSettings } from './dcv/index.js';
 import { createNotifier, type Notifier } from './notify/index.js';
@@ -75,7 +75,7 @@ export function createApiServices(config: Config, db: Database): ApiServices {
   const now = (): Date => new Date();
   const pkcs11 = pkcs11Settings(config, secrets);
   const responder = createResponders({ db, now, ocspToken: lazyToken(pkcs11, TOKEN_LABELS.ocsp, pkcs11.ocspPin, 'the API') });
-  const tokens = createMockTokenAdapter({ db, secrets, now });
+  const tokens = createTokenPinReveal({ db, secrets, now });
   return {
     secrets,
     notifier,

@@ -10,7 +10,7 @@ import { createResponders } from './ocsp-responders.js';
 import { createIssuer, type IssuedCertificate, type IssueRequest } from './issue.js';
 import { createCrlPublisher, type CrlInfo } from './crl.js';
 import { createRevoker, type HoldRelease, type Revocation } from './revoke.js';
-import { createMockTokenAdapter } from './token.js';
+import { createPkcs11TokenAdapter } from './token.js';
 import { createCaView } from './view.js';
 
 export interface CaDeps {
@@ -33,7 +33,7 @@ export interface Ca extends CaView {
    * the ceremony has not made them (`npm run ceremony -- init`). A worker never creates a CA.
    */
   ensureHierarchy(): Promise<void>;
-  /** Mock token: an ECDSA P-256 key pair and a random 8-digit PIN, sealed; idempotent on personalisationKey. */
+  /** The holder's PKCS#11 token (token.ts): its ECDSA P-256 key pair made on it, its 8-digit PIN sealed; idempotent on personalisationKey. */
   personaliseToken(req: { personalisationKey: string; orderId: string }): Promise<{ tokenId: string; publicKeySpki: string }>;
   /** Exactly one certificate per issuanceKey whatever the retries, crashes or concurrent calls. */
   issueCertificate(req: IssueRequest): Promise<IssuedCertificate>;
@@ -68,7 +68,7 @@ export function createCaWithInternals(deps: CaDeps) {
     return loading;
   };
   const issuer = createIssuer({ db: deps.db, now, hierarchy, pkiBaseUrl: deps.pkiBaseUrl, pdsUrl: deps.pdsUrl });
-  const tokens = createMockTokenAdapter({ db: deps.db, secrets: deps.secrets, now });
+  const tokens = createPkcs11TokenAdapter({ db: deps.db, secrets: deps.secrets, now, pkcs11: deps.pkcs11 });
   const revoker = createRevoker({ db: deps.db, now });
   const crls = createCrlPublisher({ db: deps.db, now, ca: async (id) => (await hierarchy()).ca(id) });
   const view = createCaView({ db: deps.db, now, responder: createResponders({ db: deps.db, now, ocspToken: lazyToken(deps.pkcs11, TOKEN_LABELS.ocsp, deps.pkcs11.ocspPin, 'this process') }) });

@@ -25,7 +25,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { seal, unseal, type Secrets } from '../../config/secrets.js';
 import type { Database } from '../../db/client.js';
 import { tokens } from '../../db/schema.js';
-import { findTokenSlot, initToken, pkcs11Module } from '../../lib/pkcs11/module.js';
+import { findTokenSlot, initToken, pkcs11Module, useSoftHsmConfig } from '../../lib/pkcs11/module.js';
 import { CA_FAILURE, refuse } from './errors.js';
 
 export interface TokenAdapter {
@@ -48,8 +48,8 @@ export interface TokenDeps {
 }
 
 export interface Pkcs11TokenDeps extends TokenDeps {
-  /** The PKCS#11 module holders' tokens are made on (SOFTHSM2_CONF set before the process first loads it). */
-  readonly pkcs11: { readonly modulePath: string };
+  /** The PKCS#11 module holders' tokens are made on, and SoftHSM2's configuration (its token directory) if any. */
+  readonly pkcs11: { readonly modulePath: string; readonly softHsmConf?: string };
 }
 
 export const PIN_DIGITS = 8;
@@ -59,8 +59,6 @@ export const SO_PIN_DIGITS = 16;
 /** AEAD purposes bound to the token row, so a sealed PIN cannot be passed off as another token's, nor as its SO PIN. */
 export const tokenPinPurpose = (tokenId: string): string => `token-pin:${tokenId}`;
 export const tokenSoPinPurpose = (tokenId: string): string => `token-so-pin:${tokenId}`;
-/** The purpose the former software mock sealed its private keys under (encrypted_private_key of its rows). */
-export const tokenKeyPurpose = (tokenId: string): string => `token-key:${tokenId}`;
 
 /** The token's label: "holder-" and the row id in base64url, 29 characters (PKCS#11 labels are 32 at most). */
 export const tokenLabel = (tokenId: string): string => `holder-${Buffer.from(tokenId.replaceAll('-', ''), 'hex').toString('base64url')}`;
@@ -128,6 +126,12 @@ const tokenNotVisible = (label: string): Error =>
     `token ${label} is not visible to this process: another process set out to initialise it after this one loaded the PKCS#11 module (SoftHSM2 reads its token directory once); retried, on another worker or after a restart`,
   );
 
+// Per process, as the module's view is (every adapter of the process shares the one loaded module), by label:
+/** Labels this process set out to initialise: it sees its own tokens, whenever it made them. */
+const initialisedHere = new Set<string>();
+/** One initialisation at a time per label in this process: concurrent calls wait for it rather than claim again. */
+const initialising = new Map<string, Promise<graphene.Slot>>();
+
 const RW_SESSION = graphene.SessionFlag.SERIAL_SESSION | graphene.SessionFlag.RW_SESSION;
 
 /** A read-write session logged in as `user` for the length of `work` (synchronous: no other call interleaves). */
@@ -175,7 +179,10 @@ function holderKeyPair(session: graphene.Session, tokenId: string): Buffer {
 export function createPkcs11TokenAdapter(deps: Pkcs11TokenDeps): TokenAdapter {
   const sealingKey = (): Buffer => deps.secrets.derive('tokens');
   // Loaded at the first personalisation or reset, so a process that never makes a token never loads the module.
-  const module = (): graphene.Module => pkcs11Module(deps.pkcs11.modulePath);
+  const module = (): graphene.Module => {
+    useSoftHsmConfig(deps.pkcs11.softHsmConf);
+    return pkcs11Module(deps.pkcs11.modulePath);
+  };
   const pins = (row: TokenRow): { userPin: string; soPin: string } => {
     if (row.encryptedSoPin === null) throw new Error(`token ${row.id} predates PKCS#11 tokens and has no security officer PIN`);
     return {
@@ -183,10 +190,6 @@ export function createPkcs11TokenAdapter(deps: Pkcs11TokenDeps): TokenAdapter {
       soPin: unseal(sealingKey(), row.encryptedSoPin, tokenSoPinPurpose(row.id)).toString('utf8'),
     };
   };
-  // Labels this process set out to initialise: it sees its own tokens, whenever it made them.
-  const initialisedHere = new Set<string>();
-  // One initialisation at a time per label in this process: concurrent calls wait for it rather than claim again.
-  const initialising = new Map<string, Promise<graphene.Slot>>();
 
   /** The pending row: label and PINs, no key yet. Whoever inserts first, everyone goes on with the stored row. */
   async function pendingRow(req: { personalisationKey: string; orderId: string }): Promise<TokenRow> {
@@ -279,10 +282,3 @@ export function createPkcs11TokenAdapter(deps: Pkcs11TokenDeps): TokenAdapter {
     },
   };
 }
-
-/**
- * Transitional, until activities/ca/ca.ts and activities/services.ts pass their PKCS#11 settings: the same PKCS#11
- * adapter on PKCS11_MODULE or Debian's SoftHSM2. There is no software mock any more.
- */
-export const createMockTokenAdapter = (deps: TokenDeps): TokenAdapter =>
-  createPkcs11TokenAdapter({ ...deps, pkcs11: { modulePath: process.env.PKCS11_MODULE ?? '/usr/lib/softhsm/libsofthsm2.so' } });

@@ -9,7 +9,7 @@ import { inject } from 'vitest';
 import { createCaWithInternals } from '../../activities/ca/ca.js';
 import { caKeyPurpose, PERSONS_FAMILY } from '../../activities/ca/hierarchy.js';
 import { CA_POLICY_ARC, createCa, ETSI_POLICY, type Ca, type IssueRequest } from '../../activities/ca/index.js';
-import { tokenKeyPurpose, tokenPinPurpose } from '../../activities/ca/token.js';
+import { tokenPinPurpose, tokenSoPinPurpose } from '../../activities/ca/token.js';
 import { unseal, type Secrets } from '../../config/secrets.js';
 import { openPostgres, type Database, type DatabaseHandle } from '../../db/client.js';
 import { certificateAuthorities, certificates, tokens } from '../../db/schema.js';
@@ -321,7 +321,8 @@ describe('revocation', () => {
   });
 });
 
-describe('the token (mock)', () => {
+// The token itself on PKCS#11 (key attributes, PINs on the token, retries): test/ca/token.test.ts.
+describe('the holder token, through the CA', () => {
   it('is personalised once per key, whatever the retries', async () => {
     const orderId = await insertOrder(db);
     const req = { personalisationKey: `order-${orderId}/token`, orderId };
@@ -357,14 +358,14 @@ describe('the token (mock)', () => {
     const [row] = await db.select().from(tokens).where(eq(tokens.id, token.tokenId));
     if (row === undefined) throw new Error('no token row');
     const pin = unseal(secrets.derive('tokens'), row.encryptedPin, tokenPinPurpose(row.id)).toString('utf8');
-    const pkcs8 = unseal(secrets.derive('tokens'), row.encryptedPrivateKey, tokenKeyPurpose(row.id));
     const stored = JSON.stringify(row);
     expect(stored).not.toContain(pin);
     expect(stored).not.toContain('PRIVATE KEY');
-    for (const encoding of ['base64', 'base64url', 'hex'] as const) expect(stored).not.toContain(pkcs8.toString(encoding));
+    // The private key stays on the token: the row has none, sealed or not.
+    expect(row.encryptedPrivateKey).toBeNull();
     expect(row.encryptedPin).toMatch(/^v1\./);
     // The sealed PIN opens only as this token's PIN.
-    expect(() => unseal(secrets.derive('tokens'), row.encryptedPin, tokenKeyPurpose(row.id))).toThrow();
+    expect(() => unseal(secrets.derive('tokens'), row.encryptedPin, tokenSoPinPurpose(row.id))).toThrow();
     expect(await ca.revealPinOnce({ orderId })).toBe(pin);
   });
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sentMessages } from '../../db/schema.js';
+import { expectHolderToken } from '../ca/holder-token.js';
 import { orderWorkflowId } from '../../workflows/definitions.js';
 import { CONTINUE_AS_NEW_AT } from '../global-setup.js';
 import { startTestStack, type TestStack } from '../support.js';
@@ -67,6 +68,8 @@ describe.each(['ID_RGS_STAR', 'ID_RGS_2STAR', 'ID_RGS_3STAR', 'ENCRYPTION', 'EID
     expect((await drive.post(key, `/v1/orders/${issued.id}/unlock-code`)).status).toBe(200);
     const verified = await drive.post<{ unlockPin: string }>(key, `/v1/orders/${issued.id}/unlock-code/verify`, { code: lastOutboxCode() });
     expect(verified.body.unlockPin).toMatch(/^\d{8}$/);
+    // The PIN shown opens the order's own PKCS#11 token, whose key pair the certificate certifies.
+    await expectHolderToken(stack.db, issued.id, verified.body.unlockPin);
     const done = await drive.until(issued.id, (o) => o.status === 'completed');
     expect(done.waitingOn).toBe('nobody');
     // The closing mail follows the last update; wait for it, then every event has exactly one mail, sent.
