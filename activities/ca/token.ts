@@ -25,6 +25,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { seal, unseal, type Secrets } from '../../config/secrets.js';
 import type { Database } from '../../db/client.js';
 import { tokens } from '../../db/schema.js';
+import { SIGNING_PRIVATE_KEY } from '../../lib/pkcs11/keys.js';
 import { findTokenSlot, initToken, pkcs11Module, useSoftHsmConfig } from '../../lib/pkcs11/module.js';
 import { CA_FAILURE, refuse } from './errors.js';
 
@@ -159,19 +160,7 @@ function holderKeyPair(session: graphene.Session, tokenId: string): Buffer {
     graphene.KeyGenMechanism.EC,
     { keyType: graphene.KeyType.EC, token: true, private: false, verify: true, paramsEC: P256_PARAMS, id, label: KEY_LABEL },
     // The private key never leaves the token: sensitive, never extractable, good for signing only.
-    {
-      keyType: graphene.KeyType.EC,
-      token: true,
-      private: true,
-      sensitive: true,
-      extractable: false,
-      sign: true,
-      decrypt: false,
-      derive: false,
-      unwrap: false,
-      id,
-      label: KEY_LABEL,
-    },
+    { keyType: graphene.KeyType.EC, ...SIGNING_PRIVATE_KEY, id, label: KEY_LABEL },
   );
   return p256SpkiFromEcPoint(pair.publicKey.getAttribute({ pointEC: null }).pointEC as Buffer);
 }

@@ -13,6 +13,13 @@ import * as graphene from 'graphene-pk11';
 const P384_PARAMS = Buffer.from('06052b81040022', 'hex');
 const ID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
 
+/**
+ * The private half of a signing key pair generated on a token: a token object that is private (login to use),
+ * sensitive (its value never readable) and non-extractable (never wrapped out), with sign as its only use. The CA's
+ * keys and the holders' (activities/ca/token.ts) are made with it.
+ */
+export const SIGNING_PRIVATE_KEY = { token: true, private: true, sensitive: true, extractable: false, sign: true, decrypt: false, derive: false, unwrap: false } as const;
+
 export interface TokenKeyAttributes {
   readonly label: string;
   readonly id: string;
@@ -49,17 +56,7 @@ export function generateSigningKey(session: graphene.Session, label: string): Bu
   const pair = session.generateKeyPair(
     graphene.KeyGenMechanism.EC,
     { ...common, class: graphene.ObjectClass.PUBLIC_KEY, private: false, verify: true, paramsEC: P384_PARAMS },
-    {
-      ...common,
-      class: graphene.ObjectClass.PRIVATE_KEY,
-      private: true,
-      sensitive: true,
-      extractable: false,
-      sign: true,
-      decrypt: false,
-      derive: false,
-      unwrap: false,
-    },
+    { ...common, class: graphene.ObjectClass.PRIVATE_KEY, ...SIGNING_PRIVATE_KEY },
   );
   const spki = publicKeyInfo(pair.publicKey);
   // CKA_ID: the key identifier tools match certificates with, set once the public key is known.
