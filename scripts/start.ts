@@ -15,7 +15,9 @@ import { closeServer, listen } from '../api/server.js';
 import { loadConfig, retentionSeconds } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
 import { dataConverterFor, payloadCodecFromSecrets } from '../config/payload-codec.js';
-import { createServices } from '../activities/services.js';
+import { createApiServices, createServices } from '../activities/services.js';
+import { certificateAuthorities } from '../db/schema.js';
+import { ceremony } from './ceremony.js';
 import { sdkMetricsAddress, workerMetrics } from '../activities/metrics.js';
 import { durationMs } from '../domain/deadlines.js';
 import type { Duration } from '@temporalio/common';
@@ -120,7 +122,15 @@ try {
     pglitePort = config.PGLITE_PORT;
   }
 
+  // First start: no CA yet. The key ceremony makes the hierarchy on the embedded SoftHSM2 tokens before the worker and
+  // the API start (scripts/ceremony.ts; it closes the roots' token when it ends). Later starts find the CAs and skip it.
+  if ((await db.db.select({ id: certificateAuthorities.id }).from(certificateAuthorities).limit(1)).length === 0) {
+    for (const line of await ceremony(config, db.db)) log.info(`ceremony: ${line}`);
+  }
   const services = await createServices(config, db.db);
+  // The API's half reads the CA through its read-only view: OCSP signed on certflow-ocsp, never a CA key.
+  const apiServices = createApiServices(config, db.db);
+  cleanups.push(() => apiServices.close());
   cleanups.push(() => services.close());
   // One codec for the worker and the API's client: payloads reach the dev server's SQLite file encrypted.
   const dataConverter = dataConverterFor(payloadCodecFromSecrets(services.secrets));
@@ -155,7 +165,7 @@ try {
   await ensureHistoryArchive(temporal, config.TEMPORAL_TASK_QUEUE);
   const app = createApp({
     db: db.db,
-    services,
+    services: apiServices,
     temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     log,

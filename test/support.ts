@@ -13,6 +13,7 @@ import { inject } from 'vitest';
 import { createApp, readinessChecks, type AppDeps } from '../api/app.js';
 import { closeServer, listen } from '../api/server.js';
 import { testPkcs11Env } from './ca/support.js';
+import { runTestCeremony } from './ceremony-setup.js';
 import { createServices, type Services } from '../activities/services.js';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
@@ -101,6 +102,8 @@ export async function startTestStack(overrides: TestStackOptions = {}): Promise<
   const dataDir = mkdtempSync(join(tmpdir(), 'certflow-stack-'));
   const databaseUrl = overrides.databaseUrl ?? inject('databaseUrl');
   const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, MASTER_KEY: inject('masterKey'), ...testPkcs11Env(), ...overrides.env });
+  // A database of the test's own gets the CA keys of its own on the run's tokens, as the run's database did.
+  if (overrides.databaseUrl !== undefined) runTestCeremony({ databaseUrl, masterKey: inject('masterKey'), modulePath: inject('pkcs11ModulePath'), softHsmConf: inject('softHsmConf') });
   const database: DatabaseHandle = openPostgres(databaseUrl, 5);
   const services = await createServices(config, database.db);
   // The worker and the client share the codec: payloads reach the dev server encrypted.

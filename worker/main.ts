@@ -51,6 +51,12 @@ if (config.TEMPORAL_ADDRESS === undefined || config.DATABASE_URL === undefined) 
   log.fatal('the standalone worker needs TEMPORAL_ADDRESS and DATABASE_URL (use `npm start` for the embedded stack)');
   process.exit(2);
 }
+// The worker opens one PKCS#11 token, with its own PIN (config/pkcs11.ts); production never derives it.
+if (config.CERTFLOW_ENV === 'production' && config.pkcs11.caPin === undefined) {
+  log.fatal('PKCS11_CA_PIN is required when CERTFLOW_ENV=production (the user PIN of the certflow-ca token)');
+  process.exit(2);
+}
+if (config.pkcs11.ocspPin !== undefined) log.warn('PKCS11_OCSP_PIN is set for the worker, which never uses it: give it only to the API');
 // Signals are handled here, not by the SDK's one-shot hook: under npm or tsx the same Ctrl-C or SIGTERM can arrive
 // twice (once from the terminal's process group, once relayed by the wrapper), and the second must not kill the drain.
 // The SDK's temporal_* metrics go to a loopback exporter, served with the worker's own counters on WORKER_METRICS_PORT.

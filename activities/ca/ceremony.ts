@@ -21,7 +21,7 @@ import { tokenSigningKey } from '../../lib/pkcs11/signing.js';
 import { createCrlPublisher, latestCrl, ROOT_CRL_VALIDITY_HOURS } from './crl.js';
 import { revocationPointers } from './extensions.js';
 import { FAMILIES, type CaSpec, type IssuingCaSpec } from './families.js';
-import { CA_KEY_ALGORITHM, CA_SIGNING_ALGORITHM, findCa, wholeSeconds, withTokenKey, type CaRecord, type LoadedCa } from './hierarchy.js';
+import { CA_KEY_ALGORITHM, CA_SIGNING_ALGORITHM, findCa, wholeSeconds, withTokenKey, type LoadedCa } from './hierarchy.js';
 import { responderExtensions, responderName, responderValidity } from './ocsp-responders.js';
 import { randomSerial } from './serial.js';
 import { subtle, x509, type CryptoKey } from '../../lib/pki/x509.js';

@@ -79,7 +79,7 @@ export function openToken(access: TokenAccess): OpenToken {
         key = run(async () => {
           const object = findPrivateKey(session, keyLabel);
           if (object === undefined) throw new Error(`the PKCS#11 token "${access.label}" holds no key labelled "${keyLabel}": run \`npm run ceremony -- init\``);
-          return (await crypto.keyStorage.getItem(keyStorageId(object), { name: 'ECDSA', namedCurve: 'P-384' }, false, ['sign'])) as TokenCryptoKey;
+          return crypto.keyStorage.getItem(keyStorageId(object), { name: 'ECDSA', namedCurve: 'P-384' }, false, ['sign']);
         });
         keys.set(keyLabel, key);
         // A failed look-up is forgotten: the ceremony may make the key later.

@@ -24,14 +24,15 @@ export async function tokenSigningKey(token: OpenToken, keyLabel: string): Promi
 }
 
 /** Whether a key lives on a token (and so cannot be exported, whatever happens to this process). */
-export const isTokenKey = (key: unknown): boolean => key instanceof TokenCryptoKey;
+export const isTokenKey = (key: unknown): key is TokenCryptoKey => key instanceof TokenCryptoKey;
 
 /** Signs with a token key on its token, anything else with Node's WebCrypto: raw r‖s for ECDSA, as WebCrypto gives. */
 export async function sign(algorithm: webcrypto.EcdsaParams, key: CryptoKey, data: webcrypto.BufferSource): Promise<ArrayBuffer> {
-  if (key instanceof TokenCryptoKey) {
-    const token = owners.get(key);
+  if (isTokenKey(key)) {
+    const tokenKey = key;
+    const token = owners.get(tokenKey);
     if (token === undefined) throw new Error('a token key not opened through tokenSigningKey');
-    return token.run(() => token.crypto.subtle.sign(algorithm, key as unknown as Parameters<typeof token.crypto.subtle.sign>[1], data));
+    return token.run(() => token.crypto.subtle.sign(algorithm, tokenKey, data));
   }
   return webcrypto.subtle.sign(algorithm, key, data);
 }
@@ -49,7 +50,7 @@ export function installTokenSigning(): void {
   });
   const routed = {
     subtle,
-    getRandomValues: <T extends ArrayBufferView | null>(array: T): T => webcrypto.getRandomValues(array as never) as T,
+    getRandomValues: <T extends ArrayBufferView | null>(array: T): T => webcrypto.getRandomValues(array as never),
     randomUUID: () => webcrypto.randomUUID(),
   };
   x509.cryptoProvider.set(routed as unknown as webcrypto.Crypto);

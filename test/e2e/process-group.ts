@@ -62,6 +62,8 @@ export async function embeddedStack(opts: { logLevel: string; withoutMasterKey?:
   if (opts.bundle !== 'sources') env.WORKFLOW_BUNDLE_PATH = inject('workflowBundlePath');
   delete env.DATABASE_URL;
   delete env.TEMPORAL_ADDRESS;
+  // The embedded stack's own tokens under its DATA_DIR (its ceremony makes them at first start), not the run's.
+  delete env.SOFTHSM2_CONF;
   if (opts.withoutMasterKey === true) delete env.MASTER_KEY;
   Object.assign(env, opts.env);
   for (const name of ['PORT', 'TEMPORAL_DEV_PORT', 'TEMPORAL_UI_PORT', 'PGLITE_PORT']) env[name] = String(await freePort());
@@ -144,6 +146,9 @@ export async function separateProcessesEnv(taskQueuePrefix: string, extra: NodeJ
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: `${taskQueuePrefix}-${randomUUID()}`,
     MASTER_KEY: inject('masterKey'),
+    // The run's tokens, where the global set-up's ceremony made the run database's CA keys.
+    SOFTHSM2_CONF: inject('softHsmConf'),
+    PKCS11_MODULE: inject('pkcs11ModulePath'),
     // The run's prebuilt bundle, as a production worker is given it: no webpack at each worker start.
     WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
     PORT: String(await freePort()),

@@ -13,6 +13,7 @@ import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { ActivityDeps } from '../../activities/index.js';
 import { createServices, type Services } from '../../activities/services.js';
+import { testPkcs11Env } from '../ca/support.js';
 import { loadConfig, type Config } from '../../config/index.js';
 import { dataConverterFor, payloadCodecFromSecrets } from '../../config/payload-codec.js';
 import { loadSecrets } from '../../config/secrets.js';
@@ -43,7 +44,7 @@ export async function startSkippingStack(opts: SkippingStackOptions = {}): Promi
   const name = opts.name ?? 'skip';
   const taskQueue = `${name}-${randomUUID()}`;
   const dataDir = mkdtempSync(join(tmpdir(), `certflow-${name}-`));
-  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: inject('databaseUrl'), MASTER_KEY: inject('masterKey'), ...opts.env });
+  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: inject('databaseUrl'), MASTER_KEY: inject('masterKey'), ...testPkcs11Env(), ...opts.env });
   // env.client (which the tests start workflows with) and the worker share the codec.
   const dataConverter = dataConverterFor(payloadCodecFromSecrets(loadSecrets(config)));
   const env = await TestWorkflowEnvironment.createTimeSkipping({

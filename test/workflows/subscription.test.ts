@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testPkcs11 } from '../ca/support.js';
 import { createCa } from '../../activities/ca/index.js';
 import type { Services } from '../../activities/services.js';
 import { and, eq } from 'drizzle-orm';
@@ -51,7 +52,7 @@ beforeAll(async () => {
     env: { DCV_DNS_SERVERS: dns.server, DCV_TIMEOUT_MS: '2000' },
     // The CA and the activities date by the test server's clock.
     activities: async ({ secrets }, { config, db }) => {
-      const ca = createCa({ db, secrets, pkiBaseUrl: config.pkiBaseUrl, pdsUrl: config.pdsUrl, now: serverClock });
+      const ca = createCa({ db, secrets, pkiBaseUrl: config.pkiBaseUrl, pdsUrl: config.pdsUrl, pkcs11: testPkcs11(), now: serverClock });
       await ca.ensureHierarchy();
       return { ca, now: serverClock };
     },

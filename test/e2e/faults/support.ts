@@ -20,6 +20,8 @@ import { expect, inject } from 'vitest';
 import { createServices, type Services } from '../../../activities/services.js';
 import { createApp, readinessChecks } from '../../../api/app.js';
 import { closeServer, listen } from '../../../api/server.js';
+import { testPkcs11Env } from '../../ca/support.js';
+import { runTestCeremony } from '../../ceremony-setup.js';
 import { loadConfig } from '../../../config/index.js';
 import { createLogger } from '../../../config/logger.js';
 import { dataConverterFor, payloadCodecFromSecrets } from '../../../config/payload-codec.js';
@@ -117,6 +119,8 @@ export async function startFaultStack(opts: StackOptions): Promise<FaultStack> {
     ...process.env,
     // Several workers run on this one machine: none binds a metrics port (0 turns both off), or the second fails.
     WORKER_METRICS_PORT: '0',
+    // The run's tokens (test/global-setup.ts; a database of the test's own gets its ceremony below).
+    ...testPkcs11Env(),
     TEMPORAL_METRICS_PORT: '0',
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: temporalAddress,
@@ -133,7 +137,10 @@ export async function startFaultStack(opts: StackOptions): Promise<FaultStack> {
     // The run's prebuilt bundle, as a production worker is given: each restart is up in a moment.
     WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
   };
-  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, MASTER_KEY: inject('masterKey'), SMTP_URL: smtp.url });
+  if (opts.databaseUrl !== undefined) {
+    runTestCeremony({ databaseUrl, masterKey: inject('masterKey'), modulePath: inject('pkcs11ModulePath'), softHsmConf: inject('softHsmConf') });
+  }
+  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, MASTER_KEY: inject('masterKey'), SMTP_URL: smtp.url, ...testPkcs11Env() });
   const database = openPostgres(databaseUrl, 5);
   const direct = openPostgres(inject('databaseUrl'), 2);
   const services = await createServices(config, database.db);
