@@ -293,6 +293,15 @@ export function Submit({ busy, children }: { busy: boolean; children: ComponentC
   );
 }
 
+/** A problem the page could not act on, said at once (role=alert); nothing while there is none. */
+export function Alert({ text }: { text: string | undefined }): JSX.Element | null {
+  return text === undefined ? null : (
+    <p class="problem" role="alert">
+      {text}
+    </p>
+  );
+}
+
 /** A message the page says once something happened (role=status: read out without moving the focus). */
 export function Notice({ children }: { children: ComponentChildren }): JSX.Element {
   return (

@@ -6,6 +6,7 @@ import { PAGES } from '../../../../domain/pages.js';
 import { formatDate } from '../../i18n/index.js';
 import { api, ApiProblem, toSignIn } from '../api.js';
 import { lang, t } from '../boot.js';
+import { Alert } from '../ui.js';
 import { deadlineText, messageOf, nextDeadline, o, orderPath, productName, StatusBadge } from './order/shared.js';
 
 interface Page {
@@ -108,11 +109,7 @@ export function Orders(): JSX.Element {
       <p class="visually-hidden" role="status">
         {announce}
       </p>
-      {error !== undefined ? (
-        <p class="problem" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert text={error} />
       {cursor !== null ? (
         <button type="button" onClick={() => void load(cursor)} disabled={busy} aria-busy={busy ? 'true' : undefined}>
           {busy ? t.loading : o.list.more}

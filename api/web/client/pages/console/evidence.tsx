@@ -9,7 +9,7 @@ import type { DocumentType } from '../../../../../domain/catalog.js';
 import type { ChecklistItem, OrderView } from '../../../../../domain/order.js';
 import { ApiProblem } from '../../api.js';
 import { t } from '../../boot.js';
-import { generalMessage } from '../../ui.js';
+import { Alert, generalMessage } from '../../ui.js';
 import { c, call } from './shared.js';
 
 interface Shown {
@@ -93,11 +93,7 @@ export function Evidence({ order }: { order: OrderView }): JSX.Element {
           </tbody>
         </table>
       </div>
-      {problem !== undefined ? (
-        <p class="problem" role="alert">
-          {problem}
-        </p>
-      ) : null}
+      <Alert text={problem} />
       <div class="console-viewer" role="region" aria-label={o.viewer}>
         {shown === undefined ? (
           <p class="console-muted">{o.viewerEmpty}</p>

@@ -12,7 +12,7 @@ import type { OrderWithActions } from '../../../../../workflows/definitions.js';
 import { formatAmount, formatDate, formatDateTime } from '../../../i18n/index.js';
 import { ApiProblem } from '../../api.js';
 import { lang, t } from '../../boot.js';
-import { generalMessage } from '../../ui.js';
+import { Alert, generalMessage } from '../../ui.js';
 import { Actions, type Outcome } from './actions.js';
 import { Evidence } from './evidence.js';
 import { c, call, FocusHeading, lastQueueHash, StatusLine, words } from './shared.js';
@@ -178,11 +178,7 @@ function TimelinePanel({ orderId, timeline }: { orderId: string; timeline: Timel
           ))}
         </ol>
       )}
-      {problem !== undefined ? (
-        <p class="problem" role="alert">
-          {problem}
-        </p>
-      ) : null}
+      <Alert text={problem} />
       <p>
         <button type="button" onClick={() => void download()}>
           {o.downloadHistory}
@@ -239,11 +235,7 @@ export function Order({ orderId }: { orderId: string }): JSX.Element {
         <a href={lastQueueHash()}>{o.back}</a>
       </p>
       <FocusHeading id="order-title">{o.title(orderId)}</FocusHeading>
-      {problem !== undefined ? (
-        <p class="problem" role="alert">
-          {problem}
-        </p>
-      ) : null}
+      <Alert text={problem} />
       {order === undefined ? (
         problem === undefined ? (
           <p>{t.loading}</p>

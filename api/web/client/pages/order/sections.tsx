@@ -8,7 +8,7 @@ import type { OrderWithActions } from '../../../../../workflows/definitions.js';
 import { formatAmount, formatDate, formatDateTime, relativeDays } from '../../../i18n/index.js';
 import { api, ApiProblem } from '../../api.js';
 import { lang, t } from '../../boot.js';
-import { Checkbox, ErrorSummary, Field, PageForm, Select, Submit, useForm } from '../../ui.js';
+import { Alert, Checkbox, ErrorSummary, Field, PageForm, Select, Submit, useForm } from '../../ui.js';
 import { Download, messageOf, o } from './shared.js';
 
 /** The order as the API answers it: its view and the actions open to the caller now, which the sections offer. */
@@ -268,11 +268,7 @@ export function Domains({ order, onView }: Props): JSX.Element {
       <p role="status" class={result === undefined ? 'visually-hidden' : 'notice'}>
         {result ?? ''}
       </p>
-      {checkError !== undefined ? (
-        <p class="problem" role="alert">
-          {checkError}
-        </p>
-      ) : null}
+      <Alert text={checkError} />
     </Section>
   );
 }
@@ -419,11 +415,7 @@ export function Acceptance({ order, onView }: Props): JSX.Element {
           </div>
         </div>
       ) : null}
-      {error !== undefined ? (
-        <p class="problem" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <Alert text={error} />
     </Section>
   );
 }
@@ -497,11 +489,7 @@ export function Unlock({ order, pin, onPin }: Pick<Props, 'order'> & { pin: stri
       <p role="status" class={sent === undefined ? 'visually-hidden' : 'notice'}>
         {sent !== undefined ? u.sent(new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeStyle: 'short', timeZone: 'Europe/Paris' }).format(new Date(sent.expiresAt)), sent.codesLeftToday) : ''}
       </p>
-      {sendError !== undefined ? (
-        <p class="problem" role="alert">
-          {sendError}
-        </p>
-      ) : null}
+      <Alert text={sendError} />
       {sent !== undefined ? (
         <>
           <ErrorSummary form={form} labels={{ code: u.code }} />
