@@ -119,6 +119,16 @@ const SessionAnswer = z.object({
 /** Codes as typed: a 6-digit TOTP code or a recovery code (XXXX-XXXX-XXXX), spaces and dashes allowed. */
 const CodeBody = z.object({ code: z.string().trim().min(1).max(32) });
 
+/** The answers of a route that takes a staff member's code (confirm, verify): `conflict` names its 409. */
+const codeRouteResponses = (ok: z.ZodType, okDescription: string, conflict: string) => ({
+  200: json(ok, okDescription),
+  400: problemResponse('Bad input'),
+  401: problemResponse('second-factor-invalid (wrong, expired or reused code) or second-factor-session-expired'),
+  403: problemResponse('csrf-token-invalid'),
+  409: problemResponse(conflict),
+  429: problemResponse('rate-limited'),
+});
+
 /** No second-factor cookie, or expired: the password again. */
 const secondFactorExpired = (): Problem =>
   new Problem(401, 'second-factor-session-expired', 'Sign in again', 'No password was given in the last 10 minutes on this browser: sign in again with your password.');
@@ -228,14 +238,11 @@ export function authRoutes(deps: AuthDeps): AnyRoute[] {
       tags: ['accounts'],
       access: 'public',
       body: CodeBody,
-      responses: {
-        200: json(SessionAnswer.extend({ recoveryCodes: z.array(z.string()) }), 'Enrolled and signed in; each recovery code works once'),
-        400: problemResponse('Bad input'),
-        401: problemResponse('second-factor-invalid (wrong code) or second-factor-session-expired'),
-        403: problemResponse('csrf-token-invalid'),
-        409: problemResponse('second-factor-enrolled, or no enrolment started (second-factor-not-started)'),
-        429: problemResponse('rate-limited'),
-      },
+      responses: codeRouteResponses(
+        SessionAnswer.extend({ recoveryCodes: z.array(z.string()) }),
+        'Enrolled and signed in; each recovery code works once',
+        'second-factor-enrolled, or no enrolment started (second-factor-not-started)',
+      ),
       async handle({ req, res, body }) {
         const user = await waitingStaff(req);
         const factor = await getSecondFactor(db, user.id);
@@ -261,17 +268,11 @@ export function authRoutes(deps: AuthDeps): AnyRoute[] {
       tags: ['accounts'],
       access: 'public',
       body: CodeBody,
-      responses: {
-        200: json(
-          SessionAnswer.extend({ recoveryCodesLeft: z.number().int().optional().meta({ description: 'When a recovery code was used: how many are left' }) }),
-          'Signed in; Set-Cookie carries the session',
-        ),
-        400: problemResponse('Bad input'),
-        401: problemResponse('second-factor-invalid (wrong, expired or reused code) or second-factor-session-expired'),
-        403: problemResponse('csrf-token-invalid'),
-        409: problemResponse('second-factor-not-enrolled: enrol first'),
-        429: problemResponse('rate-limited'),
-      },
+      responses: codeRouteResponses(
+        SessionAnswer.extend({ recoveryCodesLeft: z.number().int().optional().meta({ description: 'When a recovery code was used: how many are left' }) }),
+        'Signed in; Set-Cookie carries the session',
+        'second-factor-not-enrolled: enrol first',
+      ),
       async handle({ req, res, body }) {
         const user = await waitingStaff(req);
         const factor = await getSecondFactor(db, user.id);

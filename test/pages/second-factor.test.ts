@@ -46,6 +46,19 @@ async function password(page: Page, email: string): Promise<void> {
   await page.getByRole('button', { name: 'Se connecter', exact: true }).click();
 }
 
+/** Signed in: the console's queue, then signed out again. */
+async function inConsoleThenOut(page: Page): Promise<void> {
+  await page.getByRole('heading', { name: 'Dossiers à traiter' }).waitFor();
+  await page.getByRole('button', { name: 'Se déconnecter' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Se connecter' }).waitFor();
+}
+
+/** Types a code on the verification step. */
+async function typeCode(page: Page, code: string): Promise<void> {
+  await page.getByLabel('Code (obligatoire)').fill(code);
+  await page.getByRole('button', { name: 'Vérifier' }).click();
+}
+
 const codeError = (page: Page) => page.locator('.field', { has: page.getByLabel('Code (obligatoire)') }).locator('.field-error');
 const WRONG = 'Ce code est incorrect, expiré ou déjà utilisé : saisissez le code affiché en ce moment par l’application, ou un code de secours inutilisé.';
 
@@ -84,38 +97,28 @@ describe('staff second factor pages', () => {
       expect(codes).toHaveLength(10);
       await check(page, 'recovery codes');
       await page.getByRole('link', { name: 'Continuer' }).click();
-      await page.getByRole('heading', { name: 'Dossiers à traiter' }).waitFor();
-      await page.getByRole('button', { name: 'Se déconnecter' }).click();
-      await page.getByRole('heading', { level: 1, name: 'Se connecter' }).waitFor();
+      await inConsoleThenOut(page);
 
       // The next sign-in asks for the code; a wrong one is told beside the field.
       await password(page, ra.user.email);
       await page.getByRole('heading', { level: 2, name: 'Vérification en deux étapes' }).waitFor();
       await check(page, 'verify');
-      await page.getByLabel('Code (obligatoire)').fill('123 456');
-      await page.getByRole('button', { name: 'Vérifier' }).click();
+      await typeCode(page, '123 456');
       await poll(() => codeError(page).textContent()).toBe(WRONG);
       await check(page, 'verify wrong code');
-      await page.getByLabel('Code (obligatoire)').fill(await authenticator.code(ra.user.email));
-      await page.getByRole('button', { name: 'Vérifier' }).click();
-      await page.getByRole('heading', { name: 'Dossiers à traiter' }).waitFor();
-      await page.getByRole('button', { name: 'Se déconnecter' }).click();
-      await page.getByRole('heading', { level: 1, name: 'Se connecter' }).waitFor();
+      await typeCode(page, await authenticator.code(ra.user.email));
+      await inConsoleThenOut(page);
 
       // The phone lost: a recovery code signs in, once, and says how many are left.
       await password(page, ra.user.email);
-      await page.getByLabel('Code (obligatoire)').fill(codes[0] ?? '');
-      await page.getByRole('button', { name: 'Vérifier' }).click();
+      await typeCode(page, codes[0] ?? '');
       await poll(() => page.getByRole('status').textContent()).toContain('il vous en reste 9');
       await check(page, 'recovery code used');
       await page.getByRole('link', { name: 'Continuer' }).click();
-      await page.getByRole('heading', { name: 'Dossiers à traiter' }).waitFor();
-      await page.getByRole('button', { name: 'Se déconnecter' }).click();
-      await page.getByRole('heading', { level: 1, name: 'Se connecter' }).waitFor();
+      await inConsoleThenOut(page);
 
       await password(page, ra.user.email);
-      await page.getByLabel('Code (obligatoire)').fill(codes[0] ?? '');
-      await page.getByRole('button', { name: 'Vérifier' }).click();
+      await typeCode(page, codes[0] ?? '');
       await poll(() => codeError(page).textContent()).toBe(WRONG);
       expect(await page.getByRole('heading', { name: 'Dossiers à traiter' }).count()).toBe(0);
       expect(open.errors).toEqual([]);

@@ -62,6 +62,15 @@ function CodeForm({ path, submitText, onDone }: { path: string; submitText: stri
   );
 }
 
+/** On to where the sign-in was going, once the page has said what it had to. */
+function ContinueLink({ next }: { next: string }): JSX.Element {
+  return (
+    <p>
+      <a href={next}>{s.continue}</a>
+    </p>
+  );
+}
+
 function RecoveryCodes({ codes, next }: { codes: readonly string[]; next: string }): JSX.Element {
   return (
     <section aria-labelledby="second-factor-title">
@@ -74,11 +83,7 @@ function RecoveryCodes({ codes, next }: { codes: readonly string[]; next: string
           </li>
         ))}
       </ul>
-      <p>
-        <a href={next}>
-          {s.continue}
-        </a>
-      </p>
+      <ContinueLink next={next} />
     </section>
   );
 }
@@ -140,11 +145,7 @@ function Verify({ next }: { next: string }): JSX.Element {
       <section aria-labelledby="second-factor-title">
         <Heading text={s.verifyTitle} step="verify" />
         <Notice>{s.recoveryLeft(left)}</Notice>
-        <p>
-          <a href={next}>
-            {s.continue}
-          </a>
-        </p>
+        <ContinueLink next={next} />
       </section>
     );
   }
