@@ -173,7 +173,7 @@ describe('who opens which token', () => {
   }
 
   /** Runs `body` in a fresh Node with the API's (or the worker's) services on a token directory holding only certflow-ocsp. */
-  function inProcess(body: string, conf: string) {
+  function inProcess(body: string, conf: string, env: Record<string, string> = {}) {
     const script = [
       "import { loadConfig } from './config/index.ts';",
       "import { openPostgres } from './db/client.ts';",
@@ -187,7 +187,7 @@ describe('who opens which token', () => {
     return spawnSync('node', ['--import', 'tsx', '--input-type=module', '-e', script], {
       cwd: ROOT,
       encoding: 'utf8',
-      env: { PATH: process.env.PATH, DATABASE_URL: inject('databaseUrl'), MASTER_KEY: inject('masterKey'), PKCS11_MODULE: inject('pkcs11ModulePath'), SOFTHSM2_CONF: conf, LOG_LEVEL: 'silent', DATA_DIR: tmpdir() },
+      env: { PATH: process.env.PATH, DATABASE_URL: inject('databaseUrl'), MASTER_KEY: inject('masterKey'), PKCS11_MODULE: inject('pkcs11ModulePath'), SOFTHSM2_CONF: conf, LOG_LEVEL: 'silent', DATA_DIR: tmpdir(), ...env },
       timeout: 60_000,
     });
   }
@@ -222,6 +222,10 @@ describe('who opens which token', () => {
       const worker = inProcess('const services = await createServices(config, db.db); await services.close();', conf);
       expect(worker.status).not.toBe(0);
       expect(worker.stderr).toMatch(/no PKCS#11 token labelled "certflow-ca"/);
+      // With every token there but a wrong PIN, the worker does not start either (a login is per process: fresh one).
+      const wrongPin = inProcess('const services = await createServices(config, db.db); await services.close();', inject('softHsmConf'), { PKCS11_CA_PIN: 'not-the-pin-0000' });
+      expect(wrongPin.status).not.toBe(0);
+      expect(wrongPin.stderr).toMatch(/cannot log in to the PKCS#11 token "certflow-ca"/);
     } finally {
       rmSync(join(conf, '..'), { recursive: true, force: true });
     }
