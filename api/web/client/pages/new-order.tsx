@@ -118,10 +118,7 @@ function ProductStep({ form, catalog, publicCatalog, onPartner }: { form: Wizard
       </fieldset>
       <Radios
         legend={n.product.legend}
-        name="product"
-        value={v.product}
-        error={form.errors.product}
-        onValue={(value) => form.set('product', value)}
+        {...form.text('product')}
         choices={products.map((p) => {
           const cheapest = Math.min(...p.durations.map((d) => d.priceCentsExVat));
           return {
@@ -135,10 +132,7 @@ function ProductStep({ form, catalog, publicCatalog, onPartner }: { form: Wizard
         <>
           <Radios
             legend={n.duration.legend}
-            name="durationYears"
-            value={v.durationYears}
-            error={form.errors.durationYears}
-            onValue={(value) => form.set('durationYears', value)}
+            {...form.text('durationYears')}
             choices={product.durations.map((d) => {
               const price = withVat(d.priceCentsExVat);
               return { value: String(d.years), label: n.duration.years(d.years), detail: n.duration.price(money(price.exVat), money(price.inclVat)) };
@@ -149,10 +143,7 @@ function ProductStep({ form, catalog, publicCatalog, onPartner }: { form: Wizard
             <Radios
               legend={n.os.legend}
               hint={n.os.hint}
-              name="os"
-              value={v.os}
-              error={form.errors.os}
-              onValue={(value) => form.set('os', value)}
+              {...form.text('os')}
               choices={OS.map((os) => ({ value: os, label: osText(os) }))}
             />
           ) : null}
@@ -186,10 +177,7 @@ function KeyStep({
       <p class="hint">{n.csr.caNeverGenerates}</p>
       <Radios
         legend={n.csr.methodLegend}
-        name="csrMethod"
-        value={v.csrMethod}
-        error={form.errors.csrMethod}
-        onValue={(value) => form.set('csrMethod', value)}
+        {...form.text('csrMethod')}
         choices={[
           { value: 'paste', label: n.csr.methodPaste },
           { value: 'generate', label: n.csr.methodGenerate },
@@ -273,10 +261,7 @@ function KeyStep({
       {provesDomains(product) ? (
         <Radios
           legend={n.csr.ownerLegend}
-          name="ownerKind"
-          value={v.ownerKind}
-          error={form.errors.ownerKind}
-          onValue={(value) => form.set('ownerKind', value)}
+          {...form.text('ownerKind')}
           choices={[
             { value: 'self', label: n.csr.ownerSelf },
             { value: 'other', label: n.csr.ownerOther },
@@ -310,10 +295,7 @@ function HolderStep({
     <>
       <Radios
         legend={n.holder.legend}
-        name="holderMode"
-        value={v.holderMode}
-        error={form.errors.holderMode}
-        onValue={(value) => form.set('holderMode', value)}
+        {...form.text('holderMode')}
         choices={[
           { value: 'self', label: n.holder.self },
           { value: 'member', label: n.holder.member },
@@ -379,10 +361,7 @@ function PaymentStep({
       <Radios
         legend={n.payment.legend}
         hint={publicAdministration ? n.payment.publicAdministration : undefined}
-        name="paymentMethod"
-        value={v.paymentMethod}
-        error={form.errors.paymentMethod}
-        onValue={(value) => form.set('paymentMethod', value)}
+        {...form.text('paymentMethod')}
         choices={methods.map((m) => ({ value: m, label: paymentText(m) }))}
       >
         {v.paymentMethod === 'purchase_order' ? (
