@@ -18,7 +18,8 @@ import { createLogger } from '../../config/logger.js';
 import { openPglite } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { rateLimits } from '../../db/schema.js';
-import { freshSiret, httpClient, SIRETS, startTestStack, type HttpResult, type TestStack } from '../support.js';
+import { httpClient, SIRETS, startTestStack, type HttpResult, type TestStack } from '../support.js';
+import { freshEmail, PASSWORD, registration } from './registration.js';
 
 let stack: TestStack;
 const servers: Server[] = [];
@@ -54,20 +55,6 @@ async function apiProcess(over: Partial<AppDeps> = {}): Promise<Http> {
 /** Counters of a test's own (the stack's database is the run's). */
 const freshLimits = (over: Omit<RateLimitOptions, 'keyPrefix'> = {}): RateLimitOptions => ({ keyPrefix: `rl-test-${randomUUID()}`, ...over });
 
-const freshEmail = (name = 'camille') => `${name}.${randomUUID().slice(0, 8)}@example.test`;
-const PASSWORD = 'Tournesol-Vert-42!';
-const registration = (over: Record<string, unknown> = {}) => ({
-  siret: freshSiret(),
-  organisationName: 'Boulangerie Martin',
-  organisationAddress: { street: '4 rue de la Paix', postalCode: '75002', locality: 'Paris' },
-  givenName: 'Camille',
-  surname: 'Martin',
-  email: freshEmail(),
-  phone: '+33612345678',
-  language: 'fr',
-  password: PASSWORD,
-  ...over,
-});
 
 const from = (ip: string) => ({ headers: { 'x-forwarded-for': ip } });
 const post = (http: Http, path: string, json: unknown, ip?: string) => http('POST', path, { json, ...(ip === undefined ? {} : from(ip)) });
