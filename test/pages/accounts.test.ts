@@ -8,23 +8,18 @@ import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setPassword } from '../../db/passwords.js';
-import { startProvidersStack } from '../fakes/providers.js';
 import type { FakeSmtp, ReceivedMail } from '../fakes/smtp.js';
 import { freshSiret, type TestStack } from '../support.js';
-import { expectAccessible, expectFitsPhone, launchBrowser, openPage, PHONE, poll, screenshot, type OpenPage } from './browser.js';
+import { expectAccessible, expectFitsPhone, openPage, PHONE, poll, screenshot, startBrowserStack, type OpenPage } from './browser.js';
 
 let stack: TestStack;
 let smtp: FakeSmtp;
 let browser: Browser;
 
 beforeAll(async () => {
-  const started = await startProvidersStack();
-  ({ stack, smtp } = started);
-  browser = await launchBrowser();
-  return async () => {
-    await browser.close();
-    await started.close();
-  };
+  const started = await startBrowserStack();
+  ({ stack, smtp, browser } = started);
+  return started.close;
 });
 
 const PASSWORD = 'Mirabelle-Carillon-Lorraine-7';

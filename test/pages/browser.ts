@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect, inject } from 'vitest';
+import { startProvidersStack, type ProvidersStack } from '../fakes/providers.js';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -20,6 +21,20 @@ const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-ru
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: inject('chromiumPath'), headless: true, args: FLAGS });
+}
+
+/** A providers stack (fake SMTP and SMS, test/fakes/providers.ts) and a browser; `close` closes the browser, then the stack. */
+export async function startBrowserStack(opts: Parameters<typeof startProvidersStack>[0] = {}): Promise<ProvidersStack & { readonly browser: Browser }> {
+  const started = await startProvidersStack(opts);
+  const browser = await launchBrowser();
+  return {
+    ...started,
+    browser,
+    close: async () => {
+      await browser.close();
+      await started.close();
+    },
+  };
 }
 
 /** A page answers after a round trip or two through the API and the workflow: more than vitest's 1 s default. */

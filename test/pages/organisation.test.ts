@@ -7,10 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setPassword } from '../../db/passwords.js';
-import { startProvidersStack } from '../fakes/providers.js';
 import type { FakeSmtp } from '../fakes/smtp.js';
 import { type Account, freshSiret, type TestStack } from '../support.js';
-import { expectAccessible, expectFitsPhone, launchBrowser, openPage, PHONE, poll, screenshot } from './browser.js';
+import { expectAccessible, expectFitsPhone, openPage, PHONE, poll, screenshot, startBrowserStack } from './browser.js';
 
 let stack: TestStack;
 let smtp: FakeSmtp;
@@ -18,13 +17,9 @@ let browser: Browser;
 const PASSWORD = 'Chardon-Bleu-Vosges-2031';
 
 beforeAll(async () => {
-  const started = await startProvidersStack();
-  ({ stack, smtp } = started);
-  browser = await launchBrowser();
-  return async () => {
-    await browser.close();
-    await started.close();
-  };
+  const started = await startBrowserStack();
+  ({ stack, smtp, browser } = started);
+  return started.close;
 });
 
 async function signIn(page: Page, account: Account): Promise<void> {
