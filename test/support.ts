@@ -37,6 +37,15 @@ export interface Account {
   readonly key: string;
 }
 
+/** A problem+json answer (RFC 9457) as the API writes it (api/problem.ts). */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  errors?: { path: string; message: string; code?: string }[];
+}
+
 export interface HttpResult<T = unknown> {
   readonly status: number;
   readonly headers: Headers;

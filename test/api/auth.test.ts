@@ -2,7 +2,7 @@
  * Customer accounts over HTTP, on the real stack: mails read from a real SMTP server, links followed from them.
  * Every refusal is a problem+json and leaves the rows as they were; no answer tells whether an address has an account.
  */
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,8 @@ import { accountTokens, organisations, users } from '../../db/schema.js';
 import { openssl } from '../ca/support.js';
 import { startProvidersStack } from '../fakes/providers.js';
 import type { FakeSmtp, ReceivedMail } from '../fakes/smtp.js';
-import { freshSiret, type HttpResult, rgsStarOrder, type TestStack } from '../support.js';
+import { freshSiret, type HttpResult, type ProblemBody, rgsStarOrder, type TestStack } from '../support.js';
+import { ADDRESS, freshEmail, PASSWORD, registration } from './registration.js';
 
 let stack: TestStack;
 let smtp: FakeSmtp;
@@ -23,31 +24,8 @@ beforeAll(async () => {
   return started.close;
 });
 
-interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-}
-
 const problem = (slug: string) => `urn:certflow:problem:${slug}`;
 
-const freshEmail = (name = 'camille') => `${name}.${randomUUID().slice(0, 8)}@example.test`;
-const PASSWORD = 'Tournesol-Vert-42!';
-
-const ADDRESS = { street: '4 rue de la Paix', postalCode: '75002', locality: 'Paris' };
-const registration = (over: Record<string, unknown> = {}) => ({
-  siret: freshSiret(),
-  organisationName: 'Boulangerie Martin',
-  organisationAddress: ADDRESS,
-  givenName: 'Camille',
-  surname: 'Martin',
-  email: freshEmail(),
-  phone: '+33612345678',
-  language: 'fr',
-  password: PASSWORD,
-  ...over,
-});
 
 const post = <T = unknown>(path: string, json: unknown, key?: string): Promise<HttpResult<T>> =>
   stack.http<T>('POST', path, { json, ...(key !== undefined ? { key } : {}) });

@@ -18,18 +18,13 @@ import { listOrderEvents } from '../../db/order-events.js';
 import type { OrderView } from '../../domain/order.js';
 import { openssl } from '../ca/support.js';
 import { fakeExe, minimalPdf, minimalZip, PNG_1X1, pdfOfSize } from '../documents/fixtures.js';
-import { rgsStarOrder, startTestStack, type Account, type TestStack } from '../support.js';
+import { rgsStarOrder, startTestStack, type Account, type ProblemBody as Problem, type TestStack } from '../support.js';
 import { Driver } from '../workflows/drive.js';
 
 const WEBHOOK_SECRET = 'whsec_bad_input_test';
 const PROBLEM = /^application\/problem\+json/;
 
-interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  errors?: { path: string; message: string }[];
+interface ProblemBody extends Problem {
   problems?: { rule: string; message: string }[];
   detectedType?: string | null;
 }

@@ -6,15 +6,7 @@ import { getOrderRow } from '../../db/orders.js';
 import { orders, users } from '../../db/schema.js';
 import type { OrderView } from '../../domain/order.js';
 import { orderWorkflowId } from '../../workflows/definitions.js';
-import { rgsStarOrder, SIRETS, startTestStack, type Account, type TestStack } from '../support.js';
-
-interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  errors?: { path: string; message: string }[];
-}
+import { rgsStarOrder, SIRETS, startTestStack, type Account, type ProblemBody, type TestStack } from '../support.js';
 
 let stack: TestStack;
 let alice: Account;
