@@ -59,6 +59,8 @@ export function certificateMailMessage(req: CertificateMailRequest): EmailMessag
         template: 'activity_failing_staff',
         data: { ...ref, kind: extra.kind === 'refused' ? 'refused' : 'stuck', step: text(extra.step, 'step'), message: text(extra.message, 'message'), since: text(extra.since, 'since') },
       };
+    case 'caa_forbids_issuance':
+      return { template: 'caa_forbids_issuance', data: { ...ref, refusal: text(extra.refusal, 'refusal'), identifiers: text(extra.identifiers, 'identifiers') } };
     case 'hold_released':
       return { template: 'hold_released', data: ref };
     case 'certificate_held':

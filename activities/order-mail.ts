@@ -91,6 +91,8 @@ export function orderMailMessage(req: OrderMailRequest): EmailMessage {
         template: 'certificate_revoked',
         data: { ...ref, serial: serial(), reason: text(extra.reason, 'reason'), revokedAt: text(extra.revokedAt, 'revokedAt') },
       };
+    case 'caa_forbids_issuance':
+      return { template: 'caa_forbids_issuance', data: { ...ref, serial: null, refusal: text(extra.refusal, 'refusal'), identifiers: text(extra.identifiers, 'identifiers') } };
     case 'order_completed':
       return { template: 'order_completed', data: { ...ref, serial: serial() } };
   }

@@ -18,7 +18,9 @@ export type OrderMailTemplate =
   | 'certificate_issued'
   | 'acceptance_reminder'
   | 'certificate_revoked'
-  | 'order_completed';
+  | 'order_completed'
+  /** CAA forbids issuance right before signing (BR §3.2.2.8): extra refusal, identifiers. */
+  | 'caa_forbids_issuance';
 
 /** Mails of a certificate's own life (workflows/certificate.ts), once per key like the order's. */
 export type CertificateMailTemplate =
@@ -28,6 +30,8 @@ export type CertificateMailTemplate =
   | 'certificate_held'
   | 'hold_released'
   | 'certificate_revoked'
+  /** CAA forbids the next certificate (BR §3.2.2.8): extra refusal, identifiers. */
+  | 'caa_forbids_issuance'
   /** To staff: a step of the certificate's workflow kept failing (workflows/attention.ts). */
   | 'activity_failing_staff';
 

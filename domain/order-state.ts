@@ -4,7 +4,7 @@
  * handlers; the tests run it for every state × event pair.
  */
 import type { DocumentType, PaymentMethod } from './catalog.js';
-import type { ChecklistItem, DomainChallenge, DomainItem, OrderStatus, OrderView, PaymentStatus, WaitingOn } from './order.js';
+import type { CaaCheck, ChecklistItem, DomainChallenge, DomainItem, OrderStatus, OrderView, PaymentStatus, WaitingOn } from './order.js';
 
 export type OrderState = OrderView;
 
@@ -43,6 +43,13 @@ export type OrderEvent =
   | { readonly type: 'domain_challenges_issued'; readonly challenges: readonly DomainChallenge[] }
   | { readonly type: 'domain_validated'; readonly domain: string; readonly method: DomainItem['method'] & string; readonly at: string; readonly evidence: string }
   | { readonly type: 'domain_check_failed'; readonly domain: string; readonly at: string; readonly reason: string }
+  /**
+   * CAA checked right before issuance (BR §3.2.2.8), or again at the customer's request: a refusal sends the order back
+   * to its domains, waiting on the customer to change the records; a permission lets it go on.
+   */
+  | { readonly type: 'caa_checked'; readonly check: CaaCheck }
+  /** The customer asks the CA to look at CAA again (the check itself follows). */
+  | { readonly type: 'caa_recheck_requested' }
   | { readonly type: 'abandoned'; readonly reason: string };
 
 export type OrderEventType = OrderEvent['type'];
@@ -108,10 +115,13 @@ export const paymentSettled = (s: OrderState): boolean => s.payment.status === '
 export function nextAfterApproval(s: OrderState): OrderStatus {
   if (s.faceToFace.required && !s.faceToFace.done) return 'awaiting_face_to_face';
   if (s.originals.required && !s.originals.received) return s.originals.overdue ? 'originals_overdue' : 'awaiting_originals';
-  if (s.domains.required && !domainsValidated(s)) return 'awaiting_domain_validation';
+  if (s.domains.required && (!domainsValidated(s) || caaForbids(s))) return 'awaiting_domain_validation';
   if (!paymentSettled(s)) return 'awaiting_payment';
   return 'issuing';
 }
+
+/** The last CAA check forbade issuance: the order waits for the customer to change the records. */
+export const caaForbids = (s: OrderState): boolean => s.caa?.last.permitted === false;
 
 export const domainsValidated = (s: OrderState): boolean => s.domains.items.length > 0 && s.domains.items.every((d) => d.status === 'validated');
 
@@ -352,6 +362,20 @@ function decideChange(s: OrderState, e: OrderEvent, actor: Actor): Decision {
     case 'domain_check_failed': {
       if (!preIssuance || !s.domains.items.some((d) => d.name === e.domain && d.status === 'pending')) return notNow(s, 'Recording a domain check');
       return { ok: true, state: withDomain(s, e.domain, (d) => ({ ...d, lastCheck: { at: e.at, reason: e.reason } })) };
+    }
+
+    case 'caa_checked': {
+      if (!s.domains.required) return refuse('state', 'not-required', 'This product has no names whose CAA is checked.');
+      const caa = { checks: (s.caa?.checks ?? 0) + 1, last: e.check };
+      if (s.status === 'issuing') return { ok: true, state: e.check.permitted ? { ...s, caa } : moveTo({ ...s, caa }, 'awaiting_domain_validation') };
+      if (!caaForbids(s) || !canValidateDomains(s.status)) return notNow(s, 'Recording a CAA check');
+      return { ok: true, state: settle({ ...s, caa }) };
+    }
+
+    case 'caa_recheck_requested': {
+      if (!caaForbids(s)) return refuse('state', 'no-caa-refusal', 'CAA forbids nothing on this order: there is nothing to check again.');
+      if (!canValidateDomains(s.status)) return notNow(s, 'Checking CAA again');
+      return { ok: true, state: s };
     }
 
     case 'abandoned': {

@@ -37,6 +37,7 @@ import {
   type DomainValidationRequest,
   type RefusalDetails,
 } from './definitions.js';
+import { CAA_FORBIDS, caaRefusal } from './order/caa.js';
 import { noSmsCodes, refuseNewCode, refuseVerification, sendNewCode, verifyCode, type SmsCodeState } from './sms-codes.js';
 
 
@@ -55,6 +56,8 @@ interface LifeClock {
   pinResets: number;
   /** While re-validating: the last automatic check. */
   lastCheckAt: string | null;
+  /** CAA checks made before reissues (each has its own key); absent from clocks carried before CAA was checked. */
+  caaChecks?: number;
 }
 
 export interface CertificateLifeCarryOver {
@@ -201,6 +204,7 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
     const spki = order.certificateRequest?.publicKeySpki;
     if (spki === undefined) return; // only TLS subscriptions reissue, and their key is the customer's
     const n = view.certificates.length;
+    if (!(await caaPermits(n))) return;
     let next: IssuedCertificate;
     try {
       next = await calls.issueCertificate({ issuanceKey: `${wf}:certificate:${n}`, input: order, publicKeySpki: spki, validUntil: view.termEndsAt });
@@ -215,6 +219,23 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
     clock.lastCheckAt = null;
     change({ status: 'active', current: issued.serial, certificates: [...view.certificates, issued], problem: null });
     await mail(`renewed:${n}`, 'certificate_renewed', issued.serial, { notBefore: issued.notBefore, notAfter: issued.notAfter, subject: next.subject });
+  }
+
+  /**
+   * CAA right before each reissue (BR §3.2.2.8), behind a patch for certificates whose reissues ran before it. A
+   * refusal keeps the current certificate: the subscription waits (awaiting_revalidation, its periodic check and
+   * the customer's `check` try again), says why in `problem`, and the customer is told once per reissue.
+   */
+  async function caaPermits(n: number): Promise<boolean> {
+    const names = order.certificateRequest?.dnsNames ?? [];
+    if (names.length === 0 || !patched('caa-check')) return true;
+    clock.caaChecks = (clock.caaChecks ?? 0) + 1;
+    const check = await calls.checkCaa({ checkKey: `${wf}:caa:${n}:${clock.caaChecks}`, orderId: order.orderId, names: [...names] });
+    if (check.permitted) return true;
+    clock.lastCheckAt = nowIso();
+    change({ status: 'awaiting_revalidation', problem: `${CAA_FORBIDS}: ${caaRefusal(check)}` });
+    await mail(`caa-forbids:${n}`, 'caa_forbids_issuance', view.current, { refusal: caaRefusal(check), identifiers: check.identifiers.join(', ') });
+    return false;
   }
 
   // ---- requests --------------------------------------------------------------------------------------------------

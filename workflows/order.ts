@@ -15,6 +15,8 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
+// Its own import line: test/workflows/replay.test.ts adds `patched` to the list above in its changed copy.
+import { patched as patchedOnce } from '@temporalio/workflow';
 import type { IssuedCertificate } from '../activities/types.js';
 import { act, refusalMessage } from './activities.js';
 import { after } from './deadlines.js';
@@ -24,6 +26,7 @@ import { isTerminal } from '../domain/order-state.js';
 import { termDays } from '../domain/catalog.js';
 import { DAY_MS } from '../domain/time.js';
 import { certificateWorkflowId } from './definitions.js';
+import { caaRefusal, nextCaaCheckKey } from './order/caa.js';
 import { openOrder, type OrderCarryOver, type OrderRun } from './order/run.js';
 
 export type { OrderCarryOver } from './order/run.js';
@@ -111,6 +114,8 @@ const payment = (o: OrderRun): Promise<void> => o.awaitChangeOrNextDeadline();
 function issuance(o: OrderRun): Promise<void> {
   const { input, wf, clock, steps, deadlines: d } = o;
   const issue = async (): Promise<void> => {
+    // CAA right before signing (BR §3.2.2.8); a refusal sends the order back to its domains, waiting on the customer.
+    if (!(await caaPermits(o))) return;
     // The paid term runs from the first issuance (domain/catalog.ts termDays).
     clock.termEndsAt ??= new Date(Date.now() + termDays(input.durationYears) * DAY_MS).toISOString();
     const publicKeySpki =
@@ -137,6 +142,21 @@ function issuance(o: OrderRun): Promise<void> {
   };
   // On hold or waiting for staff, it waits like any stage.
   return o.view.status === 'issuing' ? issue() : o.awaitChangeOrNextDeadline();
+}
+
+/**
+ * CAA of every name of a TLS order, checked and recorded (the order's view and audit trail). Behind a patch: orders
+ * whose issuance ran before it replay without the check.
+ */
+async function caaPermits(o: OrderRun): Promise<boolean> {
+  const names = o.input.certificateRequest?.dnsNames ?? [];
+  if (!o.view.domains.required || names.length === 0 || !patchedOnce('caa-check')) return true;
+  const check = await o.steps.checkCaa({ checkKey: nextCaaCheckKey(o.wf, o.view), orderId: o.input.orderId, names: [...names] });
+  await o.happen({ type: 'caa_checked', check });
+  if (!check.permitted) {
+    await o.mail(`caa-forbids:${o.view.caa?.checks ?? 0}`, 'caa_forbids_issuance', { refusal: caaRefusal(check), identifiers: check.identifiers.join(', ') });
+  }
+  return check.permitted;
 }
 
 /** The holder checks the certificate and accepts or refuses it: weekly reminders; revoked after 30 days of silence. */

@@ -115,6 +115,11 @@ export type EmailMessage =
       readonly data: OrderRef & { readonly serial: string; readonly notAfter: string; readonly challenges: readonly DomainChallenge[] };
     }
   | { readonly template: 'hold_released'; readonly data: OrderRef & { readonly serial: string } }
+  /**
+   * CAA (BR §3.2.2.8) forbids this CA to issue, right before a TLS issuance or reissue: `refusal` says which names and
+   * why, `identifiers` the issuer domain names a record must name; `serial` is the current certificate of a reissue.
+   */
+  | { readonly template: 'caa_forbids_issuance'; readonly data: OrderRef & { readonly serial: string | null; readonly refusal: string; readonly identifiers: string } }
   /** A certificateHold: suspended, not revoked; staff may lift it. */
   | { readonly template: 'certificate_held'; readonly data: OrderRef & { readonly serial: string; readonly heldAt: string } }
   // Accounts (api/account-links.ts): the links carry a single-use token; `expiresAt` is when it stops working.
@@ -827,6 +832,33 @@ const EMAILS: { readonly [T in EmailTemplate]: (data: DataOf<T>, t: Tr, lang: La
         ),
       ),
       paragraph(t("Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien n'a changé sur votre compte.", 'If you did not ask for this, ignore this message: nothing changed on your account.')),
+      ...signOff(t, ctx),
+    ],
+  }),
+
+  caa_forbids_issuance: ({ orderId, product, serial, refusal, identifiers }, t, lang, ctx) => ({
+    subject: t(`Commande ${orderId} : vos enregistrements CAA interdisent l'émission`, `Order ${orderId}: your CAA records forbid issuance`),
+    blocks: [
+      greeting(t),
+      paragraph(
+        t(
+          `Avant de signer ${serial === null ? 'votre' : 'le prochain'} certificat ${productName(product, lang)} (commande ${orderId}), nous avons consulté les enregistrements DNS CAA de ses noms, comme l'exigent les Baseline Requirements du CA/Browser Forum : ils n'autorisent pas notre autorité de certification. Aucun certificat n'est émis tant qu'ils l'interdisent.`,
+          `Before signing ${serial === null ? 'your' : 'the next'} ${productName(product, lang)} certificate (order ${orderId}), we looked up the DNS CAA records of its names, as the CA/Browser Forum Baseline Requirements demand: they do not authorise our certification authority. No certificate is issued while they forbid it.`,
+        ),
+      ),
+      code(refusal),
+      heading(t('Que faire', 'What to do')),
+      paragraph(
+        t(
+          `Ajoutez à la zone DNS indiquée un enregistrement CAA qui nous nomme (${identifiers}), par exemple 0 issue "${identifiers.split(', ')[0] ?? ''}" (0 issuewild pour un nom générique), puis demandez une nouvelle vérification :`,
+          `Add to the DNS zone named above a CAA record naming us (${identifiers}), for instance 0 issue "${identifiers.split(', ')[0] ?? ''}" (0 issuewild for a wildcard name), then ask for a new check:`,
+        ),
+      ),
+      code(`POST /v1/orders/${orderId}/domain-validation\n{"action":"check"}`),
+      ...(serial !== null
+        ? [paragraph(t(`Votre certificat actuel (n° de série ${serial}) reste valide ; nous vérifions aussi régulièrement de nous-mêmes.`, `Your current certificate (serial number ${serial}) stays valid; we also check again regularly on our own.`))]
+        : []),
+      orderAction(t, ctx, orderId),
       ...signOff(t, ctx),
     ],
   }),

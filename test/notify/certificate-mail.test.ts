@@ -44,6 +44,7 @@ const EXTRAS: { readonly [T in CertificateMailTemplate]: Record<string, string |
   domain_revalidation: { notAfter: '2026-05-31T22:15:00Z' },
   certificate_held: { heldAt: '2026-06-01T08:00:00Z' },
   hold_released: {},
+  caa_forbids_issuance: { refusal: 'CAA forbids issuance by this CA: www.acme.example: …', identifiers: 'certflow.example' },
   certificate_revoked: { reason: 'keyCompromise', revokedAt: '2026-06-01T08:00:00Z' },
   activity_failing_staff: { step: 'revokeCertificate', message: 'connect ECONNREFUSED 10.0.0.7:5432', since: '2026-06-01T08:00:00Z' },
 };

@@ -84,6 +84,7 @@ const SAMPLES: { [T in EmailTemplate]: Extract<EmailMessage, { template: T }>['d
   domain_revalidation: { ...tls, serial, notAfter: '2026-05-31T22:15:00Z', challenges: [httpChallenge, dnsChallenge('acme.example')] },
   certificate_held: { ...ref, serial, heldAt: '2026-06-01T08:00:00.000Z' },
   hold_released: { ...ref, serial },
+  caa_forbids_issuance: { ...tls, serial: null, refusal: 'CAA forbids issuance by this CA: www.acme.example: CAA of acme.example allows only other-ca.example to issue for www.acme.example, not this CA: add 0 issue "certflow.example".', identifiers: 'certflow.example' },
   account_activation: { givenName: 'Camille', activationUrl: 'https://certflow.example/activate?token=Q2FtaWxsZSBEdXJhbmQgYWN0aXZhdGlvbiB0b2tlbg', expiresAt: '2026-03-27T10:00:00Z' },
   password_reset: { givenName: 'Camille', resetUrl: 'https://certflow.example/reset-password?token=Q2FtaWxsZSBEdXJhbmQgcmVzZXQgdG9rZW4gaGVyZQ', expiresAt: '2026-03-20T11:00:00Z' },
   username_reminder: { givenName: 'Camille', email: 'camille.durand@example.test', organisationName: 'ACME', siret: '73282932000074', reason: 'forgot_username' },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
 import { newOrderView, ORDER_STATUSES, type OrderInput, type OrderStatus } from '../../domain/order.js';
-import { decide, WAITING_ON_BY_STATUS, type Actor, type OrderEvent, type OrderEventType, type OrderState } from '../../domain/order-state.js';
+import { decide, nextAfterApproval, WAITING_ON_BY_STATUS, type Actor, type OrderEvent, type OrderEventType, type OrderState } from '../../domain/order-state.js';
 
 const NOW = '2026-11-22T10:00:00.000Z';
 const HOLDER = 'holder-id';
@@ -105,6 +105,11 @@ const EVENTS: Record<OrderEventType, { event: OrderEvent; actor: Actor }> = {
   domain_challenges_issued: { event: { type: 'domain_challenges_issued', challenges: [] }, actor: holder },
   domain_validated: { event: { type: 'domain_validated', domain: 'www.example.com', method: 'dns', at: NOW, evidence: 'TXT seen' }, actor: { userId: null, role: 'system' } },
   domain_check_failed: { event: { type: 'domain_check_failed', domain: 'www.example.com', at: NOW, reason: 'no TXT record' }, actor: { userId: null, role: 'system' } },
+  caa_checked: {
+    event: { type: 'caa_checked', check: { checkedAt: NOW, permitted: false, identifiers: ['certflow.example'], names: [] } },
+    actor: { userId: null, role: 'system' },
+  },
+  caa_recheck_requested: { event: { type: 'caa_recheck_requested' }, actor: holder },
 };
 
 const PRE_ISSUANCE: OrderStatus[] = [
@@ -150,6 +155,8 @@ const ALLOWED: Record<OrderEventType, OrderStatus[]> = {
   domain_challenges_issued: [],
   domain_validated: [],
   domain_check_failed: [],
+  caa_checked: [],
+  caa_recheck_requested: [],
 };
 
 describe('every state × event', () => {
@@ -242,6 +249,8 @@ const SERVER_ALLOWED: typeof ALLOWED = {
   domain_challenges_issued: PENDING_NAME.filter((s) => s !== 'on_hold'),
   domain_validated: PENDING_NAME,
   domain_check_failed: PENDING_NAME,
+  // CAA is checked right before issuance; the sample has no refusal to check again.
+  caa_checked: ['issuing'],
 };
 
 describe('every state × event of a server product', () => {
@@ -270,8 +279,26 @@ describe('every state × event of a server product', () => {
     const accepted = decide(serverSample('awaiting_acceptance'), EVENTS.accepted.event, holder, NOW);
     expect(accepted.ok && accepted.state.status).toBe('completed');
   });
+
+  it('sends a paid order back to its domains when CAA forbids issuance, and lets it issue once a new check permits', () => {
+    const forbidden = { checkedAt: NOW, permitted: false, identifiers: ['certflow.example'], names: [] };
+    const refused = step(serverSample('issuing'), { type: 'caa_checked', check: forbidden }, system);
+    expect([refused.status, refused.waitingOn, refused.caa?.checks]).toEqual(['awaiting_domain_validation', 'customer', 1]);
+    // A payment or a release does not take it past its domains while CAA forbids.
+    expect(nextAfterApproval(refused)).toBe('awaiting_domain_validation');
+    const held = step(refused, EVENTS.held.event);
+    expect(step(held, EVENTS.released.event).status).toBe('awaiting_domain_validation');
+    expect(decide(refused, { type: 'caa_recheck_requested' }, holder, NOW).ok).toBe(true);
+    const still = step(refused, { type: 'caa_checked', check: { ...forbidden, checkedAt: '2026-11-22T11:00:00.000Z' } }, system);
+    expect([still.status, still.caa?.checks]).toEqual(['awaiting_domain_validation', 2]);
+    const permitted = step(still, { type: 'caa_checked', check: { ...forbidden, permitted: true } }, system);
+    expect([permitted.status, permitted.waitingOn]).toEqual(['issuing', 'ca']);
+    const nothing = decide(permitted, { type: 'caa_recheck_requested' }, holder, NOW);
+    expect(!nothing.ok && nothing.refusal.code).toBe('no-caa-refusal');
+  });
 });
 
+const system: Actor = { userId: null, role: 'system' };
 const step = (s: OrderState, e: OrderEvent, actor: Actor = ra): OrderState => {
   const d = decide(s, e, actor, NOW);
   if (!d.ok) throw new Error(`${e.type} refused: ${d.refusal.message}`);

@@ -11,9 +11,10 @@ import type { act } from '../activities.js';
 import { guardedActivities, StepAbandoned } from '../attention.js';
 import { after, awaitChangeOrDeadline, pendingDeadlines, type Deadline } from '../deadlines.js';
 import { orderDeadlines, type Clock } from './clocks.js';
-import { newOrderView, type OrderInput, type OrderView } from '../../domain/order.js';
+import { newOrderView, type CaaCheck, type OrderInput, type OrderView } from '../../domain/order.js';
 import { refuseNewCode, refuseVerification, sendNewCode, verifyCode } from '../sms-codes.js';
-import { decide, type Actor, type OrderEvent } from '../../domain/order-state.js';
+import { caaForbids, decide, type Actor, type OrderEvent } from '../../domain/order-state.js';
+import { askedCaa, CAA_FORBIDS, caaRefusal, nextCaaCheckKey } from './caa.js';
 import {
   domainValidationUpdate,
   ORDER_EVENT_ACTIONS,
@@ -226,6 +227,8 @@ export function openOrder(input: OrderInput, carried: OrderCarryOver | undefined
       check({ type: 'domain_validated', domain: req.domain, method: 'operator', at: nowIso(), evidence: req.evidence }, req.actor);
     } else {
       const waiting = pendingWithChallenge()[0];
+      // Every name proved and CAA refused: the check looks at CAA again.
+      if (waiting === undefined && caaForbids(view)) return check({ type: 'caa_recheck_requested' }, req.actor);
       if (waiting === undefined) refuseWith('state', 'no-challenge', 'No name waits on a challenge: start a validation first.');
       check({ type: 'domain_check_failed', domain: waiting.name, at: nowIso(), reason: '' }, system);
     }
@@ -242,6 +245,7 @@ export function openOrder(input: OrderInput, carried: OrderCarryOver | undefined
       return apply({ type: 'domain_validated', domain: req.domain, method: 'operator', at: nowIso(), evidence: req.evidence }, req.actor);
     }
     if (req.actor.role === 'customer' || req.actor.role === 'agent') clock.lastCustomerActionAt = nowIso();
+    if (pendingWithChallenge().length === 0 && caaForbids(view)) return checkCaaAgain();
     const results = await quick.checkDomainChallenges({ challenges: pendingWithChallenge().map((item) => item.challenge).filter((c) => c !== null) });
     for (const { domain, result } of results) {
       // The CA's own check decides, whoever asked for it.
@@ -251,6 +255,19 @@ export function openOrder(input: OrderInput, carried: OrderCarryOver | undefined
     return view;
   }
 
+
+  /** CAA again, at the customer's request: the order goes on once it permits; while it forbids, the caller hears why (422). */
+  async function checkCaaAgain(): Promise<OrderView> {
+    let result: CaaCheck;
+    try {
+      result = await askedCaa.checkCaa({ checkKey: nextCaaCheckKey(wf, view), orderId: input.orderId, names: [...(input.certificateRequest?.dnsNames ?? [])] });
+    } catch (err) {
+      refuseWith('state', 'caa-lookup-failed', `CAA could not be looked up now (${err instanceof Error && err.cause instanceof Error ? err.cause.message : 'DNS error'}); try again later.`);
+    }
+    await apply({ type: 'caa_checked', check: result }, system);
+    if (!result.permitted) refuseWith('rule', CAA_FORBIDS, caaRefusal(result));
+    return view;
+  }
 
   // ---- opening, and the messages of a staff decision ----------------------------------------------------------------
 
