@@ -232,6 +232,37 @@ describe('a TLS subscription', () => {
     await life.handle.terminate('test over');
   });
 
+  it('keeps the current certificate while CAA forbids the reissue, says why, and reissues at a later check once it permits', async () => {
+    const now = await stack.env.currentTimeMs();
+    const life = await startLife({ order: { product: 'SSL', durationYears: 3, certificateRequest: csr }, days: 9, termDays: 3 * 365, domains: domains(now) });
+    const wf = certificateWorkflowId(life.order.orderId);
+    stack.stubs.caaForbidden.add('*.acme.test');
+    try {
+      await stack.env.sleep(6 * DAY_MS + MINUTE);
+      const [told] = await mailsOnceThere(life, 'caa_forbids_issuance', 1);
+      expect(told!.idempotencyKey).toBe(`${wf}:caa-forbids:1`);
+      expect(String(told!.extra.refusal)).toContain('*.acme.test');
+      // Checked right before the reissue, and nothing signed.
+      expect(stack.stubs.callsOf('checkCaa', life.order.orderId).map((c) => c.req)).toEqual([
+        { checkKey: `${wf}:caa:1:1`, orderId: life.order.orderId, names: ['acme.test', '*.acme.test'] },
+      ]);
+      expect(stack.stubs.callsOf('issueCertificate', life.order.orderId)).toHaveLength(0);
+      const waiting = await state(life);
+      expect(waiting.status).toBe('awaiting_revalidation');
+      expect(waiting.problem).toMatch(/^caa-forbids-issuance: /);
+      expect(waiting.certificates.map((c) => c.status)).toEqual(['valid']);
+    } finally {
+      stack.stubs.caaForbidden.delete('*.acme.test');
+    }
+    // The next periodic check (6 hours) looks at CAA again, which now permits: the certificate is reissued.
+    await stack.env.sleep(6 * 60 * MINUTE + MINUTE);
+    await mailsOnceThere(life, 'certificate_renewed', 1);
+    const view = await state(life);
+    expect(view).toMatchObject({ status: 'active', problem: null });
+    expect(stack.stubs.callsOf('checkCaa', life.order.orderId).map((c) => (c.req as { checkKey: string }).checkKey)).toEqual([`${wf}:caa:1:1`, `${wf}:caa:1:2`]);
+    await life.handle.terminate('test over');
+  });
+
   it('has stale names proved again (checked every 6 hours) before the next certificate', async () => {
     // Evidence older than any reuse period the BR ever allowed (398 days).
     const now = await stack.env.currentTimeMs();
