@@ -7,10 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderEmail, type EmailMessage, type EmailTemplate, type Language, type MailContext } from '../../activities/notify/index.js';
-import type { DomainChallenge } from '../../domain/order.js';
 import { PAGES, PUBLIC_PAGES, pageLinks, type PageId } from '../../domain/pages.js';
 import { startTestStack, type TestStack } from '../support.js';
-import { MAIL_CONTEXT, checklistOf, sampleOrder } from './support.js';
+import { MAIL_CONTEXT, checklistOf, httpChallenge, sampleOrder } from './support.js';
 
 const PUBLIC_BASE_URL = 'https://espace.certflow.example';
 const ctx: MailContext = { identity: MAIL_CONTEXT.identity, publicBaseUrl: PUBLIC_BASE_URL };
@@ -23,19 +22,6 @@ const order = sampleOrder({ orderId, payment: { method: 'card', purchaseOrderNum
 // Tokens as db/account-tokens.ts issues them (32 random bytes, base64url), in links as api/account-links.ts builds them.
 const activationToken = 'Q2FtaWxsZSBEdXJhbmQgYWN0aXZhdGlvbiB0b2tlbg1';
 const resetToken = 'Q2FtaWxsZSBEdXJhbmQgcmVzZXQgdG9rZW4gaGVyZQ2';
-const httpChallenge: DomainChallenge = {
-  domain: 'www.acme.example',
-  authorizationDomain: 'www.acme.example',
-  method: 'http',
-  token: 'q8Zr-Tm3_vX0aLk2YbN7cW1eP5sD9fGhJ4uI6oKwQe',
-  createdAt: '2026-04-30T08:00:00Z',
-  expiresAt: '2026-05-30T08:00:00Z',
-  http: {
-    url: 'http://www.acme.example/.well-known/pki-validation/certflow-0f1e2d3c4b5a69788796a5b4c3d2e1f0.txt',
-    path: '/.well-known/pki-validation/certflow-0f1e2d3c4b5a69788796a5b4c3d2e1f0.txt',
-    content: 'q8Zr-Tm3_vX0aLk2YbN7cW1eP5sD9fGhJ4uI6oKwQe',
-  },
-};
 
 /** One realistic message per template: the mapped type makes a new template without one a compile error. */
 const SAMPLES: { [T in EmailTemplate]: Extract<EmailMessage, { template: T }>['data'] } = {

@@ -9,7 +9,7 @@ import { loadConfig } from '../../config/index.js';
 import type { Database } from '../../db/client.js';
 import { sentMessages } from '../../db/schema.js';
 import { checklistFor, priceOf } from '../../domain/catalog.js';
-import type { ChecklistItem } from '../../domain/order.js';
+import type { ChecklistItem, DomainChallenge } from '../../domain/order.js';
 
 export function sampleOrder(overrides: Partial<OrderSummary> = {}): OrderSummary {
   const product = overrides.product ?? 'ID_RGS_2STAR';
@@ -74,4 +74,28 @@ export const confirmationRequest = (order: OrderSummary, key: string): EmailRequ
   to: 'camille.durand@example.test',
   language: 'fr',
   message: { template: 'order_confirmation', data: { order, checklist: checklistOf(order) } },
+});
+
+/** A domain's challenges as the CA draws them (activities/dcv): a file on the web site, a TXT record. */
+export const httpChallenge: DomainChallenge = {
+  domain: 'www.acme.example',
+  authorizationDomain: 'www.acme.example',
+  method: 'http',
+  token: 'q8Zr-Tm3_vX0aLk2YbN7cW1eP5sD9fGhJ4uI6oKwQe',
+  createdAt: '2026-04-30T08:00:00Z',
+  expiresAt: '2026-05-30T08:00:00Z',
+  http: {
+    url: 'http://www.acme.example/.well-known/pki-validation/certflow-0f1e2d3c4b5a69788796a5b4c3d2e1f0.txt',
+    path: '/.well-known/pki-validation/certflow-0f1e2d3c4b5a69788796a5b4c3d2e1f0.txt',
+    content: 'q8Zr-Tm3_vX0aLk2YbN7cW1eP5sD9fGhJ4uI6oKwQe',
+  },
+};
+export const dnsChallenge = (domain: string): DomainChallenge => ({
+  domain,
+  authorizationDomain: 'acme.example',
+  method: 'dns',
+  token: 'Hx4_Lp9-Qa2Wz7Ns5Kd1Vb8Rm3Tc6Yf0Ug2Ej5Oi7P',
+  createdAt: '2026-04-30T08:00:00Z',
+  expiresAt: '2026-05-30T08:00:00Z',
+  dns: { recordName: '_certflow-challenge.acme.example', recordType: 'TXT', value: 'Hx4_Lp9-Qa2Wz7Ns5Kd1Vb8Rm3Tc6Yf0Ug2Ej5Oi7P' },
 });

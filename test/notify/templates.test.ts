@@ -4,8 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { extractText, getDocumentProxy } from 'unpdf';
 import { renderEmail, renderSms, STAFF_TEMPLATES, type EmailMessage, type EmailTemplate, type Language, type MailContext } from '../../activities/notify/index.js';
 import { DOCUMENT_LABELS } from '../../domain/catalog.js';
-import type { DomainChallenge } from '../../domain/order.js';
-import { MAIL_CONTEXT, checklistOf, sampleOrder } from './support.js';
+import { MAIL_CONTEXT, checklistOf, dnsChallenge, httpChallenge, sampleOrder } from './support.js';
 
 const render = (message: EmailMessage, lang: Language) => renderEmail(message, lang, MAIL_CONTEXT);
 const pdfText = async (pdf: Uint8Array): Promise<string> => (await extractText(await getDocumentProxy(new Uint8Array(pdf)), { mergePages: true })).text;
@@ -16,28 +15,6 @@ const order = sampleOrder({ orderId: ref.orderId });
 const tls = { orderId: ref.orderId, product: 'SSL' as const };
 const serial = '5f3a9c0e1d2b4a6f';
 const renewalOrder = '{"product":"SSL","durationYears":1,"os":"other","payment":{"method":"card"},"termsAccepted":false}';
-const httpChallenge: DomainChallenge = {
-  domain: 'www.acme.example',
-  authorizationDomain: 'www.acme.example',
-  method: 'http',
-  token: 'q8Zr-Tm3_vX0aLk2YbN7cW1eP5sD9fGhJ4uI6oKwQe',
-  createdAt: '2026-04-30T08:00:00Z',
-  expiresAt: '2026-05-30T08:00:00Z',
-  http: {
-    url: 'http://www.acme.example/.well-known/pki-validation/certflow-0f1e2d3c4b5a69788796a5b4c3d2e1f0.txt',
-    path: '/.well-known/pki-validation/certflow-0f1e2d3c4b5a69788796a5b4c3d2e1f0.txt',
-    content: 'q8Zr-Tm3_vX0aLk2YbN7cW1eP5sD9fGhJ4uI6oKwQe',
-  },
-};
-const dnsChallenge = (domain: string): DomainChallenge => ({
-  domain,
-  authorizationDomain: 'acme.example',
-  method: 'dns',
-  token: 'Hx4_Lp9-Qa2Wz7Ns5Kd1Vb8Rm3Tc6Yf0Ug2Ej5Oi7P',
-  createdAt: '2026-04-30T08:00:00Z',
-  expiresAt: '2026-05-30T08:00:00Z',
-  dns: { recordName: '_certflow-challenge.acme.example', recordType: 'TXT', value: 'Hx4_Lp9-Qa2Wz7Ns5Kd1Vb8Rm3Tc6Yf0Ug2Ej5Oi7P' },
-});
 const escapeHtml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 /** One sample per template: the mapped type makes a new template without a sample a compile error. */
