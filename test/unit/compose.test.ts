@@ -9,6 +9,7 @@ import { describe, it, expect } from 'vitest';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig, retentionSeconds } from '../../config/index.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/definitions.js';
+import { REAL_CA } from './real-ca.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const composePath = `${root}docker-compose.yml`;
@@ -57,22 +58,7 @@ function service(name: string): ComposeService {
  * What an operator's .env gives `${NAME:?…}`: a real-looking CA (production refuses the demo identity). Any other
  * variable left to the deployment fails as `docker compose` would.
  */
-const DEPLOYMENT_ENV: Record<string, string> = {
-  MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
-  CA_TRADING_NAME: 'Autorité Exemplaire',
-  CA_LEGAL_NAME: 'Autorité Exemplaire SA',
-  CA_ADDRESS_STREET: '12, boulevard Haussmann',
-  CA_ADDRESS_POSTAL_CODE: '75009',
-  CA_ADDRESS_LOCALITY: 'Paris',
-  CA_ADDRESS_COUNTRY: 'France',
-  CA_BANK_ACCOUNT_HOLDER: 'Autorité Exemplaire SA',
-  CA_BANK_NAME: 'BNP Paribas',
-  CA_BANK_IBAN: 'FR76 3000 6000 0112 3456 7890 189',
-  CA_BANK_BIC: 'BNPAFRPPXXX',
-  CA_SUPPORT_EMAIL: 'support@autorite-exemplaire.fr',
-  CA_SUPPORT_PHONE: '+33 1 44 00 00 00',
-  CAA_IDENTIFIERS: 'pki.autorite-exemplaire.fr',
-};
+const DEPLOYMENT_ENV: Record<string, string> = { MASTER_KEY: Buffer.alloc(32, 7).toString('base64'), ...REAL_CA };
 const interpolate = (value: string): string =>
   value.replace(/\$\{(\w+)(?:(:?-)([^}]*)|:?\?[^}]*)?\}/g, (_, key: string, dash: string | undefined, fallback: string | undefined) => {
     const v = DEPLOYMENT_ENV[key];

@@ -2,23 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isValidBic, isValidIban } from '../../config/ca-identity.js';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, retentionSeconds } from '../../config/index.js';
-
-/** A CA that looks real (the IBAN is the Banque de France's published example). */
-const REAL_CA = {
-  CA_TRADING_NAME: 'Autorité Exemplaire',
-  CA_LEGAL_NAME: 'Autorité Exemplaire SA',
-  CA_ADDRESS_STREET: '12, boulevard Haussmann',
-  CA_ADDRESS_POSTAL_CODE: '75009',
-  CA_ADDRESS_LOCALITY: 'Paris',
-  CA_ADDRESS_COUNTRY: 'France',
-  CA_BANK_ACCOUNT_HOLDER: 'Autorité Exemplaire SA',
-  CA_BANK_NAME: 'BNP Paribas',
-  CA_BANK_IBAN: 'FR76 3000 6000 0112 3456 7890 189',
-  CA_BANK_BIC: 'BNPAFRPPXXX',
-  CA_SUPPORT_EMAIL: 'support@autorite-exemplaire.fr',
-  CA_SUPPORT_PHONE: '+33 1 44 00 00 00',
-  CAA_IDENTIFIERS: 'pki.autorite-exemplaire.fr',
-};
+import { REAL_CA } from './real-ca.js';
 
 describe('configuration', () => {
   it('defaults to the embedded mode', () => {
