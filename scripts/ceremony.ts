@@ -50,12 +50,21 @@ function openOrInit(modulePath: string, label: string, soPin: string, pin: strin
 /** The whole ceremony against `db`; returns what it did, one line each (nothing when all was there). */
 export async function ceremony(config: Config, db: Database, options: CeremonyOptions & { env?: Record<string, string | undefined> } = {}): Promise<string[]> {
   const secrets = loadSecrets(config);
-  const pins = ceremonyPins(config, secrets, options.env);
   const conf = config.pkcs11.softHsmConf;
   // The embedded token directory is ours to make; any other SOFTHSM2_CONF is the operator's.
   if (conf !== undefined && conf === embeddedSoftHsmConf(config.DATA_DIR) && !existsSync(conf)) writeSoftHsmConfig(embeddedSoftHsmDir(config.DATA_DIR));
-  useSoftHsmConfig(conf);
-  const { modulePath } = config.pkcs11;
+  const pkcs11 = { modulePath: config.pkcs11.modulePath, softHsmConf: conf, pins: ceremonyPins(config, secrets, options.env) };
+  return ceremonyOn(db, { ...pkcs11, pkiBaseUrl: config.pkiBaseUrl }, options);
+}
+
+/** The ceremony with its settings given: the module, SoftHSM2's configuration, the four PINs, the CRL/AIA base. */
+export async function ceremonyOn(
+  db: Database,
+  settings: { modulePath: string; softHsmConf: string | undefined; pins: CeremonyPins; pkiBaseUrl: string },
+  options: CeremonyOptions = {},
+): Promise<string[]> {
+  useSoftHsmConfig(settings.softHsmConf);
+  const { modulePath, pins } = settings;
   const done: string[] = [];
   const tokens = {
     root: openOrInit(modulePath, TOKEN_LABELS.root, pins.so, pins.root, done),
@@ -63,7 +72,7 @@ export async function ceremony(config: Config, db: Database, options: CeremonyOp
     ocsp: openOrInit(modulePath, TOKEN_LABELS.ocsp, pins.so, pins.ocsp, done),
   };
   try {
-    done.push(...(await runCeremony({ db, now: () => new Date(), pkiBaseUrl: config.pkiBaseUrl, tokens }, options)));
+    done.push(...(await runCeremony({ db, now: () => new Date(), pkiBaseUrl: settings.pkiBaseUrl, tokens }, options)));
   } finally {
     // The root token is closed the moment the ceremony ends: nothing else of this process may use it.
     tokens.root.close();

@@ -18,22 +18,25 @@
  *   equivalent work.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createPrivateKey, createPublicKey, randomBytes, randomUUID, webcrypto } from 'node:crypto';
+import { createPrivateKey, randomBytes, randomUUID, webcrypto } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { eq } from 'drizzle-orm';
 import { createCaWithInternals } from '../../activities/ca/ca.js';
 import type { CaId } from '../../lib/pki/ca-ids.js';
-import { caKeyPurpose, CA_KEY_ALGORITHM, CA_SIGNING_ALGORITHM, type Hierarchy } from '../../activities/ca/hierarchy.js';
+import { CA_KEY_ALGORITHM, CA_SIGNING_ALGORITHM, type Hierarchy } from '../../activities/ca/hierarchy.js';
+import { derivedPin } from '../../config/pkcs11.js';
+import { writeSoftHsmConfig } from '../../lib/pkcs11/module.js';
+import { ceremonyOn } from '../ceremony.js';
+import { resolveSoftHsm } from '../softhsm.js';
 import { PROFILES, type CertificateProfile, type KeyType } from '../../activities/ca/profiles.js';
 import { randomSerial } from '../../activities/ca/serial.js';
 import { subjectFields, subjectString } from '../../lib/pki/subject.js';
 import { caCertificateUrl, caCrlUrl, ocspUrl } from '../../lib/pki/urls.js';
 import { x509 } from '../../lib/pki/x509.js';
 import type { IssueRequest } from '../../activities/ca/issue.js';
-import { loadSecrets, unseal } from '../../config/secrets.js';
+import { loadSecrets } from '../../config/secrets.js';
 import { createUser, upsertOrganisation } from '../../db/accounts.js';
 import { openPglite, openPostgres, type Database, type DatabaseHandle } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
@@ -115,6 +118,8 @@ export interface CaBenchOptions {
    * database that already holds a hierarchy is refused. The tests pass their run's key.
    */
   readonly masterKey?: string;
+  /** The PKCS#11 module and SoftHSM2 configuration to make the run's CA keys on; unset: a token directory of its own. */
+  readonly pkcs11?: { readonly modulePath: string; readonly softHsmConf: string };
   /** Where the JSON report goes; null: not written. */
   readonly reportDir?: string | null;
   readonly log?: (line: string) => void;
@@ -425,7 +430,7 @@ async function subjectKeyPairs(keyType: KeyType, n: number): Promise<webcrypto.C
  */
 async function opensslCaFor(
   caId: CaId,
-  ctx: { dir: string; db: Database; hierarchy: Hierarchy; sealingKey: Buffer; chainPem: string[]; forceGenerated: boolean },
+  ctx: { dir: string; hierarchy: Hierarchy; chainPem: string[]; forceGenerated: boolean },
 ): Promise<{ ca: OpensslCa; source: 'exported' | 'unsealed' | 'generated'; why: string[] }> {
   const issuing = ctx.hierarchy.ca(caId);
   const why: string[] = [];
@@ -452,17 +457,6 @@ async function opensslCaFor(
       return own('exported');
     } catch (err) {
       why.push(`exportKey: ${(err as Error).message}`);
-    }
-    try {
-      const [row] = await ctx.db.select().from(certificateAuthorities).where(eq(certificateAuthorities.id, caId));
-      if (row === undefined) throw new Error(`no row ${caId}`);
-      const pkcs8 = unseal(ctx.sealingKey, row.encryptedPrivateKey, caKeyPurpose(caId));
-      const spki = createPublicKey(createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' })).export({ type: 'spki', format: 'der' });
-      if (!spki.equals(Buffer.from(issuing.certificate.publicKey.rawData))) throw new Error(`the sealed key of ${caId} is not its certificate's`);
-      writeKey(pkcs8);
-      return own('unsealed');
-    } catch (err) {
-      why.push(`unseal: ${(err as Error).message}`);
     }
   }
   // An equivalent stand-in: P-384, the issuing CA's name, self-signed, so openssl verify takes it as the anchor.
@@ -608,7 +602,13 @@ export async function runCaBench(opts: Partial<CaBenchOptions> = {}): Promise<{ 
       );
     }
     const secrets = loadSecrets({ MASTER_KEY: opts.masterKey ?? randomBytes(32).toString('base64'), DATA_DIR: dir, embeddedDatabase: false, PAYMENT_WEBHOOK_SECRET: undefined });
-    const internals = createCaWithInternals({ db, secrets, pkiBaseUrl: PKI_BASE_URL, pdsUrl: PDS_URL });
+    // The CA keys on a PKCS#11 token: the caller's (the tests pass the run's), else a SoftHSM2 directory of the run's
+    // own; the ceremony makes the hierarchy there, with PINs derived from the run's master key.
+    const modulePath = o.pkcs11?.modulePath ?? resolveSoftHsm().modulePath;
+    const softHsmConf = o.pkcs11?.softHsmConf ?? writeSoftHsmConfig(join(dir, 'softhsm'));
+    const pins = { so: derivedPin(secrets, 'pkcs11-so'), root: derivedPin(secrets, 'certflow-root'), ca: derivedPin(secrets, 'certflow-ca'), ocsp: derivedPin(secrets, 'certflow-ocsp') };
+    await ceremonyOn(db, { modulePath, softHsmConf, pins, pkiBaseUrl: PKI_BASE_URL });
+    const internals = createCaWithInternals({ db, secrets, pkiBaseUrl: PKI_BASE_URL, pdsUrl: PDS_URL, pkcs11: { modulePath, softHsmConf, caPin: pins.ca, ocspPin: pins.ocsp } });
     const { ca } = internals;
     t = performance.now();
     await ca.ensureHierarchy();
@@ -621,7 +621,7 @@ export async function runCaBench(opts: Partial<CaBenchOptions> = {}): Promise<{ 
     if (paths.some((p) => p !== 'ca-activity')) {
       for (const caId of new Set(BENCH_PROFILES.map((p) => PROFILES[p.product].issuingCa))) {
         const chainPem = (await ca.chainPem({ caId })).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/g) ?? [];
-        const got = await opensslCaFor(caId, { dir, db, hierarchy, sealingKey: secrets.derive('ca-keys'), chainPem, forceGenerated: o.opensslCa === 'generated' });
+        const got = await opensslCaFor(caId, { dir, hierarchy, chainPem, forceGenerated: o.opensslCa === 'generated' });
         opensslCas.set(caId, got.ca);
         caSources.push({ caId, source: got.source, why: got.why });
       }
