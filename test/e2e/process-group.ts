@@ -66,7 +66,8 @@ export async function embeddedStack(opts: { logLevel: string; withoutMasterKey?:
   delete env.SOFTHSM2_CONF;
   if (opts.withoutMasterKey === true) delete env.MASTER_KEY;
   Object.assign(env, opts.env);
-  for (const name of ['PORT', 'TEMPORAL_DEV_PORT', 'TEMPORAL_UI_PORT', 'PGLITE_PORT']) env[name] = String(await freePort());
+  // Every listening port free, the metrics exporters' too: test files run side by side.
+  for (const name of ['PORT', 'TEMPORAL_DEV_PORT', 'TEMPORAL_UI_PORT', 'PGLITE_PORT', 'TEMPORAL_METRICS_PORT', 'WORKER_METRICS_PORT']) env[name] = String(await freePort());
   let child: ChildProcess | undefined;
   let output = '';
 
@@ -152,6 +153,9 @@ export async function separateProcessesEnv(taskQueuePrefix: string, extra: NodeJ
     // The run's prebuilt bundle, as a production worker is given it: no webpack at each worker start.
     WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
     PORT: String(await freePort()),
+    // The metrics exporters on free ports too: test files run side by side.
+    TEMPORAL_METRICS_PORT: String(await freePort()),
+    WORKER_METRICS_PORT: String(await freePort()),
     LOG_LEVEL: 'info',
     ...extra,
   };
