@@ -157,7 +157,11 @@ const ACTION_PROBES: Readonly<Record<OrderAction, (s: OrderView, role: Role) => 
   respond_to_certificate: () => [{ type: 'accepted' }],
   request_unlock_code: () => [{ type: 'unlock_code_requested' }],
   verify_unlock_code: () => [{ type: 'unlocked' }],
-  domain_validation: (s) => [{ type: 'domain_validation_requested', method: 'dns', domains: s.domains.items.filter((d) => d.status === 'pending').map((d) => d.name) }],
+  // A name to prove, or every name proved and CAA forbidding issuance: the check looks at CAA again.
+  domain_validation: (s) => [
+    { type: 'domain_validation_requested', method: 'dns', domains: s.domains.items.filter((d) => d.status === 'pending').map((d) => d.name) },
+    { type: 'caa_recheck_requested' },
+  ],
 };
 
 /**

@@ -9,6 +9,7 @@ import { formatAmount, formatDate, formatDateTime, relativeDays } from '../../..
 import { api, ApiProblem } from '../../api.js';
 import { lang, t } from '../../boot.js';
 import { Alert, Checkbox, ErrorSummary, Field, PageForm, Select, Submit, useForm } from '../../ui.js';
+import { CaaRefusal } from './caa.js';
 import { Download, messageOf, o } from './shared.js';
 
 /** The order as the API answers it: its view and the actions open to the caller now, which the sections offer. */
@@ -249,6 +250,7 @@ export function Domains({ order, onView }: Props): JSX.Element {
         ))}
       </ul>
       {pending.length === 0 && items.length > 0 ? <p class="notice">{d.allValidated}</p> : null}
+      <CaaRefusal order={order} onView={onView} />
       {open && withoutChallenge.length > 0 ? (
         <>
           <ErrorSummary form={form} labels={{ method: d.method }} />
