@@ -102,3 +102,21 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
   await page.screenshot({ path: `${RESULTS}${name}.png`, fullPage: true });
 }
+
+/** axe-core at 1280 px, then axe-core and the width check at 360 px, back to 1280 px. */
+export async function checkBothWidths(page: Page, label: string): Promise<void> {
+  await expectAccessible(page, `${label} (1280 px)`);
+  await page.setViewportSize(PHONE);
+  await expectAccessible(page, `${label} (360 px)`);
+  await expectFitsPhone(page, label);
+  await page.setViewportSize(DESKTOP);
+}
+
+/** Signs in through the login page with an email and a password, and waits to land on `next`. */
+export async function signInAt(page: Page, baseUrl: string, account: { email: string; password: string }, next: string): Promise<void> {
+  await page.goto(`${baseUrl}/login?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('Adresse électronique').fill(account.email);
+  await page.getByLabel('Mot de passe (obligatoire)').fill(account.password);
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await page.waitForURL(`${baseUrl}${next}`);
+}

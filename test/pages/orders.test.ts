@@ -19,7 +19,7 @@ import type { FakeTwilio } from '../fakes/twilio.js';
 import { startProvidersStack } from '../fakes/providers.js';
 import type { Account, TestStack } from '../support.js';
 import { Driver } from '../workflows/drive.js';
-import { DESKTOP, expectAccessible, expectFitsPhone, launchBrowser, openPage, PHONE, poll, screenshot, type OpenPage } from './browser.js';
+import { checkBothWidths, expectAccessible, expectFitsPhone, launchBrowser, openPage, PHONE, poll, screenshot, signInAt, type OpenPage } from './browser.js';
 
 let stack: TestStack;
 let twilio: FakeTwilio;
@@ -49,22 +49,9 @@ beforeAll(async () => {
 const fr = (type: DocumentType): string => DOCUMENT_LABELS[type].fr;
 const frDate = (iso: string): string => new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeZone: 'Europe/Paris' }).format(new Date(iso));
 
-async function signIn(page: Page, next: string): Promise<void> {
-  await page.goto(`${stack.baseUrl}/login?next=${encodeURIComponent(next)}`);
-  await page.getByLabel('Adresse électronique').fill(holder.user.email);
-  await page.getByLabel('Mot de passe (obligatoire)').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Se connecter' }).click();
-  await page.waitForURL(`${stack.baseUrl}${next}`);
-}
+const signIn = (page: Page, next: string): Promise<void> => signInAt(page, stack.baseUrl, { email: holder.user.email, password: PASSWORD }, next);
 
-/** axe-core at 1280 px, then axe-core and the width check at 360 px, back to 1280 px. */
-async function checkState(page: Page, label: string): Promise<void> {
-  await expectAccessible(page, `${label} (1280 px)`);
-  await page.setViewportSize(PHONE);
-  await expectAccessible(page, `${label} (360 px)`);
-  await expectFitsPhone(page, label);
-  await page.setViewportSize(DESKTOP);
-}
+const checkState = checkBothWidths;
 
 const statusOf = (page: Page) => page.locator('.summary-card .badge').textContent();
 const docCard = (page: Page, type: DocumentType) => page.locator(`#doc-${type}`);
