@@ -2,6 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { DAY_MS } from '../domain/time.js';
 import type { Ca } from './ca/index.js';
+import { isPersonProduct, maxValidityDays, PROFILES } from './ca/profiles.js';
 import type { Database } from '../db/client.js';
 import { getCertificate, keyInUse } from '../db/certificates.js';
 import { CATALOG } from '../domain/catalog.js';
@@ -77,10 +78,15 @@ export function createActivities(deps: ActivityDeps): OrderActivities & AuditAnc
       }
       const at = now();
       // The paid duration (1095 days for three years, as the seeds show); a TLS certificate as long as the BR allow
-      // today and the term still runs.
+      // today and the term still runs; a persons (S/MIME) certificate as long as its profile allows (S/MIME BR §6.3.2)
+      // and the term still runs, reissued on the same key until it ends (workflows/certificate.ts).
+      const termLeftDays = (slackMs: number): number => Math.floor((Date.parse(validUntil) - at.getTime() + slackMs) / DAY_MS);
       const validityDays = CATALOG[input.product].browserTrusted
-        ? Math.min(tlsValidityDaysAt(at), Math.floor((Date.parse(validUntil) - at.getTime()) / DAY_MS))
-        : input.durationYears * 365;
+        ? Math.min(tlsValidityDaysAt(at), termLeftDays(0))
+        : isPersonProduct(input.product)
+          ? // The term was set by the workflow a moment before this runs: an hour's slack keeps a full first term.
+            Math.min(input.durationYears * 365, maxValidityDays(PROFILES[input.product], at), termLeftDays(60 * 60_000))
+          : input.durationYears * 365;
       if (validityDays < 1) throw ApplicationFailure.nonRetryable(`the term ends ${validUntil}: no certificate to issue`, 'TermEnded');
       return deps.ca.issueCertificate({
         issuanceKey,
@@ -97,7 +103,7 @@ export function createActivities(deps: ActivityDeps): OrderActivities & AuditAnc
     async certificateInfo({ serial }) {
       const row = await getCertificate(deps.db, serial);
       if (row?.pem == null) throw ApplicationFailure.nonRetryable(`no issued certificate ${serial}`, 'CertificateNotFound');
-      return { serial, notBefore: row.notBefore.toISOString(), notAfter: row.notAfter.toISOString() };
+      return { serial, notBefore: row.notBefore.toISOString(), notAfter: row.notAfter.toISOString(), publicKeySpki: row.publicKeySpki };
     },
 
     revokeCertificate: (req) => deps.ca.revokeCertificate(req),

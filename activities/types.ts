@@ -87,8 +87,8 @@ export interface OrderActivities {
    * latest; a TLS certificate ends sooner when the BR schedule says so.
    */
   issueCertificate(req: { issuanceKey: string; input: OrderInput; publicKeySpki: string; validUntil: string }): Promise<IssuedCertificate>;
-  /** The dates of an issued certificate. */
-  certificateInfo(req: { serial: string }): Promise<{ serial: string; notBefore: string; notAfter: string }>;
+  /** The dates of an issued certificate, and the key it certifies (SPKI, base64; absent from stubs that predate it). */
+  certificateInfo(req: { serial: string }): Promise<{ serial: string; notBefore: string; notAfter: string; publicKeySpki?: string }>;
   /** Revokes (or holds) and publishes the issuing CA's new CRL; a retry finds it done. */
   revokeCertificate(req: { serial: string; reason: RevocationReason }): Promise<RevocationOutcome>;
   /** Lifts a certificateHold and publishes the new CRL. */

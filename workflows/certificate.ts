@@ -2,8 +2,9 @@
  * A certificate's own life, once its order is completed: expiry reminders with a prefilled renewal order, revocation
  * on request (final, or a hold for non-TLS certificates), the token's unblock by a new SMS code, and for TLS the
  * subscription: a new certificate before each expiry until the paid term ends, with the domains re-validated when
- * the BR no longer lets their evidence be reused. Time is workflow time, so the time-skipping tests cross the BR's
- * dates.
+ * the BR no longer lets their evidence be reused. A persons certificate lives 825 days at most (S/MIME BR §6.3.2):
+ * a longer paid term is served the same way, by new certificates on the same (token) key until it ends. Time is
+ * workflow time, so the time-skipping tests cross the BR's dates.
  */
 import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { CertificateMailTemplate, IssuedCertificate } from '../activities/types.js';
@@ -94,6 +95,10 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
   // certificates whose workflow started before it retry for ever unannounced, as they ran.
   const guard = patched('activity-attention') ? guardedCertificateActivities({ workflowId: wf, order, serial: () => view.current }) : undefined;
   const calls = guard?.quick ?? act;
+  // Behind a patch: persons certificates reissued on their key while the paid term runs (their certificates no longer
+  // last the whole term). Workflows started before it issued one certificate for the term and keep to it.
+  const personsReissue = CATALOG[order.product].kind === 'person' && patched('persons-reissue');
+  const reissues = view.subscription || personsReissue;
 
   const current = (): LifeCertificate => view.certificates.find((c) => c.serial === view.current) as LifeCertificate;
 
@@ -116,7 +121,7 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
   // ---- steps on the clock ----------------------------------------------------------------------------------------
 
   /** Whether another certificate will follow the current one. */
-  const renews = (): boolean => view.subscription && termOutlasts(current(), view.termEndsAt);
+  const renews = (): boolean => reissues && termOutlasts(current(), view.termEndsAt);
 
   function pendingSteps(): Deadline[] {
     if (LIFE_ENDED.has(view.status)) return [];
@@ -201,8 +206,8 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
   }
 
   async function issueNext(): Promise<void> {
-    const spki = order.certificateRequest?.publicKeySpki;
-    if (spki === undefined) return; // only TLS subscriptions reissue, and their key is the customer's
+    const spki = order.certificateRequest?.publicKeySpki ?? (personsReissue ? await certifiedKey() : undefined);
+    if (spki === undefined) return; // only TLS subscriptions and persons certificates reissue
     const n = view.certificates.length;
     if (!(await caaPermits(n))) return;
     let next: IssuedCertificate;
@@ -219,6 +224,13 @@ export async function certificateWorkflow(input: CertificateLifeInput, carried?:
     clock.lastCheckAt = null;
     change({ status: 'active', current: issued.serial, certificates: [...view.certificates, issued], problem: null });
     await mail(`renewed:${n}`, 'certificate_renewed', issued.serial, { notBefore: issued.notBefore, notAfter: issued.notAfter, subject: next.subject });
+  }
+
+  /** The key the current certificate certifies: for a persons certificate, the one made on the holder's token. */
+  async function certifiedKey(): Promise<string> {
+    const { publicKeySpki } = await calls.certificateInfo({ serial: view.current });
+    if (publicKeySpki === undefined) throw new Error(`certificate ${view.current}: its public key is unknown, no reissue on it`);
+    return publicKeySpki;
   }
 
   /**

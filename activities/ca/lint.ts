@@ -150,7 +150,7 @@ export function lintRequest(req: {
     problems.push(
       profile.validity.kind === 'br-schedule'
         ? `validity of ${req.validityDays} days: a TLS certificate issued on ${req.notBefore.toISOString().slice(0, 10)} lives 1 to ${max} days (BR §6.3.2)`
-        : `validity of ${req.validityDays} days: 1 to ${max}`,
+        : `validity of ${req.validityDays} days: 1 to ${max}${profile.smime ? ' (an S/MIME certificate, S/MIME BR §6.3.2)' : ''}`,
     );
   }
   if (req.notBefore < req.issuing.notBefore) problems.push('the certificate would start before its issuing CA (clock skew?)');

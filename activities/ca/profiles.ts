@@ -77,6 +77,19 @@ const { serverAuth, clientAuth, emailProtection } = x509.ExtendedKeyUsage;
 const THREE_YEARS: ValidityRule = { kind: 'fixed', maxDays: termDays(3) + 1 };
 
 /**
+ * S/MIME BR §6.3.2: a strict or multipurpose S/MIME certificate lives 825 days at most, a day being 86,400 seconds and
+ * any part of one more counting as a whole day. standards.ts refuses a longer one whatever its profile says.
+ */
+export const SMIME_MAX_VALIDITY_DAYS = 825;
+
+/**
+ * Persons certificates: one day under the S/MIME BR ceiling (§6.3.2 advises against issuing for the maximum, and a
+ * validity period counts its last second, RFC 5280 §4.1.2.5). A longer paid term is served by reissues on the same
+ * token key (workflows/certificate.ts) until it ends.
+ */
+const SMIME_VALIDITY: ValidityRule = { kind: 'fixed', maxDays: SMIME_MAX_VALIDITY_DAYS - 1 };
+
+/**
  * Persons certificates are S/MIME certificates (emailProtection, the holder's e-mail as SAN) of a person of a validated
  * organisation: sponsor-validated. Multipurpose generation for all of them: the authentication products need clientAuth
  * beside emailProtection (strict allows emailProtection alone, S/MIME BR §7.1.2.3 f), and the persons products may be
@@ -89,7 +102,7 @@ const persons = {
   issuingCa: 'persons-issuing',
   kind: 'person',
   san: 'email',
-  validity: THREE_YEARS,
+  validity: SMIME_VALIDITY,
   qcStatements: false,
   subjectKeyIdentifier: true, // S/MIME BR §7.1.2.3 n: SHOULD be present
   smime: SPONSORED_MULTIPURPOSE,

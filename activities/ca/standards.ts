@@ -4,14 +4,14 @@
  * catch a certificate that strays from its profile; these catch a profile that strays from the standards, before any
  * signature. Each problem names the rule:
  * - TLS BR (CA/Browser Forum Baseline Requirements 2.x) §7.1.2.7 for serverAuth certificates, §7.1.2.10 for their CA;
- * - S/MIME BR (CA/Browser Forum S/MIME Baseline Requirements 1.0.x) §7.1.2.3, §7.1.4.2 and §7.1.6 for certificates with
+ * - S/MIME BR (CA/Browser Forum S/MIME Baseline Requirements 1.0.x) §6.3.2, §7.1.2.3, §7.1.4.2 and §7.1.6 for certificates with
  *   emailProtection and an e-mail SAN, §7.1.2.2 g and §7.1.6.3 for their CA;
  * - ETSI EN 319 412-2 (natural persons), EN 319 412-3 (legal persons: seals, server-client) and EN 319 412-5
  *   (QCStatements) for the rest.
  */
 import { ETSI_QCS, OID_QC_STATEMENTS, crlDistributionUrls, readQcStatements } from './extensions.js';
 import { ANY_POLICY, CABF_POLICY, CABF_TLS_RESERVED, ETSI_POLICY, isSmimeReserved, smimePolicy } from './policies.js';
-import type { CertificateProfile, KeyType, SmimeProfile } from './profiles.js';
+import { SMIME_MAX_VALIDITY_DAYS, type CertificateProfile, type KeyType, type SmimeProfile } from './profiles.js';
 import { parsedSubject } from '../../lib/pki/subject.js';
 import { x509 } from '../../lib/pki/x509.js';
 
@@ -153,9 +153,19 @@ function tlsProblems(cert: x509.X509Certificate, { keyType, issuer }: StandardsI
   return problems;
 }
 
+/**
+ * S/MIME BR §6.3.2: 825 days at most for strict and multipurpose certificates. The period runs from notBefore through
+ * notAfter inclusive (RFC 5280 §4.1.2.5), days of 86,400 seconds, any part of one more counting as a whole day.
+ */
+export function smimeValidityDays(cert: Pick<x509.X509Certificate, 'notBefore' | 'notAfter'>): number {
+  return Math.ceil((cert.notAfter.getTime() - cert.notBefore.getTime() + 1000) / 86_400_000);
+}
+
 function smimeProblems(cert: x509.X509Certificate, smime: SmimeProfile, { keyType, issuer }: StandardsInput): string[] {
   const problems: string[] = [];
   const generation = smime.generation;
+  const days = smimeValidityDays(cert);
+  if (days > SMIME_MAX_VALIDITY_DAYS) problems.push(`validity of ${days} days exceeds the ${SMIME_MAX_VALIDITY_DAYS} days of a ${generation} S/MIME certificate (S/MIME BR §6.3.2)`);
   const policies = policiesOf(cert);
   const reserved = policies.filter(isSmimeReserved);
   const expected = smimePolicy(smime.validation, generation);

@@ -55,7 +55,7 @@ function request(orderId: string, publicKeySpki: string, overrides: Partial<Issu
     holder: { givenName: 'Camille', surname: 'Durand', email: 'camille.durand@example.test' },
     organisation: ACME,
     publicKeySpki,
-    validityDays: 1095,
+    validityDays: 824, // a persons certificate: S/MIME BR §6.3.2, one day under 825
     ...overrides,
   };
 }
@@ -131,7 +131,7 @@ describe('issuance', () => {
     expect(cert.issuingCa).toBe('persons-issuing');
     // S/MIME BR §7.1.4.2.5 (sponsor-validated): no OU, which may only name a verified Affiliate.
     expect(cert.subject).toBe('C=FR, O=ACME, 2.5.4.97=NTRFR-732829320, SN=DURAND, G=Camille, CN=Camille DURAND');
-    expect(new Date(cert.notAfter).getTime() - new Date(cert.notBefore).getTime()).toBe(1095 * 86_400_000);
+    expect(new Date(cert.notAfter).getTime() - new Date(cert.notBefore).getTime()).toBe(824 * 86_400_000);
 
     const out = text(cert.pem);
     expect(out).toContain('Subject: C=FR, O=ACME, organizationIdentifier=NTRFR-732829320, SN=DURAND, GN=Camille, CN=Camille DURAND');

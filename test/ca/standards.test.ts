@@ -285,7 +285,7 @@ describe('the pre-issuance lint against broken profiles', () => {
   async function lintOf(
     profile: CertificateProfile,
     keyType: KeyType,
-    opts: { subject?: string; issuing?: CaId; pkiBaseUrl?: string; pdsUrl?: string } = {},
+    opts: { subject?: string; issuing?: CaId; pkiBaseUrl?: string; pdsUrl?: string; days?: number } = {},
   ): Promise<string[]> {
     const key = readSubjectKey(await keyOf(keyType));
     if ('problem' in key) throw new Error(key.problem);
@@ -294,7 +294,7 @@ describe('the pre-issuance lint against broken profiles', () => {
     const subject = opts.subject ?? subjectString(subjectFields(profile.kind, { holder: { givenName: 'Camille', surname: 'Durand' }, organisation: ACME, dnsNames }));
     const urls = { pkiBaseUrl: opts.pkiBaseUrl ?? CA_URLS.pkiBaseUrl, pdsUrl: opts.pdsUrl ?? CA_URLS.pdsUrl };
     const notBefore = new Date(Math.floor(Date.now() / 1000) * 1000);
-    const notAfter = notAfterFor(profile, notBefore, 90);
+    const notAfter = notAfterFor(profile, notBefore, opts.days ?? 90);
     const serial = '1a2b3c4d5e6f708192a3b4c5d6e7f809';
     const tbs = await x509.X509CertificateGenerator.create({
       serialNumber: serial,
@@ -336,6 +336,16 @@ describe('the pre-issuance lint against broken profiles', () => {
     const strict = { ...PROFILES.ID_RGS_STAR, smime: { validation: 'sponsored', generation: 'strict' } as const, policies: [SMIME_POLICY.sponsoredStrict, OWN_POLICY.ID_RGS_STAR, ETSI_POLICY.lcp] };
     await refusedFor(lintOf(strict, 'ec'), /a strict S\/MIME certificate carries emailProtection and nothing else/);
     await refusedFor(lintOf({ ...PROFILES.ENCRYPTION, extendedKeyUsage: [EKU.emailProtection, EKU.serverAuth] }, 'rsa'), /1\.3\.6\.1\.5\.5\.7\.3\.1 is forbidden in an S\/MIME certificate/);
+  });
+
+  it('refuses an S/MIME certificate of 826 days (S/MIME BR §6.3.2: 825 at most), even under a profile that would allow it', async () => {
+    const longLived = { ...PROFILES.ID_RGS_STAR, validity: { kind: 'fixed', maxDays: 3 * 365 + 1 } } as const;
+    // notAfter 825 × 86,400 s after notBefore: 826 days as the BR count them, the last second being a day begun.
+    await refusedFor(lintOf(longLived, 'ec', { days: 825 }), /validity of 826 days exceeds the 825 days of a multipurpose S\/MIME certificate \(S\/MIME BR §6\.3\.2\)/);
+    await refusedFor(lintOf(PROFILES.ENCRYPTION, 'rsa', { days: 825 }), /validity of 826 days exceeds the 825 days .*S\/MIME BR §6\.3\.2/);
+    // The persons profiles' own ceiling, one day under: nothing to say.
+    expect(PROFILES.ID_RGS_STAR.validity).toEqual({ kind: 'fixed', maxDays: 824 });
+    expect(await lintOf(PROFILES.EIDAS_QUALIFIED, 'ec', { days: 824 })).toEqual([]);
   });
 
   it('refuses an S/MIME certificate whose profile forgets it is one', async () => {

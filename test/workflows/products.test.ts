@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SMIME_MAX_VALIDITY_DAYS } from '../../activities/ca/profiles.js';
+import { getCertificate } from '../../db/certificates.js';
 import { sentMessages } from '../../db/schema.js';
 import { expectHolderToken } from '../ca/holder-token.js';
 import { orderWorkflowId } from '../../workflows/definitions.js';
@@ -64,6 +66,9 @@ describe.each(['ID_RGS_STAR', 'ID_RGS_2STAR', 'ID_RGS_3STAR', 'ENCRYPTION', 'EID
     const issued = await drive.toAcceptance(product);
     const key = drive.actors.holder.key;
     expect(issued.certificateSerial).not.toBeNull();
+    // Three years paid, yet one certificate lives 825 days at most (S/MIME BR §6.3.2); reissues serve the rest.
+    const row = await getCertificate(stack.db, issued.certificateSerial ?? '');
+    expect((row!.notAfter.getTime() - row!.notBefore.getTime()) / 86_400_000).toBe(SMIME_MAX_VALIDITY_DAYS - 1);
     expect((await drive.post(key, `/v1/orders/${issued.id}/acceptance`, { decision: 'accept' })).body.status).toBe('awaiting_unlock');
     expect((await drive.post(key, `/v1/orders/${issued.id}/unlock-code`)).status).toBe(200);
     const verified = await drive.post<{ unlockPin: string }>(key, `/v1/orders/${issued.id}/unlock-code/verify`, { code: lastOutboxCode() });

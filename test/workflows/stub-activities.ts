@@ -12,6 +12,7 @@ import { DefaultLogger, Runtime, Worker, type LogEntry } from '@temporalio/worke
 import { inject } from 'vitest';
 import type { CertificateMailRequest, DomainCheckResult, IssuedCertificate, OrderActivities, OrderMailRequest, RevocationOutcome } from '../../activities/types.js';
 import { FAILURE_CONVERTER_PATH } from '../../config/payload-codec.js';
+import { maxValidityDays, PROFILES } from '../../activities/ca/profiles.js';
 import { CATALOG } from '../../domain/catalog.js';
 import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
 import type { CaaCheck, DomainChallenge, OrderInput, OrderView } from '../../domain/order.js';
@@ -108,6 +109,8 @@ export class StubActivities implements OrderActivities {
   /** Names whose CAA forbids this CA (every other name's CAA permits it). */
   readonly caaForbidden = new Set<string>();
   private readonly issued = new Map<string, IssuedCertificate>();
+  /** The key each issued serial certifies. */
+  private readonly certifiedKeys = new Map<string, string>();
   private serials = 0;
 
   /** The activities as the worker registers them: each calls the method on this recorder. */
@@ -120,6 +123,12 @@ export class StubActivities implements OrderActivities {
     const at = serverNow();
     this.calls.push({ name, req, at });
     return at;
+  }
+
+  /** A certificate a test hands a certificate workflow as if the order had issued it here, on this key. */
+  knowCertificate(issuanceKey: string, cert: IssuedCertificate, publicKeySpki: string): void {
+    this.issued.set(issuanceKey, cert);
+    this.certifiedKeys.set(cert.serial, publicKeySpki);
   }
 
   /** The calls of one activity about one order (matched on the order id anywhere in the request). */
@@ -186,8 +195,14 @@ export class StubActivities implements OrderActivities {
     const known = this.issued.get(req.issuanceKey);
     if (known !== undefined) return Promise.resolve(known);
     const until = Date.parse(req.validUntil);
-    // A TLS certificate is as long as the BR schedule allows on the day, within the paid term; others end with it.
-    const notAfter = CATALOG[req.input.product].browserTrusted ? Math.min(until, at + tlsValidityDaysAt(at) * DAY_MS) : until;
+    // A TLS certificate is as long as the BR schedule allows on the day, within the paid term; a persons one as its
+    // profile allows (S/MIME BR §6.3.2), within the term; others end with it.
+    const product = req.input.product;
+    const notAfter = CATALOG[product].browserTrusted
+      ? Math.min(until, at + tlsValidityDaysAt(at) * DAY_MS)
+      : CATALOG[product].kind === 'person'
+        ? Math.min(until, at + maxValidityDays(PROFILES[product], new Date(at)) * DAY_MS)
+        : until;
     const serial = (++this.serials).toString(16).padStart(4, '0') + randomUUID().replaceAll('-', '').slice(0, 12);
     const cert: IssuedCertificate = {
       serial,
@@ -198,14 +213,16 @@ export class StubActivities implements OrderActivities {
       subject: `CN=${req.input.holder.givenName} ${req.input.holder.surname}`,
     };
     this.issued.set(req.issuanceKey, cert);
+    this.certifiedKeys.set(serial, req.publicKeySpki);
     return Promise.resolve(cert);
   }
 
-  certificateInfo(req: { serial: string }): Promise<{ serial: string; notBefore: string; notAfter: string }> {
+  certificateInfo(req: { serial: string }): Promise<{ serial: string; notBefore: string; notAfter: string; publicKeySpki?: string }> {
     this.record('certificateInfo', req);
     const cert = [...this.issued.values()].find((c) => c.serial === req.serial);
     if (cert === undefined) return Promise.reject(ApplicationFailure.nonRetryable(`unknown serial ${req.serial}`));
-    return Promise.resolve({ serial: cert.serial, notBefore: cert.notBefore, notAfter: cert.notAfter });
+    const publicKeySpki = this.certifiedKeys.get(cert.serial);
+    return Promise.resolve({ serial: cert.serial, notBefore: cert.notBefore, notAfter: cert.notAfter, ...(publicKeySpki === undefined ? {} : { publicKeySpki }) });
   }
 
   revokeCertificate(req: { serial: string; reason: RevocationReason }): Promise<RevocationOutcome> {
