@@ -154,7 +154,11 @@ describe('the history API, the replay endpoint and the command', () => {
     const exactInput = (exact.body.runs[0]?.history.events[0]?.workflowExecutionStartedEventAttributes as { input: { payloads: { metadata: { encoding: string }; data: string }[] } }).input.payloads[0];
     expect(Buffer.from(exactInput?.metadata.encoding ?? '', 'base64').toString()).toBe('json/plain');
     expect(Buffer.from(exactInput?.data ?? '', 'base64').toString()).toContain(order.id);
-    expect(historyJsonText(historyFromJson(exact.body.runs[0]?.history))).toBe(historyJsonText(historyFromJson(res.body.runs[0]?.history)));
+    // The order may still be moving (the rejection's mail): the later read starts with the earlier one's events.
+    const earlier = historyFromJson(res.body.runs[0]?.history);
+    const later = historyFromJson(exact.body.runs[0]?.history);
+    expect(later.events?.length).toBeGreaterThanOrEqual(earlier.events?.length ?? 0);
+    expect(historyJsonText({ ...later, events: later.events?.slice(0, earlier.events?.length) })).toBe(historyJsonText(earlier));
     expect((await stack.http('GET', `/v1/orders/${order.id}/history`, { key: drive.actors.holder.key })).status).toBe(403);
     expect((await stack.http('GET', `/v1/orders/${order.id}/history?workflow=certificate`, { key: auditor.key })).status).toBe(404);
   });
