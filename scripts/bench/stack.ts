@@ -5,7 +5,7 @@
  * api/main.ts under tsx, with a prebuilt workflow bundle), a real SMTP server and a server speaking Twilio's API (the
  * test fakes) in the bench process. Accounts are rows made directly in the database, before anything is timed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,7 +93,8 @@ export interface StackOptions {
    * Use these instead of starting a dev server, creating a database and bundling the workflows (the e2e smoke test
    * passes its run's): nothing of them is stopped or dropped at the end, and the server's CPU is not measured.
    */
-  readonly external?: { readonly temporalAddress: string; readonly databaseUrl: string; readonly bundlePath: string; readonly masterKey: string };
+  /** The caller's server, database (its CA made by the key ceremony) and the SoftHSM2 configuration of its tokens. */
+  readonly external?: { readonly temporalAddress: string; readonly databaseUrl: string; readonly bundlePath: string; readonly masterKey: string; readonly softHsmConf: string };
   readonly log: (line: string) => void;
 }
 
@@ -212,11 +213,20 @@ export async function startBenchStack(opts: StackOptions): Promise<BenchStack> {
       DATA_DIR: join(workDir, 'data'),
       LOG_LEVEL: opts.logLevel ?? 'warn',
       WORKFLOW_BUNDLE_PATH: bundlePath,
+      // The CA's tokens: the caller's, or the ones the ceremony below made under DATA_DIR (the embedded default).
+      ...(ext !== undefined ? { SOFTHSM2_CONF: ext.softHsmConf } : {}),
       HOST: '127.0.0.1',
       PORT: String(apiPort),
       ...extra,
     });
     const nodeArgs = opts.nodeArgs ?? [];
+    if (ext === undefined) {
+      // A database of the bench's own: its CA comes from the key ceremony, as an operator runs it before the first start.
+      const made = await timed(setupMs, 'ceremony', () =>
+        Promise.resolve(spawnSync(process.execPath, ['--import', 'tsx', 'scripts/ceremony.ts', 'init'], { cwd: ROOT, env: env(), encoding: 'utf8' })),
+      );
+      if (made.status !== 0) throw new Error(`the key ceremony failed (exit ${made.status ?? made.signal}):\n${made.stderr}${made.stdout}`);
+    }
 
     const whenPolling = async (h: ChildHandle, queue: string, timeoutMs = 120_000): Promise<void> => {
       const deadline = Date.now() + timeoutMs;

@@ -18,6 +18,7 @@ const external = () => ({
   databaseUrl: inject('databaseUrl'),
   bundlePath: inject('workflowBundlePath'),
   masterKey: inject('masterKey'),
+  softHsmConf: inject('softHsmConf'),
 });
 const lines: string[] = [];
 const log = (l: string): void => {

@@ -137,7 +137,8 @@ export async function startFaultStack(opts: StackOptions): Promise<FaultStack> {
     // The run's prebuilt bundle, as a production worker is given: each restart is up in a moment.
     WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
   };
-  if (opts.databaseUrl !== undefined) {
+  // A database of the test's own needs its CA; the run's database reached another way (a proxy) has it already.
+  if (opts.databaseUrl !== undefined && new URL(opts.databaseUrl).pathname !== new URL(inject('databaseUrl')).pathname) {
     runTestCeremony({ databaseUrl, masterKey: inject('masterKey'), modulePath: inject('pkcs11ModulePath'), softHsmConf: inject('softHsmConf') });
   }
   const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, MASTER_KEY: inject('masterKey'), SMTP_URL: smtp.url, ...testPkcs11Env() });
