@@ -78,7 +78,12 @@ export function httpClient(baseUrl: string): TestStack['http'] {
       headers['content-type'] ??= 'application/json';
       body = JSON.stringify(opts.json);
     }
-    const res = await fetch(baseUrl + path, { method, headers, body });
+    const res = await fetch(baseUrl + path, { method, headers, body }).catch((err: unknown) => {
+      // A kept-alive connection the server closed as idle just as it was reused (more likely on a loaded machine):
+      // the request never reached the server, so it is sent again, once, on a new connection.
+      if ((err as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw err;
+      return fetch(baseUrl + path, { method, headers, body });
+    });
     const text = await res.text();
     let parsed: unknown = text;
     if (/json/.test(res.headers.get('content-type') ?? '') && text !== '') parsed = JSON.parse(text);
