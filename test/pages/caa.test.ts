@@ -51,12 +51,7 @@ async function paidOrder(name: string): Promise<OrderView> {
   const created = await driver.post<OrderView>(holder.key, '/v1/orders', { product: 'SSL', durationYears: 1, os: 'other', payment: { method: 'transfer' }, termsAccepted: true, csr: newCsr(name) });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const order = created.body as unknown as OrderView;
-  const started = await driver.post(holder.key, `/v1/orders/${order.id}/domain-validation`, { action: 'start', method: 'dns' });
-  expect(started.status, JSON.stringify(started.body)).toBe(200);
-  for (const item of (started.body as unknown as OrderView).domains.items) {
-    if (item.challenge?.dns) dns.set(item.challenge.dns.recordName, 'TXT', item.challenge.dns.value);
-  }
-  const checked = await driver.post(holder.key, `/v1/orders/${order.id}/domain-validation`, { action: 'check' });
+  const checked = await driver.proveByDnsTxt(order.id, dns, holder.key);
   expect(checked.status, JSON.stringify(checked.body)).toBe(200);
   await driver.completeAndSubmit(await driver.get(order.id));
   await driver.approve(order.id);

@@ -51,12 +51,7 @@ async function paidOrder(names: string[]): Promise<OrderView> {
   });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const order = created.body as unknown as OrderView;
-  const started = await driver.post(holder.key, `/v1/orders/${order.id}/domain-validation`, { action: 'start', method: 'dns' });
-  expect(started.status, JSON.stringify(started.body)).toBe(200);
-  for (const item of (started.body as unknown as OrderView).domains.items) {
-    if (item.challenge?.dns) dns.set(item.challenge.dns.recordName, 'TXT', item.challenge.dns.value);
-  }
-  const checked = await driver.post(holder.key, `/v1/orders/${order.id}/domain-validation`, { action: 'check' });
+  const checked = await driver.proveByDnsTxt(order.id, dns, holder.key);
   expect((checked.body as unknown as OrderView).domains.items.every((d) => d.status === 'validated'), JSON.stringify(checked.body)).toBe(true);
   for (const item of order.checklist) expect((await driver.upload(holder.key, order.id, item.documentType)).status).toBe(201);
   expect((await driver.post(holder.key, `/v1/orders/${order.id}/submit`)).status).toBe(200);

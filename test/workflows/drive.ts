@@ -1,6 +1,7 @@
 /** Drives orders over HTTP the way customers and staff do, for the lifecycle tests. */
 import type { OrderView } from '../../domain/order.js';
 import { minimalPdf } from '../documents/fixtures.js';
+import type { FakeDns } from '../fakes/dns.js';
 import { rgsStarOrder, type Account, type TestStack } from '../support.js';
 
 export interface ProblemFields {
@@ -35,6 +36,16 @@ export class Driver {
     form.append('file', new Blob([new Uint8Array(bytes)]), name);
     const res = await fetch(`${this.stack.baseUrl}/v1/orders/${orderId}/evidence`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form });
     return { status: res.status, body: (await res.json()) as Answer<{ document: { id: string }; order: OrderView }> };
+  }
+
+  /** Proves the order's names by DNS: starts validation by TXT record, publishes each record, then asks for the check. */
+  async proveByDnsTxt(orderId: string, dns: Pick<FakeDns, 'set'>, key: string = this.actors.holder.key) {
+    const started = await this.post(key, `/v1/orders/${orderId}/domain-validation`, { action: 'start', method: 'dns' });
+    if (started.status !== 200) throw new Error(`domain validation did not start: ${started.status} ${JSON.stringify(started.body)}`);
+    for (const item of (started.body as unknown as OrderView).domains.items) {
+      if (item.challenge?.dns) dns.set(item.challenge.dns.recordName, 'TXT', item.challenge.dns.value);
+    }
+    return this.post(key, `/v1/orders/${orderId}/domain-validation`, { action: 'check' });
   }
 
   async get(orderId: string): Promise<OrderView> {
