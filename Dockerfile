@@ -42,7 +42,12 @@ COPY --from=build /app/dist ./dist
 COPY db/migrations ./db/migrations
 # The pages' sources (browser views, catalogues, style sheet): esbuild bundles them in memory at the first request.
 COPY api/web ./api/web
-# Code stays root-owned (read-only for the app); only DATA_DIR is writable. `node` (uid 1000) comes with the image.
+# The CA's PKCS#11 token: Debian's SoftHSM2, its tokens in /var/lib/softhsm/tokens (its default configuration), a
+# volume in docker-compose.yml that the key ceremony fills before the worker and the API open their own token.
+RUN apt-get update && apt-get install -y --no-install-recommends softhsm2 && rm -rf /var/lib/apt/lists/* \
+    && mkdir -p /var/lib/softhsm/tokens && chown node:node /var/lib/softhsm/tokens
+# Code stays root-owned (read-only for the app); only DATA_DIR and the token folder are writable. `node` (uid 1000)
+# comes with the image.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 3000

@@ -58,7 +58,14 @@ function service(name: string): ComposeService {
  * What an operator's .env gives `${NAME:?…}`: a real-looking CA (production refuses the demo identity). Any other
  * variable left to the deployment fails as `docker compose` would.
  */
-const DEPLOYMENT_ENV: Record<string, string> = { MASTER_KEY: Buffer.alloc(32, 7).toString('base64'), ...REAL_CA };
+const DEPLOYMENT_ENV: Record<string, string> = {
+  MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
+  ...REAL_CA,
+  PKCS11_SO_PIN: '58201937',
+  PKCS11_ROOT_PIN: '73019285',
+  PKCS11_CA_PIN: '26481950',
+  PKCS11_OCSP_PIN: '91827364',
+};
 const interpolate = (value: string): string =>
   value.replace(/\$\{(\w+)(?:(:?-)([^}]*)|:?\?[^}]*)?\}/g, (_, key: string, dash: string | undefined, fallback: string | undefined) => {
     const v = DEPLOYMENT_ENV[key];
@@ -232,6 +239,22 @@ describe('docker-compose.yml', () => {
       expect(deps.migrate, `${name} -> migrate`).toBe('service_completed_successfully');
       expect(deps['temporal-setup'], `${name} -> temporal-setup`).toBe('service_completed_successfully');
     }
+  });
+
+  it('runs the key ceremony before api and worker, each of them with its own token PIN and the token volume', () => {
+    expect(words(service('ceremony').command).join(' ')).toContain('dist/scripts/ceremony.js init');
+    for (const name of LONG_RUNNING_APP_SERVICES) expect(dependsOn(name).ceremony, name).toBe('service_completed_successfully');
+    const tokens = (name: string) => (service(name).volumes ?? []).map(String).find((v) => v.split(':')[1] === '/var/lib/softhsm/tokens')?.split(':')[0];
+    expect(tokens('ceremony')).toBeDefined();
+    expect(tokens('worker')).toBe(tokens('ceremony'));
+    expect(tokens('api')).toBe(tokens('ceremony'));
+    const pins = (name: string) => Object.keys(environmentOf(name)).filter((k) => /^PKCS11_.*_PIN$/.test(k)).sort();
+    expect(pins('worker')).toEqual(['PKCS11_CA_PIN']);
+    expect(pins('api')).toEqual(['PKCS11_OCSP_PIN']);
+    expect(pins('ceremony')).toEqual(['PKCS11_CA_PIN', 'PKCS11_OCSP_PIN', 'PKCS11_ROOT_PIN', 'PKCS11_SO_PIN']);
+    // The processes load their environment as production: the worker finds its PIN, the API its own.
+    expect(loadConfig(environmentOf('worker')).pkcs11.caPin).toBe(DEPLOYMENT_ENV.PKCS11_CA_PIN);
+    expect(loadConfig(environmentOf('api')).pkcs11.ocspPin).toBe(DEPLOYMENT_ENV.PKCS11_OCSP_PIN);
   });
 
   it('publishes the API on its PORT', () => {
