@@ -106,7 +106,9 @@ async function ocspStatus(leaf: string, issuing: string, root: string): Promise<
 
 /** An ID RGS* order on a CA-made token, driven to completed over HTTP: evidence, review, payment, acceptance, SMS unlock. */
 async function completedTokenOrder(): Promise<{ order: OrderView; serial: string }> {
-  const order = await drive.toAcceptance('ID_RGS_STAR');
+  // One year: one certificate for the whole term (a persons certificate lives 825 days at most, S/MIME BR §6.3.2, so a
+  // three-year term is reissued on the token's key: test/workflows/fast/persons-reissue.test.ts).
+  const order = await drive.toAcceptance('ID_RGS_STAR', { durationYears: 1 });
   expect(order.keyOrigin).toBe('token');
   expect((await drive.post(holder.key, `/v1/orders/${order.id}/acceptance`, { decision: 'accept' })).body.status).toBe('awaiting_unlock');
   const smsBefore = twilio.messages.length;
@@ -288,7 +290,9 @@ describe("an ID RGS* certificate's life after its order", () => {
   // The order shows completed before its close path (the completion mail, then the certificate's own workflow) is
   // over; a revocation sent in that gap waits for the certificate's workflow instead of a 409 for a valid certificate.
   it('revokes a certificate sent for revocation the moment its order completes', async () => {
-    const order = await drive.toAcceptance('ID_RGS_STAR');
+    // One year: one certificate for the whole term (a persons certificate lives 825 days at most, S/MIME BR §6.3.2, so a
+  // three-year term is reissued on the token's key: test/workflows/fast/persons-reissue.test.ts).
+  const order = await drive.toAcceptance('ID_RGS_STAR', { durationYears: 1 });
     expect((await drive.post(holder.key, `/v1/orders/${order.id}/acceptance`, { decision: 'accept' })).body.status).toBe('awaiting_unlock');
     const smsBefore = twilio.messages.length;
     expect((await drive.post(holder.key, `/v1/orders/${order.id}/unlock-code`)).status).toBe(200);

@@ -101,8 +101,8 @@ export class Driver {
   }
 
   /** From creation to the certificate waiting for the holder's answer, through every gate the product has. */
-  async toAcceptance(product: string): Promise<OrderView> {
-    let order = await this.completeAndSubmit(await this.create(product));
+  async toAcceptance(product: string, overrides: Record<string, unknown> = {}): Promise<OrderView> {
+    let order = await this.completeAndSubmit(await this.create(product, overrides));
     order = await this.approve(order.id);
     if (order.faceToFace.required) order = await this.faceToFace(order.id);
     if (order.originals.required) order = await this.originals(order.id);
