@@ -30,7 +30,7 @@ import { derivedPin } from '../../config/pkcs11.js';
 import { writeSoftHsmConfig } from '../../lib/pkcs11/module.js';
 import { ceremonyOn } from '../ceremony.js';
 import { resolveSoftHsm } from '../softhsm.js';
-import { PROFILES, type CertificateProfile, type KeyType } from '../../activities/ca/profiles.js';
+import { maxValidityDays, PROFILES, type CertificateProfile, type KeyType } from '../../activities/ca/profiles.js';
 import { randomSerial } from '../../activities/ca/serial.js';
 import { subjectFields, subjectString } from '../../lib/pki/subject.js';
 import { caCertificateUrl, caCrlUrl, ocspUrl } from '../../lib/pki/urls.js';
@@ -650,8 +650,9 @@ export async function runCaBench(opts: Partial<CaBenchOptions> = {}): Promise<{ 
       const email = `camille.durand.${runId}@example.test`;
       const dnsNames = certProfile.san === 'dns' || certProfile.san === 'dns-wildcard' ? [...DNS_NAMES] : [];
       const subject = subjectString(subjectFields(certProfile.kind, { holder: HOLDER, organisation: ORGANISATION, dnsNames }));
-      // As the activity computes it (activities/index.ts): the BR maximum today for TLS, the paid years otherwise.
-      const validityDays = certProfile.validity.kind === 'br-schedule' ? tlsValidityDaysAt(validityAt) : 3 * 365;
+      // As the activity computes it (activities/index.ts): the BR maximum today for TLS, otherwise the paid years within
+      // the profile's own maximum (825 days at most for S/MIME).
+      const validityDays = certProfile.validity.kind === 'br-schedule' ? tlsValidityDaysAt(validityAt) : Math.min(3 * 365, maxValidityDays(certProfile, validityAt));
       for (const key of KEY_TYPES) {
         const caseDir = join(dir, `${profile.id}-${key.id}`);
         mkdirSync(caseDir, { recursive: true });
