@@ -142,7 +142,8 @@ describe('the customer path of the seeds', () => {
       await poll(async () => {
         await staff.page.reload();
         return staff.page.getByRole('button', { name: 'Enregistrer le paiement' }).count();
-      }, 30_000).toBe(1);
+        // A reload a try: on a loaded two-core machine, with other files beside this one, a try may take seconds.
+      }, 60_000).toBe(1);
       await staff.page.getByLabel('Référence du paiement').fill(`VIR-${orderId.slice(-6)}`);
       await staff.page.getByRole('button', { name: 'Enregistrer le paiement' }).click();
 
