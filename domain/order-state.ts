@@ -4,7 +4,7 @@
  * handlers; the tests run it for every state × event pair.
  */
 import type { DocumentType, PaymentMethod } from './catalog.js';
-import type { CaaCheck, ChecklistItem, DomainChallenge, DomainItem, OrderStatus, OrderView, PaymentStatus, WaitingOn } from './order.js';
+import { PRE_ISSUANCE_STATUSES, type CaaCheck, type ChecklistItem, type DomainChallenge, type DomainItem, type OrderStatus, type OrderView, type PaymentStatus, type WaitingOn } from './order.js';
 
 export type OrderState = OrderView;
 
@@ -65,18 +65,7 @@ export type Decision = { readonly ok: true; readonly state: OrderState } | { rea
 
 export const TERMINAL: ReadonlySet<OrderStatus> = new Set<OrderStatus>(['completed', 'cancelled', 'abandoned', 'refused']);
 
-/** Stages where the file can still change: before the CA starts issuing. */
-const PRE_ISSUANCE: ReadonlySet<OrderStatus> = new Set<OrderStatus>([
-  'awaiting_evidence',
-  'under_review',
-  'approved',
-  'awaiting_face_to_face',
-  'awaiting_originals',
-  'originals_overdue',
-  'awaiting_domain_validation',
-  'awaiting_payment',
-  'on_hold',
-]);
+const PRE_ISSUANCE: ReadonlySet<OrderStatus> = new Set<OrderStatus>(PRE_ISSUANCE_STATUSES);
 
 /** Whether names can be validated (challenges asked for, checked) in this status: before issuance, not on hold. */
 export const canValidateDomains = (status: OrderStatus): boolean => PRE_ISSUANCE.has(status) && status !== 'on_hold';

@@ -33,6 +33,15 @@ export const ORDER_STATUSES = [
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
+/**
+ * Stages where the file can still change, before the CA starts issuing: the statuses from awaiting_evidence up to
+ * issuing in the order above, and on_hold (an order is held from one of them and goes back to it).
+ */
+export const PRE_ISSUANCE_STATUSES: readonly OrderStatus[] = [
+  ...ORDER_STATUSES.slice(ORDER_STATUSES.indexOf('awaiting_evidence'), ORDER_STATUSES.indexOf('issuing')),
+  'on_hold',
+];
+
 export const WAITING_ON = ['customer', 'ra', 'dra', 'post', 'payment', 'ca', 'nobody'] as const;
 export type WaitingOn = (typeof WAITING_ON)[number];
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
-import { newOrderView, ORDER_STATUSES, type OrderInput, type OrderStatus } from '../../domain/order.js';
+import { newOrderView, ORDER_STATUSES, PRE_ISSUANCE_STATUSES, type OrderInput, type OrderStatus } from '../../domain/order.js';
 import { decide, nextAfterApproval, WAITING_ON_BY_STATUS, type Actor, type OrderEvent, type OrderEventType, type OrderState } from '../../domain/order-state.js';
 
 const NOW = '2026-11-22T10:00:00.000Z';
@@ -112,17 +112,7 @@ const EVENTS: Record<OrderEventType, { event: OrderEvent; actor: Actor }> = {
   caa_recheck_requested: { event: { type: 'caa_recheck_requested' }, actor: holder },
 };
 
-const PRE_ISSUANCE: OrderStatus[] = [
-  'awaiting_evidence',
-  'under_review',
-  'approved',
-  'awaiting_face_to_face',
-  'awaiting_originals',
-  'originals_overdue',
-  'awaiting_domain_validation',
-  'awaiting_payment',
-  'on_hold',
-];
+const PRE_ISSUANCE: OrderStatus[] = [...PRE_ISSUANCE_STATUSES];
 
 /** Where each event is accepted, for the sample order at each status; everywhere else it is refused. */
 const ALLOWED: Record<OrderEventType, OrderStatus[]> = {
