@@ -7,23 +7,18 @@
  * row per event, retried by Temporal until the provider takes it. Afterwards every order is completed and every
  * mail and SMS arrived exactly once: one Message-ID per event, no copy, one SMS per holder.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkBatch, PatientClient, seededRandom, sleep, startFaultStack, type FaultStack } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { checkBatch, PatientClient, seededRandom, sleep, faultStackForFile } from './support.js';
 
 const ORDERS = 4;
 /** A mail refused for 15 s is retried with a backoff of 1 s doubling: the next try may come ~16 s later. */
 const WAIT_MS = 150_000;
 
-let stack: FaultStack;
-beforeAll(async () => {
-  stack = await startFaultStack({ name: 'fault-providers' });
-});
-afterAll(async () => {
-  await stack?.close();
-});
+const faultStack = faultStackForFile({ name: 'fault-providers' });
 
 describe('SMTP and SMS providers failing, then recovering', () => {
   it(`every mail and SMS of ${ORDERS} orders arrives exactly once`, async () => {
+    const stack = faultStack();
     const rnd = seededRandom('fault-providers');
     const smtpDownFor = rnd.int(8_000, 15_000);
     const smsDownAfterFirstRefusal = rnd.int(3_000, 8_000);

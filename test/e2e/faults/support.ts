@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { eq, inArray } from 'drizzle-orm';
-import { expect, inject } from 'vitest';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { createServices, type Services } from '../../../activities/services.js';
 import { createApp, readinessChecks } from '../../../api/app.js';
 import { closeServer, listen } from '../../../api/server.js';
@@ -103,6 +103,24 @@ export interface FaultStack {
   /** Resolves once a poller of this worker process is seen on the activity task queue. */
   whenPolling(worker: WorkerProcess, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The test file's fault stack: started before its tests, closed after them (also when a test failed). The tests
+ * read it through the function returned, which throws if the stack did not start.
+ */
+export function faultStackForFile(opts: StackOptions): () => FaultStack {
+  let stack: FaultStack | undefined;
+  beforeAll(async () => {
+    stack = await startFaultStack(opts);
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+  return () => {
+    if (stack === undefined) throw new Error(`the fault stack ${opts.name} did not start`);
+    return stack;
+  };
 }
 
 export async function startFaultStack(opts: StackOptions): Promise<FaultStack> {

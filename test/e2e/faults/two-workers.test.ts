@@ -3,23 +3,18 @@
  * batch of orders and not restarted. The other finishes everything: every order completed, one certificate, every
  * mail and SMS once, no document lost. The seed and the delay are printed (FAULT_SEED replays them).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkBatch, STEPS_PER_ORDER, PatientClient, seededRandom, startFaultStack, type FaultStack } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { checkBatch, STEPS_PER_ORDER, PatientClient, seededRandom, faultStackForFile } from './support.js';
 
 const ORDERS = 5;
 /** Work the dead worker held is retried on the other at its timeout (activities: 20 s start-to-close). */
 const WAIT_MS = 150_000;
 
-let stack: FaultStack;
-beforeAll(async () => {
-  stack = await startFaultStack({ name: 'fault-two-workers' });
-});
-afterAll(async () => {
-  await stack?.close();
-});
+const faultStack = faultStackForFile({ name: 'fault-two-workers' });
 
 describe('two workers on one task queue, one killed mid-batch and not restarted', () => {
   it(`the other completes all ${ORDERS} orders`, async () => {
+    const stack = faultStack();
     const rnd = seededRandom('fault-two-workers');
     const killAt = rnd.int(ORDERS, ORDERS * 6);
     const [a, b] = await Promise.all([stack.startWorker(), stack.startWorker()]);

@@ -3,24 +3,19 @@
  * through the whole lifecycle, and restarted each time. Afterwards every order is completed with one certificate,
  * every mail and SMS arrived once, no document is lost. The seed and the delays are printed (FAULT_SEED replays them).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkBatch, STEPS_PER_ORDER, PatientClient, seededRandom, sleep, startFaultStack, type FaultStack } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { checkBatch, STEPS_PER_ORDER, PatientClient, seededRandom, sleep, faultStackForFile } from './support.js';
 
 const ORDERS = 5;
 const KILLS = 3;
 /** A kill in the middle of an activity is noticed at its start-to-close timeout (20 s), then the call is retried. */
 const WAIT_MS = 150_000;
 
-let stack: FaultStack;
-beforeAll(async () => {
-  stack = await startFaultStack({ name: 'fault-kill' });
-});
-afterAll(async () => {
-  await stack?.close();
-});
+const faultStack = faultStackForFile({ name: 'fault-kill' });
 
 describe('the worker SIGKILLed at random points during a batch of orders, restarted each time', () => {
   it(`completes ${ORDERS} orders with one certificate, mail and SMS each`, async () => {
+    const stack = faultStack();
     const rnd = seededRandom('fault-kill');
     // Kills are timed on the batch's progress (steps of all orders together, before its last steps), then a random
     // few hundred ms more, so that they land inside activities whether the machine is quick or loaded.
