@@ -13,6 +13,7 @@ import { openPglite, openPostgres, type DatabaseHandle } from '../../db/client.j
 import { migrateDatabase } from '../../db/migrate.js';
 import { auditLog } from '../../db/schema.js';
 import { ACME, insertOrder, CA_URLS, testSecrets } from '../ca/support.js';
+import { runDatabase } from '../run-database.js';
 
 async function withAdmin<T>(run: (admin: postgres.Sql) => Promise<T>): Promise<T> {
   const admin = postgres(inject('databaseUrl'), { max: 1, onnotice: () => {} });
@@ -173,13 +174,7 @@ describe('an anchor as an auditor writes it down', () => {
 
 describe('certificate events in the chain', () => {
   // The run's shared database, read only here: these rows are found by their order.
-  let handle: DatabaseHandle;
-  beforeAll(() => {
-    handle = openPostgres(inject('databaseUrl'), 4);
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  const handle = runDatabase(4);
 
   it('appends issued, held, released and revoked once each; retries and lost races append nothing', async () => {
     const db = handle.db;

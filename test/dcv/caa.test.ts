@@ -5,12 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAA_FORBIDS, checkCaaNames, createCaaActivities, decideCaa, issuerOf, type CaaSettings } from '../../activities/dcv/caa.js';
-import { openPostgres, type DatabaseHandle } from '../../db/client.js';
 import { auditLog, orderEvents } from '../../db/schema.js';
 import type { CaaCheck, CaaNameCheck } from '../../domain/order.js';
 import { startFakeDns, type FakeDns } from '../fakes/dns.js';
+import { runDatabase } from '../run-database.js';
 
 let dns: FakeDns;
 let settings: CaaSettings;
@@ -172,13 +172,7 @@ describe('several names, and lookup failures', () => {
 });
 
 describe('the activity', () => {
-  let handle: DatabaseHandle;
-  beforeAll(() => {
-    handle = openPostgres(inject('databaseUrl'), 2);
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  const handle = runDatabase(2);
 
   it('records each decision once in the order\'s audit trail, and a retried key answers the recorded one', async () => {
     const zone = freshZone();

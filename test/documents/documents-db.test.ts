@@ -1,20 +1,14 @@
 /** The documents table: insert, get, list by order. */
 import { createHash, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openPostgres, type DatabaseHandle } from '../../db/client.js';
+import { describe, expect, it } from 'vitest';
 import { getDocument, insertDocument, listDocuments } from '../../db/documents.js';
 import { customerWithOrder } from './support.js';
+import { runDatabase } from '../run-database.js';
 
 const digest = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 describe('documents table', () => {
-  let handle: DatabaseHandle;
-  beforeAll(() => {
-    handle = openPostgres(inject('databaseUrl'), 4);
-  });
-  afterAll(async () => {
-    await handle?.close();
-  });
+  const handle = runDatabase(4);
 
   it('inserts, gets and lists an order’s documents in upload order', async () => {
     const { user, orderId } = await customerWithOrder(handle.db);
