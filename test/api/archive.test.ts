@@ -12,15 +12,16 @@ import { auditLog, historyArchive } from '../../db/schema.js';
 import { archiveNowSignal } from '../../workflows/archive.js';
 import { orderWorkflowId } from '../../workflows/definitions.js';
 import { ensureHistoryArchive } from '../../lib/history/archiver.js';
-import { startTestStack, type Account, type TestStack } from '../support.js';
+import type { Account } from '../support.js';
 import { Driver } from '../workflows/drive.js';
+import { testStackForFile } from '../stack-for-file.js';
 
 interface HistoryAnswer {
   workflowId: string;
   runs: { runId: string; source: string; sha256: string; history: { events: { eventId: string; eventType: string }[] } }[];
 }
 
-let stack: TestStack;
+const stack = testStackForFile();
 let drive: Driver;
 let auditor: Account;
 let archiverId: string;
@@ -37,8 +38,7 @@ async function eventually<T>(probe: () => Promise<T | undefined>, what: string, 
 }
 
 beforeAll(async () => {
-  stack = await startTestStack();
-  drive = new Driver(stack, { holder: await stack.account('customer'), ra: await stack.account('ra_operator'), dra: await stack.account('dra_operator') });
+  drive = await Driver.withNewActors(stack);
   auditor = await stack.account('auditor');
   archiverId = `history-archive-${stack.taskQueue}`;
   // Only this file's runs (its own task queue), a round a second: the default is the namespace, every minute.
@@ -49,7 +49,6 @@ afterAll(async () => {
     .getHandle(archiverId)
     .terminate('test over')
     .catch(() => undefined);
-  await stack?.close();
 });
 
 describe('the history archive', () => {

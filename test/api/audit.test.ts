@@ -7,30 +7,27 @@
  */
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { and, asc, eq, gte, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { auditAnchorRounds } from '../../api/audit-anchor.js';
 import { appendAudit, auditHash, GENESIS_HASH, type AnchorCheck, type AuditRow, type AuditVerification } from '../../db/audit-log.js';
 import type { AuditHead } from '../../domain/audit.js';
 import { openPostgres, type Database } from '../../db/client.js';
 import { auditLog, sentMessages } from '../../db/schema.js';
 import { anchorNowSignal, AUDIT_ANCHOR_ID, type auditAnchorWorkflow } from '../../workflows/audit-anchor.js';
-import { startTestStack, type Account, type TestStack } from '../support.js';
+import type { Account } from '../support.js';
 import { Driver } from '../workflows/drive.js';
+import { testStackForFile } from '../stack-for-file.js';
 
-let stack: TestStack;
+const stack = testStackForFile();
 let drive: Driver;
 let auditor: Account;
 let orderId: string;
 
 beforeAll(async () => {
-  stack = await startTestStack();
-  drive = new Driver(stack, { holder: await stack.account('customer'), ra: await stack.account('ra_operator'), dra: await stack.account('dra_operator') });
+  drive = await Driver.withNewActors(stack);
   auditor = await stack.account('auditor');
 
   orderId = (await drive.throughOneRejection()).id;
-});
-afterAll(async () => {
-  await stack?.close();
 });
 
 type Verified = AuditVerification & { systemAnchor: (AnchorCheck & { runId: string; eventId: number }) | null };

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { eq, inArray } from 'drizzle-orm';
 import { createUser, issueApiKey } from '../../db/accounts.js';
@@ -6,17 +6,14 @@ import { getOrderRow } from '../../db/orders.js';
 import { orders, users } from '../../db/schema.js';
 import type { OrderView } from '../../domain/order.js';
 import { orderWorkflowId } from '../../workflows/definitions.js';
-import { rgsStarOrder, SIRETS, startTestStack, type Account, type ProblemBody, type TestStack } from '../support.js';
+import { rgsStarOrder, SIRETS, type Account, type ProblemBody } from '../support.js';
+import { testStackForFile } from '../stack-for-file.js';
 
-let stack: TestStack;
+const stack = testStackForFile();
 let alice: Account;
 
 beforeAll(async () => {
-  stack = await startTestStack();
   alice = await stack.account('customer');
-});
-afterAll(async () => {
-  await stack?.close();
 });
 
 /** An order on success, a problem otherwise: both shapes are read from the same answer. */

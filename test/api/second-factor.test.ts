@@ -10,26 +10,22 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { and, eq } from 'drizzle-orm';
 import { Secret, TOTP } from 'otpauth';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { accessTokens } from '../../api/auth.js';
 import { setPassword } from '../../db/passwords.js';
 import { auditLog, staffRecoveryCodes, staffSecondFactors } from '../../db/schema.js';
-import { startTestStack, type Account, type TestStack } from '../support.js';
+import type { Account } from '../support.js';
+import { testStackForFile } from '../stack-for-file.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PASSWORD = 'Quiet-Harbour-Lantern-58';
 
-let stack: TestStack;
+const stack = testStackForFile();
 let admin: Account;
 
 beforeAll(async () => {
-  stack = await startTestStack();
   admin = await stack.account('admin');
-});
-
-afterAll(async () => {
-  await stack?.close();
 });
 
 /** A browser without a browser: a cookie jar, and the CSRF token of the page it last opened. */

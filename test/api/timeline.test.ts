@@ -2,12 +2,13 @@
  * An order's human timeline, as staff and auditors read it: actions, refused attempts, messages, the certificate, and
  * from the Temporal history the deadlines that fired and the Update behind each action.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { TimelineEntry } from '../../api/routes/timeline.js';
 import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
 import { holdUpdate, orderWorkflowId } from '../../workflows/definitions.js';
-import { startTestStack, type Account, type TestStack } from '../support.js';
+import type { Account } from '../support.js';
 import { Driver } from '../workflows/drive.js';
+import { testStackForFile } from '../stack-for-file.js';
 
 /** The originals by post fall due in seconds (no other product of these tests has originals to wait for). */
 const deadlines = { ...DEFAULT_DEADLINES, originalsReminder: '1 second', originalsDue: '2 seconds', originalsAbandon: '1 hour' };
@@ -23,17 +24,13 @@ interface JsonEvent {
   workflowExecutionUpdateAcceptedEventAttributes?: { acceptedRequest: { input: { name: string } } };
 }
 
-let stack: TestStack;
+const stack = testStackForFile({ deadlines });
 let drive: Driver;
 let auditor: Account;
 
 beforeAll(async () => {
-  stack = await startTestStack({ deadlines });
-  drive = new Driver(stack, { holder: await stack.account('customer'), ra: await stack.account('ra_operator'), dra: await stack.account('dra_operator') });
+  drive = await Driver.withNewActors(stack);
   auditor = await stack.account('auditor');
-});
-afterAll(async () => {
-  await stack?.close();
 });
 
 describe('GET /v1/orders/{id}/timeline', () => {

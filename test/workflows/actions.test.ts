@@ -2,26 +2,22 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../../api/routes/order-actions.js';
 import { listOrderEvents } from '../../db/order-events.js';
 import { sentMessages, tokens } from '../../db/schema.js';
 import { orderWorkflowId } from '../../workflows/definitions.js';
 import { historyAsJson } from '../../lib/history/json.js';
 import { codecsOf, decodeHistory } from '../../lib/history/read.js';
-import { startTestStack, type TestStack } from '../support.js';
 import { Driver } from './drive.js';
+import { testStackForFile } from '../stack-for-file.js';
 
 const SECRET = 'whsec_test_0123456789';
-let stack: TestStack;
+const stack = testStackForFile({ env: { PAYMENT_WEBHOOK_SECRET: SECRET } });
 let drive: Driver;
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { PAYMENT_WEBHOOK_SECRET: SECRET } });
-  drive = new Driver(stack, { holder: await stack.account('customer'), ra: await stack.account('ra_operator'), dra: await stack.account('dra_operator') });
-});
-afterAll(async () => {
-  await stack?.close();
+  drive = await Driver.withNewActors(stack);
 });
 
 async function webhook(body: unknown, opts: { secret?: string; at?: number } = {}) {

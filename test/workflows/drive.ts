@@ -26,6 +26,11 @@ export class Driver {
     readonly actors: Actors,
   ) {}
 
+  /** A driver for a new customer account (or `holder`) with new RA and DRA operators of the stack. */
+  static async withNewActors(stack: TestStack, holder?: Account): Promise<Driver> {
+    return new Driver(stack, { holder: holder ?? (await stack.account('customer')), ra: await stack.account('ra_operator'), dra: await stack.account('dra_operator') });
+  }
+
   post<T = OrderView>(key: string, path: string, json: unknown = {}) {
     return this.stack.http<Answer<T>>('POST', path, { key, json });
   }

@@ -5,25 +5,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SMIME_MAX_VALIDITY_DAYS } from '../../activities/ca/profiles.js';
 import { getCertificate } from '../../db/certificates.js';
 import { sentMessages } from '../../db/schema.js';
 import { expectHolderToken } from '../ca/holder-token.js';
 import { orderWorkflowId } from '../../workflows/definitions.js';
 import { CONTINUE_AS_NEW_AT } from '../global-setup.js';
-import { startTestStack, type TestStack } from '../support.js';
 import { Driver } from './drive.js';
+import { testStackForFile } from '../stack-for-file.js';
 
-let stack: TestStack;
+const stack = testStackForFile();
 let drive: Driver;
 
 beforeAll(async () => {
-  stack = await startTestStack();
-  drive = new Driver(stack, { holder: await stack.account('customer'), ra: await stack.account('ra_operator'), dra: await stack.account('dra_operator') });
-});
-afterAll(async () => {
-  await stack?.close();
+  drive = await Driver.withNewActors(stack);
 });
 
 /** The SMS outbox, a JSON line per message: what a developer reads without a provider. */

@@ -13,14 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { orderWorkflowId } from '../../workflows/definitions.js';
 import { historiesFromDir } from '../../lib/history/files.js';
 import { historyFromJson, historyJsonText } from '../../lib/history/json.js';
 import { codecsOf } from '../../lib/history/read.js';
 import { replayHistories } from '../../lib/history/replay.js';
-import { startTestStack, type TestStack } from '../support.js';
 import { Driver } from './drive.js';
+import { testStackForFile } from '../stack-for-file.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = join(ROOT, 'test/fixtures/histories');
@@ -110,15 +110,11 @@ describe('replaying the recorded histories', () => {
 });
 
 describe('the history API, the replay endpoint and the command', () => {
-  let stack: TestStack;
+  const stack = testStackForFile();
   let drive: Driver;
 
   beforeAll(async () => {
-    stack = await startTestStack();
-    drive = new Driver(stack, { holder: await stack.account('customer'), ra: await stack.account('ra_operator'), dra: await stack.account('dra_operator') });
-  });
-  afterAll(async () => {
-    await stack?.close();
+    drive = await Driver.withNewActors(stack);
   });
 
   it('gives staff and auditors the decoded history of every run, in the JSON of temporal workflow show, its payloads in plain words', async () => {
