@@ -14,12 +14,12 @@ import { createApp, type AppDeps } from '../../api/app.js';
 import { Problem } from '../../api/problem.js';
 import { RateLimits, type RateLimitOptions } from '../../api/rate-limits.js';
 import { closeServer, listen } from '../../api/server.js';
-import { createLogger } from '../../config/logger.js';
 import { openPglite } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { rateLimits } from '../../db/schema.js';
 import { httpClient, SIRETS, startTestStack, type HttpResult, type TestStack } from '../support.js';
 import { freshEmail, PASSWORD, registration } from './registration.js';
+import { appDepsOn } from '../app-deps.js';
 
 let stack: TestStack;
 const servers: Server[] = [];
@@ -37,16 +37,7 @@ type Http = TestStack['http'];
 
 /** One more API process: its own Express app and port, on the stack's database. */
 async function apiProcess(over: Partial<AppDeps> = {}): Promise<Http> {
-  const app = createApp({
-    db: stack.db,
-    services: stack.services,
-    temporal: stack.client,
-    taskQueue: stack.taskQueue,
-    log: createLogger('silent'),
-    publicBaseUrl: 'http://127.0.0.1',
-    readinessChecks: {},
-    ...over,
-  });
+  const app = createApp(appDepsOn(stack, over));
   const server = await listen(app, '127.0.0.1', 0);
   servers.push(server);
   return httpClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);

@@ -13,10 +13,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRoutes, type AppDeps } from '../../api/app.js';
+import { createRoutes } from '../../api/app.js';
 import { codecRoutes } from '../../api/routes/codec.js';
 import type { AnyRoute } from '../../api/routing.js';
-import { createLogger } from '../../config/logger.js';
 import { payloadCodecFromSecrets } from '../../config/payload-codec.js';
 import { createUser, upsertOrganisation } from '../../db/accounts.js';
 import { hashPassword } from '../../db/passwords.js';
@@ -25,6 +24,7 @@ import { ROLES, type Role } from '../../domain/roles.js';
 import { minimalPdf } from '../documents/fixtures.js';
 import { Driver } from '../workflows/drive.js';
 import { type Account, freshSiret, startTestStack, type TestStack } from '../support.js';
+import { appDepsOn } from '../app-deps.js';
 
 type Tenant =
   /** Not about any organisation's data: public, CA staff only, or the CA's administration. */
@@ -184,15 +184,7 @@ let quoteNumber: string;
 
 beforeAll(async () => {
   stack = await startTestStack();
-  const deps: AppDeps = {
-    db: stack.db,
-    services: stack.services,
-    temporal: stack.client,
-    taskQueue: stack.taskQueue,
-    log: createLogger('silent'),
-    publicBaseUrl: 'http://127.0.0.1',
-    readinessChecks: {},
-  };
+  const deps = appDepsOn(stack);
   // The table the app mounts, plus the codec server's routes (deduplicated, should the codec routes join the table).
   const all = [...createRoutes(deps, () => ({})), ...codecRoutes({ codec: payloadCodecFromSecrets(stack.services.secrets) })];
   table = all.filter((r, i) => all.findIndex((o) => keyOf(o) === keyOf(r)) === i);

@@ -22,6 +22,7 @@ import type { ProvidersStack } from '../fakes/providers.js';
 import type { FakeSmtp } from '../fakes/smtp.js';
 import type { FakeTwilio } from '../fakes/twilio.js';
 import type { Account, HttpResult, TestStack } from '../support.js';
+import { appDepsOn } from '../app-deps.js';
 
 // The worker's logs: the Temporal runtime is installed once per process, so it is installed here, at DEBUG, before
 // test/support.ts (which installs one at WARN when none is) is loaded.
@@ -69,15 +70,7 @@ beforeAll(async () => {
   });
   ({ stack, smtp, twilio } = providers);
   // The API under test logs at debug into a buffer, through the product's own logger (config/logger.ts).
-  const app = createApp({
-    db: stack.db,
-    services: stack.services,
-    temporal: stack.client,
-    taskQueue: stack.taskQueue,
-    log: createLogger('debug', 'certflow-api', { write: (line: string) => void apiLog.push(line) }),
-    publicBaseUrl: 'http://127.0.0.1',
-    readinessChecks: {},
-  });
+  const app = createApp(appDepsOn(stack, { log: createLogger('debug', 'certflow-api', { write: (line: string) => void apiLog.push(line) }) }));
   server = await listen(app, '127.0.0.1', 0);
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   http = httpClient(baseUrl);

@@ -20,6 +20,7 @@ import { hashPassword } from '../../db/passwords.js';
 import type { OrderView } from '../../domain/order.js';
 import { workerRuntimeOptions } from '../../worker/worker.js';
 import type { TestStack } from '../support.js';
+import { appDepsOn } from '../app-deps.js';
 
 // One stream for every line of this process. The Temporal runtime is installed once per process: here, before
 // test/support.ts (which installs one at WARN when none is) is loaded.
@@ -51,18 +52,14 @@ const REQUEST_ID = `req-${suffix}`;
 
 beforeAll(async () => {
   stack = await startTestStack();
-  const app = createApp({
-    db: stack.db,
-    services: stack.services,
-    temporal: stack.client,
-    taskQueue: stack.taskQueue,
-    log: apiLog,
-    publicBaseUrl: 'http://127.0.0.1',
-    readinessChecks: {},
-    rateLimits: { keyPrefix: `logs-${suffix}` },
-    // Two cores shared with other test files: the order's registration may take longer than the usual 10 s.
-    registrationTimeoutMs: 60_000,
-  });
+  const app = createApp(
+    appDepsOn(stack, {
+      log: apiLog,
+      rateLimits: { keyPrefix: `logs-${suffix}` },
+      // Two cores shared with other test files: the order's registration may take longer than the usual 10 s.
+      registrationTimeoutMs: 60_000,
+    }),
+  );
   server = await listen(app, '127.0.0.1', 0);
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const logged: TestStack = { ...stack, baseUrl, http: httpClient(baseUrl) };
