@@ -35,6 +35,7 @@ import { peopleRoutes } from './routes/organisations.js';
 import { systemRoutes } from './routes/system.js';
 import { docsRoutes } from './routes/docs.js';
 import { createMetrics, type MetricsOptions } from './metrics.js';
+import { acmeRouter } from './acme/router.js';
 import { mountRoutes, type AnyRoute } from './routing.js';
 
 export interface AppDeps {
@@ -172,6 +173,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(metrics.measure);
   app.get('/metrics', metrics.handler);
   app.use(docsRoutes());
+  // ACME (RFC 8555) before the JSON parser and the credential middleware: its requests are JWS, signed by their account.
+  app.use('/acme', acmeRouter({ db: deps.db, eabSealKey: deps.services.secrets.derive('acme-eab'), log: deps.log }));
   // The raw bytes are kept for signature checks (the payment webhook's HMAC is over the body as sent).
   app.use(
     express.json({

@@ -447,3 +447,60 @@ export const staffRecoveryCodes = pgTable(
   },
   (t) => [index('staff_recovery_codes_user_idx').on(t.userId)],
 );
+
+/**
+ * ACME (RFC 8555, api/acme/): the nonces every API process hands out and takes back once. A nonce is 128 random bits;
+ * `consumeNonce` deletes its row, so a replay finds nothing whichever process it reaches.
+ */
+export const acmeNonces = pgTable(
+  'acme_nonces',
+  {
+    nonce: text('nonce').primaryKey(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('acme_nonces_expires_idx').on(t.expiresAt)],
+);
+
+/**
+ * ACME external account binding keys (RFC 8555 §7.3.4): each bound to one organisation the RA validated and one TLS
+ * product. Checking the MAC needs the key itself, so it is sealed under `derive('acme-eab')` with the kid bound in
+ * (config/secrets.ts), never stored in clear; it is shown once, when made.
+ */
+export const acmeEabKeys = pgTable(
+  'acme_eab_keys',
+  {
+    kid: text('kid').primaryKey(),
+    organisationId: uuid('organisation_id')
+      .notNull()
+      .references(() => organisations.id),
+    product: text('product').notNull(),
+    sealedHmacKey: text('sealed_hmac_key').notNull(),
+    createdByUserId: uuid('created_by_user_id').references(() => users.id),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [index('acme_eab_keys_organisation_idx').on(t.organisationId)],
+);
+
+/** ACME accounts: a public key (its RFC 7638 thumbprint unique), the EAB key it was bound with, and so its organisation. */
+export const acmeAccounts = pgTable(
+  'acme_accounts',
+  {
+    id: uuid('id').primaryKey(),
+    jwkThumbprint: text('jwk_thumbprint').notNull().unique(),
+    jwk: jsonb('jwk').$type<Record<string, unknown>>().notNull(),
+    /** valid, deactivated (by its holder) or revoked (by staff, or when its EAB key is revoked). */
+    status: text('status').notNull().default('valid'),
+    contact: jsonb('contact').$type<string[]>().notNull().default([]),
+    eabKid: text('eab_kid')
+      .notNull()
+      .references(() => acmeEabKeys.kid),
+    organisationId: uuid('organisation_id')
+      .notNull()
+      .references(() => organisations.id),
+    product: text('product').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('acme_accounts_eab_idx').on(t.eabKid)],
+);

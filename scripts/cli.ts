@@ -10,6 +10,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { loadConfig } from '../config/index.js';
+import { loadSecrets } from '../config/secrets.js';
+import { createEabKey, findOrganisationBySiret, organisationValidated, revokeEabKey } from '../db/acme.js';
+import { ACME_PRODUCTS, isAcmeProduct, type AcmeProduct } from '../domain/acme.js';
 import { createUser, findUserByEmail, issueApiKey, upsertOrganisation } from '../db/accounts.js';
 import { openDatabase, openPostgres, type DatabaseHandle } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
@@ -194,6 +197,40 @@ async function resetFactor(o: { email: string }): Promise<void> {
   }
 }
 
+const acmeProduct = (value: string): AcmeProduct => {
+  if (!isAcmeProduct(value)) throw new InvalidArgumentError(`one of ${ACME_PRODUCTS.join(', ')}`);
+  return value;
+};
+
+/** An EAB key for an organisation the RA validated (an approved OV review within the BR's reuse period). */
+async function createAcmeEab(o: { orgSiret: string; product: AcmeProduct; json?: boolean }): Promise<void> {
+  const config = loadConfig();
+  const handle = await connect();
+  try {
+    const org = await findOrganisationBySiret(handle.db, o.orgSiret);
+    if (org === undefined) throw new Error(`no organisation with SIRET ${o.orgSiret}`);
+    if (!(await organisationValidated(handle.db, org.id))) {
+      throw new Error(`the RA has not validated ${org.name} (${org.siret}) within the reuse period: an OV order of it must be approved first`);
+    }
+    const sealKey = loadSecrets(config).derive('acme-eab');
+    const { kid, hmacKey } = await createEabKey(handle.db, sealKey, { organisationId: org.id, product: o.product, actor: CLI_ACTOR });
+    if (o.json === true) console.log(JSON.stringify({ kid, hmacKey, organisationId: org.id, product: o.product }));
+    else console.log(`EAB key for ${org.name} (${org.siret}), ${o.product}; the HMAC key is shown once — keep it now:\nkid: ${kid}\nhmacKey: ${hmacKey}`);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function revokeAcmeEab(o: { kid: string }): Promise<void> {
+  const handle = await connect();
+  try {
+    const done = await revokeEabKey(handle.db, o.kid, CLI_ACTOR);
+    console.log(done ? `${o.kid} revoked, with the ACME accounts bound with it` : `no EAB key ${o.kid} in force`);
+  } finally {
+    await handle.close();
+  }
+}
+
 const program = new Command('certflow').description('CertFlow administration');
 const users = program.command('users').description('accounts and their API keys');
 users
@@ -240,6 +277,24 @@ users
   .requiredOption('--email <email>', 'the account email', email)
   .action(async (o: { email: string }) => {
     await resetFactor(o);
+  });
+
+const eab = program.command('acme').description('the ACME server (RFC 8555)').command('eab').description('external account binding keys');
+eab
+  .command('create')
+  .description('make an EAB key for a validated organisation and a TLS product; prints kid and hmacKey once; audited')
+  .requiredOption('--org-siret <siret>', 'SIRET of the organisation', siret)
+  .requiredOption('--product <code>', `one of ${ACME_PRODUCTS.join(', ')}`, acmeProduct)
+  .option('--json', 'print the result as JSON')
+  .action(async (o: { orgSiret: string; product: AcmeProduct; json?: boolean }) => {
+    await createAcmeEab(o);
+  });
+eab
+  .command('revoke')
+  .description('revoke an EAB key and the ACME accounts bound with it; audited')
+  .requiredOption('--kid <kid>', 'the key id')
+  .action(async (o: { kid: string }) => {
+    await revokeAcmeEab(o);
   });
 
 try {

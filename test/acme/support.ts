@@ -1,0 +1,43 @@
+/** An organisation the RA validated, as ACME needs one: an SSL order of it filed and approved over the API. */
+import { expect } from 'vitest';
+import { createEabKey } from '../../db/acme.js';
+import type { AcmeProduct } from '../../domain/acme.js';
+import type { OrderView } from '../../domain/order.js';
+import { openssl } from '../ca/support.js';
+import { freshSiret, type Account, type TestStack } from '../support.js';
+import { Driver } from '../workflows/drive.js';
+
+export function newCsr(names: string[]): string {
+  const san = ['-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`];
+  const run = openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '{key.pem}', '-subj', `/CN=${names[0]}`, ...san], {});
+  expect(run.status, run.stderr).toBe(0);
+  return run.stdout;
+}
+
+export interface ValidatedOrganisation {
+  readonly admin: Account;
+  readonly organisationId: string;
+  readonly siret: string;
+  readonly driver: Driver;
+}
+
+/** A new organisation whose first SSL order the RA approved (its identity file validated). */
+export async function validatedOrganisation(stack: TestStack, ra: Account, name = 'ACME Test'): Promise<ValidatedOrganisation> {
+  const siret = freshSiret();
+  const admin = await stack.account('customer', { siret, orgName: name, locality: 'Paris' });
+  const driver = new Driver(stack, { holder: admin, ra, dra: ra });
+  const created = await driver.post<OrderView>(admin.key, '/v1/orders', {
+    product: 'SSL',
+    durationYears: 1,
+    os: 'other',
+    payment: { method: 'transfer' },
+    termsAccepted: true,
+    csr: newCsr(['www.acme-validated.fr']),
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  await driver.approve((await driver.completeAndSubmit(created.body as unknown as OrderView)).id);
+  return { admin, organisationId: admin.user.organisationId as string, siret, driver };
+}
+
+export const eabFor = (stack: TestStack, organisationId: string, product: AcmeProduct = 'SSL') =>
+  createEabKey(stack.db, stack.services.secrets.derive('acme-eab'), { organisationId, product, actor: { userId: null, role: 'test' } });
