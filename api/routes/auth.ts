@@ -32,6 +32,7 @@ import { checkSiret } from '../../domain/rules/siret.js';
 import { ROLES, STAFF_ROLES, isRole } from '../../domain/roles.js';
 import { issueActivation, issuePasswordReset, sendUsernameReminder, type AccountLinkDeps } from '../account-links.js';
 import type { AccessTokens } from '../auth.js';
+import { callerOf } from '../caller.js';
 import type { BrowserSessions } from '../session.js';
 import { Problem } from '../problem.js';
 import { passwordWork, type RateLimits } from '../rate-limits.js';
@@ -548,15 +549,7 @@ export function authRoutes(deps: AuthDeps): AnyRoute[] {
       async handle({ res, principal }) {
         const user = await getUser(db, principal.userId);
         if (user === undefined) throw Problem.unauthorized('The account no longer exists.');
-        res.json({
-          userId: user.id,
-          role: principal.role,
-          organisationId: user.organisationId,
-          email: user.email,
-          givenName: user.givenName,
-          surname: user.surname,
-          language: user.language === 'en' ? 'en' : 'fr',
-        });
+        res.json({ ...callerOf(user, principal), language: user.language === 'en' ? 'en' : 'fr' });
       },
     }),
   ];

@@ -9,6 +9,7 @@ import { getUser } from '../../db/accounts.js';
 import type { Database } from '../../db/client.js';
 import { PAGES, PUBLIC_PAGES, type PageId } from '../../domain/pages.js';
 import { STAFF_ROLES, type Principal } from '../../domain/roles.js';
+import { callerOf } from '../caller.js';
 import type { BrowserSessions } from '../session.js';
 import { asset } from './assets.js';
 import type { Boot, BootUser } from './boot.js';
@@ -44,15 +45,7 @@ async function bootUser(db: Database, principal: Principal | undefined): Promise
   if (principal === undefined) return null;
   const user = await getUser(db, principal.userId);
   if (user === undefined) return null;
-  return {
-    userId: user.id,
-    role: principal.role,
-    organisationId: user.organisationId,
-    email: user.email,
-    givenName: user.givenName,
-    surname: user.surname,
-    language: user.language,
-  };
+  return { ...callerOf(user, principal), language: user.language };
 }
 
 /** The reader's explicit choice, else the account's language, else the browser's, else French. */
