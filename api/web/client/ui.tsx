@@ -195,6 +195,15 @@ function describedBy(name: string, hint: boolean, error: boolean, extra?: string
   return ids.length === 0 ? undefined : ids.join(' ');
 }
 
+/** A field's error under it, named by the field's aria-describedby (`describedBy`). */
+function FieldError({ name, error }: { name: string; error: string | undefined }): JSX.Element | null {
+  return error === undefined ? null : (
+    <p class="field-error" id={`${fieldId(name)}-error`}>
+      {error}
+    </p>
+  );
+}
+
 function FieldFrame(props: { name: string; label: string; required?: boolean; hint?: string; error?: string; children: ComponentChildren }): JSX.Element {
   return (
     <div class={props.error === undefined ? 'field' : 'field invalid'}>
@@ -208,11 +217,7 @@ function FieldFrame(props: { name: string; label: string; required?: boolean; hi
         </p>
       ) : null}
       {props.children}
-      {props.error !== undefined ? (
-        <p class="field-error" id={`${fieldId(props.name)}-error`}>
-          {props.error}
-        </p>
-      ) : null}
+      <FieldError name={props.name} error={props.error} />
     </div>
   );
 }
@@ -276,11 +281,7 @@ export function Checkbox(props: { label: ComponentChildren; name: string; checke
         onChange={(e) => props.onValue(e.currentTarget.checked)}
       />
       <label for={fieldId(props.name)}>{props.label}</label>
-      {props.error !== undefined ? (
-        <p class="field-error" id={`${fieldId(props.name)}-error`}>
-          {props.error}
-        </p>
-      ) : null}
+      <FieldError name={props.name} error={props.error} />
     </div>
   );
 }
