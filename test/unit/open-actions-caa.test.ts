@@ -4,31 +4,25 @@
  * roles that may ask for it; once CAA permits, or before any refusal, the check is open only for a name to prove.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
 import { newOrderView, type CaaCheck, type OrderView } from '../../domain/order.js';
 import { WAITING_ON_BY_STATUS } from '../../domain/order-state.js';
 import { openActions } from '../../workflows/definitions.js';
+import { HOLDER, unitOrderInput } from './order-input.js';
 
 const NOW = '2026-12-04T10:00:00.000Z';
-const HOLDER = 'holder-id';
 const NAMES = ['www.caa-shop.fr'];
 
-const base = newOrderView({
-  orderId: '01a2014a-7938-7031-a035-f304dea359c8',
-  product: 'SSL',
-  durationYears: 1,
-  os: 'other',
-  partnerCode: null,
-  holder: { userId: HOLDER, email: 'h@example.test', givenName: 'Hélène', surname: 'Roux', phone: '+33612345678', language: 'fr' },
-  orderedByUserId: HOLDER,
-  organisation: { id: 'org', siret: '73282932000074', name: 'ACME', locality: 'Paris' },
-  certificateRequest: { csrPem: 'csr', publicKeySpki: 'spki', keyDescription: 'ECDSA P-256', dnsNames: NAMES },
-  domainOwner: null,
-  payment: { method: 'transfer', purchaseOrderNumber: null },
-  priceCents: 19000,
-  createdAt: NOW,
-  deadlines: DEFAULT_DEADLINES,
-});
+const base = newOrderView(
+  unitOrderInput(NOW, {
+    orderId: '01a2014a-7938-7031-a035-f304dea359c8',
+    product: 'SSL',
+    durationYears: 1,
+    os: 'other',
+    certificateRequest: { csrPem: 'csr', publicKeySpki: 'spki', keyDescription: 'ECDSA P-256', dnsNames: NAMES },
+    payment: { method: 'transfer', purchaseOrderNumber: null },
+    priceCents: 19000,
+  }),
+);
 
 const check = (permitted: boolean): CaaCheck => ({
   checkedAt: NOW,

@@ -1,31 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
 import { newOrderView, ORDER_STATUSES, PRE_ISSUANCE_STATUSES, type OrderInput, type OrderStatus } from '../../domain/order.js';
+import { HOLDER, unitOrderInput } from './order-input.js';
 import { decide, nextAfterApproval, WAITING_ON_BY_STATUS, type Actor, type OrderEvent, type OrderEventType, type OrderState } from '../../domain/order-state.js';
 
 const NOW = '2026-11-22T10:00:00.000Z';
-const HOLDER = 'holder-id';
 const holder: Actor = { userId: HOLDER, role: 'customer' };
 const ra: Actor = { userId: 'ra-id', role: 'ra_operator' };
 const dra: Actor = { userId: 'dra-id', role: 'dra_operator' };
 
-const input = (over: Partial<OrderInput> = {}): OrderInput => ({
-  orderId: '01a2014a-7938-7031-a035-f304dea359c7',
-  product: 'ID_RGS_3STAR',
-  durationYears: 3,
-  os: 'windows',
-  partnerCode: null,
-  holder: { userId: HOLDER, email: 'h@example.test', givenName: 'Hélène', surname: 'Roux', phone: '+33612345678', language: 'fr' },
-  orderedByUserId: HOLDER,
-  organisation: { id: 'org', siret: '73282932000074', name: 'ACME', locality: 'Paris' },
-  certificateRequest: null,
-  domainOwner: null,
-  payment: { method: 'card', purchaseOrderNumber: null },
-  priceCents: 30000,
-  createdAt: NOW,
-  deadlines: DEFAULT_DEADLINES,
-  ...over,
-});
+const input = (over: Partial<OrderInput> = {}): OrderInput => unitOrderInput(NOW, over);
 
 /** An RGS*** order (face-to-face, originals, SMS unlock) paid by card, at every status, as it would be there. */
 function sample(status: OrderStatus): OrderState {
