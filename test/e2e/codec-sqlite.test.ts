@@ -3,13 +3,12 @@
  * write-ahead log) holds no name, email or phone of the holder in clear, while the order's id, which is not encrypted, is
  * found there: the search really reads the store.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { OrderView } from '../../domain/order.js';
 import { rgsStarOrder, SIRETS } from '../support.js';
-import { embeddedStack, ROOT, type EmbeddedStack } from './process-group.js';
+import { cliCustomerKey, embeddedStack, type EmbeddedStack } from './process-group.js';
 
 const EMAIL = 'codec.holder@example.test';
 const PHONE = '+33687654321';
@@ -30,13 +29,7 @@ describe('the embedded dev server store', () => {
     const { env, dataDir, base } = stack;
     await stack.start();
 
-    const cli = spawnSync(
-      'npm',
-      ['run', '--silent', 'cli', '--', 'users', 'create', '--role', 'customer', '--email', EMAIL, '--org-siret', SIRETS.acme, '--org-name', 'ACME', '--phone', PHONE, '--given-name', GIVEN_NAME, '--surname', SURNAME, '--json'],
-      { cwd: ROOT, env, encoding: 'utf8' },
-    );
-    expect(cli.status, cli.stderr).toBe(0);
-    const { apiKey } = JSON.parse(cli.stdout.trim().split('\n').at(-1) ?? '{}') as { apiKey: string };
+    const apiKey = await cliCustomerKey(env, EMAIL, SIRETS.acme, { phone: PHONE, givenName: GIVEN_NAME, surname: SURNAME });
     const created = await fetch(`${base}/v1/orders`, {
       method: 'POST',
       headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },

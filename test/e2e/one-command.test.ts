@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { OrderView } from '../../domain/order.js';
 import { rgsStarOrder, SIRETS } from '../support.js';
-import { embeddedStack, ROOT, type EmbeddedStack } from './process-group.js';
+import { cliCustomerKey, embeddedStack, type EmbeddedStack } from './process-group.js';
 
 const accepts = (port: number): Promise<boolean> =>
   new Promise((resolve) => {
@@ -49,13 +49,7 @@ describe('npm start (embedded defaults)', () => {
     expect(existsSync(join(dataDir, 'pglite'))).toBe(true);
 
     // The admin command, while the stack runs (it reaches PGlite through the stack).
-    const cli = spawnSync(
-      'npm',
-      ['run', '--silent', 'cli', '--', 'users', 'create', '--role', 'customer', '--email', 'holder@example.test', '--org-siret', SIRETS.acme, '--org-name', 'ACME', '--phone', '+33612345678', '--given-name', 'Camille', '--surname', 'Durand', '--json'],
-      { cwd: ROOT, env, encoding: 'utf8' },
-    );
-    expect(cli.status, cli.stderr).toBe(0);
-    const { apiKey } = JSON.parse(cli.stdout.trim().split('\n').at(-1) ?? '{}') as { apiKey: string };
+    const apiKey = await cliCustomerKey(env, 'holder@example.test', SIRETS.acme);
     expect(apiKey).toMatch(/^cfk_/);
 
     const created = await fetch(`${base}/v1/orders`, {

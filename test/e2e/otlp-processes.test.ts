@@ -4,13 +4,12 @@
  * order's spans from both processes share one trace id, certflow-api's `POST /v1/orders` down to certflow-worker's
  * confirmation mail activity; and every line both processes write on stdout is JSON (pino), the Temporal SDK's too.
  */
-import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshSiret, rgsStarOrder } from '../support.js';
-import { apiReady, ROOT, runScript, separateProcessesEnv, type ScriptProcess } from './process-group.js';
+import { apiReady, cliCustomerKey, runScript, separateProcessesEnv, type ScriptProcess } from './process-group.js';
 
 interface ExportedSpan {
   service: string;
@@ -82,13 +81,7 @@ describe('API and worker processes with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     const worker = run('start:worker', env);
     const api = run('start:api', env);
 
-    const made = spawnSync(
-      'npm',
-      ['run', '--silent', 'cli', '--', 'users', 'create', '--role', 'customer', '--email', `otlp-${randomUUID().slice(0, 8)}@example.test`, '--org-siret', freshSiret(), '--org-name', 'ACME', '--phone', '+33612345678', '--given-name', 'Camille', '--surname', 'Durand', '--json'],
-      { cwd: ROOT, env, encoding: 'utf8' },
-    );
-    expect(made.status, made.stderr).toBe(0);
-    const { apiKey } = JSON.parse(made.stdout.trim()) as { apiKey: string };
+    const apiKey = await cliCustomerKey(env, `otlp-${randomUUID().slice(0, 8)}@example.test`, freshSiret());
     const base = await apiReady(env, api);
     const res = await fetch(`${base}/v1/orders`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(rgsStarOrder()) });
     expect(res.status, worker.output()).toBe(201);

@@ -139,6 +139,42 @@ export function runScript(script: string, env: NodeJS.ProcessEnv): ScriptProcess
   };
 }
 
+export interface CliRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** The JSON object of its last line (the commands' `--json` answer). */
+  json<T = Record<string, unknown>>(): T;
+}
+
+/**
+ * `npm run cli -- …args` with `env`, without blocking the test's event loop: a blocking spawn kept the test from
+ * seeing the API close an idle kept-alive connection, so the next fetch went out on a dead socket ("other side
+ * closed") whenever the command took longer than the server's keep-alive timeout.
+ */
+export function adminCli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', '--silent', 'cli', '--', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (status) =>
+      resolve({ status, stdout, stderr, json: <T>() => JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as T }),
+    );
+  });
+}
+
+/** A customer of the organisation `siret` (Camille Durand unless named), made by the admin CLI: the API key. */
+export async function cliCustomerKey(env: NodeJS.ProcessEnv, email: string, siret: string, opts: { phone?: string; givenName?: string; surname?: string } = {}): Promise<string> {
+  const args = ['users', 'create', '--role', 'customer', '--email', email, '--org-siret', siret, '--org-name', 'ACME'];
+  args.push('--phone', opts.phone ?? '+33612345678', '--given-name', opts.givenName ?? 'Camille', '--surname', opts.surname ?? 'Durand', '--json');
+  const run = await adminCli(env, ...args);
+  if (run.status !== 0) throw new Error(`cli users create failed (${run.status}):\n${run.stderr}`);
+  return run.json<{ apiKey: string }>().apiKey;
+}
+
 /** What the separate API and worker processes of a test share: this run's database, server and key, a free port. */
 export async function separateProcessesEnv(taskQueuePrefix: string, extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
   return {

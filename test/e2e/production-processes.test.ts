@@ -7,17 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { OrderView } from '../../domain/order.js';
 import { rgsStarOrder, SIRETS } from '../support.js';
-import { apiReady, ROOT, runScript, separateProcessesEnv, type ScriptProcess } from './process-group.js';
+import { adminCli, apiReady, ROOT, runScript, separateProcessesEnv, type ScriptProcess } from './process-group.js';
 
 const procs: ScriptProcess[] = [];
 const run = runScript;
 afterAll(async () => {
   await Promise.all(procs.map((p) => p.stop()));
 });
-
-function cli(env: NodeJS.ProcessEnv, ...args: string[]) {
-  return spawnSync('npm', ['run', '--silent', 'cli', '--', ...args], { cwd: ROOT, env, encoding: 'utf8' });
-}
 
 describe('API and worker as separate processes', () => {
   it('need TEMPORAL_ADDRESS and DATABASE_URL, and say so', () => {
@@ -36,22 +32,22 @@ describe('API and worker as separate processes', () => {
     procs.push(worker, api);
 
     const email = `prod-${randomUUID().slice(0, 8)}@example.test`;
-    const bad = cli(env, 'users', 'create', '--role', 'customer', '--email', email, '--org-siret', '73282932000075', '--org-name', 'ACME', '--given-name', 'Camille', '--surname', 'Durand');
+    const bad = await adminCli(env, 'users', 'create', '--role', 'customer', '--email', email, '--org-siret', '73282932000075', '--org-name', 'ACME', '--given-name', 'Camille', '--surname', 'Durand');
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/Luhn/);
-    const orphan = cli(env, 'users', 'create', '--role', 'customer', '--email', email);
+    const orphan = await adminCli(env, 'users', 'create', '--role', 'customer', '--email', email);
     expect(orphan.status).not.toBe(0);
     expect(orphan.stderr).toMatch(/--org-siret and --org-name/);
 
     // A customer is a person its certificates will name: no account without a given name and a surname.
-    const nameless = cli(env, 'users', 'create', '--role', 'customer', '--email', email, '--org-siret', SIRETS.acme, '--org-name', 'ACME', '--given-name', 'Camille');
+    const nameless = await adminCli(env, 'users', 'create', '--role', 'customer', '--email', email, '--org-siret', SIRETS.acme, '--org-name', 'ACME', '--given-name', 'Camille');
     expect(nameless.status).not.toBe(0);
     expect(nameless.stderr).toMatch(/--surname/);
 
-    const made = cli(env, 'users', 'create', '--role', 'customer', '--email', email, '--org-siret', SIRETS.acme, '--org-name', 'ACME', '--phone', '+33612345678', '--given-name', 'Camille', '--surname', 'Durand', '--json');
+    const made = await adminCli(env, 'users', 'create', '--role', 'customer', '--email', email, '--org-siret', SIRETS.acme, '--org-name', 'ACME', '--phone', '+33612345678', '--given-name', 'Camille', '--surname', 'Durand', '--json');
     expect(made.status, made.stderr).toBe(0);
-    const { apiKey } = JSON.parse(made.stdout.trim()) as { apiKey: string };
-    const again = cli(env, 'users', 'create', '--role', 'customer', '--email', email.toUpperCase(), '--org-siret', SIRETS.acme, '--org-name', 'ACME', '--given-name', 'Camille', '--surname', 'Durand');
+    const { apiKey } = made.json<{ apiKey: string }>();
+    const again = await adminCli(env, 'users', 'create', '--role', 'customer', '--email', email.toUpperCase(), '--org-siret', SIRETS.acme, '--org-name', 'ACME', '--given-name', 'Camille', '--surname', 'Durand');
     expect(again.status).not.toBe(0);
     expect(again.stderr).toMatch(/exists/);
 

@@ -11,13 +11,13 @@
  * `127.0.0.1:3000` and the dev DNS's `5353` are rewritten to them), and the commands run in a scratch folder of
  * `test-results/` whose `data` is the stack's data folder and whose `scripts` is the clone's, as at the top of a clone.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OrderView } from '../../domain/order.js';
 import { freePort } from '../../scripts/scratch.js';
-import { embeddedStack, ROOT, type EmbeddedStack } from './process-group.js';
+import { adminCli, embeddedStack, ROOT, type EmbeddedStack } from './process-group.js';
 
 interface WalkthroughBlock {
   /** The heading (### …) the block stands under. */
@@ -159,13 +159,9 @@ describe('the README walkthrough', () => {
     expect(run.stdout.match(/^::block \d+::$/gm)?.length, report).toBe(walkthroughBlocks(README).length);
 
     // What the stack holds afterwards, read with a key of the test's own: the two orders the walkthrough made.
-    const cli = spawnSync('npm', ['run', '--silent', 'cli', '--', 'users', 'create', '--role', 'auditor', '--email', 'auditor@walkthrough.test', '--api-access', '--json'], {
-      cwd: ROOT,
-      env: stack.env,
-      encoding: 'utf8',
-    });
+    const cli = await adminCli(stack.env, 'users', 'create', '--role', 'auditor', '--email', 'auditor@walkthrough.test', '--api-access', '--json');
     expect(cli.status, cli.stderr).toBe(0);
-    const { apiKey } = JSON.parse(cli.stdout.trim().split('\n').at(-1) ?? '{}') as { apiKey: string };
+    const { apiKey } = cli.json<{ apiKey: string }>();
     const res = await fetch(`${stack.base}/v1/orders`, { headers: { authorization: `Bearer ${apiKey}` } });
     expect(res.status).toBe(200);
     const { items } = (await res.json()) as { items: OrderView[] };
