@@ -1,25 +1,33 @@
-/** A test file's stack (test/support.ts startTestStack), started before its tests and closed after them. */
+/** What a test file starts before its tests and closes after them: its stack (test/support.ts), its fake servers. */
 import { afterAll, beforeAll } from 'vitest';
 import { startTestStack, type TestStack, type TestStackOptions } from './support.js';
 
 /**
- * Registers the file's (or `describe` block's) stack: started before its tests, closed after them, also when a
- * test failed. `options` may be a function, read when the stack starts, for options naming servers that a
- * `beforeAll` registered earlier started (the stack is closed before them). What it returns stands for the stack
- * once started; reading it before, at the top level of the file, throws.
+ * Registers something the file's (or `describe` block's) tests use: `start` runs before them, its `close` after
+ * them, also when a test failed; what was registered later closes first. What it returns stands for the started
+ * thing; reading it before, at the top level of the file, throws.
  */
-export function testStackForFile(options: TestStackOptions | (() => TestStackOptions) = {}): TestStack {
-  let started: TestStack | undefined;
+export function startedForFile<T extends { close(): Promise<void> }>(start: () => Promise<T>, what = 'it'): T {
+  let started: T | undefined;
   beforeAll(async () => {
-    started = await startTestStack(typeof options === 'function' ? options() : options);
+    started = await start();
   });
   afterAll(async () => {
     await started?.close();
   });
-  return new Proxy({} as TestStack, {
+  return new Proxy({} as T, {
     get(_, key) {
-      if (started === undefined) throw new Error(`the test stack is read (${String(key)}) before it started, or it did not start`);
-      return Reflect.get(started, key) as unknown;
+      if (started === undefined) throw new Error(`${what} is read (${String(key)}) before it started, or it did not start`);
+      const value: unknown = Reflect.get(started, key);
+      // A method runs on the started thing itself (a class's private fields are not the proxy's).
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(started) : value;
     },
   });
 }
+
+/**
+ * The file's test stack. `options` may be a function, read when the stack starts, for options naming servers
+ * registered before it with `startedForFile` (the stack is closed before them).
+ */
+export const testStackForFile = (options: TestStackOptions | (() => TestStackOptions) = {}): TestStack =>
+  startedForFile(() => startTestStack(typeof options === 'function' ? options() : options), 'the test stack');

@@ -8,14 +8,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { PDFDocument } from 'pdf-lib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { agentMandates, auditLog, organisations, users } from '../../db/schema.js';
 import { createUser, getUser, issueApiKey, upsertOrganisation } from '../../db/accounts.js';
 import type { OrderView } from '../../domain/order.js';
 import type { Role } from '../../domain/roles.js';
 import { openssl } from '../ca/support.js';
-import { startFakeSmtp, type FakeSmtp } from '../fakes/smtp.js';
-import { type Account, freshSiret, rgsStarOrder, SIRETS, startTestStack, type TestStack } from '../support.js';
+import { startFakeSmtp } from '../fakes/smtp.js';
+import { type Account, freshSiret, rgsStarOrder, SIRETS } from '../support.js';
+import { startedForFile, testStackForFile } from '../stack-for-file.js';
 
 interface ProblemBody {
   type: string;
@@ -33,16 +34,14 @@ interface Member {
   status: string;
 }
 
-let smtp: FakeSmtp;
-let stack: TestStack;
+const smtp = startedForFile(() => startFakeSmtp(), 'the SMTP server');
+const stack = testStackForFile(() => ({ env: { SMTP_URL: smtp.url } }));
 let orgAdmin: Account;
 let otherOrgAdmin: Account;
 let admin: Account;
 let contractPdf: Buffer;
 
 beforeAll(async () => {
-  smtp = await startFakeSmtp();
-  stack = await startTestStack({ env: { SMTP_URL: smtp.url } });
   orgAdmin = await stack.account('org_admin');
   otherOrgAdmin = await stack.account('org_admin', { siret: SIRETS.globex, orgName: 'Globex' });
   admin = await stack.account('admin');
@@ -50,10 +49,6 @@ beforeAll(async () => {
   doc.addPage();
   doc.setTitle('Mandat de mandataire de certification');
   contractPdf = Buffer.from(await doc.save());
-});
-afterAll(async () => {
-  await stack?.close();
-  await smtp?.close();
 });
 
 const problemType = (slug: string): string => `urn:certflow:problem:${slug}`;

@@ -12,7 +12,7 @@
  * 4. What is outside the table: the console's static files, the 404 fallback, the codec server (in the table here).
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createRoutes } from '../../api/app.js';
 import { codecRoutes } from '../../api/routes/codec.js';
 import type { AnyRoute } from '../../api/routing.js';
@@ -23,8 +23,9 @@ import type { OrderView } from '../../domain/order.js';
 import { ROLES, type Role } from '../../domain/roles.js';
 import { minimalPdf } from '../documents/fixtures.js';
 import { Driver } from '../workflows/drive.js';
-import { type Account, freshSiret, startTestStack, type TestStack } from '../support.js';
+import { type Account, freshSiret } from '../support.js';
 import { appDepsOn } from '../app-deps.js';
+import { testStackForFile } from '../stack-for-file.js';
 
 type Tenant =
   /** Not about any organisation's data: public, CA staff only, or the CA's administration. */
@@ -167,7 +168,7 @@ interface Problem {
   status?: number;
 }
 
-let stack: TestStack;
+const stack = testStackForFile();
 let table: AnyRoute[];
 /** Tenant A: the holder of the order, another customer of the same organisation, its agent and admin. */
 let holderA: Account;
@@ -183,7 +184,6 @@ let serial: string;
 let quoteNumber: string;
 
 beforeAll(async () => {
-  stack = await startTestStack();
   const deps = appDepsOn(stack);
   // The table the app mounts, plus the codec server's routes (deduplicated, should the codec routes join the table).
   const all = [...createRoutes(deps, () => ({})), ...codecRoutes({ codec: payloadCodecFromSecrets(stack.services.secrets) })];
@@ -223,10 +223,6 @@ beforeAll(async () => {
   expect(quote.status, JSON.stringify(quote.body)).toBe(201);
   quoteNumber = quote.body.number;
 }, 180_000);
-
-afterAll(async () => {
-  await stack?.close();
-});
 
 describe('the route table against SPEC §1', () => {
   it('declares, for every route, exactly the access SPEC §1 gives it (no route without an expected entry)', () => {

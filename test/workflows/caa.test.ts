@@ -5,31 +5,26 @@
  * `caa-forbids-issuance` while the record stays; once it names this CA, the same check lets the order issue.
  */
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { certificates, orderEvents, sentMessages } from '../../db/schema.js';
 import type { OrderView } from '../../domain/order.js';
 import { openssl } from '../ca/support.js';
-import { startFakeDns, type FakeDns } from '../fakes/dns.js';
-import { startTestStack, type Account, type TestStack } from '../support.js';
+import { startFakeDns } from '../fakes/dns.js';
+import type { Account } from '../support.js';
 import { Driver } from './drive.js';
+import { startedForFile, testStackForFile } from '../stack-for-file.js';
 
-let stack: TestStack;
-let dns: FakeDns;
+const OURS = 'pki.caa-stack.example';
+const dns = startedForFile(() => startFakeDns(), 'the DNS server');
+const stack = testStackForFile(() => ({ env: { DCV_DNS_SERVERS: dns.server, DCV_TIMEOUT_MS: '3000', CAA_IDENTIFIERS: OURS } }));
 let holder: Account;
 let ra: Account;
 let driver: Driver;
-const OURS = 'pki.caa-stack.example';
 
 beforeAll(async () => {
-  dns = await startFakeDns();
-  stack = await startTestStack({ env: { DCV_DNS_SERVERS: dns.server, DCV_TIMEOUT_MS: '3000', CAA_IDENTIFIERS: OURS } });
   holder = await stack.account('customer', { locality: 'Lyon' });
   ra = await stack.account('ra_operator');
   driver = new Driver(stack, { holder, ra, dra: await stack.account('dra_operator') });
-});
-afterAll(async () => {
-  await stack?.close();
-  await dns?.close();
 });
 
 function newCsr(names: string[]): string {

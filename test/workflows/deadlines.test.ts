@@ -3,14 +3,13 @@
  * travel in the order's input): inactivity, originals by post, acceptance, the unlock code's life and limits.
  */
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { certificates } from '../../db/schema.js';
 import { DEFAULT_DEADLINES, type Deadlines } from '../../domain/deadlines.js';
-import { startProviders, type Providers } from '../fakes/providers.js';
-import type { FakeSmtp, ReceivedMail } from '../fakes/smtp.js';
-import type { FakeTwilio } from '../fakes/twilio.js';
-import { startTestStack, type TestStack } from '../support.js';
+import { startProviders } from '../fakes/providers.js';
+import type { ReceivedMail } from '../fakes/smtp.js';
 import { Driver } from './drive.js';
+import { startedForFile, testStackForFile } from '../stack-for-file.js';
 
 const SHORT: Deadlines = {
   ...DEFAULT_DEADLINES,
@@ -24,21 +23,12 @@ const SHORT: Deadlines = {
   unlockCodeValidity: '2 seconds',
 };
 
-let stack: TestStack;
-let providers: Providers;
-let smtp: FakeSmtp;
-let twilio: FakeTwilio;
+const providers = startedForFile(() => startProviders(), 'the providers');
+const stack = testStackForFile(() => ({ deadlines: SHORT, env: { ...providers.env, STAFF_EMAIL: 'ra-team@ca.example' } }));
 let drive: Driver;
 
 beforeAll(async () => {
-  providers = await startProviders();
-  ({ smtp, twilio } = providers);
-  stack = await startTestStack({ deadlines: SHORT, env: { ...providers.env, STAFF_EMAIL: 'ra-team@ca.example' } });
-  drive = new Driver(stack, { holder: await stack.account('customer'), ra: await stack.account('ra_operator'), dra: await stack.account('dra_operator') });
-});
-afterAll(async () => {
-  await stack?.close();
-  await providers?.close();
+  drive = await Driver.withNewActors(stack);
 });
 
 const template = (m: ReceivedMail): string => {
@@ -46,7 +36,7 @@ const template = (m: ReceivedMail): string => {
   return typeof value === 'string' ? value : '';
 };
 const mailsOf = (orderId: string, name: string): ReceivedMail[] =>
-  smtp.messages.filter((m) => template(m) === name && `${m.parsed.subject ?? ''} ${m.parsed.text ?? ''}`.includes(orderId));
+  providers.smtp.messages.filter((m) => template(m) === name && `${m.parsed.subject ?? ''} ${m.parsed.text ?? ''}`.includes(orderId));
 
 describe('deadlines', () => {
   it('reminds an inactive customer twice, then abandons the order', async () => {
@@ -56,7 +46,7 @@ describe('deadlines', () => {
     expect(kinds).toEqual(['inactivity_reminder', 'inactivity_reminder', 'abandonment']);
     const abandoned = await drive.until(order.id, (o) => o.status === 'abandoned', 20_000);
     expect(abandoned).toMatchObject({ closedReason: 'no_activity', waitingOn: 'nobody', deadlines: [] });
-    await smtp.waitFor((m) => template(m) === 'order_abandoned' && (m.parsed.text ?? '').includes(order.id), 10_000);
+    await providers.smtp.waitFor((m) => template(m) === 'order_abandoned' && (m.parsed.text ?? '').includes(order.id), 10_000);
     expect(mailsOf(order.id, 'evidence_reminder')).toHaveLength(2);
     // An abandoned order takes no more action: 409 with the state.
     const late = await drive.upload(drive.actors.holder.key, order.id, 'holder_identity');
@@ -68,11 +58,11 @@ describe('deadlines', () => {
     let order = await drive.completeAndSubmit(await drive.create('ID_RGS_2STAR'));
     order = await drive.approve(order.id);
     expect(order.status).toBe('awaiting_face_to_face');
-    await smtp.waitFor((m) => template(m) === 'originals_reminder' && (m.parsed.text ?? '').includes(order.id), 15_000);
+    await providers.smtp.waitFor((m) => template(m) === 'originals_reminder' && (m.parsed.text ?? '').includes(order.id), 15_000);
     const overdue = await drive.until(order.id, (o) => o.originals.overdue, 15_000);
     // The face-to-face still comes first in what the order waits on; the originals are flagged overdue.
     expect(overdue.status).toBe('awaiting_face_to_face');
-    const alert = await smtp.waitFor((m) => template(m) === 'originals_overdue_staff', 10_000);
+    const alert = await providers.smtp.waitFor((m) => template(m) === 'originals_overdue_staff', 10_000);
     expect(alert.envelope.to).toEqual(['ra-team@ca.example']);
     const abandoned = await drive.until(order.id, (o) => o.status === 'abandoned', 20_000);
     expect(abandoned.closedReason).toBe('originals_not_received');
@@ -94,7 +84,7 @@ describe('deadlines', () => {
     const serial = order.certificateSerial ?? '';
     const abandoned = await drive.until(order.id, (o) => o.status === 'abandoned', 20_000);
     expect(abandoned.closedReason).toBe('not_accepted');
-    await smtp.waitFor((m) => template(m) === 'certificate_revoked' && (m.parsed.text ?? '').includes(serial), 10_000);
+    await providers.smtp.waitFor((m) => template(m) === 'certificate_revoked' && (m.parsed.text ?? '').includes(serial), 10_000);
     const [row] = await stack.db.select().from(certificates).where(eq(certificates.serial, serial));
     expect(row).toMatchObject({ status: 'revoked', revocationReason: 'cessationOfOperation' });
     expect(mailsOf(order.id, 'acceptance_reminder').length).toBeGreaterThanOrEqual(2);
@@ -125,10 +115,10 @@ describe('deadlines', () => {
     expect(noCode.body).toMatchObject({ status: 409, type: 'urn:certflow:problem:no-active-code' });
 
     const codeOf = async (n: number): Promise<string> => {
-      const sms = await twilio.waitFor((m) => twilio.messages.filter((x) => x.to === m.to).indexOf(m) === n - 1 && m.to === '+33612345678', 10_000);
+      const sms = await providers.twilio.waitFor((m) => providers.twilio.messages.filter((x) => x.to === m.to).indexOf(m) === n - 1 && m.to === '+33612345678', 10_000);
       return /\b(\d{6})\b/.exec(sms.body)?.[1] ?? '';
     };
-    const before = twilio.messages.filter((m) => m.to === '+33612345678').length;
+    const before = providers.twilio.messages.filter((m) => m.to === '+33612345678').length;
 
     expect((await drive.post(key, `/v1/orders/${order.id}/unlock-code`)).status).toBe(200);
     const first = await codeOf(before + 1);
@@ -149,7 +139,7 @@ describe('deadlines', () => {
     for (let n = 3; n <= 5; n++) expect((await drive.post(key, `/v1/orders/${order.id}/unlock-code`)).status).toBe(200);
     const sixth = await drive.post(key, `/v1/orders/${order.id}/unlock-code`);
     expect(sixth.body).toMatchObject({ status: 422, type: 'urn:certflow:problem:too-many-codes' });
-    expect(twilio.messages.filter((m) => m.to === '+33612345678').length - before).toBe(5);
+    expect(providers.twilio.messages.filter((m) => m.to === '+33612345678').length - before).toBe(5);
     // The codes and the PIN are in no table and no order view.
     const fifth = await codeOf(before + 5);
     const view = JSON.stringify(await drive.get(order.id));

@@ -3,34 +3,27 @@
  * loopback: CSR checks at creation, DCV by TXT record and by file, an operator's record for a wildcard, payment,
  * issuance, download; then revocation seen in the CRL (openssl crl) and by the OCSP responder (openssl ocsp).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { CertificateLifeView } from '../../domain/certificate-life.js';
 import type { OrderView } from '../../domain/order.js';
 import { openssl, opensslAsync, pemBlocks } from '../ca/support.js';
-import { startSite, type FakeSite } from '../dcv/web-server.js';
-import { startFakeDns, type FakeDns } from '../fakes/dns.js';
-import { startTestStack, type Account, type TestStack } from '../support.js';
+import { startSite } from '../dcv/web-server.js';
+import { startFakeDns } from '../fakes/dns.js';
+import type { Account } from '../support.js';
 import { Driver } from './drive.js';
+import { startedForFile, testStackForFile } from '../stack-for-file.js';
 
-let stack: TestStack;
-let dns: FakeDns;
-let site: FakeSite;
+const dns = startedForFile(() => startFakeDns(), 'the DNS server');
+const site = startedForFile(() => startSite(), 'the web site');
+const stack = testStackForFile(() => ({ env: { DCV_DNS_SERVERS: dns.server, DCV_HTTP_PORT: String(site.port), DCV_TIMEOUT_MS: '3000' } }));
 let holder: Account;
 let ra: Account;
 let driver: Driver;
 
 beforeAll(async () => {
-  dns = await startFakeDns();
-  site = await startSite();
-  stack = await startTestStack({ env: { DCV_DNS_SERVERS: dns.server, DCV_HTTP_PORT: String(site.port), DCV_TIMEOUT_MS: '3000' } });
   holder = await stack.account('customer', { locality: 'Paris' });
   ra = await stack.account('ra_operator');
   driver = new Driver(stack, { holder, ra, dra: await stack.account('dra_operator') });
-});
-afterAll(async () => {
-  await stack?.close();
-  await dns?.close();
-  await site?.close();
 });
 
 /** A fresh key and its CSR, made by openssl as a customer would (the CSR on stdout). */
