@@ -174,7 +174,18 @@ export function createApp(deps: AppDeps): Express {
   app.get('/metrics', metrics.handler);
   app.use(docsRoutes());
   // ACME (RFC 8555) before the JSON parser and the credential middleware: its requests are JWS, signed by their account.
-  app.use('/acme', acmeRouter({ db: deps.db, eabSealKey: deps.services.secrets.derive('acme-eab'), log: deps.log }));
+  app.use(
+    '/acme',
+    acmeRouter({
+      db: deps.db,
+      eabSealKey: deps.services.secrets.derive('acme-eab'),
+      log: deps.log,
+      temporal: deps.temporal,
+      taskQueue: deps.taskQueue,
+      deadlines: deps.deadlines ?? DEFAULT_DEADLINES,
+      chainPem: (serial) => deps.services.ca.chainPem({ serial }),
+    }),
+  );
   // The raw bytes are kept for signature checks (the payment webhook's HMAC is over the body as sent).
   app.use(
     express.json({

@@ -10,7 +10,7 @@ import { OV_PRODUCTS, type AcmeAccountStatus, type AcmeProduct } from '../domain
 import { identityReusableAt } from '../domain/rules/identity-reuse.js';
 import { appendAudit } from './audit-log.js';
 import type { Database } from './client.js';
-import { acmeAccounts, acmeEabKeys, acmeNonces, orderEvents, orders, organisations } from './schema.js';
+import { acmeAccounts, acmeAuthorizations, acmeEabKeys, acmeNonces, acmeOrders, orderEvents, orders, organisations, type AcmeChallengeState } from './schema.js';
 
 export type AcmeAccountRow = typeof acmeAccounts.$inferSelect;
 export type AcmeEabKeyRow = typeof acmeEabKeys.$inferSelect;
@@ -106,9 +106,9 @@ export async function recordEabRefusal(db: Database, kid: string, reason: string
  * The last time the RA approved the review of an OV order of the organisation (the order_events trail of
  * POST /v1/orders/{id}/review), or undefined when it never did.
  */
-export async function lastOrganisationApproval(db: Database, organisationId: string): Promise<Date | undefined> {
+export async function lastOrganisationApproval(db: Database, organisationId: string): Promise<{ at: Date; orderId: string; holderUserId: string } | undefined> {
   const [row] = await db
-    .select({ at: orderEvents.createdAt })
+    .select({ at: orderEvents.createdAt, orderId: orders.id, holderUserId: orders.holderUserId })
     .from(orderEvents)
     .innerJoin(orders, eq(orders.id, orderEvents.orderId))
     .where(
@@ -121,13 +121,13 @@ export async function lastOrganisationApproval(db: Database, organisationId: str
     )
     .orderBy(desc(orderEvents.createdAt))
     .limit(1);
-  return row?.at;
+  return row;
 }
 
 /** Whether the RA's last approval of an OV order of the organisation may still be reused (BR §4.2.1). */
 export async function organisationValidated(db: Database, organisationId: string, now = new Date()): Promise<boolean> {
-  const approvedAt = await lastOrganisationApproval(db, organisationId);
-  return approvedAt !== undefined && identityReusableAt(approvedAt, now);
+  const approval = await lastOrganisationApproval(db, organisationId);
+  return approval !== undefined && identityReusableAt(approval.at, now);
 }
 
 export async function findOrganisationBySiret(db: Database, siret: string): Promise<typeof organisations.$inferSelect | undefined> {
@@ -195,4 +195,117 @@ function isUniqueViolation(err: unknown, depth = 0): boolean {
   if (typeof err !== 'object' || err === null || depth > 3) return false;
   const e = err as { code?: unknown; cause?: unknown };
   return e.code === '23505' || isUniqueViolation(e.cause, depth + 1);
+}
+
+// ---- orders and authorizations ---------------------------------------------------------------------------------------
+
+export type AcmeOrderRow = typeof acmeOrders.$inferSelect;
+export type AcmeAuthorizationRow = typeof acmeAuthorizations.$inferSelect;
+export type AcmeOrderStatus = 'pending' | 'ready' | 'processing' | 'valid' | 'invalid';
+
+const isUuid = (id: string): boolean => /^[0-9a-f-]{36}$/.test(id);
+
+export async function createAcmeOrder(
+  db: Database,
+  req: {
+    accountId: string;
+    identifiers: { type: 'dns'; value: string }[];
+    expiresAt: Date;
+    authorizations: { identifier: string; wildcard: boolean; status: 'pending' | 'valid'; expiresAt: Date; challenges: AcmeChallengeState[] }[];
+  },
+): Promise<{ order: AcmeOrderRow; authorizations: AcmeAuthorizationRow[] }> {
+  return db.transaction(async (tx) => {
+    const ready = req.authorizations.every((a) => a.status === 'valid');
+    const [order] = await tx
+      .insert(acmeOrders)
+      .values({ id: uuidv7(), accountId: req.accountId, status: ready ? 'ready' : 'pending', identifiers: req.identifiers, expiresAt: req.expiresAt })
+      .returning();
+    const authorizations = await tx
+      .insert(acmeAuthorizations)
+      .values(req.authorizations.map((a) => ({ id: uuidv7(), orderId: order!.id, ...a })))
+      .returning();
+    return { order: order!, authorizations };
+  });
+}
+
+export async function getAcmeOrder(db: Database, id: string): Promise<AcmeOrderRow | undefined> {
+  if (!isUuid(id)) return undefined;
+  const [row] = await db.select().from(acmeOrders).where(eq(acmeOrders.id, id));
+  return row;
+}
+
+export async function listAcmeOrderIds(db: Database, accountId: string): Promise<string[]> {
+  const rows = await db.select({ id: acmeOrders.id }).from(acmeOrders).where(eq(acmeOrders.accountId, accountId)).orderBy(desc(acmeOrders.createdAt)).limit(1000);
+  return rows.map((r) => r.id);
+}
+
+export async function getAuthorization(db: Database, id: string): Promise<AcmeAuthorizationRow | undefined> {
+  if (!isUuid(id)) return undefined;
+  const [row] = await db.select().from(acmeAuthorizations).where(eq(acmeAuthorizations.id, id));
+  return row;
+}
+
+export async function orderAuthorizations(db: Database, orderId: string): Promise<AcmeAuthorizationRow[]> {
+  return db.select().from(acmeAuthorizations).where(eq(acmeAuthorizations.orderId, orderId)).orderBy(acmeAuthorizations.id);
+}
+
+/**
+ * The challenge's new state and what it does to its authorization and order: a valid challenge makes the
+ * authorization valid (and the order ready once all are), an invalid one makes both invalid (RFC 8555 §7.1.6).
+ */
+export async function recordChallenge(db: Database, authz: AcmeAuthorizationRow, challenge: AcmeChallengeState): Promise<AcmeAuthorizationRow> {
+  return db.transaction(async (tx) => {
+    const challenges = authz.challenges.map((c) => (c.type === challenge.type ? challenge : c));
+    const status = challenge.status === 'valid' ? 'valid' : challenge.status === 'invalid' ? 'invalid' : authz.status;
+    const [row] = await tx.update(acmeAuthorizations).set({ challenges, status }).where(eq(acmeAuthorizations.id, authz.id)).returning();
+    if (status === 'invalid') {
+      await tx.update(acmeOrders).set({ status: 'invalid', error: challenge.error ?? null }).where(and(eq(acmeOrders.id, authz.orderId), eq(acmeOrders.status, 'pending')));
+    } else if (status === 'valid') {
+      const all = await tx.select({ status: acmeAuthorizations.status }).from(acmeAuthorizations).where(eq(acmeAuthorizations.orderId, authz.orderId));
+      if (all.every((a) => a.status === 'valid')) await tx.update(acmeOrders).set({ status: 'ready' }).where(and(eq(acmeOrders.id, authz.orderId), eq(acmeOrders.status, 'pending')));
+    }
+    return row!;
+  });
+}
+
+/** Moves an order from one status to another; false when it was not in `from` any more (another request won). */
+export async function moveAcmeOrder(
+  db: Database,
+  id: string,
+  from: AcmeOrderStatus,
+  to: { status: AcmeOrderStatus; certflowOrderId?: string; error?: { type: string; detail: string } | null },
+): Promise<boolean> {
+  const done = await db.update(acmeOrders).set(to).where(and(eq(acmeOrders.id, id), eq(acmeOrders.status, from))).returning({ id: acmeOrders.id });
+  return done.length > 0;
+}
+
+/**
+ * A name's valid authorization of the same organisation, validated at or after `since` (the BR reuse window): the
+ * latest, so a new order need not prove it again.
+ */
+export async function reusableAuthorization(
+  db: Database,
+  req: { organisationId: string; identifier: string; wildcard: boolean },
+): Promise<AcmeAuthorizationRow[]> {
+  return db
+    .select({ authz: acmeAuthorizations })
+    .from(acmeAuthorizations)
+    .innerJoin(acmeOrders, eq(acmeOrders.id, acmeAuthorizations.orderId))
+    .innerJoin(acmeAccounts, eq(acmeAccounts.id, acmeOrders.accountId))
+    .where(
+      and(
+        eq(acmeAccounts.organisationId, req.organisationId),
+        eq(acmeAuthorizations.identifier, req.identifier),
+        eq(acmeAuthorizations.wildcard, req.wildcard),
+        eq(acmeAuthorizations.status, 'valid'),
+      ),
+    )
+    .orderBy(desc(acmeAuthorizations.createdAt))
+    .limit(5)
+    .then((rows) => rows.map((r) => r.authz));
+}
+
+export async function deactivateAuthorization(db: Database, id: string): Promise<AcmeAuthorizationRow | undefined> {
+  const [row] = await db.update(acmeAuthorizations).set({ status: 'deactivated' }).where(eq(acmeAuthorizations.id, id)).returning();
+  return row;
 }

@@ -504,3 +504,55 @@ export const acmeAccounts = pgTable(
   },
   (t) => [index('acme_accounts_eab_idx').on(t.eabKid)],
 );
+
+/** An ACME challenge as kept with its authorization: its token, and what the CA's check saw. */
+export interface AcmeChallengeState {
+  readonly type: 'http-01' | 'dns-01';
+  readonly token: string;
+  readonly status: 'pending' | 'processing' | 'valid' | 'invalid';
+  readonly validatedAt?: string;
+  readonly evidence?: string;
+  readonly error?: { readonly type: string; readonly detail: string };
+}
+
+/**
+ * ACME orders (RFC 8555 §7.1.3): the identifiers asked for, their authorizations, and once finalized the CertFlow
+ * order (orders.id) that issues the certificate.
+ */
+export const acmeOrders = pgTable(
+  'acme_orders',
+  {
+    id: uuid('id').primaryKey(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => acmeAccounts.id),
+    /** pending, ready, processing, valid, invalid (RFC 8555 §7.1.6). */
+    status: text('status').notNull(),
+    identifiers: jsonb('identifiers').$type<{ type: 'dns'; value: string }[]>().notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    certflowOrderId: uuid('certflow_order_id'),
+    error: jsonb('error').$type<{ type: string; detail: string }>(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('acme_orders_account_idx').on(t.accountId, t.createdAt)],
+);
+
+/** One identifier's authorization in an ACME order, with its challenges. */
+export const acmeAuthorizations = pgTable(
+  'acme_authorizations',
+  {
+    id: uuid('id').primaryKey(),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => acmeOrders.id),
+    /** The name without its wildcard label. */
+    identifier: text('identifier').notNull(),
+    wildcard: boolean('wildcard').notNull(),
+    /** pending, valid, invalid, deactivated (RFC 8555 §7.1.6). */
+    status: text('status').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    challenges: jsonb('challenges').$type<AcmeChallengeState[]>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('acme_authorizations_order_idx').on(t.orderId)],
+);

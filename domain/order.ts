@@ -135,6 +135,19 @@ export interface CertificateRequestInput {
   readonly dnsNames: readonly string[];
 }
 
+/**
+ * An order placed over ACME (api/acme/, SPEC §11), made at finalize: the organisation's identity is the RA's earlier
+ * approval (reused, BR §4.2.1), each name was proved by its ACME challenge, it is billed to the organisation, and the
+ * client's finalize is its acceptance. Absent from every other order.
+ */
+export interface AcmeOrderInput {
+  readonly accountId: string;
+  readonly acmeOrderId: string;
+  /** The approved review of an OV order of the organisation that vouches for its identity. */
+  readonly identity: { readonly approvedOrderId: string; readonly approvedAt: string };
+  readonly validations: readonly { readonly name: string; readonly method: 'http' | 'dns'; readonly validatedAt: string; readonly evidence: string }[];
+}
+
 /** Everything the order workflow starts from; checked by the API before the workflow exists. */
 export interface OrderInput {
   readonly orderId: string;
@@ -154,6 +167,8 @@ export interface OrderInput {
   readonly createdAt: string;
   /** Fixed at creation, so that a running order keeps the deadlines it started with. */
   readonly deadlines: Deadlines;
+  /** Set only on orders placed over ACME. */
+  readonly acme?: AcmeOrderInput;
 }
 
 /** The step that failed with a refusal no retry can fix, and where the order goes back to once staff resume it. */
@@ -215,6 +230,32 @@ export interface OrderView {
 
 /** The view of a new order once it is recorded: it waits for the customer's supporting documents. */
 export function newOrderView(input: OrderInput): OrderView {
+  const view = newFileView(input);
+  return input.acme === undefined ? view : acmeOrderView(view, input.acme);
+}
+
+/**
+ * An ACME order starts where a reviewed, validated and billed one stands: its documents are the organisation's file
+ * the RA approved, its names were proved by the ACME challenges, the organisation's purchase order pays: it issues.
+ */
+function acmeOrderView(view: OrderView, acme: AcmeOrderInput): OrderView {
+  const proved = new Map(acme.validations.map((v) => [v.name, v]));
+  const items = view.domains.items.map((item): DomainItem => {
+    const v = proved.get(item.name);
+    return v === undefined ? item : { ...item, status: 'validated', method: v.method, validatedAt: v.validatedAt, evidence: v.evidence };
+  });
+  const ready = items.length > 0 && items.every((item) => item.status === 'validated');
+  return {
+    ...view,
+    status: ready ? 'issuing' : 'awaiting_domain_validation',
+    waitingOn: ready ? 'ca' : 'customer',
+    checklist: view.checklist.map((c) => ({ documentType: c.documentType, status: 'accepted' })),
+    domains: { ...view.domains, items },
+    payment: { ...view.payment, status: 'purchase_order_accepted', reference: `ACME account ${acme.accountId}` },
+  };
+}
+
+function newFileView(input: OrderInput): OrderView {
   const product = CATALOG[input.product];
   const checklist = checklistFor(input.product, {
     orderedForSomeoneElse: input.orderedByUserId !== input.holder.userId,

@@ -3,3 +3,4 @@ export { certificateWorkflow } from './certificate.js';
 export { crlPublisherWorkflow } from './crl-publisher.js';
 export { auditAnchorWorkflow } from './audit-anchor.js';
 export { historyArchiveWorkflow } from './archive.js';
+export { acmeChallengeWorkflow } from './acme.js';

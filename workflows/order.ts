@@ -133,6 +133,12 @@ function issuance(o: OrderRun): Promise<void> {
     o.issued = certificate;
     clock.acceptanceStartAt = new Date().toISOString();
     await o.happen({ type: 'certificate_issued', serial: certificate.serial });
+    // Over ACME the client's finalize was the acceptance: the certificate is the client's to download now.
+    // Its term is the certificate's life: the client renews by ordering again, so the subscription reissues nothing.
+    if (input.acme !== undefined) {
+      clock.termEndsAt = certificate.notAfter;
+      return o.happen({ type: 'accepted' });
+    }
     await o.mail('certificate-issued', 'certificate_issued', {
       subject: certificate.subject,
       notBefore: certificate.notBefore,

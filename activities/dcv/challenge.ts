@@ -36,6 +36,8 @@ export const CHALLENGE_VALIDITY_DAYS = 30;
 /** 256 bits, well over the 112 bits BR §1.6.1 asks of a Random Value. */
 export const TOKEN_BYTES = 32;
 export const PKI_VALIDATION_PATH = '/.well-known/pki-validation/';
+/** RFC 8555 §8.3 http-01, BR §3.2.2.4.19: where an ACME client puts the key authorization. */
+export const ACME_CHALLENGE_PATH = '/.well-known/acme-challenge/';
 /**
  * The TXT record sits under an underscore label of the ADN (BR §3.2.2.4.7 (2)) rather than on the ADN itself: the
  * ADN's own TXT set (SPF, other providers' tokens) stays untouched, a CNAME-ed ADN still works, and a provider-named

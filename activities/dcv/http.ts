@@ -6,7 +6,7 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
-import { PKI_VALIDATION_PATH, type DcvChallenge } from './challenge.js';
+import { ACME_CHALLENGE_PATH, PKI_VALIDATION_PATH, type DcvChallenge } from './challenge.js';
 import { CheckFailed, type Deadline } from './deadline.js';
 import type { DcvLookup } from './resolver.js';
 
@@ -44,9 +44,13 @@ const shown = (body: string): string => JSON.stringify(body.length > 60 ? `${bod
 export async function checkHttpChallenge(ch: DcvChallenge, ports: HttpPorts, lookup: DcvLookup, deadline: Deadline): Promise<string> {
   if (ch.domain.startsWith('*.')) throw new CheckFailed(`${ch.domain} is a wildcard: only a DNS challenge can validate it`);
   const path = ch.http?.path;
-  if (path === undefined || !path.startsWith(PKI_VALIDATION_PATH)) {
+  // BR §3.2.2.4.19 (ACME http-01): the key authorization, alone, under /.well-known/acme-challenge/.
+  const acme = path?.startsWith(ACME_CHALLENGE_PATH) === true;
+  const folder = acme ? ACME_CHALLENGE_PATH : PKI_VALIDATION_PATH;
+  if (path === undefined || !path.startsWith(folder)) {
     throw new CheckFailed(`the challenge has no file under ${PKI_VALIDATION_PATH}`);
   }
+  const holdsToken = (body: string): boolean => (acme ? body.trim() === ch.token : body.includes(ch.token));
   let url = new URL(`http://${ch.authorizationDomain}:${ports.httpPort}${path}`);
   const hops: string[] = [];
   for (;;) {
@@ -54,7 +58,7 @@ export async function checkHttpChallenge(ch: DcvChallenge, ports: HttpPorts, loo
     const where = `${url.href} (${fetched.address})`;
     if (fetched.status >= 200 && fetched.status < 300) {
       const trail = hops.length > 0 ? ` after redirects from ${hops.join(' → ')}` : '';
-      if (fetched.body.includes(ch.token)) return `HTTP ${fetched.status} from ${where} contains the token${trail}`;
+      if (holdsToken(fetched.body)) return `HTTP ${fetched.status} from ${where} contains the token${trail}`;
       throw new CheckFailed(`wrong content: ${where} answered HTTP ${fetched.status}${trail} without the token; body starts ${shown(fetched.body)}`);
     }
     if (fetched.status === 404) throw new CheckFailed(`no such file: ${where} answered HTTP 404 Not Found`);
@@ -65,12 +69,12 @@ export async function checkHttpChallenge(ch: DcvChallenge, ports: HttpPorts, loo
     if (fetched.location === undefined) throw new CheckFailed(`${where} answered HTTP ${fetched.status} without a Location`);
     if (hops.length >= MAX_REDIRECTS) throw new CheckFailed(`too many redirects: more than ${MAX_REDIRECTS} from ${hops[0] ?? url.href}`);
     hops.push(url.href);
-    url = redirectTarget(url, fetched.location, ports);
+    url = redirectTarget(url, fetched.location, ports, folder);
   }
 }
 
 /** The next URL, or a refusal: http(s) only, each scheme on its one authorized port, the path kept in the folder. */
-function redirectTarget(from: URL, location: string, ports: HttpPorts): URL {
+function redirectTarget(from: URL, location: string, ports: HttpPorts, folder: string): URL {
   let next: URL;
   try {
     next = new URL(location, from);
@@ -88,8 +92,8 @@ function redirectTarget(from: URL, location: string, ports: HttpPorts): URL {
   }
   // BR: the file MUST be under /.well-known/pki-validation; this also keeps a redirect from turning the check into
   // a fetch of any page the worker can reach, whose start a failure would quote.
-  if (!next.pathname.startsWith(PKI_VALIDATION_PATH)) {
-    throw new CheckFailed(`redirect from ${from.href} to ${next.href} refused: the file must stay under ${PKI_VALIDATION_PATH}`);
+  if (!next.pathname.startsWith(folder)) {
+    throw new CheckFailed(`redirect from ${from.href} to ${next.href} refused: the file must stay under ${folder}`);
   }
   next.hash = '';
   return next;

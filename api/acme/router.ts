@@ -13,8 +13,9 @@ import type { Database } from '../../db/client.js';
 import { verifyExternalAccountBinding } from './eab.js';
 import { parseJws, publicJwk, thumbprintOf, verifyPost, verifyWithJwk, JWS_ALGORITHMS, isPublicJwk, type VerifiedPost } from './jws.js';
 import { acmeErrorHandler, AcmeProblem } from './problem.js';
+import { ACME_ORDER_PATHS, acmeOrderRoutes, type AcmeOrderDeps } from './orders.js';
 
-export interface AcmeDeps {
+export interface AcmeDeps extends AcmeOrderDeps {
   readonly db: Database;
   /** The key EAB HMAC keys are sealed under: `secrets.derive('acme-eab')`. */
   readonly eabSealKey: Buffer;
@@ -92,6 +93,7 @@ export function acmeRouter(deps: AcmeDeps): Router {
     res.json({
       newNonce: urls.of(ACME_PATHS.newNonce),
       newAccount: urls.of(ACME_PATHS.newAccount),
+      newOrder: urls.of(ACME_ORDER_PATHS.newOrder),
       keyChange: urls.of(ACME_PATHS.keyChange),
       meta: {
         externalAccountRequired: true,
@@ -181,6 +183,8 @@ export function acmeRouter(deps: AcmeDeps): Router {
     }
     res.status(200).location(urls.account(account.id)).json(accountBody(urls, { ...account, jwk: publicJwk(newJwk), jwkThumbprint: thumbprint }));
   });
+
+  acmeOrderRoutes(router, deps, post);
 
   router.use((req, _res, next) => next(AcmeProblem.notFound(`No ACME resource ${req.method} ${req.path}.`)));
   router.use(acmeErrorHandler(deps.log));

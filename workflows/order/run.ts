@@ -284,7 +284,8 @@ export function openOrder(input: OrderInput, carried: OrderCarryOver | undefined
   async function recordAndConfirm(): Promise<void> {
     await record();
     registered = true;
-    await unlessCancelled(() => mail('confirmation', 'order_confirmation'));
+    // An ACME order asks for no document: the confirmation's list of them would be wrong (the client has its answer).
+    if (input.acme === undefined) await unlessCancelled(() => mail('confirmation', 'order_confirmation'));
   }
 
   /** From here on, a staff review is followed by its message. */

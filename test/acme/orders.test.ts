@@ -1,0 +1,198 @@
+/**
+ * ACME orders end to end against a running stack (API, worker, Temporal, a test DNS server and web site): http-01
+ * and dns-01 (wildcard) through the CA's domain-validation activity, finalize starting one CertFlow order of the
+ * account's product, the certificate chain downloaded; and the refusals: a finalize before validation, a CSR with a
+ * name not in the order, a wildcard on a product without, a challenge nobody published.
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { certificates } from '../../db/schema.js';
+import type { OrderView } from '../../domain/order.js';
+import { startSite, type FakeSite } from '../dcv/web-server.js';
+import { startFakeDns, type FakeDns } from '../fakes/dns.js';
+import { startTestStack, type Account, type TestStack } from '../support.js';
+import { AcmeTestClient, newAcmeKey, type AcmeAnswer } from './client.js';
+import { eabFor, newCsr, validatedOrganisation, type ValidatedOrganisation } from './support.js';
+
+const ACME = (type: string): string => `urn:ietf:params:acme:error:${type}`;
+
+let stack: TestStack;
+let dns: FakeDns;
+let site: FakeSite;
+let ra: Account;
+let org: ValidatedOrganisation;
+
+beforeAll(async () => {
+  dns = await startFakeDns();
+  site = await startSite();
+  stack = await startTestStack({ env: { DCV_DNS_SERVERS: dns.server, DCV_HTTP_PORT: String(site.port), DCV_TIMEOUT_MS: '3000' } });
+  ra = await stack.account('ra_operator');
+  org = await validatedOrganisation(stack, ra, 'ACME Orders');
+}, 120_000);
+afterAll(async () => {
+  await stack?.close();
+  await dns?.close();
+  await site?.close();
+});
+
+interface AcmeOrder {
+  status: string;
+  identifiers: { type: string; value: string }[];
+  authorizations: string[];
+  finalize: string;
+  certificate?: string;
+}
+interface Challenge {
+  type: string;
+  url: string;
+  token: string;
+  status: string;
+  error?: { type: string; detail: string };
+}
+interface Authz {
+  identifier: { value: string };
+  status: string;
+  wildcard?: boolean;
+  challenges: Challenge[];
+}
+
+async function accountFor(product: 'SSL' | 'SSL_WILDCARD'): Promise<AcmeTestClient> {
+  const c = await new AcmeTestClient(`${stack.baseUrl}/acme/directory`, await newAcmeKey()).init();
+  const made = await c.newAccount(await eabFor(stack, org.organisationId, product));
+  expect(made.status, JSON.stringify(made.body)).toBe(201);
+  return c;
+}
+
+const csrDer = (pem: string): string => Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s/g, ''), 'base64').toString('base64url');
+
+async function newOrder(c: AcmeTestClient, names: string[]): Promise<{ url: string; order: AcmeOrder; authzs: Authz[] }> {
+  const res = await c.post<AcmeOrder>(c.directory.newOrder as string, { identifiers: names.map((value) => ({ type: 'dns', value })) });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  const authzs: Authz[] = [];
+  for (const url of res.body.authorizations) authzs.push((await c.post<Authz>(url, '')).body);
+  return { url: res.headers.get('location') as string, order: res.body, authzs };
+}
+
+async function pollOrder(c: AcmeTestClient, url: string, done: (o: AcmeOrder) => boolean): Promise<AcmeAnswer<AcmeOrder>> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const res = await c.post<AcmeOrder>(url, '');
+    if (done(res.body) || Date.now() > deadline) return res;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+const issuedFor = async (orderId: string) => (await stack.db.select().from(certificates).where(eq(certificates.orderId, orderId))).filter((r) => r.pem !== null);
+
+describe('http-01', () => {
+  it('proves the name by the file, finalizes once into a CertFlow order, and serves the chain', async () => {
+    const c = await accountFor('SSL');
+    const name = 'www.acme-http.fr';
+    const { url, order, authzs } = await newOrder(c, [name]);
+    expect(order.status).toBe('pending');
+    const orderId = url.split('/').pop() as string;
+    const [authz] = authzs;
+    expect(authz?.challenges.map((ch) => ch.type).sort()).toEqual(['dns-01', 'http-01']);
+
+    // Finalize before validation: orderNotReady, nothing ordered.
+    const early = await c.post(order.finalize, { csr: csrDer(newCsr([name])) });
+    expect([early.status, early.body.type]).toEqual([403, ACME('orderNotReady')]);
+    expect((await stack.http('GET', `/v1/orders/${orderId}`, { key: org.admin.key })).status).toBe(404);
+
+    const http = authz?.challenges.find((ch) => ch.type === 'http-01') as Challenge;
+    dns.set(name, 'A', '127.0.0.1');
+    site.files.set(`/.well-known/acme-challenge/${http.token}`, `${http.token}.${await c.thumbprint()}`);
+    const answered = await c.post<Challenge>(http.url, {});
+    expect(answered.status, JSON.stringify(answered.body)).toBe(200);
+    expect(answered.body.status).toBe('valid');
+    expect(answered.headers.get('link')).toContain('rel="up"');
+    expect((await c.post<AcmeOrder>(url, '')).body.status).toBe('ready');
+
+    // A CSR with a name not in the order: badCSR, nothing ordered.
+    const other = await c.post(order.finalize, { csr: csrDer(newCsr([name, 'api.acme-http.fr'])) });
+    expect([other.status, other.body.type]).toEqual([400, ACME('badCSR')]);
+    const garbage = await c.post(order.finalize, { csr: 'AAAA' });
+    expect([garbage.status, garbage.body.type]).toEqual([400, ACME('badCSR')]);
+    expect((await stack.http('GET', `/v1/orders/${orderId}`, { key: org.admin.key })).status).toBe(404);
+
+    const csr = csrDer(newCsr([name]));
+    const finalized = await c.post<AcmeOrder>(order.finalize, { csr });
+    expect(finalized.status, JSON.stringify(finalized.body)).toBe(200);
+    expect(finalized.body.status).toBe('processing');
+    expect(finalized.headers.get('retry-after')).toBe('2');
+    // Finalize again while it runs: the same order, never a second one.
+    expect((await c.post<AcmeOrder>(order.finalize, { csr })).status).toBe(200);
+
+    const valid = await pollOrder(c, url, (o) => o.status !== 'processing');
+    expect(valid.body.status, JSON.stringify(valid.body)).toBe('valid');
+    const cert = await c.post(valid.body.certificate as string, '');
+    expect(cert.status).toBe(200);
+    expect(cert.headers.get('content-type')).toMatch(/^application\/pem-certificate-chain/);
+    const pems = (cert.body as unknown as string).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    expect(pems.length).toBeGreaterThanOrEqual(2);
+    const [leaf, issuer] = pems.map((p) => new X509Certificate(p));
+    expect(leaf?.subjectAltName).toBe(`DNS:${name}`);
+    expect(leaf?.checkIssued(issuer as X509Certificate)).toBe(true);
+    expect(leaf?.verify((issuer as X509Certificate).publicKey)).toBe(true);
+
+    // The CertFlow order: the same id, the account's product, completed, in the organisation's list; one certificate.
+    const certflow = await stack.http<OrderView>('GET', `/v1/orders/${orderId}`, { key: org.admin.key });
+    expect(certflow.status).toBe(200);
+    expect(certflow.body).toMatchObject({ product: 'SSL', status: 'completed', organisationId: org.organisationId, payment: { status: 'purchase_order_accepted' } });
+    expect(certflow.body.domains.items).toMatchObject([{ name, status: 'validated', method: 'http' }]);
+    expect(certflow.body.caa?.last.permitted).toBe(true);
+    const list = await stack.http<{ items: { id: string }[] }>('GET', '/v1/orders', { key: org.admin.key });
+    expect(list.body.items.map((o) => o.id)).toContain(orderId);
+    expect(await issuedFor(orderId)).toHaveLength(1);
+    expect((await c.post<AcmeOrder>(order.finalize, { csr })).body.status).toBe('valid');
+    expect(await issuedFor(orderId)).toHaveLength(1);
+
+    // The same name again within the BR reuse window: already valid, no challenge to answer.
+    const again = await newOrder(c, [name]);
+    expect([again.order.status, again.authzs[0]?.status]).toEqual(['ready', 'valid']);
+  });
+
+  it('a challenge nobody published is invalid, and so is its order', async () => {
+    const c = await accountFor('SSL');
+    const { url, authzs } = await newOrder(c, ['nothing.acme-http.fr']);
+    const http = authzs[0]?.challenges.find((ch) => ch.type === 'http-01') as Challenge;
+    const answered = await c.post<Challenge>(http.url, {});
+    expect(answered.status).toBe(200);
+    expect(answered.body.status).toBe('invalid');
+    expect(answered.body.error?.type).toMatch(/^urn:ietf:params:acme:error:/);
+    expect((await c.post<AcmeOrder>(url, '')).body.status).toBe('invalid');
+  });
+});
+
+describe('dns-01', () => {
+  it('proves a wildcard by its TXT record and issues SSL_WILDCARD', async () => {
+    const c = await accountFor('SSL_WILDCARD');
+    const name = '*.acme-dns.fr';
+    const { url, order, authzs } = await newOrder(c, [name]);
+    const [authz] = authzs;
+    expect(authz).toMatchObject({ identifier: { value: 'acme-dns.fr' }, wildcard: true });
+    expect(authz?.challenges.map((ch) => ch.type)).toEqual(['dns-01']);
+    const ch = authz?.challenges[0] as Challenge;
+    dns.set('_acme-challenge.acme-dns.fr', 'TXT', createHash('sha256').update(`${ch.token}.${await c.thumbprint()}`).digest('base64url'));
+    expect((await c.post<Challenge>(ch.url, {})).body.status).toBe('valid');
+    const finalized = await c.post<AcmeOrder>(order.finalize, { csr: csrDer(newCsr([name])) });
+    expect(finalized.status, JSON.stringify(finalized.body)).toBe(200);
+    const valid = await pollOrder(c, url, (o) => o.status !== 'processing');
+    expect(valid.body.status, JSON.stringify(valid.body)).toBe('valid');
+    const orderId = url.split('/').pop() as string;
+    const certflow = await stack.http<OrderView>('GET', `/v1/orders/${orderId}`, { key: org.admin.key });
+    expect(certflow.body).toMatchObject({ product: 'SSL_WILDCARD', status: 'completed' });
+    expect(certflow.body.domains.items).toMatchObject([{ name, status: 'validated', method: 'dns' }]);
+  });
+
+  it('refuses a wildcard to an SSL account, and identifiers that are no public DNS name', async () => {
+    const c = await accountFor('SSL');
+    const wild = await c.post(c.directory.newOrder as string, { identifiers: [{ type: 'dns', value: '*.acme-dns.fr' }] });
+    expect([wild.status, wild.body.type]).toEqual([400, ACME('rejectedIdentifier')]);
+    const ip = await c.post(c.directory.newOrder as string, { identifiers: [{ type: 'ip', value: '192.0.2.1' }] });
+    expect([ip.status, ip.body.type]).toEqual([400, ACME('unsupportedIdentifier')]);
+    const internal = await c.post(c.directory.newOrder as string, { identifiers: [{ type: 'dns', value: 'intranet.corp' }] });
+    expect([internal.status, internal.body.type]).toEqual([400, ACME('rejectedIdentifier')]);
+  });
+});
