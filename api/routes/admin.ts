@@ -15,6 +15,7 @@ import { isRole, STAFF_ROLES } from '../../domain/roles.js';
 import { readSingleUpload } from '../multipart.js';
 import { Problem } from '../problem.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
+import { sendStoredFile } from '../stored-file.js';
 import { problemResponse } from '../schemas.js';
 import { MAX_EVIDENCE_BYTES } from './order-actions.js';
 
@@ -285,15 +286,7 @@ export function adminRoutes(deps: AdminDeps): AnyRoute[] {
       async handle({ res, params }) {
         const mandate = await getMandate(db, params.id);
         if (mandate === undefined) throw Problem.notFound('No mandate for this account.');
-        res.setHeader('Content-Type', mandate.contractMediaType);
-        res.setHeader('Content-Disposition', `inline; filename="agent-mandate-${mandate.userId}"`);
-        res.setHeader('ETag', `"${mandate.contractSha256}"`);
-        await new Promise<void>((resolve, reject) => {
-          const stream = deps.blobs.open(mandate.contractSha256);
-          stream.once('error', reject);
-          stream.once('end', () => resolve());
-          stream.pipe(res);
-        });
+        await sendStoredFile(res, deps.blobs, { sha256: mandate.contractSha256, mediaType: mandate.contractMediaType, fileName: `agent-mandate-${mandate.userId}` });
       },
     }),
     defineRoute({

@@ -2,7 +2,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { unlockCodeDigest } from '../../lib/unlock-code.js';
 import type { BlobStore } from '../../db/blob-store.js';
 import { latestCertificateOfOrder } from '../../db/certificates.js';
 import type { Database } from '../../db/client.js';
@@ -32,11 +31,12 @@ import {
 } from '../../workflows/definitions.js';
 import { findUnstorableText } from '../input-guards.js';
 import { readSingleUpload } from '../multipart.js';
-import { pinAfterCode } from '../pin-reveal.js';
+import { checkCodeThenShowPin, codeSentResponse, pinShownResponse, SmsCodeBody } from '../pin-reveal.js';
 import { actorOf, requireActionCaller, requireOwner, updateOrder, visibleOrder, withActions } from '../order-updates.js';
 import { Problem } from '../problem.js';
 import type { RateLimits } from '../rate-limits.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
+import { sendStoredFile } from '../stored-file.js';
 import { OrderWithActionsSchema, problemResponse } from '../schemas.js';
 
 export interface OrderActionDeps {
@@ -84,7 +84,6 @@ const CommentBody = z.object({ comment: z.string().trim().min(3).max(1000) }).st
 const ReasonBody = z.object({ reason: z.string().trim().min(3).max(1000) }).strict();
 const EmptyBody = z.object({}).strict();
 const AcceptanceBody = z.object({ decision: z.enum(['accept', 'refuse']) }).strict();
-const VerifyBody = z.object({ code: z.string().regex(/^\d{6}$/, 'six digits') }).strict();
 const WebhookBody = z
   .object({ orderId: z.uuid(), status: z.enum(['succeeded', 'failed']), reference: z.string().trim().min(1).max(100) })
   .strict();
@@ -208,16 +207,7 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
         const order = await visibleOrder(db, principal, params.id);
         const doc = await getDocument(db, params.docId);
         if (doc === undefined || doc.orderId !== order.id) throw Problem.notFound('No such document.');
-        res.setHeader('Content-Type', doc.mediaType);
-        res.setHeader('Content-Length', String(doc.sizeBytes));
-        res.setHeader('Content-Disposition', `inline; filename="${doc.documentType}-${doc.id}"`);
-        res.setHeader('ETag', `"${doc.sha256}"`);
-        await new Promise<void>((resolve, reject) => {
-          const stream = deps.blobs.open(doc.sha256);
-          stream.once('error', reject);
-          stream.once('end', () => resolve());
-          stream.pipe(res);
-        });
+        await sendStoredFile(res, deps.blobs, { sha256: doc.sha256, mediaType: doc.mediaType, fileName: `${doc.documentType}-${doc.id}`, sizeBytes: doc.sizeBytes });
       },
     }),
     post('/submit', 'The file is complete: ask for review', 'submit', EmptyBody, async ({ order, principal }) => {
@@ -259,14 +249,12 @@ export function orderActionRoutes(deps: OrderActionDeps): AnyRoute[] {
     ),
     post('/unlock-code', 'Send a 6-digit unlock code by SMS to the holder (10 minutes, 5 a day)', 'request_unlock_code', EmptyBody, ({ order, principal, ip }) =>
       deps.limits.run('unlock-code', { order: order.id, account: principal.userId, ip }, () => updateOrder(deps, actorOf(principal), order, 'request_unlock_code', unlockCodeUpdate, { actor: actorOf(principal) })),
-    { description: 'The code is sent', content: { 'application/json': { schema: z.object({ expiresAt: z.iso.datetime(), codesLeftToday: z.number().int() }) } } }),
-    post('/unlock-code/verify', "Check the SMS code; the right one shows the token's PIN once", 'verify_unlock_code', VerifyBody, async ({ order, body, principal, ip }) => {
-      const digest = unlockCodeDigest(deps.unlockKey, order.id, body.code);
-      return deps.limits.run('unlock-code-verify', { order: order.id, account: principal.userId, ip }, async () => {
-        const result = await updateOrder(deps, actorOf(principal), order, 'verify_unlock_code', verifyUnlockUpdate, { actor: actorOf(principal), digest });
-        return pinAfterCode(result, () => deps.revealPinOnce(order.id));
-      });
-    }, { description: "The right code: the token's PIN, shown once", content: { 'application/json': { schema: z.object({ unlockPin: z.string() }) } } }),
+    codeSentResponse),
+    post('/unlock-code/verify', "Check the SMS code; the right one shows the token's PIN once", 'verify_unlock_code', SmsCodeBody, async ({ order, body, principal, ip }) => {
+      return checkCodeThenShowPin(deps, 'unlock-code-verify', { orderId: order.id, userId: principal.userId, ip }, body.code, (digest) =>
+        updateOrder(deps, actorOf(principal), order, 'verify_unlock_code', verifyUnlockUpdate, { actor: actorOf(principal), digest }),
+      );
+    }, pinShownResponse("The right code: the token's PIN, shown once")),
     defineRoute({
       method: 'get',
       path: '/v1/orders/{id}/certificate',
