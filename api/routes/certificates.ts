@@ -4,7 +4,6 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
-import { unlockCodeDigest } from '../../lib/unlock-code.js';
 import { CsrCommandError, opensslReqCommand } from '../../lib/pki/csr.js';
 import { getCertificate, latestCertificateOfOrder, type CertificateRow } from '../../db/certificates.js';
 import type { Database } from '../../db/client.js';
@@ -28,7 +27,7 @@ import {
   type DomainValidationRequest,
 } from '../../workflows/definitions.js';
 import { actorOf, requireHolder, requireOwner, updateOrder, visibleOrder, withActions, type UpdateTarget } from '../order-updates.js';
-import { pinAfterCode } from '../pin-reveal.js';
+import { checkCodeThenShowPin, codeSentResponse, pinShownResponse, SmsCodeBody } from '../pin-reveal.js';
 import { Problem } from '../problem.js';
 import type { RateLimits } from '../rate-limits.js';
 import { defineRoute, type AnyRoute } from '../routing.js';
@@ -54,7 +53,6 @@ const SerialParams = z.object({
 const IdParams = z.object({ id: z.uuid() });
 const RevokeBody = z.object({ reason: z.enum(REVOCATION_REASONS) }).strict();
 const EmptyBody = z.object({}).strict();
-const VerifyBody = z.object({ code: z.string().regex(/^\d{6}$/, 'six digits') }).strict();
 const Fqdn = z.string().trim().min(1).max(253);
 const DomainValidationBody = z.discriminatedUnion('action', [
   z.object({ action: z.literal('start'), method: z.enum(['http', 'dns']), domains: z.array(Fqdn).min(1).max(100).optional() }).strict(),
@@ -189,16 +187,14 @@ export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
       requireHolder(principal, order);
       const actor = actorOf(principal);
       return deps.limits.run('unblock-code', { order: order.id, account: principal.userId, ip }, () => updateOrder(deps, actor, order, 'request_unblock_code', unblockCodeUpdate, { actor }, {}, requireLife(order, cert.serial)));
-    }, { description: 'The code is sent', content: { 'application/json': { schema: z.object({ expiresAt: z.iso.datetime(), codesLeftToday: z.number().int() }) } } }),
-    certificatePost('/unblock-code/verify', "Check the SMS code; the right one shows the token's new PIN once", ['customer', 'agent'], VerifyBody, async ({ cert, order, body, principal, ip }) => {
+    }, codeSentResponse),
+    certificatePost('/unblock-code/verify', "Check the SMS code; the right one shows the token's new PIN once", ['customer', 'agent'], SmsCodeBody, async ({ cert, order, body, principal, ip }) => {
       requireHolder(principal, order);
       const actor = actorOf(principal);
-      const digest = unlockCodeDigest(deps.unlockKey, order.id, body.code);
-      return deps.limits.run('unblock-code-verify', { order: order.id, account: principal.userId, ip }, async () => {
-        const result = await updateOrder(deps, actor, order, 'verify_unblock_code', verifyUnblockUpdate, { actor, digest }, {}, requireLife(order, cert.serial));
-        return pinAfterCode(result, () => deps.revealPinOnce(order.id));
-      });
-    }, { description: "The right code: the token's new PIN, shown once", content: { 'application/json': { schema: z.object({ unlockPin: z.string() }) } } }),
+      return checkCodeThenShowPin(deps, 'unblock-code-verify', { orderId: order.id, userId: principal.userId, ip }, body.code, (digest) =>
+        updateOrder(deps, actor, order, 'verify_unblock_code', verifyUnblockUpdate, { actor, digest }, {}, requireLife(order, cert.serial)),
+      );
+    }, pinShownResponse("The right code: the token's new PIN, shown once")),
     defineRoute({
       method: 'post',
       path: '/v1/orders/{id}/domain-validation',
