@@ -15,12 +15,19 @@ export function startedForFile<T extends { close(): Promise<void> }>(start: () =
   afterAll(async () => {
     await started?.close();
   });
+  const current = (key: PropertyKey): T => {
+    if (started === undefined) throw new Error(`${what} is used (${String(key)}) before it started, or it did not start`);
+    return started;
+  };
   return new Proxy({} as T, {
     get(_, key) {
-      if (started === undefined) throw new Error(`${what} is read (${String(key)}) before it started, or it did not start`);
-      const value: unknown = Reflect.get(started, key);
+      const target = current(key);
+      const value: unknown = Reflect.get(target, key);
       // A method runs on the started thing itself (a class's private fields are not the proxy's).
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(started) : value;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+    set(_, key, value) {
+      return Reflect.set(current(key), key, value);
     },
   });
 }

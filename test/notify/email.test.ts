@@ -1,33 +1,21 @@
 /** Mails through a real SMTP server: what the customer receives, once per event. */
 import { randomUUID } from 'node:crypto';
 import { PDFDocument } from 'pdf-lib';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createNotifier, messageIdFor, type Notifier } from '../../activities/notify/index.js';
+import { describe, expect, it } from 'vitest';
+import { messageIdFor } from '../../activities/notify/index.js';
 import { createUser, upsertOrganisation } from '../../db/accounts.js';
-import { openPostgres, type DatabaseHandle } from '../../db/client.js';
 import { upsertOrderView } from '../../db/orders.js';
 import { DOCUMENT_LABELS } from '../../domain/catalog.js';
 import { newOrderView } from '../../domain/order.js';
 import { orderInput } from '../orders.js';
-import { startFakeSmtp, type FakeSmtp, type ReceivedMail } from '../fakes/smtp.js';
-import { MAIL_CONTEXT, checklistOf, confirmationRequest, ledgerRow, newKey, notifierConfig, removeDataDirs, sampleOrder } from './support.js';
+import { startFakeSmtp, type ReceivedMail } from '../fakes/smtp.js';
+import { runDatabase } from '../run-database.js';
+import { startedForFile } from '../stack-for-file.js';
+import { MAIL_CONTEXT, checklistOf, confirmationRequest, ledgerRow, newKey, notifierForFile, sampleOrder } from './support.js';
 
-let database: DatabaseHandle;
-let smtp: FakeSmtp;
-let notifier: Notifier;
-
-beforeAll(async () => {
-  database = openPostgres(inject('databaseUrl'), 4);
-  smtp = await startFakeSmtp();
-  notifier = createNotifier({ db: database.db, config: notifierConfig({ SMTP_URL: smtp.url }) });
-});
-
-afterAll(async () => {
-  await notifier?.close();
-  await smtp?.close();
-  await database?.close();
-  removeDataDirs();
-});
+const database = runDatabase(4);
+const smtp = startedForFile(() => startFakeSmtp(), 'the SMTP server');
+const notifier = notifierForFile(database, () => ({ SMTP_URL: smtp.url }));
 
 const byMessageId = (id: string) => (m: ReceivedMail) => m.parsed.messageId === id;
 

@@ -3,37 +3,22 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { sentMessages } from '../../db/schema.js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createNotifier, type Notifier, type SmsRequest } from '../../activities/notify/index.js';
+import { describe, expect, it } from 'vitest';
+import { createNotifier, type SmsRequest } from '../../activities/notify/index.js';
 import { twilioSender } from '../../activities/notify/sms.js';
-import { openPostgres, type DatabaseHandle } from '../../db/client.js';
-import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio.js';
-import { ledgerRow, newKey, notifierConfig, removeDataDirs } from './support.js';
+import { startFakeTwilio } from '../fakes/twilio.js';
+import { runDatabase } from '../run-database.js';
+import { startedForFile } from '../stack-for-file.js';
+import { ledgerRow, newKey, notifierConfig, notifierForFile } from './support.js';
 
-let database: DatabaseHandle;
-let twilio: FakeTwilio;
-let notifier: Notifier;
-
-beforeAll(async () => {
-  database = openPostgres(inject('databaseUrl'), 4);
-  twilio = await startFakeTwilio();
-  notifier = createNotifier({
-    db: database.db,
-    config: notifierConfig({
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_FROM: '+33757000001',
-      TWILIO_API_URL: twilio.url,
-    }),
-  });
-});
-
-afterAll(async () => {
-  await notifier?.close();
-  await twilio?.close();
-  await database?.close();
-  removeDataDirs();
-});
+const database = runDatabase(4);
+const twilio = startedForFile(() => startFakeTwilio(), 'the Twilio server');
+const notifier = notifierForFile(database, () => ({
+  TWILIO_ACCOUNT_SID: twilio.accountSid,
+  TWILIO_AUTH_TOKEN: twilio.authToken,
+  TWILIO_FROM: '+33757000001',
+  TWILIO_API_URL: twilio.url,
+}));
 
 const unlock = (code: string, language: 'fr' | 'en' = 'fr'): SmsRequest => ({
   idempotencyKey: newKey('unlock-code'),

@@ -4,12 +4,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import type { EmailRequest, MailContext, NotifierConfig, OrderSummary } from '../../activities/notify/index.js';
+import { afterAll } from 'vitest';
+import { createNotifier, type EmailRequest, type MailContext, type Notifier, type NotifierConfig, type OrderSummary } from '../../activities/notify/index.js';
 import { loadConfig } from '../../config/index.js';
 import type { Database } from '../../db/client.js';
 import { sentMessages } from '../../db/schema.js';
 import { checklistFor, priceOf } from '../../domain/catalog.js';
 import type { ChecklistItem, DomainChallenge } from '../../domain/order.js';
+import { startedForFile } from '../stack-for-file.js';
 
 export function sampleOrder(overrides: Partial<OrderSummary> = {}): OrderSummary {
   const product = overrides.product ?? 'ID_RGS_2STAR';
@@ -58,6 +60,15 @@ export function notifierConfig(overrides: Partial<NotifierConfig> = {}): Notifie
 
 export function removeDataDirs(): void {
   for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The file's notifier on `database`, configured by `notifierConfig(overrides())` (read at start, after the servers it
+ * names started): made before the file's tests, closed after them, the outbox folders removed after it.
+ */
+export function notifierForFile(database: { readonly db: Database }, overrides: () => Partial<NotifierConfig> = () => ({})): Notifier {
+  afterAll(() => removeDataDirs());
+  return startedForFile(() => Promise.resolve(createNotifier({ db: database.db, config: notifierConfig(overrides()) })), 'the notifier');
 }
 
 export async function ledgerRow(db: Database, idempotencyKey: string) {
