@@ -14,6 +14,7 @@ import { verifyExternalAccountBinding } from './eab.js';
 import { parseJws, publicJwk, thumbprintOf, verifyPost, verifyWithJwk, JWS_ALGORITHMS, isPublicJwk, type VerifiedPost } from './jws.js';
 import { acmeErrorHandler, AcmeProblem } from './problem.js';
 import { ACME_ORDER_PATHS, acmeOrderRoutes, type AcmeOrderDeps } from './orders.js';
+import { acmeRevocationRoutes, REVOKE_CERT_PATH } from './revoke.js';
 
 export interface AcmeDeps extends AcmeOrderDeps {
   readonly db: Database;
@@ -94,6 +95,7 @@ export function acmeRouter(deps: AcmeDeps): Router {
       newNonce: urls.of(ACME_PATHS.newNonce),
       newAccount: urls.of(ACME_PATHS.newAccount),
       newOrder: urls.of(ACME_ORDER_PATHS.newOrder),
+      revokeCert: urls.of(REVOKE_CERT_PATH),
       keyChange: urls.of(ACME_PATHS.keyChange),
       meta: {
         externalAccountRequired: true,
@@ -185,6 +187,7 @@ export function acmeRouter(deps: AcmeDeps): Router {
   });
 
   acmeOrderRoutes(router, deps, post);
+  acmeRevocationRoutes(router, deps, post);
 
   router.use((req, _res, next) => next(AcmeProblem.notFound(`No ACME resource ${req.method} ${req.path}.`)));
   router.use(acmeErrorHandler(deps.log));

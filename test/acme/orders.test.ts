@@ -4,7 +4,8 @@
  * account's product, the certificate chain downloaded; and the refusals: a finalize before validation, a CSR with a
  * name not in the order, a wildcard on a product without, a challenge nobody published.
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { exportJWK, importPKCS8 } from 'jose';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificates } from '../../db/schema.js';
@@ -12,7 +13,7 @@ import type { OrderView } from '../../domain/order.js';
 import { startSite, type FakeSite } from '../dcv/web-server.js';
 import { startFakeDns, type FakeDns } from '../fakes/dns.js';
 import { startTestStack, type Account, type TestStack } from '../support.js';
-import { AcmeTestClient, newAcmeKey, type AcmeAnswer } from './client.js';
+import { AcmeTestClient, newAcmeKey, type AcmeAnswer, type AcmeKey } from './client.js';
 import { eabFor, newCsr, validatedOrganisation, type ValidatedOrganisation } from './support.js';
 
 const ACME = (type: string): string => `urn:ietf:params:acme:error:${type}`;
@@ -194,5 +195,53 @@ describe('dns-01', () => {
     expect([ip.status, ip.body.type]).toEqual([400, ACME('unsupportedIdentifier')]);
     const internal = await c.post(c.directory.newOrder as string, { identifiers: [{ type: 'dns', value: 'intranet.corp' }] });
     expect([internal.status, internal.body.type]).toEqual([400, ACME('rejectedIdentifier')]);
+  });
+});
+
+describe('revokeCert', () => {
+  /** A certificate for a name already proved (the authorization is reused), on a key of the test's own. */
+  async function issued(c: AcmeTestClient, name: string): Promise<{ der: string; key: AcmeKey; orderId: string }> {
+    const keyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const { url, order } = await newOrder(c, [name]);
+    expect(order.status).toBe('ready');
+    expect((await c.post(order.finalize, { csr: csrDer(newCsr([name], keyPem)) })).status).toBe(200);
+    const valid = await pollOrder(c, url, (o) => o.status !== 'processing');
+    expect(valid.body.status).toBe('valid');
+    const pem = (await c.post(valid.body.certificate as string, '')).body as unknown as string;
+    const privateKey = await importPKCS8(keyPem, 'ES256', { extractable: true });
+    const { d: _d, ...jwk } = await exportJWK(privateKey);
+    return { der: new X509Certificate(pem).raw.toString('base64url'), key: { alg: 'ES256', privateKey, jwk }, orderId: url.split('/').pop() as string };
+  }
+
+  it("by the certificate's key, by the ordering account; never by another account, never twice, never on hold", async () => {
+    const c = await accountFor('SSL');
+    const name = 'rev.acme-http.fr';
+    const { authzs } = await newOrder(c, [name]);
+    const http = authzs[0]?.challenges.find((ch) => ch.type === 'http-01') as Challenge;
+    dns.set(name, 'A', '127.0.0.1');
+    site.files.set(`/.well-known/acme-challenge/${http.token}`, `${http.token}.${await c.thumbprint()}`);
+    expect((await c.post<Challenge>(http.url, {})).body.status).toBe('valid');
+
+    const first = await issued(c, name);
+    const revokeUrl = c.directory.revokeCert as string;
+    const stranger = await accountFor('SSL');
+    const foreign = await stranger.post(revokeUrl, { certificate: first.der });
+    expect([foreign.status, foreign.body.type]).toEqual([403, ACME('unauthorized')]);
+    const hold = await c.post(revokeUrl, { certificate: first.der, reason: 6 });
+    expect([hold.status, hold.body.type]).toEqual([400, ACME('badRevocationReason')]);
+    const [before] = await issuedFor(first.orderId);
+    expect(before?.status).toBe('valid');
+
+    const byKey = await c.post(revokeUrl, { certificate: first.der, reason: 1 }, { jwk: true, key: first.key });
+    expect(byKey.status, JSON.stringify(byKey.body)).toBe(200);
+    const [after] = await issuedFor(first.orderId);
+    expect([after?.status, after?.revocationReason]).toEqual(['revoked', 'keyCompromise']);
+    const twice = await c.post(revokeUrl, { certificate: first.der });
+    expect([twice.status, twice.body.type]).toEqual([400, ACME('alreadyRevoked')]);
+
+    const second = await issued(c, name);
+    const byAccount = await c.post(revokeUrl, { certificate: second.der, reason: 4 });
+    expect(byAccount.status, JSON.stringify(byAccount.body)).toBe(200);
+    expect((await issuedFor(second.orderId))[0]?.status).toBe('revoked');
   });
 });

@@ -1,4 +1,5 @@
 /** An organisation the RA validated, as ACME needs one: an SSL order of it filed and approved over the API. */
+import { generateKeyPairSync } from 'node:crypto';
 import { expect } from 'vitest';
 import { createEabKey } from '../../db/acme.js';
 import type { AcmeProduct } from '../../domain/acme.js';
@@ -7,9 +8,10 @@ import { openssl } from '../ca/support.js';
 import { freshSiret, type Account, type TestStack } from '../support.js';
 import { Driver } from '../workflows/drive.js';
 
-export function newCsr(names: string[]): string {
+/** A CSR for the names, made by openssl on a new P-256 key (or the one given, PKCS#8 PEM). */
+export function newCsr(names: string[], keyPem: string = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()): string {
   const san = ['-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`];
-  const run = openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '{key.pem}', '-subj', `/CN=${names[0]}`, ...san], {});
+  const run = openssl(['req', '-new', '-key', '{key.pem}', '-subj', `/CN=${names[0]}`, ...san], { 'key.pem': keyPem });
   expect(run.status, run.stderr).toBe(0);
   return run.stdout;
 }
