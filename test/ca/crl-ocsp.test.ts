@@ -2,7 +2,7 @@
  * CRLs and the OCSP responder as a relying party sees them: openssl reads and verifies the CRL of each CA, and
  * `openssl ocsp` queries the responder over HTTP (a node:http server feeding POST bodies to respond()).
  */
-import { randomBytes, webcrypto } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import { createRevoker } from '../../activities/ca/revoke.js';
 import { randomSerial } from '../../activities/ca/serial.js';
 import { openPostgres, type Database, type DatabaseHandle } from '../../db/client.js';
 import { certificates } from '../../db/schema.js';
-import { ACME, insertOrder, openssl, opensslAsync, CA_URLS, testSecrets } from './support.js';
+import { insertOrder, oneYearRequest, openssl, opensslAsync, CA_URLS, testSecrets } from './support.js';
 
 let handle: DatabaseHandle;
 let db: Database;
@@ -25,6 +25,8 @@ let crl: CrlPublisher;
 let responder: OcspResponder;
 let server: Server;
 let ocspUrl: string;
+
+const HOLDER = { givenName: 'Dominique', surname: 'Martin', email: 'dominique.martin@example.test' };
 
 const loadCa = async (id: CaId) => (await internals.hierarchy()).ca(id);
 /** A CA's certificate as stored (roots included: the worker holds no root key, the rows hold their certificates). */
@@ -62,17 +64,7 @@ async function run(args: string[], files: Record<string, string | Uint8Array> = 
 }
 
 async function issue(product: IssueRequest['product'] = 'ID_RGS_STAR'): Promise<{ serial: string; pem: string }> {
-  const orderId = await insertOrder(db);
-  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
-  return internals.ca.issueCertificate({
-    issuanceKey: `order-${orderId}/issue/1`,
-    orderId,
-    product,
-    holder: { givenName: 'Dominique', surname: 'Martin', email: 'dominique.martin@example.test' },
-    organisation: { ...ACME, locality: null },
-    publicKeySpki: Buffer.from(await webcrypto.subtle.exportKey('spki', keys.publicKey)).toString('base64'),
-    validityDays: 365,
-  });
+  return internals.ca.issueCertificate(await oneYearRequest(db, product, HOLDER));
 }
 
 const revoker = () => createRevoker({ db, now: () => new Date() });
@@ -282,17 +274,7 @@ describe('the OCSP responder', () => {
     expect(answer.out).toContain('Response verify OK');
     expect(answer.out).toMatch(new RegExp(`0x${neverIssued}: unknown`, 'i'));
 
-    const orderId = await insertOrder(db);
-    const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
-    const reserved = await internals.reserveCertificate({
-      issuanceKey: `order-${orderId}/issue/1`,
-      orderId,
-      product: 'ID_RGS_STAR',
-      holder: { givenName: 'Dominique', surname: 'Martin', email: 'dominique.martin@example.test' },
-      organisation: { ...ACME, locality: null },
-      publicKeySpki: Buffer.from(await webcrypto.subtle.exportKey('spki', keys.publicKey)).toString('base64'),
-      validityDays: 365,
-    });
+    const reserved = await internals.reserveCertificate(await oneYearRequest(db, 'ID_RGS_STAR', HOLDER));
     expect(reserved.status).toBe('reserved');
     const onlyReserved = await ask(['-serial', `0x${reserved.serial}`], {});
     expect(onlyReserved.out).toMatch(new RegExp(`0x${reserved.serial}: unknown`, 'i'));

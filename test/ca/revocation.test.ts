@@ -2,7 +2,7 @@
  * Revocation and hold against the run's Postgres: certificates issued through the CA, then revoked, held, released;
  * retries and races answer with the first revocation; what a product may not do is refused without touching the row.
  */
-import { randomBytes, webcrypto } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -12,7 +12,7 @@ import { createRevoker } from '../../activities/ca/revoke.js';
 import { randomSerial } from '../../activities/ca/serial.js';
 import { openPostgres, type Database, type DatabaseHandle } from '../../db/client.js';
 import { certificates } from '../../db/schema.js';
-import { ACME, insertOrder, CA_URLS, testSecrets } from './support.js';
+import { insertOrder, oneYearRequest, CA_URLS, testSecrets } from './support.js';
 
 let handle: DatabaseHandle;
 let db: Database;
@@ -31,17 +31,7 @@ const T0 = new Date('2030-01-15T10:00:00.250Z');
 const at = (ms: number) => () => new Date(T0.getTime() + ms);
 
 async function issue(product: IssueRequest['product'] = 'ID_RGS_STAR'): Promise<string> {
-  const orderId = await insertOrder(db);
-  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
-  const cert = await internals.ca.issueCertificate({
-    issuanceKey: `order-${orderId}/issue/1`,
-    orderId,
-    product,
-    holder: { givenName: 'Camille', surname: 'Durand', email: 'camille.durand@example.test' },
-    organisation: { ...ACME, locality: null },
-    publicKeySpki: Buffer.from(await webcrypto.subtle.exportKey('spki', keys.publicKey)).toString('base64'),
-    validityDays: 365,
-  });
+  const cert = await internals.ca.issueCertificate(await oneYearRequest(db, product, { givenName: 'Camille', surname: 'Durand', email: 'camille.durand@example.test' }));
   return cert.serial;
 }
 

@@ -1,9 +1,11 @@
 /** What the CA tests share: the secrets, an order row for the foreign keys, openssl on files. */
 import { spawn, spawnSync } from 'node:child_process';
+import { webcrypto } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import type { IssueRequest } from '../../activities/ca/index.js';
 import { derivedPin } from '../../config/pkcs11.js';
 import { loadSecrets, type Secrets } from '../../config/secrets.js';
 import type { Pkcs11Settings } from '../../lib/pkcs11/session.js';
@@ -44,6 +46,21 @@ export const ACME = { siret: '73282932000074', name: 'ACME', locality: 'Paris' }
 /** A minimal order (and its holder and organisation): certificates and tokens reference orders(id). */
 export async function insertOrder(db: Database): Promise<string> {
   return (await seedOrder(db)).orderId;
+}
+
+/** What the issuing activity asks the CA for: one year for a new order of ACME (no locality), on a fresh P-256 key. */
+export async function oneYearRequest(db: Database, product: IssueRequest['product'], holder: IssueRequest['holder']): Promise<IssueRequest> {
+  const orderId = await insertOrder(db);
+  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+  return {
+    issuanceKey: `order-${orderId}/issue/1`,
+    orderId,
+    product,
+    holder,
+    organisation: { ...ACME, locality: null },
+    publicKeySpki: Buffer.from(await webcrypto.subtle.exportKey('spki', keys.publicKey)).toString('base64'),
+    validityDays: 365,
+  };
 }
 
 export interface OpensslResult {
