@@ -135,7 +135,8 @@ export function createRoutes(
 export function createApp(deps: AppDeps): Express {
   // The document describes the routes and is itself served by one of them; it is read only when requested.
   const sessions = sessionsFor(deps);
-  const routes = createRoutes(deps, () => openApiDocument, sessions);
+  const limits = new RateLimits(deps.db, deps.rateLimits);
+  const routes = createRoutes(deps, () => openApiDocument, sessions, limits);
   const openApiDocument = buildOpenApiDocument(routes, deps.publicBaseUrl);
 
   const app = express();
@@ -184,6 +185,7 @@ export function createApp(deps: AppDeps): Express {
       taskQueue: deps.taskQueue,
       deadlines: deps.deadlines ?? DEFAULT_DEADLINES,
       chainPem: (serial) => deps.services.ca.chainPem({ serial }),
+      limits,
     }),
   );
   // The raw bytes are kept for signature checks (the payment webhook's HMAC is over the body as sent).

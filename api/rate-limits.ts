@@ -19,8 +19,8 @@ export interface Limit {
   readonly seconds: number;
 }
 
-/** Who an attempt is counted against: the client address, the account (email or user id), the order. */
-export type Scope = 'ip' | 'account' | 'order';
+/** Who an attempt is counted against: the client address, the account (email or user id), the order, the organisation. */
+export type Scope = 'ip' | 'account' | 'order' | 'organisation';
 
 const per = (points: number, seconds: number): Limit => ({ points, seconds });
 const MINUTE = 60;
@@ -52,6 +52,10 @@ export const RATE_LIMITS = {
   'second-factor': { account: per(10, 10 * MINUTE), ip: per(30, 10 * MINUTE) },
   /** Account mails (activation, username, reset) to one address: beyond it the 202 is answered and nothing is sent. */
   'account-mail': { account: per(5, HOUR) },
+  /** ACME newOrder, per ACME account and per organisation (all its accounts together). */
+  'acme-new-order': { account: per(300, 3 * HOUR), organisation: per(1000, 3 * HOUR) },
+  /** ACME challenges that failed: past the limit, no new challenge is checked until the window ends. */
+  'acme-failed-validation': { account: per(30, HOUR), organisation: per(100, HOUR) },
 } as const satisfies Record<string, Partial<Record<Scope, Limit>>>;
 
 export type LimitName = keyof typeof RATE_LIMITS;
@@ -152,7 +156,7 @@ export class RateLimits {
    */
   async take(name: LimitName, keys: LimitKeys): Promise<Taken> {
     const taken: { limiter: RateLimiterDrizzle; key: string }[] = [];
-    for (const scope of ['order', 'account', 'ip'] as const) {
+    for (const scope of ['order', 'account', 'organisation', 'ip'] as const) {
       const value = keys[scope];
       const limiter = this.limiters.get(`${name}:${scope}`);
       if (value === undefined || limiter === undefined) continue;
@@ -170,6 +174,16 @@ export class RateLimits {
         await Promise.all(taken.map(({ limiter, key }) => limiter.reward(key, 1).catch(() => undefined)));
       },
     };
+  }
+
+  /** Without counting: a 429 problem when a key has used up its limit already (failures counted apart, by `allow`). */
+  async refuseIfSpent(name: LimitName, keys: LimitKeys): Promise<void> {
+    for (const [scope, value] of Object.entries(keys) as [Scope, string | undefined][]) {
+      const limiter = this.limiters.get(`${name}:${scope}`);
+      if (value === undefined || limiter === undefined) continue;
+      const used = await limiter.get(hashed(value));
+      if (used !== null && used.consumedPoints >= limiter.points) throw Problem.rateLimited(retryAfterOf(used));
+    }
   }
 
   /** Whether one more attempt is allowed, counting it; false instead of a 429 (for the silent limits). */

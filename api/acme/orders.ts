@@ -38,6 +38,7 @@ import { dcvReusableAt } from '../../domain/rules/validity.js';
 import { DAY_MS } from '../../domain/time.js';
 import type { acmeChallengeWorkflow } from '../../workflows/acme.js';
 import { Problem } from '../problem.js';
+import type { RateLimits } from '../rate-limits.js';
 import { checkOrderCsr, orderWorkflowStartOptions } from '../routes/orders.js';
 import { AcmeProblem, acmeErrorUrn } from './problem.js';
 import type { AcmeUrls } from './router.js';
@@ -50,7 +51,21 @@ export interface AcmeOrderDeps {
   readonly deadlines: Deadlines;
   /** The certificate and its CAs up to the root (the CA view). */
   readonly chainPem: (serial: string) => Promise<string>;
+  /** The API's shared counters (api/rate-limits.ts): new orders and failed validations per account and organisation. */
+  readonly limits: RateLimits;
 }
+
+/** A CertFlow 429 as ACME says it: rateLimited, with Retry-After. */
+async function limited(count: () => Promise<unknown>): Promise<void> {
+  try {
+    await count();
+  } catch (err) {
+    if (!(err instanceof Problem && err.status === 429)) throw err;
+    throw new AcmeProblem(429, 'rateLimited', err.detail ?? 'Too many requests.', { headers: { 'Retry-After': String(err.extra.retryAfter) } });
+  }
+}
+
+const limitKeys = (account: AcmeAccountRow) => ({ account: account.id, organisation: account.organisationId });
 
 type Post = (req: Request, key: 'jwk' | 'kid') => Promise<{ urls: AcmeUrls; v: VerifiedPost }>;
 
@@ -177,6 +192,7 @@ export function acmeOrderRoutes(router: Router, deps: AcmeOrderDeps, post: Post)
     const payload = (v.payload ?? {}) as Record<string, unknown>;
     if (payload.notBefore !== undefined || payload.notAfter !== undefined) throw AcmeProblem.malformed('notBefore and notAfter are not supported: the validity follows the BR schedule.');
     if (!isAcmeProduct(account.product)) throw AcmeProblem.unauthorized(`The account's product ${account.product} is not sold over ACME.`);
+    await limited(() => deps.limits.take('acme-new-order', limitKeys(account)));
     const identifiers = checkIdentifiers(account, payload.identifiers);
     const now = new Date();
     const expiresAt = new Date(now.getTime() + ORDER_LIFETIME_MS);
@@ -239,6 +255,7 @@ export function acmeOrderRoutes(router: Router, deps: AcmeOrderDeps, post: Post)
       return;
     }
     if (authz.expiresAt.getTime() <= Date.now()) throw AcmeProblem.malformed('The authorization has expired: place a new order.');
+    await limited(() => deps.limits.refuseIfSpent('acme-failed-validation', limitKeys(account)));
     authz = await recordChallenge(db, authz, { ...ch, status: 'processing' });
     const result = await deps.temporal.workflow.execute<typeof acmeChallengeWorkflow>('acmeChallengeWorkflow', {
       taskQueue: deps.taskQueue,
@@ -247,6 +264,7 @@ export function acmeOrderRoutes(router: Router, deps: AcmeOrderDeps, post: Post)
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
     const checked = outcome(ch, result);
+    if (checked.status === 'invalid') await deps.limits.allow('acme-failed-validation', limitKeys(account));
     authz = await recordChallenge(db, authz, checked);
     res.status(200).json(challengeBody(urls, authz, checked));
   });

@@ -10,6 +10,11 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificates } from '../../db/schema.js';
 import type { OrderView } from '../../domain/order.js';
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { createApp } from '../../api/app.js';
+import { closeServer, listen } from '../../api/server.js';
+import { appDepsOn } from '../app-deps.js';
 import { startSite, type FakeSite } from '../dcv/web-server.js';
 import { startFakeDns, type FakeDns } from '../fakes/dns.js';
 import { startTestStack, type Account, type TestStack } from '../support.js';
@@ -243,5 +248,33 @@ describe('revokeCert', () => {
     const byAccount = await c.post(revokeUrl, { certificate: second.der, reason: 4 });
     expect(byAccount.status, JSON.stringify(byAccount.body)).toBe(200);
     expect((await issuedFor(second.orderId))[0]?.status).toBe('revoked');
+  });
+});
+
+describe('rate limits', () => {
+  it('new orders and failed validations per account: 429 rateLimited with Retry-After, nothing more checked', async () => {
+    const limits = { 'acme-new-order': { account: { points: 2, seconds: 3600 } }, 'acme-failed-validation': { account: { points: 1, seconds: 3600 } } };
+    const server: Server = await listen(createApp(appDepsOn(stack, { rateLimits: { keyPrefix: randomUUID(), limits } })), '127.0.0.1', 0);
+    try {
+      const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const c = await new AcmeTestClient(`${base}/acme/directory`, await newAcmeKey()).init();
+      expect((await c.newAccount(await eabFor(stack, org.organisationId))).status).toBe(201);
+      const order = async (name: string) => c.post<AcmeOrder>(c.directory.newOrder as string, { identifiers: [{ type: 'dns', value: name }] });
+      const first = await order('fail-one.acme-http.fr');
+      const second = await order('fail-two.acme-http.fr');
+      expect([first.status, second.status]).toEqual([201, 201]);
+      const third = await order('fail-three.acme-http.fr');
+      expect([third.status, third.body.type]).toEqual([429, ACME('rateLimited')]);
+      expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+
+      const challengeOf = async (o: AcmeAnswer<AcmeOrder>) =>
+        (await c.post<Authz>(o.body.authorizations[0] as string, '')).body.challenges.find((ch) => ch.type === 'http-01') as Challenge;
+      expect((await c.post<Challenge>((await challengeOf(first)).url, {})).body.status).toBe('invalid');
+      const spent = await c.post<Challenge>((await challengeOf(second)).url, {});
+      expect([spent.status, spent.body.type]).toEqual([429, ACME('rateLimited')]);
+      expect((await challengeOf(second)).status).toBe('pending');
+    } finally {
+      await closeServer(server);
+    }
   });
 });
