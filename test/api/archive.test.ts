@@ -15,6 +15,7 @@ import { ensureHistoryArchive } from '../../lib/history/archiver.js';
 import type { Account } from '../support.js';
 import { Driver } from '../workflows/drive.js';
 import { testStackForFile } from '../stack-for-file.js';
+import { pollUntil } from '../poll-until.js';
 
 interface HistoryAnswer {
   workflowId: string;
@@ -27,15 +28,7 @@ let auditor: Account;
 let archiverId: string;
 
 /** Polls until `probe` gives a value (the archiver runs every second here, a minute by default). */
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const eventually = <T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> => pollUntil(probe, what, timeoutMs, 250);
 
 beforeAll(async () => {
   drive = await Driver.withNewActors(stack);

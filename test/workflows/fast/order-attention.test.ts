@@ -20,9 +20,7 @@ const REFUSAL = 'The key is already certified in another certificate.';
 
 /** An order paid and approved while the CA refuses to sign: it waits in needs_attention. */
 async function refusedAtIssuance(): Promise<OrderRun> {
-  const run = await OrderRun.start(stack);
-  await run.completeAndSubmit();
-  await run.approve();
+  const { run } = await OrderRun.startApproved(stack);
   stack.stubs.refuseIssuance = REFUSAL;
   try {
     await run.pay();
@@ -78,9 +76,7 @@ describe('a refusal no retry can fix', () => {
 
 describe('a CA that stays unreachable', () => {
   it('alerts staff once after 10 minutes of failures, keeps trying, and issues once the CA is back', async () => {
-    const run = await OrderRun.start(stack);
-    await run.completeAndSubmit();
-    await run.approve();
+    const { run } = await OrderRun.startApproved(stack);
     stack.stubs.issuanceDown = true;
     try {
       await run.pay();

@@ -86,9 +86,7 @@ describe('inactivity counts from the last customer action', () => {
 
 describe('originals by post', () => {
   it('reminds on day 5, flags them overdue with a staff alert on day 7, abandons 30 days later', async () => {
-    const run = await OrderRun.start(stack, { product: 'ID_RGS_2STAR' });
-    await run.completeAndSubmit();
-    const approved = await run.approve();
+    const { run, approved } = await OrderRun.startApproved(stack, { product: 'ID_RGS_2STAR' });
     const start = Date.parse(approved.updatedAt);
     expect(approved).toMatchObject({ status: 'awaiting_face_to_face', waitingOn: 'dra', originals: { required: true, received: false, overdue: false } });
     expect(approved.deadlines.map((x) => [x.kind, between(start, x.at) / DAY_MS])).toEqual([
@@ -123,9 +121,7 @@ describe('originals by post', () => {
   });
 
   it('takes originals that arrive after the overdue alert, and then nothing is due on a clock', async () => {
-    const run = await OrderRun.start(stack, { product: 'EIDAS_QUALIFIED' });
-    await run.completeAndSubmit();
-    await run.approve();
+    const { run } = await OrderRun.startApproved(stack, { product: 'EIDAS_QUALIFIED' });
     expect(await run.faceToFace()).toMatchObject({ status: 'awaiting_originals', waitingOn: 'post' });
     await stack.env.sleep(7 * DAY_MS + MINUTE);
     const overdue = await run.until((o) => o.status === 'originals_overdue');

@@ -32,6 +32,7 @@ import {
 } from '../../../workflows/definitions.js';
 import type { orderWorkflow } from '../../../workflows/order.js';
 import { fastOrderInput, type FastStack } from '../stub-activities.js';
+import { pollUntil } from '../../poll-until.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -94,6 +95,13 @@ export class OrderRun {
   }
 
   /** Uploads every missing or rejected document of the checklist and submits the file. */
+  /** An order started, its file completed and submitted, then approved by the RA; `approved` is the approval's answer. */
+  static async startApproved(stack: FastStack, overrides: Partial<OrderInput> = {}): Promise<{ run: OrderRun; approved: OrderView }> {
+    const run = await OrderRun.start(stack, overrides);
+    await run.completeAndSubmit();
+    return { run, approved: await run.approve() };
+  }
+
   async completeAndSubmit(): Promise<OrderView> {
     for (const item of (await this.state()).checklist.filter((c) => c.status === 'missing' || c.status === 'rejected')) await this.upload(item.documentType);
     return this.submit();
@@ -204,12 +212,4 @@ export const between = (from: string | number, to: string | number): number =>
   (typeof to === 'number' ? to : Date.parse(to)) - (typeof from === 'number' ? from : Date.parse(from));
 
 /** Polls until `probe` answers something other than undefined (the worker acts on a fired timer a moment later). */
-export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export const eventually = <T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> => pollUntil(probe, what, timeoutMs, 20);

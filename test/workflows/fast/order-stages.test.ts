@@ -75,9 +75,7 @@ describe('the file and its review', () => {
 
 describe('face-to-face', () => {
   it('is recorded by a DRA operator, never by the holder, before the originals', async () => {
-    const run = await OrderRun.start(stack, { product: 'ID_RGS_3STAR' });
-    await run.completeAndSubmit();
-    const approved = await run.approve();
+    const { run, approved } = await OrderRun.startApproved(stack, { product: 'ID_RGS_3STAR' });
     expect(approved).toMatchObject({ status: 'awaiting_face_to_face', waitingOn: 'dra', faceToFace: { required: true, done: false } });
     expect(await refusalOf(run.faceToFace(run.holder))).toMatchObject({ kind: 'forbidden', code: 'operator-is-holder' });
     const met = await run.faceToFace();
@@ -98,9 +96,7 @@ describe('face-to-face', () => {
 
 describe('payment', () => {
   it('by card: a failed payment cannot be retried by card, a transfer settles it', async () => {
-    const run = await OrderRun.start(stack, { payment: { method: 'card', purchaseOrderNumber: null } });
-    await run.completeAndSubmit();
-    await run.approve();
+    const { run } = await OrderRun.startApproved(stack, { payment: { method: 'card', purchaseOrderNumber: null } });
     const failed = await run.payFailed('CB-123');
     expect(failed).toMatchObject({ status: 'awaiting_payment', payment: { method: 'card', status: 'failed', reference: 'CB-123' } });
     expect(await refusalOf(run.payFailed('CB-124'))).toMatchObject({ code: 'no-card-payment-pending' });
@@ -223,9 +219,7 @@ describe('hold and release', () => {
   });
 
   it('returns to the stage it was held in, re-derived from what happened meanwhile', async () => {
-    const run = await OrderRun.start(stack, { product: 'ID_RGS_2STAR' });
-    await run.completeAndSubmit();
-    await run.approve();
+    const { run } = await OrderRun.startApproved(stack, { product: 'ID_RGS_2STAR' });
     await run.hold('Call the holder.');
     // Originals may arrive while the order is held; the face-to-face may not be recorded.
     expect(await refusalOf(run.faceToFace())).toMatchObject({ kind: 'state', status: 'on_hold' });
