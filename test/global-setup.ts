@@ -64,37 +64,86 @@ async function startTemporal(cliPath: string): Promise<TestWorkflowEnvironment> 
   throw lastError;
 }
 
+interface RunResources {
+  readonly env: TestWorkflowEnvironment;
+  readonly databaseName: string;
+  readonly databaseUrl: string;
+  readonly masterKey: string;
+  readonly tokens: ReturnType<typeof runTestCeremony>;
+  readonly softHsmModulePath: string;
+  readonly softHsmToolPath: string;
+}
+
+/**
+ * What the projects of one group share, made once in vitest's main process (globalThis outlives the set-up module,
+ * which vitest loads once per project): the `suite` and `isolated` projects run side by side on one dev server and
+ * one database; the `exclusive` and `fuzz` projects, after them, get their own. The bundle and the browser are the run's.
+ */
+interface SharedSetup {
+  bundle?: Promise<{ dir: string; path: string }>;
+  groups: Map<string, { resources: Promise<RunResources>; users: number }>;
+}
+const shared: SharedSetup = ((globalThis as { __certflowTestSetup?: SharedSetup }).__certflowTestSetup ??= { groups: new Map() });
+
+/** The group a project belongs to: the ones run side by side share a server and a database. */
+const groupOf = (projectName: string): string => (projectName === 'exclusive' || projectName === 'fuzz' ? 'exclusive' : 'suite');
+
+function runBundle(): Promise<{ dir: string; path: string }> {
+  shared.bundle ??= bundleWorkflows(console).then((bundle) => {
+    const dir = mkdtempSync(join(tmpdir(), 'certflow-bundle-'));
+    const path = join(dir, 'workflows.js');
+    writeFileSync(path, bundle);
+    return { dir, path };
+  });
+  return shared.bundle;
+}
+
+async function startResources(cliPath: string): Promise<RunResources> {
+  const softHsm = resolveSoftHsm();
+  if (softHsm.source === 'installed') console.log(`softhsm: installed ${softHsm.modulePath}`);
+  const databaseName = `certflow_test_${randomBytes(6).toString('hex')}`;
+  const [env, databaseUrl] = await Promise.all([startTemporal(cliPath), createMigratedDatabase(ADMIN_URL, databaseName)]);
+  const masterKey = randomBytes(32).toString('base64');
+  // The CA keys of the group's database, made on a token directory of its own by the ceremony command itself.
+  const tokens = runTestCeremony({ databaseUrl, masterKey, modulePath: softHsm.modulePath });
+  return { env, databaseName, databaseUrl, masterKey, tokens, softHsmModulePath: softHsm.modulePath, softHsmToolPath: softHsm.pkcs11ToolPath };
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const cli = resolveBinary('cli');
   // Found or installed before anything starts, so a machine without a browser says so once, in words.
   const chromium = resolveChromium();
   if (chromium.source === 'installed') console.log(`browser: installed ${chromium.path}`);
-  const softHsm = resolveSoftHsm();
-  if (softHsm.source === 'installed') console.log(`softhsm: installed ${softHsm.modulePath}`);
-  const databaseName = `certflow_test_${randomBytes(6).toString('hex')}`;
-  const [env, databaseUrl, bundle] = await Promise.all([startTemporal(cli.path), createMigratedDatabase(ADMIN_URL, databaseName), bundleWorkflows(console)]);
-  const masterKey = randomBytes(32).toString('base64');
-  // The CA keys of the run's database, made on a token directory of the run's own by the ceremony command itself.
-  const tokens = runTestCeremony({ databaseUrl, masterKey, modulePath: softHsm.modulePath });
-  const bundleDir = mkdtempSync(join(tmpdir(), 'certflow-bundle-'));
-  const workflowBundlePath = join(bundleDir, 'workflows.js');
-  writeFileSync(workflowBundlePath, bundle);
+  const group = groupOf(project.name);
+  let entry = shared.groups.get(group);
+  if (entry === undefined) {
+    entry = { resources: startResources(cli.path), users: 0 };
+    shared.groups.set(group, entry);
+  }
+  entry.users++;
+  const [r, bundle] = await Promise.all([entry.resources, runBundle()]);
 
-  project.provide('temporalAddress', env.address);
-  project.provide('databaseUrl', databaseUrl);
-  project.provide('workflowBundlePath', workflowBundlePath);
+  project.provide('temporalAddress', r.env.address);
+  project.provide('databaseUrl', r.databaseUrl);
+  project.provide('workflowBundlePath', bundle.path);
   project.provide('temporalCliPath', cli.path);
   project.provide('temporalTestServerPath', resolveBinary('testServer').path);
   project.provide('chromiumPath', chromium.path);
-  project.provide('pkcs11ModulePath', softHsm.modulePath);
-  project.provide('pkcs11ToolPath', softHsm.pkcs11ToolPath);
-  project.provide('softHsmConf', tokens.softHsmConf);
-  project.provide('masterKey', masterKey);
+  project.provide('pkcs11ModulePath', r.softHsmModulePath);
+  project.provide('pkcs11ToolPath', r.softHsmToolPath);
+  project.provide('softHsmConf', r.tokens.softHsmConf);
+  project.provide('masterKey', r.masterKey);
 
   return async () => {
-    await env.teardown();
-    await dropDatabase(ADMIN_URL, databaseName);
-    rmSync(bundleDir, { recursive: true, force: true });
-    rmSync(tokens.dir, { recursive: true, force: true });
+    const mine = shared.groups.get(group);
+    if (mine === undefined || --mine.users > 0) return;
+    shared.groups.delete(group);
+    await r.env.teardown();
+    await dropDatabase(ADMIN_URL, r.databaseName);
+    rmSync(r.tokens.dir, { recursive: true, force: true });
+    if (shared.groups.size === 0 && shared.bundle !== undefined) {
+      rmSync((await shared.bundle).dir, { recursive: true, force: true });
+      shared.bundle = undefined;
+    }
   };
 }

@@ -159,7 +159,9 @@ function fuzz(key: string): Promise<FuzzRun> {
 /** schemathesis's FAILURES and ERRORS sections: each failing case with its response and a curl line. */
 const failures = (output: string): string => /={3,} (FAILURES|ERRORS) ={3,}[\s\S]*?(?=\n={3,} (WARNINGS|SUMMARY) ={3,})/.exec(output)?.[0] ?? output;
 
-describe('schemathesis from /openapi.json', () => {
+// The two roles side by side: each schemathesis process waits on the API most of the time (an Update waits for its
+// workflow task), so together they take little more than one.
+describe.concurrent('schemathesis from /openapi.json', () => {
   it.each<[Role]>([['ra_operator'], ['customer']])('finds no 5xx and no answer that breaks the document, as %s', async (role) => {
     const run = await fuzz(accounts.get(role)!.key);
     const summary = /Test cases:\s*\n\s*(\d+) generated, (.*)/.exec(run.output);
