@@ -18,13 +18,11 @@ const OURS = 'pki.caa-stack.example';
 const dns = startedForFile(() => startFakeDns(), 'the DNS server');
 const stack = testStackForFile(() => ({ env: { DCV_DNS_SERVERS: dns.server, DCV_TIMEOUT_MS: '3000', CAA_IDENTIFIERS: OURS } }));
 let holder: Account;
-let ra: Account;
 let driver: Driver;
 
 beforeAll(async () => {
   holder = await stack.account('customer', { locality: 'Lyon' });
-  ra = await stack.account('ra_operator');
-  driver = new Driver(stack, { holder, ra, dra: await stack.account('dra_operator') });
+  driver = await Driver.withNewActors(stack, holder);
 });
 
 function newCsr(names: string[]): string {
@@ -50,8 +48,8 @@ async function paidOrder(names: string[]): Promise<OrderView> {
   expect((checked.body as unknown as OrderView).domains.items.every((d) => d.status === 'validated'), JSON.stringify(checked.body)).toBe(true);
   for (const item of order.checklist) expect((await driver.upload(holder.key, order.id, item.documentType)).status).toBe(201);
   expect((await driver.post(holder.key, `/v1/orders/${order.id}/submit`)).status).toBe(200);
-  expect((await driver.post(ra.key, `/v1/orders/${order.id}/review`, { decision: 'approve' })).status).toBe(200);
-  expect((await driver.post(ra.key, `/v1/orders/${order.id}/payment`, { status: 'received', reference: `VIR-${order.id.slice(0, 8)}` })).status).toBe(200);
+  expect((await driver.post(driver.actors.ra.key, `/v1/orders/${order.id}/review`, { decision: 'approve' })).status).toBe(200);
+  expect((await driver.post(driver.actors.ra.key, `/v1/orders/${order.id}/payment`, { status: 'received', reference: `VIR-${order.id.slice(0, 8)}` })).status).toBe(200);
   return order;
 }
 
@@ -75,7 +73,7 @@ describe('CAA before TLS issuance', () => {
     // The decision is in the audit trail and on the timeline; the customer was told.
     const [event] = await stack.db.select().from(orderEvents).where(and(eq(orderEvents.orderId, order.id), eq(orderEvents.action, 'caa_check')));
     expect([event?.outcome, event?.actorRole, event?.detail.code]).toEqual(['refused', 'system', 'caa-forbids-issuance']);
-    const timeline = await stack.http<{ items: { text: string }[] }>('GET', `/v1/orders/${order.id}/timeline`, { key: ra.key });
+    const timeline = await stack.http<{ items: { text: string }[] }>('GET', `/v1/orders/${order.id}/timeline`, { key: driver.actors.ra.key });
     expect(timeline.body.items.map((i) => i.text)).toContain('system: caa check refused (caa-forbids-issuance)');
     await expect.poll(async () => (await stack.db.select().from(sentMessages).where(and(eq(sentMessages.orderId, order.id), eq(sentMessages.template, 'caa_forbids_issuance')))).length).toBe(1);
 

@@ -17,13 +17,11 @@ const dns = startedForFile(() => startFakeDns(), 'the DNS server');
 const site = startedForFile(() => startSite(), 'the web site');
 const stack = testStackForFile(() => ({ env: { DCV_DNS_SERVERS: dns.server, DCV_HTTP_PORT: String(site.port), DCV_TIMEOUT_MS: '3000' } }));
 let holder: Account;
-let ra: Account;
 let driver: Driver;
 
 beforeAll(async () => {
   holder = await stack.account('customer', { locality: 'Paris' });
-  ra = await stack.account('ra_operator');
-  driver = new Driver(stack, { holder, ra, dra: await stack.account('dra_operator') });
+  driver = await Driver.withNewActors(stack, holder);
 });
 
 /** A fresh key and its CSR, made by openssl as a customer would (the CSR on stdout). */
@@ -48,13 +46,13 @@ async function createOrder(product: string, body: Record<string, unknown>) {
 async function fileApproved(order: OrderView): Promise<OrderView> {
   for (const item of order.checklist) expect((await driver.upload(holder.key, order.id, item.documentType)).status).toBe(201);
   expect((await driver.post(holder.key, `/v1/orders/${order.id}/submit`)).status).toBe(200);
-  const approved = await driver.post(ra.key, `/v1/orders/${order.id}/review`, { decision: 'approve' });
+  const approved = await driver.post(driver.actors.ra.key, `/v1/orders/${order.id}/review`, { decision: 'approve' });
   expect(approved.status).toBe(200);
   return approved.body as unknown as OrderView;
 }
 
 async function payAcceptComplete(orderId: string): Promise<OrderView> {
-  expect((await driver.post(ra.key, `/v1/orders/${orderId}/payment`, { status: 'received', reference: `VIR-${orderId.slice(0, 8)}` })).status).toBe(200);
+  expect((await driver.post(driver.actors.ra.key, `/v1/orders/${orderId}/payment`, { status: 'received', reference: `VIR-${orderId.slice(0, 8)}` })).status).toBe(200);
   await driver.until(orderId, (o) => o.status === 'awaiting_acceptance');
   expect((await driver.post(holder.key, `/v1/orders/${orderId}/acceptance`, { decision: 'accept' })).status).toBe(200);
   return driver.until(orderId, (o) => o.status === 'completed');
@@ -233,7 +231,7 @@ describe('the other server products', () => {
     for (const name of ['*.wild-acme.fr', 'wild-acme.fr']) {
       const byHolder = await driver.post(holder.key, `/v1/orders/${order.id}/domain-validation`, { action: 'record', domain: name, evidenceDocumentId: docId });
       expect(byHolder.status).toBe(403);
-      const recorded = await driver.post(ra.key, `/v1/orders/${order.id}/domain-validation`, { action: 'record', domain: name, evidenceDocumentId: docId, note: 'registrar WHOIS checked' });
+      const recorded = await driver.post(driver.actors.ra.key, `/v1/orders/${order.id}/domain-validation`, { action: 'record', domain: name, evidenceDocumentId: docId, note: 'registrar WHOIS checked' });
       expect(recorded.status, JSON.stringify(recorded.body)).toBe(200);
     }
     await payAcceptComplete(order.id);
@@ -268,9 +266,9 @@ describe('the other server products', () => {
     expect(second.status).toBe('awaiting_evidence'); // nothing issued with that key yet: both are taken
     await fileApproved(first);
     await fileApproved(second);
-    expect((await driver.post(ra.key, `/v1/orders/${first.id}/payment`, { status: 'received', reference: 'VIR-race-1' })).status).toBe(200);
+    expect((await driver.post(driver.actors.ra.key, `/v1/orders/${first.id}/payment`, { status: 'received', reference: 'VIR-race-1' })).status).toBe(200);
     await driver.until(first.id, (o) => o.status === 'awaiting_acceptance');
-    expect((await driver.post(ra.key, `/v1/orders/${second.id}/payment`, { status: 'received', reference: 'VIR-race-2' })).status).toBe(200);
+    expect((await driver.post(driver.actors.ra.key, `/v1/orders/${second.id}/payment`, { status: 'received', reference: 'VIR-race-2' })).status).toBe(200);
     const waiting = await driver.until(second.id, (o) => o.status === 'needs_attention');
     expect(waiting).toMatchObject({ waitingOn: 'ra', certificateSerial: null, attention: { step: 'issueCertificate certificate', activity: 'issueCertificate', resumeTo: 'issuing' } });
     expect(waiting.attention?.message).toContain(`already certified for order ${first.id}`);
@@ -279,14 +277,14 @@ describe('the other server products', () => {
     expect(scrape).toMatch(/^certflow_orders\{status="needs_attention",product="SERVER_CLIENT"\} [1-9]/m);
     // Staff only; resumed, the CA refuses again (the key is still taken) and the order waits again.
     expect((await driver.post(holder.key, `/v1/orders/${second.id}/resume`)).status).toBe(403);
-    expect((await driver.post<OrderView>(ra.key, `/v1/orders/${second.id}/resume`)).status).toBe(200);
+    expect((await driver.post<OrderView>(driver.actors.ra.key, `/v1/orders/${second.id}/resume`)).status).toBe(200);
     // Resumed (one version), refused again (another): the answer may already show the second refusal.
     const again = await driver.until(second.id, (o) => o.status === 'needs_attention' && o.version >= waiting.version + 2);
     expect(again.attention?.message).toContain(`already certified for order ${first.id}`);
-    expect((await driver.post(ra.key, `/v1/orders/${second.id}/cancel`, { reason: 'same key as another order' })).status).toBe(200);
+    expect((await driver.post(driver.actors.ra.key, `/v1/orders/${second.id}/cancel`, { reason: 'same key as another order' })).status).toBe(200);
     await driver.until(second.id, (o) => o.status === 'cancelled');
     // Nothing left to resume.
-    const late = await driver.post(ra.key, `/v1/orders/${second.id}/resume`);
+    const late = await driver.post(driver.actors.ra.key, `/v1/orders/${second.id}/resume`);
     expect(late.status).toBe(409);
   });
 
