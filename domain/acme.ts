@@ -10,3 +10,17 @@ export const isAcmeProduct = (value: string): value is AcmeProduct => (ACME_PROD
 export const OV_PRODUCTS: readonly ProductCode[] = PRODUCT_CODES.filter((code) => CATALOG[code].kind === 'server');
 
 export type AcmeAccountStatus = 'valid' | 'deactivated' | 'revoked';
+
+/**
+ * ACME Renewal Information (RFC 9773): when the CA would like a certificate renewed. In force: the fifth sixth of its
+ * life begins at two thirds (clients spread themselves inside the window); its term is the certificate's own (an
+ * ACME order is one certificate). Revoked: at once, a window that has already begun and ends within the hour.
+ */
+export function suggestedRenewalWindow(cert: { notBefore: Date; notAfter: Date; revokedAt: Date | null }, now: Date): { start: Date; end: Date } {
+  if (cert.revokedAt !== null) {
+    const start = new Date(Math.min(cert.revokedAt.getTime(), now.getTime()));
+    return { start, end: new Date(now.getTime() + 60 * 60_000) };
+  }
+  const life = cert.notAfter.getTime() - cert.notBefore.getTime();
+  return { start: new Date(cert.notBefore.getTime() + (life * 2) / 3), end: new Date(cert.notBefore.getTime() + (life * 5) / 6) };
+}

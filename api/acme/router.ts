@@ -15,6 +15,7 @@ import { parseJws, publicJwk, thumbprintOf, verifyPost, verifyWithJwk, JWS_ALGOR
 import { acmeErrorHandler, AcmeProblem } from './problem.js';
 import { ACME_ORDER_PATHS, acmeOrderRoutes, type AcmeOrderDeps } from './orders.js';
 import { acmeRevocationRoutes, REVOKE_CERT_PATH } from './revoke.js';
+import { acmeRenewalInfoRoutes, RENEWAL_INFO_PATH } from './renewal-info.js';
 
 export interface AcmeDeps extends AcmeOrderDeps {
   readonly db: Database;
@@ -96,6 +97,7 @@ export function acmeRouter(deps: AcmeDeps): Router {
       newAccount: urls.of(ACME_PATHS.newAccount),
       newOrder: urls.of(ACME_ORDER_PATHS.newOrder),
       revokeCert: urls.of(REVOKE_CERT_PATH),
+      renewalInfo: urls.of(RENEWAL_INFO_PATH),
       keyChange: urls.of(ACME_PATHS.keyChange),
       meta: {
         externalAccountRequired: true,
@@ -188,6 +190,7 @@ export function acmeRouter(deps: AcmeDeps): Router {
 
   acmeOrderRoutes(router, deps, post);
   acmeRevocationRoutes(router, deps, post);
+  acmeRenewalInfoRoutes(router, deps);
 
   router.use((req, _res, next) => next(AcmeProblem.notFound(`No ACME resource ${req.method} ${req.path}.`)));
   router.use(acmeErrorHandler(deps.log));

@@ -6,6 +6,7 @@
  */
 import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { exportJWK, importPKCS8 } from 'jose';
+import { x509 } from '../../lib/pki/x509.js';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificates } from '../../db/schema.js';
@@ -203,6 +204,19 @@ describe('dns-01', () => {
   });
 });
 
+/** RFC 9773 §4.1: base64url(AKI keyIdentifier) "." base64url(serial DER content). */
+function certId(der: string): string {
+  const cert = new x509.X509Certificate(Buffer.from(der, 'base64url'));
+  const keyId = cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId as string;
+  return `${Buffer.from(keyId, 'hex').toString('base64url')}.${Buffer.from(cert.serialNumber, 'hex').toString('base64url')}`;
+}
+
+async function renewalWindow(c: AcmeTestClient, der: string): Promise<{ status: number; start: number; end: number; retryAfter: string | null }> {
+  const res = await fetch(`${c.directory.renewalInfo as string}/${certId(der)}`);
+  const body = (await res.json()) as { suggestedWindow: { start: string; end: string } };
+  return { status: res.status, start: Date.parse(body.suggestedWindow?.start), end: Date.parse(body.suggestedWindow?.end), retryAfter: res.headers.get('retry-after') };
+}
+
 describe('revokeCert', () => {
   /** A certificate for a name already proved (the authorization is reused), on a key of the test's own. */
   async function issued(c: AcmeTestClient, name: string): Promise<{ der: string; key: AcmeKey; orderId: string }> {
@@ -237,10 +251,24 @@ describe('revokeCert', () => {
     const [before] = await issuedFor(first.orderId);
     expect(before?.status).toBe('valid');
 
+    // ARI: in force, the window lies inside the certificate's life, in its last third; unknown certificates are 404.
+    const life = new X509Certificate(Buffer.from(first.der, 'base64url'));
+    const [notBefore, notAfter] = [Date.parse(life.validFrom), Date.parse(life.validTo)];
+    const inForce = await renewalWindow(c, first.der);
+    expect(inForce.status).toBe(200);
+    expect(inForce.retryAfter).toBe('21600');
+    expect(inForce.start).toBeGreaterThan(notBefore + ((notAfter - notBefore) * 3) / 5);
+    expect(inForce.end).toBeLessThan(notAfter);
+    expect((await fetch(`${c.directory.renewalInfo as string}/AAAA.AAAA`)).status).toBe(404);
+
     const byKey = await c.post(revokeUrl, { certificate: first.der, reason: 1 }, { jwk: true, key: first.key });
     expect(byKey.status, JSON.stringify(byKey.body)).toBe(200);
     const [after] = await issuedFor(first.orderId);
     expect([after?.status, after?.revocationReason]).toEqual(['revoked', 'keyCompromise']);
+    // Revoked: the window has begun already and ends within the hour.
+    const revoked = await renewalWindow(c, first.der);
+    expect(revoked.start).toBeLessThanOrEqual(Date.now());
+    expect(revoked.end).toBeLessThanOrEqual(Date.now() + 3_600_000);
     const twice = await c.post(revokeUrl, { certificate: first.der });
     expect([twice.status, twice.body.type]).toEqual([400, ACME('alreadyRevoked')]);
 
