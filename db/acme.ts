@@ -76,6 +76,23 @@ export async function findEabKey(db: Database, kid: string): Promise<AcmeEabKeyR
   return row;
 }
 
+/** An organisation's keys, newest first, without their sealed HMAC key (a key is shown once, when made). */
+export async function listEabKeys(db: Database, organisationId: string): Promise<Omit<AcmeEabKeyRow, 'sealedHmacKey'>[]> {
+  return db
+    .select({
+      kid: acmeEabKeys.kid,
+      organisationId: acmeEabKeys.organisationId,
+      product: acmeEabKeys.product,
+      createdByUserId: acmeEabKeys.createdByUserId,
+      createdAt: acmeEabKeys.createdAt,
+      lastUsedAt: acmeEabKeys.lastUsedAt,
+      revokedAt: acmeEabKeys.revokedAt,
+    })
+    .from(acmeEabKeys)
+    .where(eq(acmeEabKeys.organisationId, organisationId))
+    .orderBy(desc(acmeEabKeys.createdAt), desc(acmeEabKeys.kid));
+}
+
 export const openEabKey = (sealKey: Buffer, row: AcmeEabKeyRow): Buffer => unseal(sealKey, row.sealedHmacKey, EAB_PURPOSE(row.kid));
 
 /** Revokes a key and the accounts bound with it (a leaked key must not leave working accounts behind). */
