@@ -151,6 +151,9 @@ describe('http-01', () => {
     expect(certflow.body.caa?.last.permitted).toBe(true);
     const list = await stack.http<{ items: { id: string }[] }>('GET', '/v1/orders', { key: org.admin.key });
     expect(list.body.items.map((o) => o.id)).toContain(orderId);
+    const timeline = await stack.http<{ items: { kind: string; text: string }[] }>('GET', `/v1/orders/${orderId}/timeline`, { key: ra.key });
+    expect(timeline.status).toBe(200);
+    expect(timeline.body.items.some((e) => e.kind === 'certificate')).toBe(true);
     expect(await issuedFor(orderId)).toHaveLength(1);
     expect((await c.post<AcmeOrder>(order.finalize, { csr })).body.status).toBe('valid');
     expect(await issuedFor(orderId)).toHaveLength(1);
