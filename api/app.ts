@@ -31,6 +31,7 @@ import { auditRoutes } from './routes/audit.js';
 import { historyRoutes } from './routes/history.js';
 import { orderActionRoutes } from './routes/order-actions.js';
 import { orderRoutes } from './routes/orders.js';
+import { acmeKeyRoutes } from './routes/acme-keys.js';
 import { peopleRoutes } from './routes/organisations.js';
 import { systemRoutes } from './routes/system.js';
 import { docsRoutes } from './routes/docs.js';
@@ -93,6 +94,7 @@ export function createRoutes(
     ...catalogRoutes({ db: deps.db, deadlines: deps.deadlines ?? DEFAULT_DEADLINES }),
     ...csrRoutes({ db: deps.db }),
     ...peopleRoutes(deps),
+    ...acmeKeyRoutes({ db: deps.db, eabSealKey: deps.services.secrets.derive('acme-eab'), publicBaseUrl: deps.publicBaseUrl }),
     ...orderRoutes({
       db: deps.db,
       temporal: deps.temporal,

@@ -24,7 +24,7 @@ export interface RouteContext<B, Q, P> {
 }
 
 export interface RouteDef<B = unknown, Q = unknown, P = unknown> {
-  readonly method: 'get' | 'post' | 'patch';
+  readonly method: 'get' | 'post' | 'patch' | 'delete';
   /** OpenAPI syntax: /v1/orders/{id}. */
   readonly path: string;
   readonly summary: string;

@@ -120,7 +120,7 @@ export const memberView = (u: User): z.infer<typeof MemberSchema> => ({
  * The organisation, when the caller may see its people: its own admin or certification agent (who orders for them,
  * SPEC §1), or CA staff. Any other caller gets a 404.
  */
-async function visibleOrganisation(db: Database, p: Principal, organisationId: string): Promise<void> {
+export async function visibleOrganisation(db: Database, p: Principal, organisationId: string): Promise<void> {
   const mine = (p.role === 'org_admin' || p.role === 'agent') && p.organisationId === organisationId;
   if (!mine && !STAFF_ROLES.has(p.role)) throw Problem.notFound('No such organisation.');
   if ((await getOrganisation(db, organisationId)) === undefined) throw Problem.notFound('No such organisation.');

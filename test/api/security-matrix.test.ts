@@ -18,6 +18,7 @@ import { codecRoutes } from '../../api/routes/codec.js';
 import type { AnyRoute } from '../../api/routing.js';
 import { payloadCodecFromSecrets } from '../../config/payload-codec.js';
 import { createUser, upsertOrganisation } from '../../db/accounts.js';
+import { createEabKey, findEabKey } from '../../db/acme.js';
 import { hashPassword } from '../../db/passwords.js';
 import type { OrderView } from '../../domain/order.js';
 import { ROLES, type Role } from '../../domain/roles.js';
@@ -95,6 +96,10 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   // The agent orders for the organisation's people (§1, §9): it picks one of them or makes the account of a new one.
   'POST /v1/organisations/{id}/users': { access: ['org_admin', 'agent'], tenant: 'organisation' },
   'GET /v1/organisations/{id}/users': { access: ['org_admin', 'agent', ...STAFF], tenant: 'organisation' },
+  // ACME keys (§9, §11): the organisation's admin, or the RA and the admin on its behalf.
+  'GET /v1/organisations/{id}/acme-keys': { access: ['org_admin', 'ra_operator', 'admin'], tenant: 'organisation' },
+  'POST /v1/organisations/{id}/acme-keys': { access: ['org_admin', 'ra_operator', 'admin'], tenant: 'organisation' },
+  'DELETE /v1/organisations/{id}/acme-keys/{kid}': { access: ['org_admin', 'ra_operator', 'admin'], tenant: 'organisation' },
   // Staff accounts: the API-key allowance and the second factor's reset are the admin's; the auditor reads them.
   'GET /v1/admin/users/{id}': { access: ['admin', 'auditor'], tenant: 'none' },
   'PATCH /v1/admin/users/{id}': { access: ['admin'], tenant: 'none' },
@@ -160,8 +165,8 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
 const ORG_ROLES: readonly Role[] = ['customer', 'agent', 'org_admin'];
 const keyOf = (r: Pick<AnyRoute, 'method' | 'path'>): string => `${r.method.toUpperCase()} ${r.path}`;
 const normalised = (a: 'public' | readonly string[]): 'public' | string[] => (a === 'public' ? a : [...a].sort());
-/** POST and PATCH take a body; GET does not. */
-const takesBody = (r: Pick<AnyRoute, 'method'>): boolean => r.method !== 'get';
+/** POST and PATCH take a body; GET and DELETE (which names what it removes in its path) do not. */
+const takesBody = (r: Pick<AnyRoute, 'method'>): boolean => r.method !== 'get' && r.method !== 'delete';
 
 interface Problem {
   type?: string;
@@ -182,6 +187,7 @@ let order: OrderView;
 let docId: string;
 let serial: string;
 let quoteNumber: string;
+let acmeKid: string;
 
 beforeAll(async () => {
   const deps = appDepsOn(stack);
@@ -222,6 +228,7 @@ beforeAll(async () => {
   });
   expect(quote.status, JSON.stringify(quote.body)).toBe(201);
   quoteNumber = quote.body.number;
+  acmeKid = (await createEabKey(stack.db, stack.services.secrets.derive('acme-eab'), { organisationId: orgA, product: 'SSL', actor: { userId: null, role: 'test' } })).kid;
 }, 180_000);
 
 describe('the route table against SPEC §1', () => {
@@ -251,6 +258,7 @@ const GHOST: Record<string, string> = {
   ca: 'nosuch-root',
   lang: 'xx',
   request: 'AA',
+  kid: 'eab_nosuchkey',
 };
 const fill = (path: string, ids: Record<string, string>): string =>
   path.replace(/\{(\w+)\}/g, (_m, name: string) => {
@@ -343,7 +351,7 @@ describe('the role gate, for every route and every role', () => {
 });
 
 /** Tenant A's real ids. */
-const realIds = (): Record<string, string> => ({ id: order.id, docId, serial, number: quoteNumber });
+const realIds = (): Record<string, string> => ({ id: order.id, docId, serial, number: quoteNumber, kid: acmeKid });
 
 /** Valid bodies: with them, the only reason left for a refusal is the tenant check. */
 function validBody(key: string): { json?: unknown; form?: () => FormData } | undefined {
@@ -359,6 +367,7 @@ function validBody(key: string): { json?: unknown; form?: () => FormData } | und
     'POST /v1/certificates/{serial}/unblock-code': {},
     'POST /v1/certificates/{serial}/unblock-code/verify': { code: '123456' },
     'PATCH /v1/organisations/{id}': { name: 'Renamed by another tenant', address: { street: '1 rue du Vol', postalCode: '13001', locality: 'Marseille' } },
+    'POST /v1/organisations/{id}/acme-keys': { product: 'SSL' },
     'POST /v1/organisations/{id}/users': { email: `intruder-${randomUUID().slice(0, 8)}@example.test`, givenName: 'Eve', surname: 'Intruse', language: 'fr' },
   };
   if (key === 'POST /v1/orders/{id}/evidence') {
@@ -426,6 +435,7 @@ describe('tenants: another organisation gets 404, as for an id that does not exi
     const cert = await stack.http<{ status: string; revokedAt: string | null }>('GET', `/v1/certificates/${serial}`, { key: holderA.key });
     expect(cert.body.revokedAt).toBeNull();
     expect((await stack.http('GET', `/v1/organisations/${orgA}`, { key: holderA.key })).body).toEqual(orgBefore.body);
+    expect((await findEabKey(stack.db, acmeKid))?.revokedAt).toBeNull();
   }, 120_000);
 
   it('shows tenant A what is its own, and the same ids to staff', async () => {
