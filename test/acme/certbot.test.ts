@@ -208,6 +208,8 @@ describe.sequential('certbot against the ACME server', () => {
       expect(serial).not.toBe(before.serial);
       const order = await certflowOrderOf(serial, [...names]);
       expect(order.id).not.toBe(before.orderId);
+      // A renewal is a new order: the certificate it replaces stays valid until it expires or is revoked.
+      expect((await stack.http<{ status: string }>('GET', `/v1/certificates/${before.serial}`, { key: ra.key })).body.status).toBe('valid');
       issued[lineage] = { serial, orderId: order.id };
     }
   }, 180_000);
