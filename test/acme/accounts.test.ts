@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { acmeAccounts, acmeEabKeys, auditLog } from '../../db/schema.js';
 import { revokeEabKey } from '../../db/acme.js';
-import { startTestStack, type Account, type TestStack } from '../support.js';
+import { freshSiret, startTestStack, type Account, type TestStack } from '../support.js';
 import { AcmeTestClient, eabBinding, newAcmeKey, signJws } from './client.js';
 import { eabFor, validatedOrganisation, type ValidatedOrganisation } from './support.js';
 
@@ -121,7 +121,8 @@ describe('newAccount with external account binding', () => {
   });
 
   it('an organisation the RA never validated gets no account', async () => {
-    const unvalidated = await stack.account('customer', { siret: '44306184100047', orgName: 'Globex' });
+    // A SIRET of its own: no other file approves an order of it.
+    const unvalidated = await stack.account('customer', { siret: freshSiret(), orgName: 'Never Validated' });
     const key = await eabFor(stack, unvalidated.user.organisationId as string);
     const res = await (await client()).newAccount(key);
     expect([res.status, res.body.type]).toEqual([403, ACME('unauthorized')]);
@@ -274,7 +275,9 @@ describe('EAB keys from the admin CLI', () => {
     const [account] = await stack.db.select().from(acmeAccounts).where(eq(acmeAccounts.eabKid, key.kid));
     expect(account?.status).toBe('revoked');
 
-    const refused = cli(['acme', 'eab', 'create', '--org-siret', '44306184100047', '--product', 'SSL']);
+    const unvalidated = freshSiret();
+    await stack.account('customer', { siret: unvalidated, orgName: 'Never Validated' });
+    const refused = cli(['acme', 'eab', 'create', '--org-siret', unvalidated, '--product', 'SSL']);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/not validated/);
     const badProduct = cli(['acme', 'eab', 'create', '--org-siret', org.siret, '--product', 'ID_RGS_STAR']);
