@@ -6,9 +6,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { OrderView } from '../../domain/order.js';
-import { rgsStarOrder, SIRETS } from '../support.js';
-import { cliCustomerKey, embeddedStack, type EmbeddedStack } from './process-group.js';
+import { SIRETS } from '../support.js';
+import { cliCustomerKey, createRgsStarOrder, embeddedStack, type EmbeddedStack } from './process-group.js';
 
 const EMAIL = 'codec.holder@example.test';
 const PHONE = '+33687654321';
@@ -30,13 +29,7 @@ describe('the embedded dev server store', () => {
     await stack.start();
 
     const apiKey = await cliCustomerKey(env, EMAIL, SIRETS.acme, { phone: PHONE, givenName: GIVEN_NAME, surname: SURNAME });
-    const created = await fetch(`${base}/v1/orders`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify(rgsStarOrder()),
-    });
-    expect(created.status).toBe(201);
-    const order = (await created.json()) as OrderView;
+    const order = await createRgsStarOrder(base, apiKey);
     // Stopping checkpoints the write-ahead log into the file; the log is read too in case it was not.
     await stack.stop();
 

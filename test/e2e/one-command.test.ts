@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { OrderView } from '../../domain/order.js';
-import { rgsStarOrder, SIRETS } from '../support.js';
-import { cliCustomerKey, embeddedStack, type EmbeddedStack } from './process-group.js';
+import { SIRETS } from '../support.js';
+import { cliCustomerKey, createRgsStarOrder, embeddedStack, type EmbeddedStack } from './process-group.js';
 
 const accepts = (port: number): Promise<boolean> =>
   new Promise((resolve) => {
@@ -52,13 +52,7 @@ describe('npm start (embedded defaults)', () => {
     const apiKey = await cliCustomerKey(env, 'holder@example.test', SIRETS.acme);
     expect(apiKey).toMatch(/^cfk_/);
 
-    const created = await fetch(`${base}/v1/orders`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify(rgsStarOrder()),
-    });
-    expect(created.status).toBe(201);
-    const order = (await created.json()) as OrderView;
+    const order = await createRgsStarOrder(base, apiKey);
     expect(order.status).toBe('awaiting_evidence');
 
     expect(await ctrlC(), stack.output()).toEqual({ stoppedCleanly: true });

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { reapOrphanedDevServer } from '../../scripts/embedded-stack.js';
 import { freePort } from '../../scripts/scratch.js';
+import type { OrderView } from '../../domain/order.js';
+import { httpClient, rgsStarOrder } from '../support.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -173,6 +175,13 @@ export async function cliCustomerKey(env: NodeJS.ProcessEnv, email: string, sire
   const run = await adminCli(env, ...args);
   if (run.status !== 0) throw new Error(`cli users create failed (${run.status}):\n${run.stderr}`);
   return run.json<{ apiKey: string }>().apiKey;
+}
+
+/** An RGS* order (test/support.ts rgsStarOrder) created over HTTP on the API at `base` with the customer's key. */
+export async function createRgsStarOrder(base: string, apiKey: string): Promise<OrderView> {
+  const created = await httpClient(base)<OrderView>('POST', '/v1/orders', { key: apiKey, json: rgsStarOrder() });
+  if (created.status !== 201) throw new Error(`POST /v1/orders answered ${created.status}: ${JSON.stringify(created.body)}`);
+  return created.body;
 }
 
 /** What the separate API and worker processes of a test share: this run's database, server and key, a free port. */
