@@ -33,6 +33,17 @@ export interface UpdateTarget {
   readonly startsSoon?: () => Promise<boolean>;
 }
 
+/**
+ * `startsSoon` of an Update to a certificate's workflow: completed in the read model, the order's workflow may still be
+ * in its close path (the completion mail, then the certificate's workflow), so an action sent meanwhile waits for it.
+ */
+export const orderStillClosing = (temporal: Client, orderId: string) => (): Promise<boolean> =>
+  temporal.workflow
+    .getHandle(orderWorkflowId(orderId))
+    .describe()
+    .then((d) => d.status.name === 'RUNNING')
+    .catch(() => false);
+
 /** How long an Update waits for a workflow another one is starting: a close path is a few activities long. */
 const HANDOVER_WAIT_MS = 20_000;
 

@@ -13,8 +13,8 @@ import type { Database } from '../../db/client.js';
 import { getOrderRow } from '../../db/orders.js';
 import { isProductCode } from '../../domain/catalog.js';
 import { REVOCATION_REASON_CODES, revocationReasonsFor, type RevocationReason } from '../../domain/revocation.js';
-import { certificateWorkflowId, orderWorkflowId, revokeUpdate } from '../../workflows/definitions.js';
-import { updateOrder } from '../order-updates.js';
+import { certificateWorkflowId, revokeUpdate } from '../../workflows/definitions.js';
+import { orderStillClosing, updateOrder } from '../order-updates.js';
 import { Problem } from '../problem.js';
 import type { VerifiedPost } from './jws.js';
 import { AcmeProblem } from './problem.js';
@@ -64,12 +64,7 @@ export function acmeRevocationRoutes(router: Router, deps: { readonly db: Databa
       await updateOrder(deps, ACME_ACTOR, order, 'revoke', revokeUpdate, { actor: ACME_ACTOR, serial: cert.serial, reason }, { serial: cert.serial, reason, via: 'acme' }, {
         workflowId: certificateWorkflowId(order.id),
         // Just issued, the order may still be closing: its certificate's workflow is about to start.
-        startsSoon: () =>
-          deps.temporal.workflow
-            .getHandle(orderWorkflowId(order.id))
-            .describe()
-            .then((d) => d.status.name === 'RUNNING')
-            .catch(() => false),
+        startsSoon: orderStillClosing(deps.temporal, order.id),
       });
     } catch (err) {
       if (!(err instanceof Problem)) throw err;

@@ -20,13 +20,12 @@ import {
   ORDER_ACTION_ROLES,
   lifeDomainValidationUpdate,
   releaseHoldUpdate,
-  orderWorkflowId,
   revokeUpdate,
   unblockCodeUpdate,
   verifyUnblockUpdate,
   type DomainValidationRequest,
 } from '../../workflows/definitions.js';
-import { actorOf, requireHolder, requireOwner, updateOrder, visibleOrder, withActions, type UpdateTarget } from '../order-updates.js';
+import { actorOf, orderStillClosing, requireHolder, requireOwner, updateOrder, visibleOrder, withActions, type UpdateTarget } from '../order-updates.js';
 import { checkCodeThenShowPin, codeSentResponse, pinShownResponse, SmsCodeBody } from '../pin-reveal.js';
 import { Problem } from '../problem.js';
 import type { RateLimits } from '../rate-limits.js';
@@ -99,14 +98,7 @@ export function certificateRoutes(deps: CertificateRouteDeps): AnyRoute[] {
     }
     return {
       workflowId: certificateWorkflowId(order.id),
-      // Completed in the read model, the order's workflow is still in its close path (the completion mail, then the
-      // certificate's workflow): an action sent meanwhile waits for that workflow rather than being refused.
-      startsSoon: () =>
-        deps.temporal.workflow
-          .getHandle(orderWorkflowId(order.id))
-          .describe()
-          .then((d) => d.status.name === 'RUNNING')
-          .catch(() => false),
+      startsSoon: orderStillClosing(deps.temporal, order.id),
       async ended() {
         const row = serial === undefined ? await latestCertificateOfOrder(db, order.id) : await getCertificate(db, serial);
         const state = row === undefined ? 'ended' : row.status === 'revoked' ? 'revoked' : row.notAfter.getTime() <= Date.now() ? 'expired' : row.status;
