@@ -69,6 +69,11 @@ export interface RateLimitOptions {
   readonly keyPrefix?: string;
   readonly limits?: { readonly [N in LimitName]?: Partial<Record<Scope, Limit>> };
   readonly passwordWork?: { readonly concurrent: number; readonly queued: number };
+  /**
+   * Whether this process sweeps the table's expired rows every few minutes (default true). A test stack says false: its
+   * app outlives its database handle in a test process that other files reuse, and the run's database is dropped.
+   */
+  readonly sweepExpired?: boolean;
 }
 
 /** Counts taken by one attempt, to give back when it reached no decision. */
@@ -138,7 +143,7 @@ export class RateLimits {
           points: limit.points,
           duration: limit.seconds,
           // One sweeper of expired rows is enough for the whole table.
-          clearExpiredByTimeout: first,
+          clearExpiredByTimeout: first && options.sweepExpired !== false,
           // The database down: each process counts on its own meanwhile rather than letting everything through.
           insuranceLimiter: new RateLimiterMemory({ points: limit.points, duration: limit.seconds }),
         });

@@ -146,7 +146,7 @@ export async function startTestStack(overrides: TestStackOptions = {}): Promise<
     publicBaseUrl: 'http://127.0.0.1',
     readinessChecks: overrides.readinessChecks ?? readinessChecks(database, connection),
     // Rate-limit counters of this stack's own: the run's database is shared by every test file, all from 127.0.0.1.
-    rateLimits: { keyPrefix: taskQueue },
+    rateLimits: { keyPrefix: taskQueue, sweepExpired: false },
     ...(overrides.registrationTimeoutMs !== undefined ? { registrationTimeoutMs: overrides.registrationTimeoutMs } : {}),
   });
   const server: Server = await listen(app, '127.0.0.1', 0);

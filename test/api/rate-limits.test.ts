@@ -44,7 +44,7 @@ async function apiProcess(over: Partial<AppDeps> = {}): Promise<Http> {
 }
 
 /** Counters of a test's own (the stack's database is the run's). */
-const freshLimits = (over: Omit<RateLimitOptions, 'keyPrefix'> = {}): RateLimitOptions => ({ keyPrefix: `rl-test-${randomUUID()}`, ...over });
+const freshLimits = (over: Omit<RateLimitOptions, 'keyPrefix'> = {}): RateLimitOptions => ({ keyPrefix: `rl-test-${randomUUID()}`, sweepExpired: false, ...over });
 
 
 const from = (ip: string) => ({ headers: { 'x-forwarded-for': ip } });

@@ -55,7 +55,7 @@ beforeAll(async () => {
   const app = createApp(
     appDepsOn(stack, {
       log: apiLog,
-      rateLimits: { keyPrefix: `logs-${suffix}` },
+      rateLimits: { keyPrefix: `logs-${suffix}`, sweepExpired: false },
       // Two cores shared with other test files: the order's registration may take longer than the usual 10 s.
       registrationTimeoutMs: 60_000,
     }),
