@@ -7,69 +7,18 @@
  * customer is sent to the customer area. The queue and the order page pass axe-core and fit a 360 px phone.
  */
 import type { Page } from 'playwright-core';
-import type { Browser } from 'playwright-core';
 import { Secret, TOTP } from 'otpauth';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setPassword } from '../../db/passwords.js';
-import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
 import type { OrderView } from '../../domain/order.js';
-import { openssl } from '../ca/support.js';
 import { minimalPdf } from '../documents/fixtures.js';
-import { DESKTOP, expectAccessible, expectFitsPhone, launchBrowser, openPage, PHONE, poll, screenshot } from '../pages/browser.js';
-import { Authenticator } from '../pages/second-factor.js';
-import { startTestStack, type Account, type TestStack } from '../support.js';
-import { Driver } from '../workflows/drive.js';
+import { DESKTOP, openPage, poll, screenshot } from '../pages/browser.js';
+import { startedForFile } from '../stack-for-file.js';
+import { authenticator, checkPage, orderTheCaRefuses, PASSWORD, readWhyItNeedsAttention, signIn, staffSignIn, startConsoleStack } from './console-support.js';
 
-const PASSWORD = 'Tall-Ledger-Window-42';
 const IDENTITY = 'Pièce d’identité du porteur';
 
-let stack: TestStack;
-let browser: Browser;
-let customer: Account;
-let ra: Account;
-let driver: Driver;
-/** The staff members' authenticator apps. */
-const authenticator = new Authenticator();
-
-beforeAll(async () => {
-  // The global set-up found or installed the browser (scripts/browser.ts): it is never missing here.
-  browser = await launchBrowser();
-  // The first reminder to a customer who does nothing comes after a second: the auditor's order shows it fired.
-  stack = await startTestStack({ deadlines: { ...DEFAULT_DEADLINES, inactivityReminders: ['1 second', '14 days'] } });
-  customer = await stack.account('customer');
-  ra = await stack.account('ra_operator');
-  await setPassword(stack.db, ra.user.id, PASSWORD);
-  const dra = await stack.account('dra_operator');
-  await setPassword(stack.db, dra.user.id, PASSWORD);
-  driver = new Driver(stack, { holder: customer, ra, dra });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-
-/** Opens the console signed out: the sign-in page first (in French), then back to the console. */
-async function signIn(page: Page, email: string, password = PASSWORD): Promise<void> {
-  await page.getByLabel('Adresse électronique').fill(email);
-  await page.getByLabel('Mot de passe (obligatoire)').fill(password);
-  await page.getByRole('button', { name: 'Se connecter', exact: true }).click();
-}
-
-/** A staff member's sign-in: the password, then the second factor (enrolment the first time). */
-async function staffSignIn(page: Page, email: string): Promise<void> {
-  await signIn(page, email);
-  await authenticator.pass(page, email);
-}
-
-/** axe-core, then the same page in a 360 px window: nothing wider than the phone. */
-async function checkPage(page: Page, label: string): Promise<void> {
-  await expectAccessible(page, label);
-  await page.setViewportSize(PHONE);
-  await expectFitsPhone(page, label);
-  await screenshot(page, `console-${label.replaceAll(' ', '-')}-360`);
-  await page.setViewportSize(DESKTOP);
-}
+const setup = startedForFile(() => startConsoleStack(), 'the console stack');
 
 /** Opens the order from the queue, as an operator would: by its link in the list of files waiting on the RA. */
 async function openFromQueue(page: Page, orderId: string): Promise<void> {
@@ -83,16 +32,16 @@ const pdfViewerOpened = (page: Page) => poll(() => page.frames().some((f) => f.u
 
 describe('staff console', () => {
   it('is a page of the pages’ stack: signed-in staff only, its own scripts only, the old files gone', async () => {
-    const signedOut = await fetch(`${stack.baseUrl}/console/`, { redirect: 'manual' });
+    const signedOut = await fetch(`${setup.stack.baseUrl}/console/`, { redirect: 'manual' });
     expect(signedOut.status).toBe(303);
     expect(signedOut.headers.get('location')).toBe('/login?next=%2Fconsole%2F');
 
     // The password alone opens no console: the second factor, enrolled here over HTTP as the page would.
-    const loginPage = await fetch(`${stack.baseUrl}/login`);
+    const loginPage = await fetch(`${setup.stack.baseUrl}/login`);
     const csrf = (JSON.parse(/<script type="application\/json" id="boot">(.*?)<\/script>/s.exec(await loginPage.text())?.[1] ?? '{}') as { csrfToken: string }).csrfToken;
     let cookie = loginPage.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
     const post = async (path: string, json?: unknown) => {
-      const res = await fetch(`${stack.baseUrl}${path}`, {
+      const res = await fetch(`${setup.stack.baseUrl}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-csrf-token': csrf, cookie },
         body: json === undefined ? undefined : JSON.stringify(json),
@@ -107,16 +56,16 @@ describe('staff console', () => {
       cookie = [...kept.values()].join('; ');
       return res;
     };
-    const session = await post('/v1/auth/session', { email: ra.user.email, password: PASSWORD });
+    const session = await post('/v1/auth/session', { email: setup.ra.user.email, password: PASSWORD });
     expect(session.status).toBe(200);
     expect(await session.json()).toEqual({ signedIn: false, role: 'ra_operator', secondFactor: 'enrol' });
-    expect((await fetch(`${stack.baseUrl}/console/`, { headers: { cookie }, redirect: 'manual' })).status).toBe(303);
+    expect((await fetch(`${setup.stack.baseUrl}/console/`, { headers: { cookie }, redirect: 'manual' })).status).toBe(303);
     const { secret } = (await (await post('/v1/auth/second-factor/enrolment', {})).json()) as { secret: string };
     const step = Math.floor(Date.now() / 30_000);
-    authenticator.remember(ra.user.email, secret, step);
+    authenticator.remember(setup.ra.user.email, secret, step);
     const totp = new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) });
     expect((await post('/v1/auth/second-factor/enrolment/confirm', { code: totp.generate({ timestamp: step * 30_000 }) })).status).toBe(200);
-    const res = await fetch(`${stack.baseUrl}/console/`, { headers: { cookie } });
+    const res = await fetch(`${setup.stack.baseUrl}/console/`, { headers: { cookie } });
     expect(res.status).toBe(200);
     const csp = res.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("default-src 'self'");
@@ -130,25 +79,25 @@ describe('staff console', () => {
     expect(html).toContain('<h1>Console du personnel</h1>');
     // The plain-JS console is gone: nothing of it is served any more.
     for (const path of ['/console/app.js', '/console/api.js', '/console/styles.css']) {
-      expect((await fetch(`${stack.baseUrl}${path}`, { headers: { cookie } })).status, path).toBe(404);
+      expect((await fetch(`${setup.stack.baseUrl}${path}`, { headers: { cookie } })).status, path).toBe(404);
     }
   });
 
   it('an RA operator rejects an identity document with a reason, then approves the new one', async () => {
     // The customer's file, complete and waiting on the RA.
-    const submitted = await driver.completeAndSubmit(await driver.create('ID_RGS_STAR'));
+    const submitted = await setup.driver.completeAndSubmit(await setup.driver.create('ID_RGS_STAR'));
     expect(submitted.status).toBe('under_review');
 
-    const open = await openPage(browser, { viewport: DESKTOP });
+    const open = await openPage(setup.browser, { viewport: DESKTOP });
     const { page } = open;
     try {
-      await page.goto(`${stack.baseUrl}/console/`);
+      await page.goto(`${setup.stack.baseUrl}/console/`);
       await page.getByRole('heading', { level: 1, name: 'Se connecter' }).waitFor();
       // Signed out, nothing offers to sign out (the old console showed it: its display rule beat `hidden`).
       const signOut = page.getByRole('button', { name: 'Se déconnecter' });
       expect(await signOut.isVisible()).toBe(false);
       // A wrong password is told, and nothing else happens.
-      await signIn(page, ra.user.email, 'not-the-password-1');
+      await signIn(page, setup.ra.user.email, 'fr', 'not-the-password-1');
       await poll(() => page.getByRole('alert').textContent()).toContain('L’adresse ou le mot de passe est incorrect');
       expect(await page.getByRole('heading', { name: 'Dossiers à traiter' }).isVisible()).toBe(false);
 
@@ -157,10 +106,10 @@ describe('staff console', () => {
       // The right password asks for the code of the app (enrolled above): nothing opens before it.
       await page.getByRole('heading', { name: 'Vérification en deux étapes' }).waitFor();
       expect(await signOut.isVisible()).toBe(false);
-      await authenticator.pass(page, ra.user.email);
+      await authenticator.pass(page, setup.ra.user.email);
       await page.getByRole('heading', { name: 'Dossiers à traiter' }).waitFor();
       expect(new URL(page.url()).pathname).toBe('/console/');
-      expect(await page.getByText(`${ra.user.email} (opérateur AE)`).isVisible()).toBe(true);
+      expect(await page.getByText(`${setup.ra.user.email} (opérateur AE)`).isVisible()).toBe(true);
       expect(await signOut.isVisible()).toBe(true);
       // The RA's queue starts on what waits on the RA.
       expect(await page.getByLabel('En attente de').inputValue()).toBe('ra');
@@ -190,7 +139,7 @@ describe('staff console', () => {
       await page.getByRole('button', { name: 'Refuser avec ces motifs' }).click();
       await poll(() => page.getByRole('alert').textContent()).toContain('Le motif doit compter au moins 3 caractères');
       expect(await reasonField.getAttribute('aria-invalid')).toBe('true');
-      expect((await driver.get(submitted.id)).status).toBe('under_review');
+      expect((await setup.driver.get(submitted.id)).status).toBe('under_review');
 
       const reason = 'The scan is unreadable: send a sharper copy of both sides.';
       await reasonField.fill(reason);
@@ -199,10 +148,10 @@ describe('staff console', () => {
       expect(await page.getByText(`Motif : ${reason}`).isVisible()).toBe(true);
 
       // The customer reads the reason through the API, sends a new document and submits again.
-      const rejected = await driver.get(submitted.id);
+      const rejected = await setup.driver.get(submitted.id);
       expect(rejected.status).toBe('awaiting_evidence');
       expect(rejected.checklist.find((c) => c.documentType === 'holder_identity')).toMatchObject({ status: 'rejected', rejectionReason: reason });
-      expect((await driver.completeAndSubmit(rejected)).status).toBe('under_review');
+      expect((await setup.driver.completeAndSubmit(rejected)).status).toBe('under_review');
 
       await openFromQueue(page, submitted.id);
       await page.getByRole('button', { name: `Voir : ${IDENTITY}` }).click();
@@ -218,7 +167,7 @@ describe('staff console', () => {
       await poll(() => page.getByRole('status').textContent()).toBe('Dossier approuvé.');
 
       // Through the API: approved, and now waiting for the transfer.
-      const after: OrderView = await driver.until(submitted.id, (o) => o.status === 'awaiting_payment');
+      const after: OrderView = await setup.driver.until(submitted.id, (o) => o.status === 'awaiting_payment');
       expect(after.waitingOn).toBe('payment');
       expect(after.checklist.every((c) => c.status === 'accepted')).toBe(true);
 
@@ -233,14 +182,14 @@ describe('staff console', () => {
   });
 
   it('a DRA operator records a face-to-face check with the signed intervention form', async () => {
-    const dra = driver.actors.dra;
-    const approved = await driver.approve((await driver.completeAndSubmit(await driver.create('ID_RGS_2STAR'))).id);
+    const dra = setup.driver.actors.dra;
+    const approved = await setup.driver.approve((await setup.driver.completeAndSubmit(await setup.driver.create('ID_RGS_2STAR'))).id);
     expect(approved).toMatchObject({ status: 'awaiting_face_to_face', waitingOn: 'dra' });
 
-    const open = await openPage(browser);
+    const open = await openPage(setup.browser);
     const { page } = open;
     try {
-      await page.goto(`${stack.baseUrl}/console/`);
+      await page.goto(`${setup.stack.baseUrl}/console/`);
       await staffSignIn(page, dra.user.email);
       await page.getByRole('heading', { name: 'Dossiers à traiter' }).waitFor();
       expect(await page.getByLabel('En attente de').inputValue()).toBe('dra');
@@ -250,7 +199,7 @@ describe('staff console', () => {
       // No file chosen: the console says so before calling anything.
       await page.getByRole('button', { name: 'Enregistrer le face-à-face' }).click();
       await poll(() => page.getByRole('alert').textContent()).toContain('Choisissez le formulaire d’intervention signé');
-      expect((await driver.get(approved.id)).faceToFace.done).toBe(false);
+      expect((await setup.driver.get(approved.id)).faceToFace.done).toBe(false);
 
       await page.getByLabel('Formulaire d’intervention signé').setInputFiles({ name: 'intervention.pdf', mimeType: 'application/pdf', buffer: minimalPdf() });
       await page.getByLabel('Date du rendez-vous').fill('2026-11-20');
@@ -258,7 +207,7 @@ describe('staff console', () => {
       await poll(() => page.getByRole('status').textContent()).toBe('Face-à-face enregistré.');
       expect(await page.getByText('Face-à-face enregistré (rendez-vous du 20 novembre 2026).').isVisible()).toBe(true);
 
-      const after = await driver.until(approved.id, (o) => o.faceToFace.done);
+      const after = await setup.driver.until(approved.id, (o) => o.faceToFace.done);
       expect(after.faceToFace.meetingDate).toBe('2026-11-20');
       expect(open.errors).toEqual([]);
     } finally {
@@ -268,62 +217,47 @@ describe('staff console', () => {
 
   it('an RA operator reads why an order needs attention (the CA refused its key), retries the step, then cancels', async () => {
     // Two server orders with one key: the CA certifies the first; for the second it refuses the key (taken).
-    const request = openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '{key.pem}', '-subj', '/CN=console-race.acme-test.fr', '-addext', 'subjectAltName=DNS:console-race.acme-test.fr']);
-    expect(request.status, request.stderr).toBe(0);
-    const [first, second] = await Promise.all([0, 1].map(() => driver.create('SERVER_CLIENT', { csr: request.stdout })));
-    for (const order of [first, second] as OrderView[]) await driver.approve((await driver.completeAndSubmit(order)).id);
-    await driver.pay((first as OrderView).id);
-    await driver.until((first as OrderView).id, (o) => o.status === 'awaiting_acceptance');
-    const id = (second as OrderView).id;
-    await driver.pay(id);
-    const waiting = await driver.until(id, (o) => o.status === 'needs_attention');
+    const refused = await orderTheCaRefuses(setup.driver, 'console-race.acme-test.fr');
+    const { waiting } = refused;
+    const { id } = waiting;
 
-    const open = await openPage(browser, { viewport: DESKTOP });
+    const open = await openPage(setup.browser, { viewport: DESKTOP });
     const { page } = open;
     try {
-      await page.goto(`${stack.baseUrl}/console/`);
-      await staffSignIn(page, ra.user.email);
-      await page.getByRole('heading', { name: 'Dossiers à traiter' }).waitFor();
-      await page.getByRole('link', { name: `Ouvrir la commande ${id}` }).click();
-      await page.getByRole('heading', { name: `Commande ${id}` }).waitFor();
       // What stopped, in the summary: the step, the CA's own words, since when.
-      const summary = page.locator('section[aria-labelledby="summary-title"] dl.facts');
-      await poll(() => summary.textContent()).toContain('Étape arrêtée');
-      expect(await summary.textContent()).toContain('issueCertificate');
-      expect(await summary.textContent()).toContain(`already certified for order ${(first as OrderView).id}`);
-      await checkPage(page, 'needs attention');
+      await readWhyItNeedsAttention(page, setup, refused);
 
       // Retried: the CA refuses again (the key is still taken) and the order comes back, one more time.
       await page.getByRole('button', { name: 'Relancer l’étape' }).click();
       await poll(() => page.getByText('Étape relancée.').isVisible()).toBe(true);
-      const again = await driver.until(id, (o) => o.status === 'needs_attention' && o.version >= waiting.version + 2);
+      const again = await setup.driver.until(id, (o) => o.status === 'needs_attention' && o.version >= waiting.version + 2);
       expect(again.attention?.message).toContain('already certified');
 
       await page.reload();
       await page.getByLabel('Motif de l’annulation').fill('même clé qu’une autre commande');
       await page.getByRole('button', { name: 'Annuler la commande' }).click();
       await page.getByRole('button', { name: 'Oui, annuler la commande' }).click();
-      expect((await driver.until(id, (o) => o.status === 'cancelled')).closedReason).toContain('même clé');
+      expect((await setup.driver.until(id, (o) => o.status === 'cancelled')).closedReason).toContain('même clé');
     } finally {
       await open.close();
     }
   });
 
   it('an auditor reads an order without any action; a customer is sent to the customer area', async () => {
-    const auditor = await stack.account('auditor');
-    await setPassword(stack.db, auditor.user.id, PASSWORD);
-    await setPassword(stack.db, customer.user.id, PASSWORD);
-    const order = await driver.create('ID_RGS_STAR');
+    const auditor = await setup.stack.account('auditor');
+    await setPassword(setup.stack.db, auditor.user.id, PASSWORD);
+    await setPassword(setup.stack.db, setup.customer.user.id, PASSWORD);
+    const order = await setup.driver.create('ID_RGS_STAR');
     const timeline = async (): Promise<string[]> =>
-      (await stack.http<{ items: { text: string }[] }>('GET', `/v1/orders/${order.id}/timeline`, { key: auditor.key })).body.items.map((e) => e.text);
+      (await setup.stack.http<{ items: { text: string }[] }>('GET', `/v1/orders/${order.id}/timeline`, { key: auditor.key })).body.items.map((e) => e.text);
     await poll(timeline).toContain('deadline reached: inactivity reminder');
 
-    const open = await openPage(browser);
+    const open = await openPage(setup.browser);
     const { page } = open;
     try {
       // A customer who opens the console is told it is not theirs, and where their orders are.
-      await page.goto(`${stack.baseUrl}/console/`);
-      await signIn(page, customer.user.email);
+      await page.goto(`${setup.stack.baseUrl}/console/`);
+      await signIn(page, setup.customer.user.email);
       await poll(() => page.getByRole('alert').textContent()).toContain('réservée au personnel');
       expect(await page.getByRole('heading', { name: 'Dossiers à traiter' }).count()).toBe(0);
       await page.getByRole('link', { name: 'Aller à mes commandes' }).click();
@@ -332,7 +266,7 @@ describe('staff console', () => {
       await page.getByRole('heading', { level: 1, name: 'Se connecter' }).waitFor();
 
       // An auditor's queue is not narrowed to a role: every order, and this one among them.
-      await page.goto(`${stack.baseUrl}/console/`);
+      await page.goto(`${setup.stack.baseUrl}/console/`);
       await staffSignIn(page, auditor.user.email);
       await page.getByRole('heading', { name: 'Dossiers à traiter' }).waitFor();
       expect(await page.getByLabel('En attente de').inputValue()).toBe('');

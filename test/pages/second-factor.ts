@@ -6,6 +6,7 @@
  */
 import type { Page } from 'playwright-core';
 import { Secret, TOTP } from 'otpauth';
+import { catalogue, type Lang } from '../../api/web/i18n/index.js';
 
 const PERIOD_MS = 30_000;
 
@@ -50,23 +51,27 @@ export class Authenticator {
   }
 
   /**
-   * After the right password of a staff account (French pages): enrols the first time (key, code, recovery codes,
-   * continue), otherwise types the current code. Resolves once the code was accepted.
+   * After the right password of a staff account (pages in `lang`, French by default, the labels read from its
+   * catalogue): enrols the first time (key, code, recovery codes, continue), otherwise types the current code.
+   * Resolves once the code was accepted.
    */
-  async pass(page: Page, email: string): Promise<void> {
+  async pass(page: Page, email: string, lang: Lang = 'fr'): Promise<void> {
+    const t = catalogue(lang);
+    const sf = t.auth.secondFactor;
+    const codeLabel = `${t.auth.fields.code} (${t.required})`;
     const heading = page.locator('#second-factor-title');
     await heading.waitFor();
     if ((await heading.getAttribute('data-second-factor')) === 'enrol') {
       await page.locator('code.totp-secret').waitFor();
       await this.readKey(page, email);
-      await page.getByLabel('Code (obligatoire)').fill(await this.code(email));
-      await page.getByRole('button', { name: 'Activer et me connecter' }).click();
-      await page.getByRole('heading', { name: 'Vos codes de secours' }).waitFor();
+      await page.getByLabel(codeLabel).fill(await this.code(email));
+      await page.getByRole('button', { name: sf.confirm }).click();
+      await page.getByRole('heading', { name: sf.recoveryTitle }).waitFor();
       this.recoveryCodes.set(email, await page.locator('ul.recovery-codes li').allTextContents());
-      await page.getByRole('link', { name: 'Continuer' }).click();
+      await page.getByRole('link', { name: sf.continue }).click();
       return;
     }
-    await page.getByLabel('Code (obligatoire)').fill(await this.code(email));
-    await page.getByRole('button', { name: 'Vérifier' }).click();
+    await page.getByLabel(codeLabel).fill(await this.code(email));
+    await page.getByRole('button', { name: sf.verify }).click();
   }
 }
