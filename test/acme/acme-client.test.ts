@@ -5,37 +5,18 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import * as acme from 'acme-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getCertificate } from '../../db/certificates.js';
-import { startSite, type FakeSite } from '../dcv/web-server.js';
-import { startFakeDns, type FakeDns } from '../fakes/dns.js';
-import { startTestStack, type Account, type TestStack } from '../support.js';
-import { eabFor, validatedOrganisation, type ValidatedOrganisation } from './support.js';
+import { acmeStackForFile, eabFor } from './support.js';
 
-let stack: TestStack;
-let dns: FakeDns;
-let site: FakeSite;
-let ra: Account;
-let org: ValidatedOrganisation;
-
-beforeAll(async () => {
-  dns = await startFakeDns();
-  site = await startSite();
-  stack = await startTestStack({ env: { DCV_DNS_SERVERS: dns.server, DCV_HTTP_PORT: String(site.port), DCV_TIMEOUT_MS: '3000' } });
-  ra = await stack.account('ra_operator');
-  org = await validatedOrganisation(stack, ra, 'ACME Client Org');
-}, 120_000);
-afterAll(async () => {
-  await stack?.close();
-  await dns?.close();
-  await site?.close();
-});
+const file = acmeStackForFile('ACME Client Org');
+const { dns, site, stack } = file;
 
 async function newClient(product: 'SSL' | 'SSL_WILDCARD' = 'SSL'): Promise<acme.Client> {
   const client = new acme.Client({
     directoryUrl: `${stack.baseUrl}/acme/directory`,
     accountKey: await acme.crypto.createPrivateEcdsaKey(),
-    externalAccountBinding: await eabFor(stack, org.organisationId, product),
+    externalAccountBinding: await eabFor(stack, file.org.organisationId, product),
     backoffAttempts: 30,
     backoffMin: 200,
     backoffMax: 1000,

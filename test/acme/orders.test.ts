@@ -8,7 +8,7 @@ import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { exportJWK, importPKCS8 } from 'jose';
 import { x509 } from '../../lib/pki/x509.js';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { certificates } from '../../db/schema.js';
 import type { OrderView } from '../../domain/order.js';
 import { randomUUID } from 'node:crypto';
@@ -16,32 +16,13 @@ import type { Server } from 'node:http';
 import { createApp } from '../../api/app.js';
 import { closeServer, listen } from '../../api/server.js';
 import { appDepsOn } from '../app-deps.js';
-import { startSite, type FakeSite } from '../dcv/web-server.js';
-import { startFakeDns, type FakeDns } from '../fakes/dns.js';
-import { startTestStack, type Account, type TestStack } from '../support.js';
 import { AcmeTestClient, newAcmeKey, type AcmeAnswer, type AcmeKey } from './client.js';
-import { eabFor, newCsr, validatedOrganisation, type ValidatedOrganisation } from './support.js';
+import { acmeStackForFile, eabFor, newCsr } from './support.js';
 
 const ACME = (type: string): string => `urn:ietf:params:acme:error:${type}`;
 
-let stack: TestStack;
-let dns: FakeDns;
-let site: FakeSite;
-let ra: Account;
-let org: ValidatedOrganisation;
-
-beforeAll(async () => {
-  dns = await startFakeDns();
-  site = await startSite();
-  stack = await startTestStack({ env: { DCV_DNS_SERVERS: dns.server, DCV_HTTP_PORT: String(site.port), DCV_TIMEOUT_MS: '3000' } });
-  ra = await stack.account('ra_operator');
-  org = await validatedOrganisation(stack, ra, 'ACME Orders');
-}, 120_000);
-afterAll(async () => {
-  await stack?.close();
-  await dns?.close();
-  await site?.close();
-});
+const file = acmeStackForFile('ACME Orders');
+const { dns, site, stack } = file;
 
 interface AcmeOrder {
   status: string;
@@ -66,7 +47,7 @@ interface Authz {
 
 async function accountFor(product: 'SSL' | 'SSL_WILDCARD'): Promise<AcmeTestClient> {
   const c = await new AcmeTestClient(`${stack.baseUrl}/acme/directory`, await newAcmeKey()).init();
-  const made = await c.newAccount(await eabFor(stack, org.organisationId, product));
+  const made = await c.newAccount(await eabFor(stack, file.org.organisationId, product));
   expect(made.status, JSON.stringify(made.body)).toBe(201);
   return c;
 }
@@ -105,7 +86,7 @@ describe('http-01', () => {
     // Finalize before validation: orderNotReady, nothing ordered.
     const early = await c.post(order.finalize, { csr: csrDer(newCsr([name])) });
     expect([early.status, early.body.type]).toEqual([403, ACME('orderNotReady')]);
-    expect((await stack.http('GET', `/v1/orders/${orderId}`, { key: org.admin.key })).status).toBe(404);
+    expect((await stack.http('GET', `/v1/orders/${orderId}`, { key: file.org.admin.key })).status).toBe(404);
 
     const http = authz?.challenges.find((ch) => ch.type === 'http-01') as Challenge;
     dns.set(name, 'A', '127.0.0.1');
@@ -121,7 +102,7 @@ describe('http-01', () => {
     expect([other.status, other.body.type]).toEqual([400, ACME('badCSR')]);
     const garbage = await c.post(order.finalize, { csr: 'AAAA' });
     expect([garbage.status, garbage.body.type]).toEqual([400, ACME('badCSR')]);
-    expect((await stack.http('GET', `/v1/orders/${orderId}`, { key: org.admin.key })).status).toBe(404);
+    expect((await stack.http('GET', `/v1/orders/${orderId}`, { key: file.org.admin.key })).status).toBe(404);
 
     const csr = csrDer(newCsr([name]));
     const finalized = await c.post<AcmeOrder>(order.finalize, { csr });
@@ -144,14 +125,14 @@ describe('http-01', () => {
     expect(leaf?.verify((issuer as X509Certificate).publicKey)).toBe(true);
 
     // The CertFlow order: the same id, the account's product, completed, in the organisation's list; one certificate.
-    const certflow = await stack.http<OrderView>('GET', `/v1/orders/${orderId}`, { key: org.admin.key });
+    const certflow = await stack.http<OrderView>('GET', `/v1/orders/${orderId}`, { key: file.org.admin.key });
     expect(certflow.status).toBe(200);
-    expect(certflow.body).toMatchObject({ product: 'SSL', status: 'completed', organisationId: org.organisationId, payment: { status: 'purchase_order_accepted' } });
+    expect(certflow.body).toMatchObject({ product: 'SSL', status: 'completed', organisationId: file.org.organisationId, payment: { status: 'purchase_order_accepted' } });
     expect(certflow.body.domains.items).toMatchObject([{ name, status: 'validated', method: 'http' }]);
     expect(certflow.body.caa?.last.permitted).toBe(true);
-    const list = await stack.http<{ items: { id: string }[] }>('GET', '/v1/orders', { key: org.admin.key });
+    const list = await stack.http<{ items: { id: string }[] }>('GET', '/v1/orders', { key: file.org.admin.key });
     expect(list.body.items.map((o) => o.id)).toContain(orderId);
-    const timeline = await stack.http<{ items: { kind: string; text: string }[] }>('GET', `/v1/orders/${orderId}/timeline`, { key: ra.key });
+    const timeline = await stack.http<{ items: { kind: string; text: string }[] }>('GET', `/v1/orders/${orderId}/timeline`, { key: file.ra.key });
     expect(timeline.status).toBe(200);
     expect(timeline.body.items.some((e) => e.kind === 'certificate')).toBe(true);
     expect(await issuedFor(orderId)).toHaveLength(1);
@@ -191,7 +172,7 @@ describe('dns-01', () => {
     const valid = await pollOrder(c, url, (o) => o.status !== 'processing');
     expect(valid.body.status, JSON.stringify(valid.body)).toBe('valid');
     const orderId = url.split('/').pop() as string;
-    const certflow = await stack.http<OrderView>('GET', `/v1/orders/${orderId}`, { key: org.admin.key });
+    const certflow = await stack.http<OrderView>('GET', `/v1/orders/${orderId}`, { key: file.org.admin.key });
     expect(certflow.body).toMatchObject({ product: 'SSL_WILDCARD', status: 'completed' });
     expect(certflow.body.domains.items).toMatchObject([{ name, status: 'validated', method: 'dns' }]);
   });
@@ -289,7 +270,7 @@ describe('rate limits', () => {
     try {
       const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
       const c = await new AcmeTestClient(`${base}/acme/directory`, await newAcmeKey()).init();
-      expect((await c.newAccount(await eabFor(stack, org.organisationId))).status).toBe(201);
+      expect((await c.newAccount(await eabFor(stack, file.org.organisationId))).status).toBe(201);
       const order = async (name: string) => c.post<AcmeOrder>(c.directory.newOrder as string, { identifiers: [{ type: 'dns', value: name }] });
       const first = await order('fail-one.acme-http.fr');
       const second = await order('fail-two.acme-http.fr');

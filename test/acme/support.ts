@@ -1,10 +1,13 @@
 /** An organisation the RA validated, as ACME needs one: an SSL order of it filed and approved over the API. */
 import { generateKeyPairSync } from 'node:crypto';
-import { expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import { createEabKey } from '../../db/acme.js';
 import type { AcmeProduct } from '../../domain/acme.js';
 import type { OrderView } from '../../domain/order.js';
 import { openssl } from '../ca/support.js';
+import { startSite, type FakeSite } from '../dcv/web-server.js';
+import { startFakeDns, type FakeDns } from '../fakes/dns.js';
+import { startedForFile, testStackForFile } from '../stack-for-file.js';
 import { freshSiret, type Account, type TestStack } from '../support.js';
 import { Driver } from '../workflows/drive.js';
 
@@ -43,3 +46,34 @@ export async function validatedOrganisation(stack: TestStack, ra: Account, name 
 
 export const eabFor = (stack: TestStack, organisationId: string, product: AcmeProduct = 'SSL') =>
   createEabKey(stack.db, stack.services.secrets.derive('acme-eab'), { organisationId, product, actor: { userId: null, role: 'test' } });
+
+/**
+ * A file's ACME stack: the test DNS server and web site the worker's domain checks ask, the stack, an RA operator and
+ * an organisation it validated. Each is read in the tests, once started.
+ */
+export function acmeStackForFile(orgName: string): { dns: FakeDns; site: FakeSite; stack: TestStack; readonly ra: Account; readonly org: ValidatedOrganisation } {
+  const dns = startedForFile(startFakeDns, 'the test DNS server');
+  const site = startedForFile(() => startSite(), 'the test web site');
+  const stack = testStackForFile(() => ({ env: { DCV_DNS_SERVERS: dns.server, DCV_HTTP_PORT: String(site.port), DCV_TIMEOUT_MS: '3000' } }));
+  let ra: Account | undefined;
+  let org: ValidatedOrganisation | undefined;
+  beforeAll(async () => {
+    ra = await stack.account('ra_operator');
+    org = await validatedOrganisation(stack, ra, orgName);
+  }, 120_000);
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is read before the file's set-up ran`);
+    return value;
+  };
+  return {
+    dns,
+    site,
+    stack,
+    get ra() {
+      return started(ra, 'the RA operator');
+    },
+    get org() {
+      return started(org, 'the validated organisation');
+    },
+  };
+}
