@@ -2,6 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
+import { checkStandaloneConfig } from '../config/standalone.js';
 import { startTracing } from '../config/tracing.js';
 import { dataConverterFor, payloadCodecFromSecrets } from '../config/payload-codec.js';
 import { createApiServices } from '../activities/services.js';
@@ -14,16 +15,7 @@ import { closeServer, listen } from './server.js';
 
 const config = loadConfig();
 const log = createLogger(config.LOG_LEVEL, 'certflow-api');
-if (config.TEMPORAL_ADDRESS === undefined || config.DATABASE_URL === undefined) {
-  log.fatal('the standalone API needs TEMPORAL_ADDRESS and DATABASE_URL (use `npm start` for the embedded stack)');
-  process.exit(2);
-}
-// The API opens one PKCS#11 token, with its own PIN (config/pkcs11.ts); production never derives it.
-if (config.CERTFLOW_ENV === 'production' && config.pkcs11.ocspPin === undefined) {
-  log.fatal('PKCS11_OCSP_PIN is required when CERTFLOW_ENV=production (the user PIN of the certflow-ocsp token)');
-  process.exit(2);
-}
-if (config.pkcs11.caPin !== undefined) log.warn('PKCS11_CA_PIN is set for the API, which never uses it: give it only to the worker');
+checkStandaloneConfig(config, log, 'api');
 const tracing = startTracing({ serviceName: 'certflow-api', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 const database = await openDatabase(config);
 const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });

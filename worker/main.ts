@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
+import { checkStandaloneConfig } from '../config/standalone.js';
 import { startTracing } from '../config/tracing.js';
 import { dataConverterFor, payloadCodecFromSecrets } from '../config/payload-codec.js';
 import { createServices } from '../activities/services.js';
@@ -47,16 +48,7 @@ function serveMetrics(port: number, host: string, token: string | undefined, sdk
 
 const config = loadConfig();
 const log = createLogger(config.LOG_LEVEL, 'certflow-worker');
-if (config.TEMPORAL_ADDRESS === undefined || config.DATABASE_URL === undefined) {
-  log.fatal('the standalone worker needs TEMPORAL_ADDRESS and DATABASE_URL (use `npm start` for the embedded stack)');
-  process.exit(2);
-}
-// The worker opens one PKCS#11 token, with its own PIN (config/pkcs11.ts); production never derives it.
-if (config.CERTFLOW_ENV === 'production' && config.pkcs11.caPin === undefined) {
-  log.fatal('PKCS11_CA_PIN is required when CERTFLOW_ENV=production (the user PIN of the certflow-ca token)');
-  process.exit(2);
-}
-if (config.pkcs11.ocspPin !== undefined) log.warn('PKCS11_OCSP_PIN is set for the worker, which never uses it: give it only to the API');
+checkStandaloneConfig(config, log, 'worker');
 // Signals are handled here, not by the SDK's one-shot hook: under npm or tsx the same Ctrl-C or SIGTERM can arrive
 // twice (once from the terminal's process group, once relayed by the wrapper), and the second must not kill the drain.
 // The SDK's temporal_* metrics go to a loopback exporter, served with the worker's own counters on WORKER_METRICS_PORT.
