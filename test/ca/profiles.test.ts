@@ -5,7 +5,7 @@
  */
 import { webcrypto } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCaWithInternals } from '../../activities/ca/ca.js';
 import { lintTbs, readSubjectKey } from '../../activities/ca/lint.js';
 import { SMIME_POLICY } from '../../activities/ca/policies.js';
@@ -22,27 +22,11 @@ import {
   type IssueRequest,
   type IssuedCertificate,
 } from '../../activities/ca/index.js';
-import { openPostgres, type Database, type DatabaseHandle } from '../../db/client.js';
 import { certificates } from '../../db/schema.js';
 import { PRODUCT_CODES, type ProductCode } from '../../domain/catalog.js';
-import { ACME, CA_URLS, insertOrder, openssl, PDS_URL, pemBlocks, PKI_BASE_URL, testSecrets } from './support.js';
+import { caForFile, ACME, CA_URLS, insertOrder, openssl, PDS_URL, pemBlocks, PKI_BASE_URL, testSecrets } from './support.js';
 
-let handle: DatabaseHandle;
-let db: Database;
-let ca: Ca;
-let internals: ReturnType<typeof createCaWithInternals>;
-
-beforeAll(async () => {
-  handle = openPostgres(inject('databaseUrl'), 4);
-  db = handle.db;
-  internals = createCaWithInternals({ db, secrets: testSecrets(), ...CA_URLS });
-  ca = internals.ca;
-  // Made on today's clock before any test moves it forward, so the CAs do not start in the future.
-  await ca.ensureHierarchy();
-});
-afterAll(async () => {
-  await handle?.close();
-});
+const run = caForFile();
 
 const spkiOf = async (key: webcrypto.CryptoKey): Promise<string> => Buffer.from(await webcrypto.subtle.exportKey('spki', key)).toString('base64');
 const ecKey = async (): Promise<string> => spkiOf((await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])).publicKey);
@@ -54,7 +38,7 @@ const rsaKey = async (): Promise<string> =>
 
 /** A request for the product as the workflow would send it, on a fresh order (certificates reference orders). */
 async function request(product: ProductCode, publicKeySpki: string, overrides: Partial<IssueRequest> = {}): Promise<IssueRequest> {
-  const orderId = await insertOrder(db);
+  const orderId = await insertOrder(run.db);
   const profile = PROFILES[product];
   const names = profile.san === 'dns-wildcard' ? ['*.acme-example.fr', 'acme-example.fr'] : ['www.acme-example.fr', 'api.acme-example.fr'];
   return {
@@ -71,7 +55,7 @@ async function request(product: ProductCode, publicKeySpki: string, overrides: P
 }
 
 async function chainOf(caId: CaId): Promise<{ issuing: string; root: string }> {
-  const [issuing, root, ...rest] = pemBlocks(await ca.chainPem({ caId }));
+  const [issuing, root, ...rest] = pemBlocks(await run.ca.chainPem({ caId }));
   if (issuing === undefined || root === undefined || rest.length > 0) throw new Error(`chain of ${caId} is not issuing + root`);
   return { issuing, root };
 }
@@ -97,7 +81,7 @@ const text = (pem: string): string => {
 const block = (out: string, header: string): string | undefined => out.match(new RegExp(`${header}:[^\\n]*\\n((?: {16,}[^\\n]*\\n)*)`))?.[0];
 
 /** Issues nothing and reserves nothing; the failure names the problem. */
-async function refused(req: IssueRequest, problem: RegExp, by: Ca = ca): Promise<void> {
+async function refused(req: IssueRequest, problem: RegExp, by: Ca = run.ca): Promise<void> {
   const failure = await by.issueCertificate(req).then(
     () => undefined,
     (err: unknown) => err as { type?: string; message?: string; nonRetryable?: boolean },
@@ -105,7 +89,7 @@ async function refused(req: IssueRequest, problem: RegExp, by: Ca = ca): Promise
   expect(failure?.type).toBe('CaLintFailed');
   expect(failure?.nonRetryable).toBe(true);
   expect(failure?.message).toMatch(problem);
-  expect(await db.select().from(certificates).where(eq(certificates.orderId, req.orderId))).toHaveLength(0);
+  expect(await run.db.select().from(certificates).where(eq(certificates.orderId, req.orderId))).toHaveLength(0);
 }
 
 interface Expected {
@@ -209,7 +193,7 @@ const EXPECTED: Readonly<Record<ProductCode, Expected>> = {
 
 describe('the three hierarchies', () => {
   it('lists six CAs, roots first, each issuing CA under its own family root', async () => {
-    const cas = await ca.caCertificates();
+    const cas = await run.ca.caCertificates();
     expect(cas.map((c) => c.id)).toEqual(['tls-root', 'persons-root', 'seals-root', 'tls-issuing', 'persons-issuing', 'seals-issuing']);
     for (const family of ['tls', 'persons', 'seals'] as const) {
       const issuing = cas.find((c) => c.id === `${family}-issuing`);
@@ -249,7 +233,7 @@ describe('a certificate of every product', () => {
     for (const keyType of keyTypes) {
       it(`${product} (${keyType === 'rsa' ? 'RSA 2048' : 'P-256'}) verifies and carries its profile`, async () => {
         const expected = EXPECTED[product];
-        const cert = await ca.issueCertificate(await request(product, keyType === 'rsa' ? await rsaKey() : await ecKey()));
+        const cert = await run.ca.issueCertificate(await request(product, keyType === 'rsa' ? await rsaKey() : await ecKey()));
         expect(cert.issuingCa).toBe(expected.issuingCa);
 
         const verified = await verify(cert);
@@ -279,7 +263,7 @@ describe('a certificate of every product', () => {
           expect(server.stdout.trim(), server.stderr).toMatch(/leaf\.pem: OK$/);
         }
         // The full chain of the order comes from the certificate's own family.
-        const full = pemBlocks(await ca.chainPem({ serial: cert.serial }));
+        const full = pemBlocks(await run.ca.chainPem({ serial: cert.serial }));
         const { issuing, root } = await chainOf(expected.issuingCa);
         expect(full.map((p) => p.trim())).toEqual([cert.pem.trim(), issuing.trim(), root.trim()]);
       });
@@ -287,7 +271,7 @@ describe('a certificate of every product', () => {
   }
 
   it('writes the ETSI QCStatements of a qualified signature: compliance, QSCD, type esign, the English PDS', async () => {
-    const cert = await ca.issueCertificate(await request('EIDAS_QUALIFIED', await ecKey()));
+    const cert = await run.ca.issueCertificate(await request('EIDAS_QUALIFIED', await ecKey()));
     const parsed = openssl(['asn1parse', '-in', '{c.pem}'], { 'c.pem': cert.pem });
     expect(parsed.status, parsed.stderr).toBe(0);
     // OpenSSL names 1.3.6.1.5.5.7.1.3 qcStatements; its value is the OCTET STRING right after, parsed on its own.
@@ -306,7 +290,7 @@ describe('a certificate of every product', () => {
   });
 
   it('makes a client-authentication certificate that a TLS server accepts and a browser does not', async () => {
-    const cert = await ca.issueCertificate(await request('SERVER_CLIENT', await rsaKey()));
+    const cert = await run.ca.issueCertificate(await request('SERVER_CLIENT', await rsaKey()));
     expect((await verify(cert, 'sslclient')).stdout).toMatch(/leaf\.pem: OK/);
     expect((await verify(cert, 'sslserver')).stdout).not.toMatch(/leaf\.pem: OK/);
   });
@@ -314,7 +298,7 @@ describe('a certificate of every product', () => {
 
 describe('TLS validity', () => {
   /** A CA whose clock reads 2027-04-01, when the BR allow 100 days. */
-  const caOn = (at: string): Ca => createCaWithInternals({ db, secrets: testSecrets(), ...CA_URLS, now: () => new Date(at) }).ca;
+  const caOn = (at: string): Ca => createCaWithInternals({ db: run.db, secrets: testSecrets(), ...CA_URLS, now: () => new Date(at) }).ca;
 
   it('follows the BR schedule at notBefore: on 2027-04-01, 99 and 100 days pass and 101 is refused', async () => {
     const later = caOn('2027-04-01T10:00:00Z');
@@ -349,7 +333,7 @@ describe('pre-issuance lint', () => {
     await refused(await request('SSL', await ecKey(), { organisation: { ...ACME, locality: null } }), /no locality/);
     await refused(await request('SSL_WILDCARD', await ecKey(), { organisation: { ...ACME, locality: '   ' } }), /no locality/);
     // The other products do not name the city: the same organisation gets its seal.
-    const seal = await ca.issueCertificate(await request('SERVER_SEAL', await ecKey(), { organisation: { ...ACME, locality: null } }));
+    const seal = await run.ca.issueCertificate(await request('SERVER_SEAL', await ecKey(), { organisation: { ...ACME, locality: null } }));
     expect(seal.subject).not.toContain('L=');
   });
 
@@ -377,11 +361,11 @@ describe('pre-issuance lint', () => {
 
   it('refuses, in its second pass, a to-be-signed certificate that strays from its profile', async () => {
     const req = await request('SSL', await rsaKey());
-    const cert = new x509.X509Certificate((await ca.issueCertificate(req)).pem);
-    const [row] = await db.select().from(certificates).where(eq(certificates.issuanceKey, req.issuanceKey));
+    const cert = new x509.X509Certificate((await run.ca.issueCertificate(req)).pem);
+    const [row] = await run.db.select().from(certificates).where(eq(certificates.issuanceKey, req.issuanceKey));
     const key = readSubjectKey(req.publicKeySpki);
     if (row === undefined || 'problem' in key) throw new Error('no certificate to check');
-    const issuing = (await internals.hierarchy()).ca('tls-issuing');
+    const issuing = (await run.internals.hierarchy()).ca('tls-issuing');
     const expected = {
       profile: PROFILES.SSL,
       keyType: key.keyType,
@@ -408,7 +392,7 @@ describe('pre-issuance lint', () => {
     expect(lintTbs(cert, { ...expected, profile: wildcard })).toEqual(
       expect.arrayContaining(['certificatePolicies do not match the profile', 'a wildcard certificate needs a wildcard name']),
     );
-    expect(lintTbs(cert, { ...expected, profile: PROFILES.SERVER_CLIENT, issuing: (await internals.hierarchy()).ca('seals-issuing') })).toEqual(
+    expect(lintTbs(cert, { ...expected, profile: PROFILES.SERVER_CLIENT, issuing: (await run.internals.hierarchy()).ca('seals-issuing') })).toEqual(
       expect.arrayContaining(['issuer is not the issuing CA', 'extendedKeyUsage does not match the profile', `missing extension 2.5.29.14`]),
     );
   });

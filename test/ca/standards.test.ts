@@ -8,8 +8,7 @@ import { webcrypto } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { createCaWithInternals } from '../../activities/ca/ca.js';
+import { describe, expect, it } from 'vitest';
 import { ETSI_QCS, readQcStatements } from '../../activities/ca/extensions.js';
 import { CA_SIGNATURE_BYTES, CA_SIGNING_ALGORITHM, type LoadedCa } from '../../activities/ca/hierarchy.js';
 import { lintTbs, readSubjectKey } from '../../activities/ca/lint.js';
@@ -17,26 +16,13 @@ import { ANY_POLICY, CABF_POLICY, ETSI_POLICY, OWN_POLICY, SMIME_POLICY } from '
 import { leafExtensions, notAfterFor, PROFILES, type CertificateProfile, type KeyType } from '../../activities/ca/profiles.js';
 import { etsiKeyUsageType, standardsProblems } from '../../activities/ca/standards.js';
 import type { IssueRequest, IssuedCertificate } from '../../activities/ca/issue.js';
-import { openPostgres, type Database, type DatabaseHandle } from '../../db/client.js';
 import { PRODUCT_CODES, type ProductCode } from '../../domain/catalog.js';
 import type { CaId } from '../../lib/pki/ca-ids.js';
 import { subjectFields, subjectString } from '../../lib/pki/subject.js';
 import { x509 } from '../../lib/pki/x509.js';
-import { ACME, CA_URLS, insertOrder, opensslAsync, PDS_URL, pemBlocks, PKI_BASE_URL, testSecrets } from './support.js';
+import { caForFile, ACME, CA_URLS, insertOrder, opensslAsync, PDS_URL, pemBlocks, PKI_BASE_URL } from './support.js';
 
-let handle: DatabaseHandle;
-let db: Database;
-let internals: ReturnType<typeof createCaWithInternals>;
-
-beforeAll(async () => {
-  handle = openPostgres(inject('databaseUrl'), 4);
-  db = handle.db;
-  internals = createCaWithInternals({ db, secrets: testSecrets(), ...CA_URLS });
-  await internals.ca.ensureHierarchy();
-});
-afterAll(async () => {
-  await handle?.close();
-});
+const run = caForFile();
 
 const { digitalSignature: DS, nonRepudiation: NR, keyEncipherment: KE, dataEncipherment: DE, keyAgreement: KA } = x509.KeyUsageFlags;
 const EKU = { serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.2', emailProtection: '1.3.6.1.5.5.7.3.4' } as const;
@@ -55,7 +41,7 @@ const dnsNamesOf = (profile: CertificateProfile): string[] =>
   profile.san === 'dns-wildcard' ? ['*.acme-example.fr', 'acme-example.fr'] : profile.san === 'dns' ? ['www.acme-example.fr', 'api.acme-example.fr'] : [];
 
 async function issue(product: ProductCode, keyType: KeyType): Promise<IssuedCertificate> {
-  const orderId = await insertOrder(db);
+  const orderId = await insertOrder(run.db);
   const profile = PROFILES[product];
   const dnsNames = dnsNamesOf(profile);
   const req: IssueRequest = {
@@ -68,10 +54,10 @@ async function issue(product: ProductCode, keyType: KeyType): Promise<IssuedCert
     ...(dnsNames.length > 0 ? { dnsNames } : {}),
     validityDays: profile.validity.kind === 'br-schedule' ? 90 : 365,
   };
-  return internals.ca.issueCertificate(req);
+  return run.internals.ca.issueCertificate(req);
 }
 
-const issuingOf = async (id: CaId): Promise<LoadedCa> => (await internals.hierarchy()).ca(id);
+const issuingOf = async (id: CaId): Promise<LoadedCa> => (await run.internals.hierarchy()).ca(id);
 
 async function openssl(args: string[], files: Record<string, string | Uint8Array> = {}): Promise<string> {
   const run = await opensslAsync(args, files);
@@ -193,7 +179,7 @@ describe('every product, EC and RSA, as issued', () => {
         expect(standardsProblems(cert, { profile, keyType, issuer: issuing.certificate })).toEqual([]);
 
         // openssl agrees: the chain, the purposes (which also check the issuing CA's EKU), the S/MIME ones included.
-        const chain = pemBlocks(await internals.ca.chainPem({ serial: issued.serial }));
+        const chain = pemBlocks(await run.internals.ca.chainPem({ serial: issued.serial }));
         const files = { 'leaf.pem': issued.pem, 'issuing.pem': chain[1] ?? '', 'root.pem': chain[2] ?? '' };
         const at = String(Date.parse(issued.notBefore) / 1000);
         for (const purpose of ['any', ...rule.purposes[keyType]]) {
@@ -239,12 +225,12 @@ describe('the issuing CAs', () => {
 describe('a CRL and an OCSP response', () => {
   it('list a revoked S/MIME certificate in the issuing CA CRL and answer revoked over OCSP, both verifying', async () => {
     const issued = await issue('ID_RGS_STAR', 'ec');
-    await internals.ca.revokeCertificate({ serial: issued.serial, reason: 'keyCompromise' });
-    const chain = pemBlocks(await internals.ca.chainPem({ serial: issued.serial }));
+    await run.internals.ca.revokeCertificate({ serial: issued.serial, reason: 'keyCompromise' });
+    const chain = pemBlocks(await run.internals.ca.chainPem({ serial: issued.serial }));
     const [leaf, issuingPem, rootPem] = chain;
     const files = { 'leaf.pem': leaf ?? '', 'issuing.pem': issuingPem ?? '', 'chain.pem': `${issuingPem ?? ''}${rootPem ?? ''}` };
 
-    const crl = await internals.ca.currentCrl('persons-issuing');
+    const crl = await run.internals.ca.currentCrl('persons-issuing');
     const crlText = await openssl(['crl', '-inform', 'DER', '-in', '{crl.der}', '-CAfile', '{chain.pem}', '-noout', '-text'], { ...files, 'crl.der': crl });
     expect(crlText).toContain('verify OK');
     expect(crlText).toContain('Signature Algorithm: ecdsa-with-SHA384');
@@ -255,7 +241,7 @@ describe('a CRL and an OCSP response', () => {
     expect(crlText).toMatch(/X509v3 CRL Reason Code:\s*\n\s*Key Compromise/);
 
     const der = await requestDer(files);
-    const response = await internals.ca.ocspRespond(der);
+    const response = await run.internals.ca.ocspRespond(der);
     const out = await openssl(['ocsp', '-respin', '{resp.der}', '-issuer', '{issuing.pem}', '-cert', '{leaf.pem}', '-CAfile', '{chain.pem}', '-resp_text'], { ...files, 'resp.der': response });
     expect(out).toContain('Response verify OK');
     expect(out).toMatch(/leaf\.pem: revoked/);

@@ -4,13 +4,15 @@ import { webcrypto } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inject } from 'vitest';
-import type { IssueRequest } from '../../activities/ca/index.js';
+import { beforeAll, inject } from 'vitest';
+import { createCaWithInternals } from '../../activities/ca/ca.js';
+import type { Ca, IssueRequest } from '../../activities/ca/index.js';
 import { derivedPin } from '../../config/pkcs11.js';
 import { loadSecrets, type Secrets } from '../../config/secrets.js';
 import type { Pkcs11Settings } from '../../lib/pkcs11/session.js';
 import { seedOrder } from '../orders.js';
 import type { Database } from '../../db/client.js';
+import { runDatabase } from '../run-database.js';
 
 /**
  * The run's master key (test/global-setup.ts). The whole run shares one database and so one persons hierarchy: whoever
@@ -40,6 +42,34 @@ export const testPkcs11 = (secrets: Secrets = testSecrets()): Pkcs11Settings => 
 
 /** The settings of a CA under test (URLs, its tokens): spread into createCa / createCaWithInternals. */
 export const CA_URLS = { pkiBaseUrl: PKI_BASE_URL, pdsUrl: PDS_URL, pkcs11: testPkcs11() } as const;
+
+/**
+ * The run's CA for a test file: on the run's database (a pool of `poolSize`), made before the file's tests with its
+ * hierarchy ensured on today's clock (before any test moves a clock forward, so no CA starts in the future).
+ */
+export function caForFile(poolSize = 4): { readonly db: Database; readonly internals: ReturnType<typeof createCaWithInternals>; readonly ca: Ca } {
+  const database = runDatabase(poolSize);
+  let internals: ReturnType<typeof createCaWithInternals> | undefined;
+  beforeAll(async () => {
+    internals = createCaWithInternals({ db: database.db, secrets: testSecrets(), ...CA_URLS });
+    await internals.ca.ensureHierarchy();
+  });
+  const made = (): ReturnType<typeof createCaWithInternals> => {
+    if (internals === undefined) throw new Error('the CA is used before the file made it');
+    return internals;
+  };
+  return {
+    get db() {
+      return database.db;
+    },
+    get internals() {
+      return made();
+    },
+    get ca() {
+      return made().ca;
+    },
+  };
+}
 
 export const ACME = { siret: '73282932000074', name: 'ACME', locality: 'Paris' } as const;
 
