@@ -9,31 +9,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { minimalPdf, PNG_1X1 } from '../documents/fixtures.js';
-import { startProvidersStack } from '../fakes/providers.js';
-import type { FakeSmtp } from '../fakes/smtp.js';
-import type { FakeTwilio } from '../fakes/twilio.js';
-import { rgsStarOrder, type Account, type TestStack } from '../support.js';
+import { startProviders } from '../fakes/providers.js';
+import { rgsStarOrder, type Account } from '../support.js';
 import { Driver } from './drive.js';
+import { startedForFile, testStackForFile } from '../stack-for-file.js';
 
-let stack: TestStack;
-let smtp: FakeSmtp;
-let twilio: FakeTwilio;
+const providers = startedForFile(() => startProviders(), 'the providers');
+const stack = testStackForFile(() => ({ env: providers.env }));
 let holder: Account;
 let ra: Account;
 let dra: Account;
 let drive: Driver;
 
 beforeAll(async () => {
-  const started = await startProvidersStack();
-  ({ stack, smtp, twilio } = started);
-  holder = await stack.account('customer');
-  ra = await stack.account('ra_operator');
-  dra = await stack.account('dra_operator');
-  drive = new Driver(stack, { holder, ra, dra });
-  return started.close;
+  drive = await Driver.withNewActors(stack);
+  ({ holder, ra, dra } = drive.actors);
 });
 
-const mailsTo = (address: string, orderId: string) => smtp.messages.filter((m) => m.envelope.to.includes(address) && (m.parsed.text ?? '').includes(orderId));
+const mailsTo = (address: string, orderId: string) => providers.smtp.messages.filter((m) => m.envelope.to.includes(address) && (m.parsed.text ?? '').includes(orderId));
 
 describe('an RGS*** order, end to end over HTTP', () => {
   it('goes from creation to completed: evidence, a rejection, face-to-face, originals, payment, issuance, acceptance, SMS unlock', async () => {
@@ -44,7 +37,7 @@ describe('an RGS*** order, end to end over HTTP', () => {
     expect(created.body.originals.required).toBe(true);
 
     // The confirmation mail carries the order form as a PDF and the checklist.
-    const confirmation = await smtp.waitFor((m) => m.envelope.to.includes(holder.user.email) && (m.parsed.text ?? '').includes(id), 15_000);
+    const confirmation = await providers.smtp.waitFor((m) => m.envelope.to.includes(holder.user.email) && (m.parsed.text ?? '').includes(id), 15_000);
     const pdf = confirmation.parsed.attachments.find((a) => a.contentType === 'application/pdf');
     expect(pdf?.content.subarray(0, 5).toString()).toBe('%PDF-');
 
@@ -63,7 +56,7 @@ describe('an RGS*** order, end to end over HTTP', () => {
     const rejected = await drive.post(ra.key, `/v1/orders/${id}/review`, { decision: 'reject', reasons: [{ documentType: 'holder_identity', reason: 'The scan is unreadable' }] });
     expect(rejected.body.status).toBe('awaiting_evidence');
     expect(rejected.body.checklist.filter((c) => c.status === 'accepted')).toHaveLength(2);
-    await smtp.waitFor((m) => (m.parsed.text ?? '').includes('The scan is unreadable') || (m.parsed.text ?? '').includes('unreadable'), 15_000);
+    await providers.smtp.waitFor((m) => (m.parsed.text ?? '').includes('The scan is unreadable') || (m.parsed.text ?? '').includes('unreadable'), 15_000);
     expect((await drive.upload(holder.key, id, 'holder_identity', PNG_1X1, 'id.png')).status).toBe(201);
     expect((await drive.post(holder.key, `/v1/orders/${id}/submit`)).body.status).toBe('under_review');
     // Only RA operators review.
@@ -101,7 +94,7 @@ describe('an RGS*** order, end to end over HTTP', () => {
     expect(text.status, text.stderr).toBe(0);
     expect(text.stdout).toContain(holder.user.email);
     expect(text.stdout.toLowerCase()).toContain((issued.certificateSerial ?? '').slice(0, 2));
-    await smtp.waitFor((m) => m.envelope.to.includes(holder.user.email) && (m.parsed.text ?? '').includes(issued.certificateSerial ?? '-'), 15_000);
+    await providers.smtp.waitFor((m) => m.envelope.to.includes(holder.user.email) && (m.parsed.text ?? '').includes(issued.certificateSerial ?? '-'), 15_000);
 
     const accepted = await drive.post(holder.key, `/v1/orders/${id}/acceptance`, { decision: 'accept' });
     expect(accepted.body).toMatchObject({ status: 'awaiting_unlock', acceptance: 'accepted' });
@@ -109,7 +102,7 @@ describe('an RGS*** order, end to end over HTTP', () => {
     // SMS unlock: a wrong code counts, the right one shows the PIN once.
     const asked = await drive.post<{ expiresAt: string }>(holder.key, `/v1/orders/${id}/unlock-code`);
     expect(asked.status).toBe(200);
-    const sms = await twilio.waitFor((m) => m.to === '+33612345678', 15_000);
+    const sms = await providers.twilio.waitFor((m) => m.to === '+33612345678', 15_000);
     const code = /\b(\d{6})\b/.exec(sms.body)?.[1];
     expect(code).toBeDefined();
     const wrong = await drive.post(holder.key, `/v1/orders/${id}/unlock-code/verify`, { code: code === '000000' ? '111111' : '000000' });
@@ -125,6 +118,6 @@ describe('an RGS*** order, end to end over HTTP', () => {
     // One mail per event, never two: every mail of this order has a distinct Message-ID.
     const ids = mailsTo(holder.user.email, id).map((m) => m.parsed.messageId);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(twilio.messages.filter((m) => m.body.includes(code ?? '-'))).toHaveLength(1);
+    expect(providers.twilio.messages.filter((m) => m.body.includes(code ?? '-'))).toHaveLength(1);
   }, 120_000);
 });
