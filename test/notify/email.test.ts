@@ -11,7 +11,7 @@ import { orderInput } from '../orders.js';
 import { startFakeSmtp, type ReceivedMail } from '../fakes/smtp.js';
 import { runDatabase } from '../run-database.js';
 import { startedForFile } from '../stack-for-file.js';
-import { MAIL_CONTEXT, checklistOf, confirmationRequest, ledgerRow, newKey, notifierForFile, sampleOrder } from './support.js';
+import { MAIL_CONTEXT, checklistOf, confirmationRequest, mailToCamille, ledgerRow, newKey, notifierForFile, sampleOrder } from './support.js';
 
 const database = runDatabase(4);
 const smtp = startedForFile(() => startFakeSmtp(), 'the SMTP server');
@@ -73,13 +73,7 @@ describe('order confirmation over SMTP', () => {
     const order = sampleOrder({ product: 'ID_RGS_STAR', durationYears: 3, payment: { method: 'purchase_order', purchaseOrderNumber: 'BC-2026-117' } });
     const checklist = checklistOf(order);
     expect(checklist.map((c) => c.documentType)).toContain('purchase_order');
-    const { messageId } = await notifier.sendEmail({
-      idempotencyKey: newKey('confirmation'),
-      orderId: null,
-      to: 'camille.durand@example.test',
-      language: 'en',
-      message: { template: 'order_confirmation', data: { order, checklist } },
-    });
+    const { messageId } = await notifier.sendEmail(mailToCamille(newKey('confirmation'), 'en', { template: 'order_confirmation', data: { order, checklist } }));
 
     const mail = await smtp.waitFor(byMessageId(messageId));
     expect(mail.parsed.subject).toBe(`Order ${order.orderId} confirmed – Pack ID RGS*`);
@@ -109,13 +103,7 @@ describe('one mail per event', () => {
 
   it('sends once when two attempts run at the same time', async () => {
     const key = newKey('reminder');
-    const req = {
-      idempotencyKey: key,
-      orderId: null,
-      to: 'camille.durand@example.test',
-      language: 'en' as const,
-      message: { template: 'originals_reminder' as const, data: { orderId: randomUUID(), product: 'ID_RGS_3STAR' as const, dueOn: '2026-03-09T09:30:00Z' } },
-    };
+    const req = mailToCamille(key, 'en', { template: 'originals_reminder', data: { orderId: randomUUID(), product: 'ID_RGS_3STAR', dueOn: '2026-03-09T09:30:00Z' } });
     const results = await Promise.all([notifier.sendEmail(req), notifier.sendEmail(req), notifier.sendEmail(req)]);
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
     const id = messageIdFor(key);
@@ -125,16 +113,10 @@ describe('one mail per event', () => {
 
   it('leaves the row unsent when the relay refuses, then sends on the next attempt', async () => {
     const key = newKey('approved');
-    const req = {
-      idempotencyKey: key,
-      orderId: null,
-      to: 'camille.durand@example.test',
-      language: 'fr' as const,
-      message: {
-        template: 'review_approved' as const,
-        data: { orderId: randomUUID(), product: 'EIDAS_QUALIFIED' as const, payment: { method: 'transfer' as const, received: false }, originalsDueOn: '2026-03-12T10:00:00Z' },
-      },
-    };
+    const req = mailToCamille(key, 'fr', {
+      template: 'review_approved',
+      data: { orderId: randomUUID(), product: 'EIDAS_QUALIFIED', payment: { method: 'transfer', received: false }, originalsDueOn: '2026-03-12T10:00:00Z' },
+    });
     smtp.failNext(1, 451);
     await expect(notifier.sendEmail(req)).rejects.toThrow();
     expect((await ledgerRow(database.db, key))?.status).toBe('sending');
@@ -162,25 +144,19 @@ describe('one mail per event', () => {
 describe('recipients and records', () => {
   it('sends staff alerts to STAFF_EMAIL whatever the request says', async () => {
     const key = newKey('originals-overdue');
-    const { messageId } = await notifier.sendEmail({
-      idempotencyKey: key,
-      orderId: null,
-      to: 'camille.durand@example.test',
-      language: 'fr',
-      message: {
-        template: 'originals_overdue_staff',
-        data: {
-          orderId: randomUUID(),
-          product: 'ID_RGS_2STAR',
-          holderName: 'Camille Durand',
-          holderEmail: 'camille.durand@example.test',
-          organisationName: 'ACME',
-          siret: '73282932000074',
-          dueOn: '2026-03-09T10:00:00Z',
-          abandonOn: '2026-04-08T10:00:00Z',
-        },
+    const { messageId } = await notifier.sendEmail(mailToCamille(key, 'fr', {
+      template: 'originals_overdue_staff',
+      data: {
+        orderId: randomUUID(),
+        product: 'ID_RGS_2STAR',
+        holderName: 'Camille Durand',
+        holderEmail: 'camille.durand@example.test',
+        organisationName: 'ACME',
+        siret: '73282932000074',
+        dueOn: '2026-03-09T10:00:00Z',
+        abandonOn: '2026-04-08T10:00:00Z',
       },
-    });
+    }));
     const mail = await smtp.waitFor(byMessageId(messageId));
     expect(mail.envelope.to).toEqual(['ra-team@certflow.test']);
     expect(mail.parsed.subject).toMatch(/^\[Originaux en retard\] Commande /);

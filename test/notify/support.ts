@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll } from 'vitest';
-import { createNotifier, type EmailRequest, type MailContext, type Notifier, type NotifierConfig, type OrderSummary } from '../../activities/notify/index.js';
+import { createNotifier, type EmailMessage, type EmailRequest, type Language, type MailContext, type Notifier, type NotifierConfig, type OrderSummary } from '../../activities/notify/index.js';
 import { loadConfig } from '../../config/index.js';
 import type { Database } from '../../db/client.js';
 import { sentMessages } from '../../db/schema.js';
@@ -79,13 +79,17 @@ export async function ledgerRow(db: Database, idempotencyKey: string) {
 export const newKey = (step: string): string => `order-${randomUUID()}/${step}`;
 
 /** The order confirmation of `order` to its holder, under `key`. */
-export const confirmationRequest = (order: OrderSummary, key: string): EmailRequest => ({
+/** A mail to Camille Durand under `key`, its order (if any) not in the read model. */
+export const mailToCamille = (key: string, language: Language, message: EmailMessage): EmailRequest => ({
   idempotencyKey: key,
   orderId: null,
   to: 'camille.durand@example.test',
-  language: 'fr',
-  message: { template: 'order_confirmation', data: { order, checklist: checklistOf(order) } },
+  language,
+  message,
 });
+
+export const confirmationRequest = (order: OrderSummary, key: string): EmailRequest =>
+  mailToCamille(key, 'fr', { template: 'order_confirmation', data: { order, checklist: checklistOf(order) } });
 
 /** A domain's challenges as the CA draws them (activities/dcv): a file on the web site, a TXT record. */
 export const httpChallenge: DomainChallenge = {
