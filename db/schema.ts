@@ -556,3 +556,30 @@ export const acmeAuthorizations = pgTable(
   },
   (t) => [index('acme_authorizations_order_idx').on(t.orderId)],
 );
+
+/**
+ * A staff decision that a set of certificates be renewed early (an incident: a mis-issuance to reissue within the
+ * BR §4.9.1.1 timelines). Each selector given narrows the set; a certificate issued after the advice is never in it
+ * (it is the reissue). ACME Renewal Information answers it until renew_by (api/acme/renewal-info.ts).
+ */
+export const renewalAdvices = pgTable(
+  'renewal_advices',
+  {
+    id: uuid('id').primaryKey(),
+    /** Lower-case hex serial numbers; null: any. */
+    serials: text('serials').array(),
+    /** A TLS product code; null: any. */
+    product: text('product'),
+    /** Certificates whose notBefore is earlier; null: any. */
+    issuedBefore: timestamp('issued_before', { withTimezone: true }),
+    renewBy: timestamp('renew_by', { withTimezone: true }).notNull(),
+    /** RFC 9773 §4.2 explanationURL: the incident's page, for the subscribers. */
+    explanationUrl: text('explanation_url'),
+    reason: text('reason').notNull(),
+    createdByUserId: uuid('created_by_user_id')
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+  },
+  (t) => [index('renewal_advices_renew_by_idx').on(t.renewBy)],
+);

@@ -24,3 +24,14 @@ export function suggestedRenewalWindow(cert: { notBefore: Date; notAfter: Date; 
   const life = cert.notAfter.getTime() - cert.notBefore.getTime();
   return { start: new Date(cert.notBefore.getTime() + (life * 2) / 3), end: new Date(cert.notBefore.getTime() + (life * 5) / 6) };
 }
+
+/**
+ * The window once staff asked for early renewal (a renewal advice): it begins when the advice was made (or earlier,
+ * if the usual window had begun) and ends at its renewBy, never later than the usual window would.
+ */
+export function advisedRenewalWindow(window: { start: Date; end: Date }, advice: { createdAt: Date; renewBy: Date }): { start: Date; end: Date } {
+  return {
+    start: new Date(Math.min(window.start.getTime(), advice.createdAt.getTime())),
+    end: new Date(Math.min(window.end.getTime(), advice.renewBy.getTime())),
+  };
+}

@@ -1,12 +1,14 @@
 /**
  * ACME Renewal Information (RFC 9773): GET renewalInfo/<certID>, no JWS. The certID is
  * base64url(AKI keyIdentifier) "." base64url(serial number's DER content octets); the window is
- * domain/acme.ts's, earlier once the certificate is revoked.
+ * domain/acme.ts's, earlier once the certificate is revoked or while staff ask for its early renewal (a renewal advice,
+ * with its explanationURL).
  */
 import type { Request, Response, Router } from 'express';
 import { getCertificate } from '../../db/certificates.js';
 import type { Database } from '../../db/client.js';
-import { suggestedRenewalWindow } from '../../domain/acme.js';
+import { renewalAdviceFor } from '../../db/renewal-advice.js';
+import { advisedRenewalWindow, suggestedRenewalWindow } from '../../domain/acme.js';
 import { x509 } from '../../lib/pki/x509.js';
 import { AcmeProblem } from './problem.js';
 
@@ -24,8 +26,15 @@ export function acmeRenewalInfoRoutes(router: Router, deps: { readonly db: Datab
     const cert = (await getCertificate(deps.db, serialHex)) ?? (await getCertificate(deps.db, serialHex.replace(/^(00)+(?=.)/, '')));
     const aki = cert?.pem == null ? undefined : new x509.X509Certificate(cert.pem).getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId?.toLowerCase();
     if (cert === undefined || aki !== keyId) throw AcmeProblem.notFound('This server issued no such certificate.');
-    const window = suggestedRenewalWindow(cert, new Date());
+    const now = new Date();
+    const usual = suggestedRenewalWindow(cert, now);
+    // A revoked certificate's window is already the earliest; an advice only adds its explanation.
+    const advice = await renewalAdviceFor(deps.db, cert.serial, now);
+    const window = advice === undefined || cert.revokedAt !== null ? usual : advisedRenewalWindow(usual, advice);
     res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-    res.status(200).json({ suggestedWindow: { start: window.start.toISOString(), end: window.end.toISOString() } });
+    res.status(200).json({
+      suggestedWindow: { start: window.start.toISOString(), end: window.end.toISOString() },
+      ...(advice?.explanationUrl == null ? {} : { explanationURL: advice.explanationUrl }),
+    });
   });
 }

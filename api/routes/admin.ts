@@ -1,15 +1,18 @@
 /**
  * The CA admin's routes (SPEC §1): agent mandates, granted once the signed contract is on file, and partner codes;
  * for staff accounts (issue 16 item 6), whether their API keys work and the reset of their second factor. Every
- * staff change is recorded in the audit chain with the admin who made it.
+ * staff change is recorded in the audit chain with the admin who made it. Renewal advices: staff asking for the early
+ * renewal of a set of certificates (an incident), which ACME Renewal Information answers.
  */
 import { z } from 'zod';
 import { getUser } from '../../db/accounts.js';
 import type { BlobStore } from '../../db/blob-store.js';
 import type { Database } from '../../db/client.js';
 import { getMandate, grantMandate, revokeMandate, type MandateRow } from '../../db/mandates.js';
+import { createRenewalAdvice } from '../../db/renewal-advice.js';
 import { createPartnerCode, listPartnerCodes, setPartnerCodeActive, type PartnerCodeRow } from '../../db/partner-codes.js';
 import { getSecondFactor, resetSecondFactor, setStaffApiAccess } from '../../db/second-factor.js';
+import { ACME_PRODUCTS } from '../../domain/acme.js';
 import { PRODUCT_CODES } from '../../domain/catalog.js';
 import { isRole, STAFF_ROLES } from '../../domain/roles.js';
 import { readSingleUpload } from '../multipart.js';
@@ -100,6 +103,41 @@ const StaffUserSchema = z
     secondFactor: z.enum(['none', 'pending', 'enrolled']).meta({ description: 'none: enrols at next sign-in; pending: enrolment shown, not confirmed' }),
   })
   .meta({ id: 'StaffUser' });
+
+/** How far ahead an advice may ask for renewal: the BR revocation timelines (§4.9.1.1) are days, not months. */
+const MAX_ADVICE_DAYS = 30;
+
+const RenewalAdviceBody = z
+  .object({
+    serials: z
+      .array(z.string().regex(/^[0-9A-Fa-f]{1,64}$/, 'a serial number in hex'))
+      .min(1)
+      .max(10_000)
+      .optional()
+      .meta({ description: 'Serial numbers in hex' }),
+    product: z.enum(ACME_PRODUCTS).optional().meta({ description: 'Every certificate of this TLS product' }),
+    issuedBefore: z.iso.datetime({ offset: true }).optional().meta({ description: 'Certificates whose notBefore is earlier' }),
+    renewBy: z.iso.datetime({ offset: true }).meta({ description: `When the certificates should be renewed by: ahead, within ${MAX_ADVICE_DAYS} days` }),
+    explanationUrl: z
+      .url()
+      .refine((u) => u.startsWith('https://'), 'an https URL')
+      .optional()
+      .meta({ description: "The incident's page, given to ACME clients as RFC 9773 explanationURL" }),
+    reason: z.string().trim().min(1).max(2000),
+  })
+  .strict()
+  .meta({ id: 'NewRenewalAdvice', description: 'At least one of serials, product, issuedBefore; each one given narrows the set' });
+
+const RenewalAdviceSchema = z
+  .object({
+    id: z.uuid(),
+    renewBy: z.iso.datetime(),
+    createdAt: z.iso.datetime(),
+    matchedCertificates: z.number().int().meta({ description: 'Certificates in force it matches now (issued before the advice)' }),
+  })
+  .meta({ id: 'RenewalAdvice' });
+
+const unmet = (path: string, message: string): Problem => Problem.unprocessable('renewal-advice-invalid', `${path}: ${message}`, { errors: [{ path, message }] });
 
 const partnerCodeView = (r: PartnerCodeRow): z.infer<typeof PartnerCodeSchema> => ({
   code: r.code,
@@ -287,6 +325,42 @@ export function adminRoutes(deps: AdminDeps): AnyRoute[] {
         const mandate = await getMandate(db, params.id);
         if (mandate === undefined) throw Problem.notFound('No mandate for this account.');
         await sendStoredFile(res, deps.blobs, { sha256: mandate.contractSha256, mediaType: mandate.contractMediaType, fileName: `agent-mandate-${mandate.userId}` });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/admin/renewal-advice',
+      summary: 'Ask for the early renewal of a set of certificates (an incident): ACME renewal information moves their window; audited',
+      tags: ['admin'],
+      access: ['admin', 'ra_operator'],
+      body: RenewalAdviceBody,
+      responses: {
+        201: { description: 'The advice, and how many certificates it matches', content: { 'application/json': { schema: RenewalAdviceSchema } } },
+        400: problemResponse('Bad input'),
+        401: problemResponse('No or bad credentials'),
+        403: problemResponse('Role not allowed'),
+        422: problemResponse('renewal-advice-invalid: no selector, or renewBy not ahead within 30 days'),
+      },
+      async handle({ res, body, principal }) {
+        if (body.serials === undefined && body.product === undefined && body.issuedBefore === undefined) {
+          throw unmet('serials', 'give at least one of serials, product, issuedBefore');
+        }
+        const renewBy = new Date(body.renewBy);
+        const now = Date.now();
+        if (renewBy.getTime() <= now || renewBy.getTime() > now + MAX_ADVICE_DAYS * 86_400_000) throw unmet('renewBy', `ahead, within ${MAX_ADVICE_DAYS} days`);
+        const { advice, matched } = await createRenewalAdvice(
+          db,
+          {
+            renewBy,
+            reason: body.reason,
+            ...(body.serials === undefined ? {} : { serials: [...new Set(body.serials.map((s) => s.toLowerCase().replace(/^(00)+(?=.)/, '')))] }),
+            ...(body.product === undefined ? {} : { product: body.product }),
+            ...(body.issuedBefore === undefined ? {} : { issuedBefore: new Date(body.issuedBefore) }),
+            ...(body.explanationUrl === undefined ? {} : { explanationUrl: body.explanationUrl }),
+          },
+          principal,
+        );
+        res.status(201).json({ id: advice.id, renewBy: advice.renewBy.toISOString(), createdAt: advice.createdAt.toISOString(), matchedCertificates: matched });
       },
     }),
     defineRoute({

@@ -6,7 +6,6 @@
  */
 import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { exportJWK, importPKCS8 } from 'jose';
-import { x509 } from '../../lib/pki/x509.js';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { certificates } from '../../db/schema.js';
@@ -16,8 +15,9 @@ import type { Server } from 'node:http';
 import { createApp } from '../../api/app.js';
 import { closeServer, listen } from '../../api/server.js';
 import { appDepsOn } from '../app-deps.js';
+import type { ProblemBody } from '../support.js';
 import { AcmeTestClient, newAcmeKey, type AcmeAnswer, type AcmeKey } from './client.js';
-import { acmeStackForFile, eabFor, newCsr } from './support.js';
+import { acmeStackForFile, eabFor, newCsr, renewalWindow } from './support.js';
 
 const ACME = (type: string): string => `urn:ietf:params:acme:error:${type}`;
 
@@ -188,42 +188,35 @@ describe('dns-01', () => {
   });
 });
 
-/** RFC 9773 §4.1: base64url(AKI keyIdentifier) "." base64url(serial DER content). */
-function certId(der: string): string {
-  const cert = new x509.X509Certificate(Buffer.from(der, 'base64url'));
-  const keyId = cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId as string;
-  return `${Buffer.from(keyId, 'hex').toString('base64url')}.${Buffer.from(cert.serialNumber, 'hex').toString('base64url')}`;
+/** A certificate for a name already proved (the authorization is reused), on a key of the test's own. */
+async function issued(c: AcmeTestClient, name: string): Promise<{ der: string; key: AcmeKey; orderId: string }> {
+  const keyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const { url, order } = await newOrder(c, [name]);
+  expect(order.status).toBe('ready');
+  expect((await c.post(order.finalize, { csr: csrDer(newCsr([name], keyPem)) })).status).toBe(200);
+  const valid = await pollOrder(c, url, (o) => o.status !== 'processing');
+  expect(valid.body.status).toBe('valid');
+  const pem = (await c.post(valid.body.certificate as string, '')).body as unknown as string;
+  const privateKey = await importPKCS8(keyPem, 'ES256', { extractable: true });
+  const { d: _d, ...jwk } = await exportJWK(privateKey);
+  return { der: new X509Certificate(pem).raw.toString('base64url'), key: { alg: 'ES256', privateKey, jwk }, orderId: url.split('/').pop() as string };
 }
 
-async function renewalWindow(c: AcmeTestClient, der: string): Promise<{ status: number; start: number; end: number; retryAfter: string | null }> {
-  const res = await fetch(`${c.directory.renewalInfo as string}/${certId(der)}`);
-  const body = (await res.json()) as { suggestedWindow: { start: string; end: string } };
-  return { status: res.status, start: Date.parse(body.suggestedWindow?.start), end: Date.parse(body.suggestedWindow?.end), retryAfter: res.headers.get('retry-after') };
+/** An account that proved the name by http-01. */
+async function provedAccount(name: string): Promise<AcmeTestClient> {
+  const c = await accountFor('SSL');
+  const { authzs } = await newOrder(c, [name]);
+  const http = authzs[0]?.challenges.find((ch) => ch.type === 'http-01') as Challenge;
+  dns.set(name, 'A', '127.0.0.1');
+  site.files.set(`/.well-known/acme-challenge/${http.token}`, `${http.token}.${await c.thumbprint()}`);
+  expect((await c.post<Challenge>(http.url, {})).body.status).toBe('valid');
+  return c;
 }
 
 describe('revokeCert', () => {
-  /** A certificate for a name already proved (the authorization is reused), on a key of the test's own. */
-  async function issued(c: AcmeTestClient, name: string): Promise<{ der: string; key: AcmeKey; orderId: string }> {
-    const keyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const { url, order } = await newOrder(c, [name]);
-    expect(order.status).toBe('ready');
-    expect((await c.post(order.finalize, { csr: csrDer(newCsr([name], keyPem)) })).status).toBe(200);
-    const valid = await pollOrder(c, url, (o) => o.status !== 'processing');
-    expect(valid.body.status).toBe('valid');
-    const pem = (await c.post(valid.body.certificate as string, '')).body as unknown as string;
-    const privateKey = await importPKCS8(keyPem, 'ES256', { extractable: true });
-    const { d: _d, ...jwk } = await exportJWK(privateKey);
-    return { der: new X509Certificate(pem).raw.toString('base64url'), key: { alg: 'ES256', privateKey, jwk }, orderId: url.split('/').pop() as string };
-  }
-
   it("by the certificate's key, by the ordering account; never by another account, never twice, never on hold", async () => {
-    const c = await accountFor('SSL');
     const name = 'rev.acme-http.fr';
-    const { authzs } = await newOrder(c, [name]);
-    const http = authzs[0]?.challenges.find((ch) => ch.type === 'http-01') as Challenge;
-    dns.set(name, 'A', '127.0.0.1');
-    site.files.set(`/.well-known/acme-challenge/${http.token}`, `${http.token}.${await c.thumbprint()}`);
-    expect((await c.post<Challenge>(http.url, {})).body.status).toBe('valid');
+    const c = await provedAccount(name);
 
     const first = await issued(c, name);
     const revokeUrl = c.directory.revokeCert as string;
@@ -238,7 +231,7 @@ describe('revokeCert', () => {
     // ARI: in force, the window lies inside the certificate's life, in its last third; unknown certificates are 404.
     const life = new X509Certificate(Buffer.from(first.der, 'base64url'));
     const [notBefore, notAfter] = [Date.parse(life.validFrom), Date.parse(life.validTo)];
-    const inForce = await renewalWindow(c, first.der);
+    const inForce = await renewalWindow(c.directory, first.der);
     expect(inForce.status).toBe(200);
     expect(inForce.retryAfter).toBe('21600');
     expect(inForce.start).toBeGreaterThan(notBefore + ((notAfter - notBefore) * 3) / 5);
@@ -250,7 +243,7 @@ describe('revokeCert', () => {
     const [after] = await issuedFor(first.orderId);
     expect([after?.status, after?.revocationReason]).toEqual(['revoked', 'keyCompromise']);
     // Revoked: the window has begun already and ends within the hour.
-    const revoked = await renewalWindow(c, first.der);
+    const revoked = await renewalWindow(c.directory, first.der);
     expect(revoked.start).toBeLessThanOrEqual(Date.now());
     expect(revoked.end).toBeLessThanOrEqual(Date.now() + 3_600_000);
     const twice = await c.post(revokeUrl, { certificate: first.der });
@@ -260,6 +253,45 @@ describe('revokeCert', () => {
     const byAccount = await c.post(revokeUrl, { certificate: second.der, reason: 4 });
     expect(byAccount.status, JSON.stringify(byAccount.body)).toBe(200);
     expect((await issuedFor(second.orderId))[0]?.status).toBe('revoked');
+  });
+});
+
+describe('renewal advice', () => {
+  it('staff ask for early renewal of a serial: ARI moves its window forward with the explanation; customers may not, a selector is needed', async () => {
+    const c = await provedAccount('advice.acme-http.fr');
+    const cert = await issued(c, 'advice.acme-http.fr');
+    const before = await renewalWindow(c.directory, cert.der);
+    expect(before.status).toBe(200);
+    expect(before.start).toBeGreaterThan(Date.now() + 86_400_000);
+    expect(before.explanationURL).toBeUndefined();
+
+    const serial = new X509Certificate(Buffer.from(cert.der, 'base64url')).serialNumber;
+    const renewBy = new Date(Date.now() + 3 * 86_400_000);
+    const explanationUrl = 'https://certflow.example/incidents/2026-12-06';
+    const { driver } = file.org;
+    const advice = { serials: [serial], renewBy: renewBy.toISOString(), explanationUrl, reason: 'Linter finding: bad subject encoding (BR 4.9.1.1, 5 days)' };
+    const refused = await driver.post<ProblemBody>(file.org.admin.key, '/v1/admin/renewal-advice', advice);
+    expect([refused.status, refused.body.type]).toEqual([403, 'urn:certflow:problem:role-not-allowed']);
+    const { serials: _serials, ...noSelector } = advice;
+    const unselected = await driver.post<ProblemBody>(file.ra.key, '/v1/admin/renewal-advice', noSelector);
+    expect([unselected.status, unselected.body.errors?.[0]?.path]).toEqual([422, 'serials']);
+    const past = await driver.post<ProblemBody>(file.ra.key, '/v1/admin/renewal-advice', { ...advice, renewBy: new Date(Date.now() - 1000).toISOString() });
+    expect([past.status, past.body.errors?.[0]?.path]).toEqual([422, 'renewBy']);
+    // Nothing recorded by the refusals: the window still stands.
+    expect((await renewalWindow(c.directory, cert.der)).start).toBe(before.start);
+
+    const made = await driver.post<{ matchedCertificates: number }>(file.ra.key, '/v1/admin/renewal-advice', advice);
+    expect([made.status, made.body.matchedCertificates], JSON.stringify(made.body)).toEqual([201, 1]);
+    const moved = await renewalWindow(c.directory, cert.der);
+    expect(moved.start).toBeLessThanOrEqual(Date.now());
+    expect(moved.end).toBe(renewBy.getTime());
+    expect(moved.explanationURL).toBe(explanationUrl);
+
+    // The reissue is not in the advice: issued after it, its window is the usual one.
+    const reissue = await issued(c, 'advice.acme-http.fr');
+    const next = await renewalWindow(c.directory, reissue.der);
+    expect(next.start).toBeGreaterThan(Date.now() + 86_400_000);
+    expect(next.explanationURL).toBeUndefined();
   });
 });
 

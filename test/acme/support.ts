@@ -2,6 +2,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { beforeAll, expect } from 'vitest';
 import { createEabKey } from '../../db/acme.js';
+import { x509 } from '../../lib/pki/x509.js';
 import type { AcmeProduct } from '../../domain/acme.js';
 import type { OrderView } from '../../domain/order.js';
 import { openssl } from '../ca/support.js';
@@ -10,6 +11,7 @@ import { startFakeDns, type FakeDns } from '../fakes/dns.js';
 import { startedForFile, testStackForFile } from '../stack-for-file.js';
 import { freshSiret, type Account, type TestStack } from '../support.js';
 import { Driver } from '../workflows/drive.js';
+import type { Directory } from './client.js';
 
 /** A CSR for the names, made by openssl on a new P-256 key (or the one given, PKCS#8 PEM). */
 export function newCsr(names: string[], keyPem: string = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()): string {
@@ -75,5 +77,33 @@ export function acmeStackForFile(orgName: string): { dns: FakeDns; site: FakeSit
     get org() {
       return started(org, 'the validated organisation');
     },
+  };
+}
+
+/** RFC 9773 §4.1: base64url(AKI keyIdentifier) "." base64url(serial DER content), of a certificate's base64url DER. */
+export function certId(der: string): string {
+  const cert = new x509.X509Certificate(Buffer.from(der, 'base64url'));
+  const keyId = cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId as string;
+  return `${Buffer.from(keyId, 'hex').toString('base64url')}.${Buffer.from(cert.serialNumber, 'hex').toString('base64url')}`;
+}
+
+export interface RenewalWindow {
+  readonly status: number;
+  readonly start: number;
+  readonly end: number;
+  readonly retryAfter: string | null;
+  readonly explanationURL?: string;
+}
+
+/** The certificate's renewal information (RFC 9773 §4.2), its window as epoch milliseconds. */
+export async function renewalWindow(directory: Directory, der: string): Promise<RenewalWindow> {
+  const res = await fetch(`${directory.renewalInfo as string}/${certId(der)}`);
+  const body = (await res.json()) as { suggestedWindow: { start: string; end: string }; explanationURL?: string };
+  return {
+    status: res.status,
+    start: Date.parse(body.suggestedWindow?.start),
+    end: Date.parse(body.suggestedWindow?.end),
+    retryAfter: res.headers.get('retry-after'),
+    ...(body.explanationURL === undefined ? {} : { explanationURL: body.explanationURL }),
   };
 }

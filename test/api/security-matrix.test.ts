@@ -111,6 +111,7 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   'POST /v1/admin/partner-codes': { access: ['admin'], tenant: 'none' },
   'POST /v1/admin/partner-codes/{code}/active': { access: ['admin'], tenant: 'none' },
   'GET /v1/admin/partner-codes': { access: ['admin', 'auditor'], tenant: 'none' },
+  'POST /v1/admin/renewal-advice': { access: ['admin', 'ra_operator'], tenant: 'none' },
   'POST /v1/quotes': { access: ['customer', 'agent', 'org_admin', 'ra_operator', 'dra_operator', 'admin'], tenant: 'creates' },
   'GET /v1/quotes/{number}': { access: ALL, tenant: 'quote' },
   'POST /v1/orders': { access: ['customer', 'agent'], tenant: 'creates' },
