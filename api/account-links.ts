@@ -3,8 +3,8 @@
  * and the username reminder. A link's token is in the mail only; the database keeps its SHA-256 (db/account-tokens.ts).
  */
 import type { Notifier } from '../activities/notify/index.js';
-import type { EmailMessage, Language } from '../activities/notify/templates.js';
-import { getOrganisation, type User } from '../db/accounts.js';
+import type { EmailMessage } from '../activities/notify/templates.js';
+import { getOrganisation, userLanguage, type User } from '../db/accounts.js';
 import { ACTIVATION_TTL_MS, type AccountTokenPurpose, PASSWORD_RESET_TTL_MS, issueAccountToken } from '../db/account-tokens.js';
 import type { Database } from '../db/client.js';
 import { pageLinks } from '../domain/pages.js';
@@ -16,7 +16,6 @@ export interface AccountLinkDeps {
   readonly publicBaseUrl: string;
 }
 
-const languageOf = (user: User): Language => (user.language === 'en' ? 'en' : 'fr');
 
 /** A new single-use link for `purpose` to the account, mailed to it by the template `message` makes of the link. */
 async function mailAccountLink(
@@ -33,7 +32,7 @@ async function mailAccountLink(
     idempotencyKey: `account-token:${issued.id}`,
     orderId: null,
     to: user.email,
-    language: languageOf(user),
+    language: userLanguage(user),
     message: message(page(deps.publicBaseUrl, issued.token), issued.expiresAt.toISOString()),
   });
 }
@@ -66,7 +65,7 @@ export async function sendUsernameReminder(
     idempotencyKey: `account-username:${user.id}:${eventId}`,
     orderId: null,
     to: user.email,
-    language: languageOf(user),
+    language: userLanguage(user),
     message: {
       template: 'username_reminder',
       data: { givenName: user.givenName, email: user.email, organisationName: org?.name ?? null, siret: org?.siret ?? null, reason },

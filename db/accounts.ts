@@ -2,6 +2,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
+import type { Holder, OrderInput } from '../domain/order.js';
 import type { Principal, Role } from '../domain/roles.js';
 import { appendAudit } from './audit-log.js';
 import type { Database } from './client.js';
@@ -10,6 +11,22 @@ import { apiKeys, organisations, users } from './schema.js';
 export type Organisation = typeof organisations.$inferSelect;
 export type User = typeof users.$inferSelect;
 export type UserStatus = 'pending' | 'active' | 'disabled';
+
+/** The account's language for mails and pages: English when it chose it, French otherwise. */
+export const userLanguage = (user: Pick<User, 'language'>): 'fr' | 'en' => (user.language === 'en' ? 'en' : 'fr');
+
+/** The holder an order names, as its account reads now (an order keeps the copy it started with). */
+export const holderOf = (user: User): Holder => ({
+  userId: user.id,
+  email: user.email,
+  givenName: user.givenName,
+  surname: user.surname,
+  phone: user.phone,
+  language: userLanguage(user),
+});
+
+/** The organisation an order is for, as its row reads now. */
+export const orderOrganisationOf = (org: Organisation): OrderInput['organisation'] => ({ id: org.id, siret: org.siret, name: org.name, locality: org.locality ?? null });
 
 /** An organisation's postal address (SPEC §8); the locality is also the L= of its TLS certificates. */
 export interface PostalAddress {

@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Request, Response, Router } from 'express';
 import type { DomainCheckResult } from '../../activities/types.js';
-import { getOrganisation, getUser } from '../../db/accounts.js';
+import { getOrganisation, getUser, holderOf, orderOrganisationOf } from '../../db/accounts.js';
 import {
   createAcmeOrder,
   deactivateAuthorization,
@@ -351,9 +351,9 @@ async function certflowOrderInput(deps: AcmeOrderDeps, account: AcmeAccountRow, 
     durationYears: 1,
     os: 'other',
     partnerCode: null,
-    holder: { userId: holder.id, email: holder.email, givenName: holder.givenName, surname: holder.surname, phone: holder.phone, language: holder.language === 'en' ? 'en' : 'fr' },
+    holder: holderOf(holder),
     orderedByUserId: holder.id,
-    organisation: { id: organisation.id, siret: organisation.siret, name: organisation.name, locality: organisation.locality ?? null },
+    organisation: orderOrganisationOf(organisation),
     certificateRequest: { csrPem: csrPem.trim(), publicKeySpki: checked.csr.publicKeySpki, keyDescription: checked.csr.keyDescription, dnsNames: checked.names },
     domainOwner: null,
     payment: { method: 'purchase_order', purchaseOrderNumber: `ACME-${order.id}` },

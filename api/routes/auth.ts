@@ -14,7 +14,7 @@ import type { Request } from 'express';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Notifier } from '../../activities/notify/index.js';
-import { findUserByEmail, getOrganisation, getUser, registerCustomer, type User } from '../../db/accounts.js';
+import { findUserByEmail, getOrganisation, getUser, registerCustomer, userLanguage, type User } from '../../db/accounts.js';
 import { consumeAccountToken, peekAccountToken } from '../../db/account-tokens.js';
 import type { Database } from '../../db/client.js';
 import {
@@ -549,7 +549,7 @@ export function authRoutes(deps: AuthDeps): AnyRoute[] {
       async handle({ res, principal }) {
         const user = await getUser(db, principal.userId);
         if (user === undefined) throw Problem.unauthorized('The account no longer exists.');
-        res.json({ ...callerOf(user, principal), language: user.language === 'en' ? 'en' : 'fr' });
+        res.json({ ...callerOf(user, principal), language: userLanguage(user) });
       },
     }),
   ];

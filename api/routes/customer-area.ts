@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { orderFormFileName, buildOrderForm } from '../../lib/documents/order-form.js';
 import { formatIban, postalAddressLines, type CaIdentity } from '../../config/ca-identity.js';
-import { getOrganisation, getUser } from '../../db/accounts.js';
+import { getOrganisation, getUser, holderOf, orderOrganisationOf, userLanguage } from '../../db/accounts.js';
 import { latestCertificateOfOrder } from '../../db/certificates.js';
 import type { Database } from '../../db/client.js';
 import { pageLinks } from '../../domain/pages.js';
@@ -100,7 +100,7 @@ export function customerAreaRoutes(deps: CustomerAreaDeps): AnyRoute[] {
         const view = order.view;
         const [holder, organisation] = await Promise.all([getUser(db, view.holderUserId), getOrganisation(db, view.organisationId)]);
         if (holder === undefined || organisation === undefined) throw Problem.notFound('No such order.');
-        const lang = query.lang ?? (holder.language === 'en' ? 'en' : 'fr');
+        const lang = query.lang ?? userLanguage(holder);
         const pdf = await buildOrderForm(
           {
             orderId: view.id,
@@ -108,15 +108,8 @@ export function customerAreaRoutes(deps: CustomerAreaDeps): AnyRoute[] {
             durationYears: view.durationYears,
             os: view.os,
             partnerCode: view.partnerCode,
-            holder: {
-              userId: holder.id,
-              email: holder.email,
-              givenName: holder.givenName,
-              surname: holder.surname,
-              phone: holder.phone,
-              language: holder.language === 'en' ? 'en' : 'fr',
-            },
-            organisation: { id: organisation.id, siret: organisation.siret, name: organisation.name, locality: organisation.locality ?? null },
+            holder: holderOf(holder),
+            organisation: orderOrganisationOf(organisation),
             payment: { method: view.payment.method, purchaseOrderNumber: view.payment.purchaseOrderNumber },
             priceCents: view.payment.priceCents,
             createdAt: view.createdAt,

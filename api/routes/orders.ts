@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client, type WorkflowStartOptions } from '@temporalio/client';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { getOrganisation, getUser, type User } from '../../db/accounts.js';
+import { getOrganisation, getUser, holderOf, orderOrganisationOf, type User } from '../../db/accounts.js';
 import type { Database } from '../../db/client.js';
 import { checkCsr } from '../../lib/pki/csr.js';
 import { keyInUse } from '../../db/certificates.js';
@@ -172,16 +172,9 @@ async function buildOrderInput(deps: OrdersDeps, caller: Principal, body: Create
     durationYears: body.durationYears,
     os: body.os,
     partnerCode: partner?.code ?? null,
-    holder: {
-      userId: holder.id,
-      email: holder.email,
-      givenName: holder.givenName,
-      surname: holder.surname,
-      phone: holder.phone,
-      language: holder.language === 'en' ? 'en' : 'fr',
-    },
+    holder: holderOf(holder),
     orderedByUserId: caller.userId,
-    organisation: { id: organisation.id, siret: organisation.siret, name: organisation.name, locality: organisation.locality ?? null },
+    organisation: orderOrganisationOf(organisation),
     certificateRequest,
     domainOwner: body.domainOwner?.trim() ?? null,
     payment: { method, purchaseOrderNumber },

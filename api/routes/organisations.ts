@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { Notifier } from '../../activities/notify/index.js';
-import { findUserByEmail, getOrganisation, updateOrganisation, type Organisation, type User } from '../../db/accounts.js';
+import { findUserByEmail, getOrganisation, updateOrganisation, userLanguage, type Organisation, type User } from '../../db/accounts.js';
 import type { BlobStore } from '../../db/blob-store.js';
 import type { Database } from '../../db/client.js';
 import { createPendingMember, listMembers } from '../../db/members.js';
@@ -110,7 +110,7 @@ export const memberView = (u: User): z.infer<typeof MemberSchema> => ({
   givenName: u.givenName,
   surname: u.surname,
   phone: u.phone,
-  language: u.language === 'en' ? 'en' : 'fr',
+  language: userLanguage(u),
   role: u.role,
   status: u.status as 'pending' | 'active' | 'disabled',
   createdAt: u.createdAt.toISOString(),

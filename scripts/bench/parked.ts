@@ -17,6 +17,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { and, count, eq, inArray } from 'drizzle-orm';
 import { v7 as uuidv7 } from 'uuid';
 import { orderWorkflowStartOptions } from '../../api/routes/orders.js';
+import { holderOf, orderOrganisationOf } from '../../db/accounts.js';
 import { orders } from '../../db/schema.js';
 import { DEFAULT_DEADLINES } from '../../domain/deadlines.js';
 import type { OrderInput, OrderView } from '../../domain/order.js';
@@ -142,9 +143,9 @@ export async function runParkedBench(o: ParkedOptions): Promise<{ report: Parked
         durationYears: 3,
         os: 'windows',
         partnerCode: null,
-        holder: { userId: row.id, email: row.email, givenName: row.givenName, surname: row.surname, phone: row.phone, language: row.language === 'en' ? 'en' : 'fr' },
+        holder: holderOf(row),
         orderedByUserId: row.id,
-        organisation: { id: org.id, siret: org.siret, name: org.name, locality: org.locality ?? null },
+        organisation: orderOrganisationOf(org),
         certificateRequest: null,
         domainOwner: null,
         payment: { method: 'transfer', purchaseOrderNumber: null },
