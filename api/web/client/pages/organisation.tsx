@@ -1,8 +1,9 @@
-/** My organisation (SPEC §9): the profile and address, the people, inviting a future holder, the agent mandate. */
+/** My organisation (SPEC §9): the profile and address, the people, inviting a future holder, the agent mandate, ACME keys. */
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiProblem } from '../api.js';
 import { boot, lang, t } from '../boot.js';
+import { AcmeKeys } from './organisation/acme-keys.js';
 import { ErrorSummary, Field, generalMessage, missing, Notice, PageForm, Select, Submit, TableWrap, useForm, type ProblemMap } from '../ui.js';
 
 const o = t.organisation;
@@ -227,6 +228,7 @@ export function Organisation(): JSX.Element {
         <>
           {members !== undefined ? <Members members={members} /> : <p aria-live="polite">{t.loading}</p>}
           <Invite orgId={org.id} onInvited={(m) => setMembers((list) => [...(list ?? []), m])} />
+          <AcmeKeys orgId={org.id} />
         </>
       ) : (
         <p class="hint">{o.membersOnlyAdmin}</p>

@@ -1,4 +1,4 @@
-/** The organisation's page: its profile and address, its people, invitations, agent mandates. */
+/** The organisation's page: its profile and address, its people, invitations, agent mandates, ACME keys. */
 export const organisation = {
   profile: 'Profil de l’organisation',
   siret: 'SIRET',
@@ -26,5 +26,40 @@ export const organisation = {
   inviteFields: { givenName: 'Prénom', surname: 'Nom', email: 'Adresse électronique', phone: 'Téléphone mobile', phoneHint: 'Au format international, par exemple +33612345678.', language: 'Langue de ses courriels' },
   inviteSubmit: 'Envoyer l’invitation',
   invited: (email: string) => `Invitation envoyée à ${email}.`,
+  acme: {
+    title: 'Clés ACME',
+    intro:
+      'Une clé ACME (liaison de compte externe, RFC 8555) permet à un outil comme certbot d’obtenir et de renouveler seul les certificats serveur de l’organisation, pour un produit TLS. Elle est liée à l’organisation, dont l’autorité d’enregistrement a validé l’identité.',
+    none: 'Aucune clé ACME pour l’instant.',
+    columns: { kid: 'Identifiant (kid)', product: 'Produit', created: 'Créée le', lastUsed: 'Dernière utilisation', status: 'État', action: 'Action' },
+    never: 'Jamais',
+    statuses: { active: 'Active', revoked: 'Révoquée' } as Record<string, string>,
+    revokedOn: (date: string) => `Révoquée le ${date}`,
+    create: 'Créer une clé ACME',
+    product: 'Produit TLS de la clé',
+    createSubmit: 'Créer la clé',
+    createdTitle: 'Votre nouvelle clé ACME',
+    createdOnce: 'Notez la clé HMAC maintenant : elle ne sera plus jamais affichée. Si vous la perdez, révoquez cette clé et créez-en une autre.',
+    kid: 'Identifiant de la clé (kid)',
+    hmacKey: 'Clé HMAC',
+    directory: 'Annuaire ACME',
+    command: 'Commande certbot (remplacez le nom de domaine)',
+    domainPlaceholder: 'www.votre-domaine.fr',
+    copy: (what: string) => `Copier : ${what}`,
+    copied: (what: string) => `${what} : copié.`,
+    done: 'J’ai noté la clé',
+    revoke: 'Révoquer',
+    revokeKey: (kid: string) => `Révoquer la clé ${kid}`,
+    confirmRevoke: (kid: string) =>
+      `Révoquer la clé ${kid} ? Les comptes ACME ouverts avec elle cesseront de fonctionner, et elle ne pourra plus en ouvrir. Les certificats déjà délivrés restent valides.`,
+    confirmRevokeButton: 'Oui, révoquer la clé',
+    keep: 'Ne pas révoquer',
+    revoked: (kid: string) => `La clé ${kid} est révoquée.`,
+    problems: {
+      'organisation-not-validated':
+        'L’autorité d’enregistrement n’a pas encore validé l’identité de l’organisation, ou sa validation est trop ancienne : commandez d’abord un certificat serveur depuis l’espace client.',
+      'product-not-acme': 'Ce produit n’est pas proposé par ACME : choisissez un produit TLS.',
+    },
+  },
   problems: { 'email-in-use': 'Cette adresse a déjà un compte.', phone: 'Saisissez le numéro au format international, par exemple +33612345678.', postalCode: 'Un code postal français a 5 chiffres.' },
 };
