@@ -76,7 +76,7 @@ export function acmeKeyRoutes(deps: AcmeKeyDeps): AnyRoute[] {
       method: 'get',
       path: '/v1/organisations/{id}/acme-keys',
       summary: "The organisation's ACME external account binding keys, newest first, without their HMAC key: its admin, the RA, the admin",
-      tags: ['organisations', 'acme'],
+      tags: ['acme'],
       access: ACCESS,
       params: OrgParams,
       responses: {
@@ -94,7 +94,7 @@ export function acmeKeyRoutes(deps: AcmeKeyDeps): AnyRoute[] {
       method: 'post',
       path: '/v1/organisations/{id}/acme-keys',
       summary: 'A new ACME external account binding key for a TLS product; the HMAC key is in this answer only (recorded in the audit chain)',
-      tags: ['organisations', 'acme'],
+      tags: ['acme'],
       access: ACCESS,
       params: OrgParams,
       body: NewAcmeKeyBody,
@@ -128,7 +128,7 @@ export function acmeKeyRoutes(deps: AcmeKeyDeps): AnyRoute[] {
       method: 'delete',
       path: '/v1/organisations/{id}/acme-keys/{kid}',
       summary: 'Revoke an ACME key and the ACME accounts bound with it (recorded in the audit chain)',
-      tags: ['organisations', 'acme'],
+      tags: ['acme'],
       access: ACCESS,
       params: KeyParams,
       responses: {

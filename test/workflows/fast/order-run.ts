@@ -212,4 +212,4 @@ export const between = (from: string | number, to: string | number): number =>
   (typeof to === 'number' ? to : Date.parse(to)) - (typeof from === 'number' ? from : Date.parse(from));
 
 /** Polls until `probe` answers something other than undefined (the worker acts on a fired timer a moment later). */
-export const eventually = <T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> => pollUntil(probe, what, timeoutMs, 20);
+export const eventually = <T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> => pollUntil(probe, what, timeoutMs, 20);
