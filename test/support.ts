@@ -205,3 +205,14 @@ export const rgsStarOrder = (overrides: Record<string, unknown> = {}): Record<st
   termsAccepted: true,
   ...overrides,
 });
+
+/** A valid creation body for a one-year SSL order of `csr` (its names are the CSR's and the extra SANs given). */
+export const sslOrder = (csr: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  product: 'SSL',
+  durationYears: 1,
+  os: 'other',
+  payment: { method: 'transfer' },
+  termsAccepted: true,
+  csr,
+  ...extra,
+});

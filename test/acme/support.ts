@@ -9,7 +9,7 @@ import { openssl } from '../ca/support.js';
 import { startSite, type FakeSite } from '../dcv/web-server.js';
 import { startFakeDns, type FakeDns } from '../fakes/dns.js';
 import { startedForFile, testStackForFile } from '../stack-for-file.js';
-import { freshSiret, type Account, type TestStack } from '../support.js';
+import { freshSiret, sslOrder, type Account, type TestStack } from '../support.js';
 import { Driver } from '../workflows/drive.js';
 import type { Directory } from './client.js';
 
@@ -33,14 +33,7 @@ export async function validatedOrganisation(stack: TestStack, ra: Account, name 
   const siret = freshSiret();
   const admin = await stack.account('customer', { siret, orgName: name, locality: 'Paris' });
   const driver = new Driver(stack, { holder: admin, ra, dra: ra });
-  const created = await driver.post<OrderView>(admin.key, '/v1/orders', {
-    product: 'SSL',
-    durationYears: 1,
-    os: 'other',
-    payment: { method: 'transfer' },
-    termsAccepted: true,
-    csr: newCsr(['www.acme-validated.fr']),
-  });
+  const created = await driver.post<OrderView>(admin.key, '/v1/orders', sslOrder(newCsr(['www.acme-validated.fr'])));
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   await driver.approve((await driver.completeAndSubmit(created.body as unknown as OrderView)).id);
   return { admin, organisationId: admin.user.organisationId as string, siret, driver };

@@ -18,7 +18,7 @@ import { listOrderEvents } from '../../db/order-events.js';
 import type { OrderView } from '../../domain/order.js';
 import { openssl } from '../ca/support.js';
 import { fakeExe, minimalPdf, minimalZip, PNG_1X1, pdfOfSize } from '../documents/fixtures.js';
-import { rgsStarOrder, startTestStack, type Account, type ProblemBody as Problem, type TestStack } from '../support.js';
+import { rgsStarOrder, sslOrder, startTestStack, type Account, type ProblemBody as Problem, type TestStack } from '../support.js';
 import { Driver } from '../workflows/drive.js';
 
 const WEBHOOK_SECRET = 'whsec_bad_input_test';
@@ -83,16 +83,6 @@ function blobFiles(): string[] {
   return out.sort();
 }
 
-/** A TLS order's body: the CSR and the names are what the tests vary. */
-const sslOrder = (csr: string, extra: Record<string, unknown> = {}) => ({
-  product: 'SSL',
-  durationYears: 1,
-  os: 'other',
-  payment: { method: 'transfer' },
-  termsAccepted: true,
-  csr,
-  ...extra,
-});
 
 function newCsr(subj: string, san?: string): string {
   const args = ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '{key.pem}', '-subj', subj];

@@ -10,7 +10,7 @@ import { certificates, orderEvents, sentMessages } from '../../db/schema.js';
 import type { OrderView } from '../../domain/order.js';
 import { openssl } from '../ca/support.js';
 import { startFakeDns } from '../fakes/dns.js';
-import type { Account } from '../support.js';
+import { sslOrder, type Account } from '../support.js';
 import { Driver } from './drive.js';
 import { startedForFile, testStackForFile } from '../stack-for-file.js';
 
@@ -34,14 +34,7 @@ function newCsr(names: string[]): string {
 
 /** An SSL order whose names are proved by TXT records, its file approved and its payment received. */
 async function paidOrder(names: string[]): Promise<OrderView> {
-  const created = await driver.post<OrderView>(holder.key, '/v1/orders', {
-    product: 'SSL',
-    durationYears: 1,
-    os: 'other',
-    payment: { method: 'transfer' },
-    termsAccepted: true,
-    csr: newCsr(names),
-  });
+  const created = await driver.post<OrderView>(holder.key, '/v1/orders', sslOrder(newCsr(names)));
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const order = created.body as unknown as OrderView;
   const checked = await driver.proveByDnsTxt(order.id, dns, holder.key);
